@@ -1,0 +1,3 @@
+"""GradStudio: see and understand autograd."""
+
+__version__ = "0.1.0"
