@@ -1,0 +1,296 @@
+"""The backward graph (grad_fn nodes) and the engine that runs it.
+
+Each recorded op leaves one ``Node``: which op ran, what it saved for backward, and an edge
+per input to that input's own node (``AccumulateGrad`` for a leaf that requires grad, None for
+an input that does not). ``run_backward`` walks the nodes reachable from a root in dependency
+order, so every node runs once with the sum of the gradients its output received.
+Gradients travel as numpy arrays; they become Tensors only where a person can see them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .ops import Op
+    from .tensor import Tensor
+
+__all__ = ["Node", "AccumulateGrad", "BackwardStep", "trace_backward", "run_backward", "grad",
+           "SECOND_BACKWARD", "sum_to_shape"]
+
+SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward."
+)
+_FREED = object()  # marks saved values released by a backward without retain_graph
+
+
+def _version_error(shape: tuple, title: str, now: int, then: int) -> RuntimeError:
+    dims = ", ".join(str(s) for s in shape)
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [torch.{title}Tensor [{dims}]] is at version {now}; expected version "
+        f"{then} instead. Hint: enable anomaly detection to find the operation that failed to "
+        "compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
+    )
+
+
+class Node:
+    """A grad_fn: one recorded op. ``next`` holds, per input, the node its gradient goes to."""
+
+    __slots__ = ("op", "saved", "next", "versions", "meta", "pre_hooks", "retained",
+                 "_pending", "_deps", "_seen", "__weakref__")
+
+    def __init__(self, op: Op, saved: Any, next_nodes: tuple) -> None:
+        self.op = op
+        self.saved = saved
+        self.next = next_nodes
+        self.versions = None  # ((counter, version at save, shape, title), ...) of saved tensors
+        self.meta = None  # ((shape, numpy dtype), ...) per input, when a grad must be reshaped
+        self.pre_hooks = None
+        self.retained = None  # weakref to the tensor whose .grad retain_grad() keeps
+        self._seen = None
+
+    def name(self) -> str:
+        return self.op.name
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((n, 0) for n in self.next)
+
+    def __repr__(self) -> str:
+        return f"<{self.op.name} object at {id(self):#x}>"
+
+    def backward(self, grad: Any) -> tuple:
+        """Run this node's vector-Jacobian product for one incoming gradient."""
+        saved = self.saved
+        if saved is _FREED:
+            raise RuntimeError(SECOND_BACKWARD)
+        if self.versions is not None:
+            for counter, then, shape, title in self.versions:
+                if counter[0] != then:
+                    raise _version_error(shape, title, counter[0], then)
+        grads = self.op.backward(saved, grad, self.next)
+        meta = self.meta
+        if meta is not None:
+            grads = tuple(_fit(g, shape, dt) for g, (shape, dt) in zip(grads, meta, strict=True))
+        return grads
+
+
+class AccumulateGrad:
+    """The node at a leaf that requires grad: adds what arrives into ``variable.grad``."""
+
+    __slots__ = ("variable", "pre_hooks", "_pending", "_deps", "_seen", "__weakref__")
+    next = ()
+    next_functions = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+        self.pre_hooks = None
+        self._seen = None
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+    def accumulate(self, grad: Any) -> None:
+        _accumulate_into(self.variable, grad)
+
+
+def _accumulate_into(t: Tensor, grad: Any) -> None:
+    """First gradient: a private copy; later ones: added in place, as PyTorch does."""
+    held = t._grad
+    if held is None:
+        t._grad = t._wrap_grad(np.array(grad, dtype=t._data.dtype))
+    else:
+        data = held._data
+        if isinstance(data, np.ndarray) and data.flags.writeable and data.shape == np.shape(grad):
+            np.add(data, grad, out=data, casting="unsafe")
+        else:
+            held._data = np.array(data + grad, dtype=data.dtype)
+
+
+def sum_to_shape(g: Any, shape: tuple) -> Any:
+    """Undo broadcasting: sum the gradient over the axes that forward broadcast."""
+    g = np.asarray(g)
+    lead = g.ndim - len(shape)
+    if lead > 0:
+        g = g.sum(axis=tuple(range(lead)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _fit(g: Any, shape: tuple, dt: np.dtype) -> Any:
+    if g is None:
+        return None
+    if np.shape(g) != shape:
+        g = sum_to_shape(g, shape)
+    if g.dtype != dt:
+        g = g.astype(dt)
+    return g
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One node of a backward pass as it ran: the gradient its output received and what it
+    sent along each input edge (None where the input needs no gradient)."""
+
+    node: Node | AccumulateGrad
+    grad_output: np.ndarray
+    grad_inputs: tuple
+
+    @property
+    def name(self) -> str:
+        return self.node.name()
+
+
+_observers: list[Callable[[BackwardStep], None]] = []
+
+
+@contextmanager
+def trace_backward() -> Iterator[list[BackwardStep]]:
+    """Record every node that runs in backward passes inside the block, in order; the app
+    uses it to show the chain rule step by step."""
+    steps: list[BackwardStep] = []
+    _observers.append(steps.append)
+    try:
+        yield steps
+    finally:
+        _observers.remove(steps.append)
+
+
+def _count_dependencies(roots: Sequence[Any]) -> None:
+    """Mark every node reachable from the roots with how many edges lead into it."""
+    token = object()
+    stack = []
+    for r in roots:
+        if r._seen is not token:
+            r._seen, r._deps, r._pending = token, 0, None
+            stack.append(r)
+    while stack:
+        for child in stack.pop().next:
+            if child is None:
+                continue
+            if child._seen is token:
+                child._deps += 1
+            else:
+                child._seen, child._deps, child._pending = token, 1, None
+                stack.append(child)
+
+
+def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool = False,
+                 capture: dict | None = None) -> None:
+    """Propagate ``grads`` (numpy arrays) from the root nodes down to the leaves.
+
+    With ``capture`` (node -> None), the gradient arriving at each listed node is stored there
+    instead of being accumulated into leaves: that is ``autograd.grad``.
+    """
+    _count_dependencies(roots)
+    ready = []
+    for root, g in zip(roots, grads, strict=True):
+        root._pending = g if root._pending is None else root._pending + g
+        if root._deps == 0 and root not in ready:
+            ready.append(root)
+    observers = _observers
+    while ready:
+        node = ready.pop()
+        g = node._pending
+        node._pending = None
+        if node.pre_hooks:
+            g = _run_hooks(node.pre_hooks, g)
+        if capture is not None and node in capture:
+            capture[node] = g
+        if type(node) is AccumulateGrad:
+            if capture is None:
+                node.accumulate(g)
+            if observers:
+                _notify(observers, BackwardStep(node, g, ()))
+            continue
+        retained = node.retained
+        if retained is not None and capture is None:
+            t = retained()
+            if t is not None:
+                _accumulate_into(t, g)
+        out = node.backward(g)
+        if not retain_graph and node.saved is not None:
+            node.saved = _FREED
+        if observers:
+            _notify(observers, BackwardStep(node, g, out))
+        for child, gi in zip(node.next, out, strict=True):
+            if child is None:
+                continue
+            child._pending = gi if child._pending is None else child._pending + gi
+            child._deps -= 1
+            if child._deps == 0:
+                ready.append(child)
+
+
+def _run_hooks(hooks: list, g: Any) -> Any:
+    from .tensor import Tensor  # the hook sees a Tensor, as in PyTorch
+
+    for hook in hooks:
+        result = hook(Tensor._from_array(np.array(g)))
+        if result is not None:
+            g = np.asarray(result._data if isinstance(result, Tensor) else result, g.dtype)
+    return g
+
+
+def _notify(observers: list, step: BackwardStep) -> None:
+    for observe in list(observers):
+        observe(step)
+
+
+class RemovableHandle:
+    """Returned by register_hook; ``remove()`` takes the hook out again."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool | None = None) -> tuple:
+    """Gradients of outputs with respect to inputs, returned instead of accumulated."""
+    from .tensor import Tensor, _seed_gradient
+
+    if create_graph:
+        raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    roots, seeds = [], []
+    for out, go in zip(outputs, grad_outputs, strict=True):
+        roots.append(out._node_for_backward())
+        seeds.append(_seed_gradient(out, go))
+    targets = [t._node_for_backward() for t in inputs]
+    capture = dict.fromkeys(targets)
+    run_backward(roots, seeds, bool(retain_graph), capture)
+    result = []
+    for i, (t, node) in enumerate(zip(inputs, targets, strict=True)):
+        g = capture[node]
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior.")
+            result.append(None)
+        else:
+            result.append(Tensor._from_array(np.array(g, dtype=t._data.dtype)))
+    return tuple(result)

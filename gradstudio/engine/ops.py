@@ -1,0 +1,480 @@
+"""Every differentiable operation, each defined once: forward, backward, grad_fn name.
+
+``forward(*arrays, *params) -> (out, saved)`` computes with numpy and says what backward needs.
+``backward(saved, grad, needs) -> one gradient per input`` is the vector-Jacobian product;
+``needs[i]`` is None when input i wants no gradient, so the work can be skipped.
+Broadcasting and dtype casts are undone by the engine (autograd.Node.backward), not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import dtypes
+from .autograd import Node
+from .grad_mode import STATE
+from .tensor import LEAF_INPLACE_ERROR, Tensor, _wrap
+
+__all__ = ["Op", "OPS", "add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "exp", "log",
+           "sigmoid", "tanh", "relu", "clamp", "mean", "sum", "sqrt", "abs", "reciprocal",
+           "square", "clone"]
+
+SAVES_NOTHING, SAVES_INPUTS, SAVES_OUTPUT = 0, 1, 2
+
+
+class Op:
+    """One differentiable operation."""
+
+    __slots__ = ("name", "forward", "backward", "saves")
+
+    def __init__(self, name: str, forward: Callable, backward: Callable,
+                 saves: int = SAVES_INPUTS) -> None:
+        self.name = name  # PyTorch's grad_fn name, e.g. "SinBackward0"
+        self.forward = forward
+        self.backward = backward
+        self.saves = saves
+
+    def __repr__(self) -> str:
+        return f"Op({self.name})"
+
+
+OPS: dict[str, Op] = {}
+
+
+def _op(name: str, forward: Callable, backward: Callable, saves: int = SAVES_INPUTS) -> Op:
+    OPS[name] = op = Op(name, forward, backward, saves)
+    return op
+
+
+# --- unary ops: forward(a) -> (out, saved); backward(saved, g, needs) -> (ga,) -------------
+SIN = _op("SinBackward0", lambda a: (np.sin(a), a), lambda a, g, n: (g * np.cos(a),))
+COS = _op("CosBackward0", lambda a: (np.cos(a), a), lambda a, g, n: (g * -np.sin(a),))
+EXP = _op("ExpBackward0", lambda a: (o := np.exp(a), o), lambda o, g, n: (g * o,), SAVES_OUTPUT)
+LOG = _op("LogBackward0", lambda a: (np.log(a), a), lambda a, g, n: (g / a,))
+NEG = _op("NegBackward0", lambda a: (-a, None), lambda s, g, n: (-g,), SAVES_NOTHING)
+TANH = _op("TanhBackward0", lambda a: (o := np.tanh(a), o),
+           lambda o, g, n: (g * (1 - o * o),), SAVES_OUTPUT)
+SQRT = _op("SqrtBackward0", lambda a: (o := np.sqrt(a), o),
+           lambda o, g, n: (g / (2 * o),), SAVES_OUTPUT)
+ABS = _op("AbsBackward0", lambda a: (np.abs(a), a), lambda a, g, n: (g * np.sign(a),))
+RECIPROCAL = _op("ReciprocalBackward0", lambda a: (o := 1 / a, o),
+                 lambda o, g, n: (-g * (o * o),), SAVES_OUTPUT)
+CLONE = _op("CloneBackward0", lambda a: (np.array(a), None), lambda s, g, n: (g,), SAVES_NOTHING)
+
+
+def _sigmoid(a: Any) -> tuple:
+    e = np.exp(-a)
+    if isinstance(e, np.ndarray):  # large vectors: reuse the buffer
+        e += 1
+        out = np.reciprocal(e, out=e)
+    else:
+        out = 1 / (1 + e)
+    return out, out
+
+
+SIGMOID = _op("SigmoidBackward0", _sigmoid, lambda o, g, n: (g * (1 - o) * o,), SAVES_OUTPUT)
+RELU = _op("ReluBackward0", lambda a: (o := np.maximum(a, 0), o),
+           lambda o, g, n: (np.where(o <= 0, 0, g),), SAVES_OUTPUT)
+
+
+def _pow_scalar_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
+    a, e = saved
+    if e == 0:
+        return (np.zeros_like(g * a),)
+    return (g * (e * (a if e == 2 else a ** (e - 1))),)
+
+
+POW = _op("PowBackward0",
+          lambda a, e: ((a * a) if e == 2 else a ** e, (a, e)), _pow_scalar_backward)
+
+
+def _clamp_forward(a: Any, lo: Any, hi: Any) -> tuple:
+    return np.clip(a, lo, hi), (a, lo, hi)
+
+
+def _clamp_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
+    a, lo, hi = saved
+    inside = (a >= lo) if hi is None else (a <= hi) if lo is None else (a >= lo) & (a <= hi)
+    return (np.where(inside, g, 0),)
+
+
+CLAMP = _op("ClampBackward1", _clamp_forward, _clamp_backward)
+
+
+def _reduce_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
+    """Sum and mean: spread the gradient back over the reduced axes."""
+    shape, axes, keepdim, count = saved
+    if axes is not None and not keepdim:
+        g = np.expand_dims(g, axes)
+    if count != 1:
+        g = g / count
+    return (np.broadcast_to(g, shape),)
+
+
+def _sum_forward(a: Any, axes: Any, keepdim: bool) -> tuple:
+    out = np.sum(a, axis=axes, keepdims=keepdim)
+    return out, (np.shape(a), axes, keepdim, 1)
+
+
+def _mean_forward(a: Any, axes: Any, keepdim: bool) -> tuple:
+    out = np.mean(a, axis=axes, keepdims=keepdim, dtype=a.dtype)
+    count = np.size(a) // max(np.size(out), 1) if np.size(a) else 1
+    return out, (np.shape(a), axes, keepdim, count)
+
+
+SUM = _op("SumBackward0", _sum_forward, _reduce_backward, SAVES_NOTHING)
+SUM_DIM = _op("SumBackward1", _sum_forward, _reduce_backward, SAVES_NOTHING)
+MEAN = _op("MeanBackward0", _mean_forward, _reduce_backward, SAVES_NOTHING)
+MEAN_DIM = _op("MeanBackward1", _mean_forward, _reduce_backward, SAVES_NOTHING)
+TO_COPY = _op("ToCopyBackward0", lambda a, dt: (a.astype(dt), None),
+              lambda s, g, n: (g,), SAVES_NOTHING)
+
+# --- binary ops: forward(a, b) -> (out, saved); backward -> (ga, gb) ------------------------
+ADD = _op("AddBackward0", lambda a, b: (a + b, None), lambda s, g, n: (g, g), SAVES_NOTHING)
+SUB = _op("SubBackward0", lambda a, b: (a - b, None), lambda s, g, n: (g, -g), SAVES_NOTHING)
+RSUB = _op("RsubBackward1", lambda a, b: (b - a, None), lambda s, g, n: (-g, None),
+           SAVES_NOTHING)
+
+
+def _mul_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
+    a, b = saved
+    return (None if needs[0] is None else g * b, None if needs[1] is None else g * a)
+
+
+def _div_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
+    a, b = saved
+    return (None if needs[0] is None else g / b,
+            None if needs[1] is None else -g * ((a / b) / b))
+
+
+def _pow_tensor_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
+    a, e, out = saved
+    ga = None if needs[0] is None else g * (e * a ** (e - 1))
+    gb = None if needs[1] is None else g * (out * np.log(a))
+    return ga, gb
+
+
+MUL = _op("MulBackward0", lambda a, b: (a * b, (a, b)), _mul_backward)
+DIV = _op("DivBackward0", lambda a, b: (a / b, (a, b)), _div_backward)
+POW_TENSOR = _op("PowBackward1", lambda a, b: (o := a ** b, (a, b, o)), _pow_tensor_backward)
+RPOW = _op("PowBackward2", lambda a, s: (o := s ** a, (o, s)),
+           lambda saved, g, n: (g * (saved[0] * np.log(saved[1])),))
+
+
+# --- applying an op ---------------------------------------------------------------------------
+def _edge(t: Tensor) -> Any:
+    """Where a gradient for ``t`` goes: its grad_fn, its AccumulateGrad, or nowhere."""
+    if not t._rg:
+        return None
+    fn = t.grad_fn
+    return fn if fn is not None else t._accumulator()
+
+
+def _protect(node: Node, tensors: tuple) -> None:
+    """Remember the versions of tensors whose memory backward will read."""
+    node.versions = tuple((t._version_counter(), t._version, np.shape(t._data),
+                           t.dtype._title) for t in tensors)
+
+
+def _unary(op: Op, a: Tensor, *params: Any) -> Tensor:
+    out, saved = op.forward(a._data, *params)
+    if STATE.enabled and a._rg:
+        node = Node(op, saved, (_edge(a),))
+        if op.saves == SAVES_INPUTS:
+            _protect(node, (a,))
+            result = _wrap(out, node)
+        else:
+            result = _wrap(out, node)
+            if op.saves == SAVES_OUTPUT:
+                _protect(node, (result,))
+        return result
+    return _wrap(out, None)
+
+
+_SCALARS = (int, float, bool, np.number, np.bool_)
+
+
+def _operands(a: Tensor, b: Any) -> tuple:
+    """Arrays for a binary op between a tensor and a tensor or Python number, promoted the
+    way PyTorch does (a number never widens a float tensor), plus whether b requires grad."""
+    ad = a._data
+    if isinstance(b, Tensor):
+        bd = b._data
+        if ad.dtype != bd.dtype:
+            dt = _result_dtype(a, b).numpy
+            ad, bd = ad.astype(dt), bd.astype(dt)
+        return ad, bd, b._rg
+    if isinstance(b, _SCALARS):
+        kind = ad.dtype.kind
+        if kind == "f" or (kind in "iu" and not isinstance(b, (float, np.floating))):
+            return ad, ad.dtype.type(b), False
+        wrapped = dtypes.float32 if isinstance(b, (float, np.floating)) else dtypes.int64
+        dt = dtypes.combine_categories(dtypes.from_numpy(ad.dtype), wrapped).numpy
+        return ad.astype(dt), dt.type(b), False
+    if isinstance(b, (np.ndarray, list, tuple)):
+        from .tensor import tensor
+
+        return _operands(a, tensor(b))
+    raise TypeError(f"unsupported operand type for a Tensor operation: {type(b).__name__}")
+
+
+def _result_dtype(a: Tensor, b: Tensor) -> dtypes.dtype:
+    """Dimensioned tensors decide the type; a 0-d tensor only when it brings a higher kind."""
+    da, db = a.dtype, b.dtype
+    dims = [d for d, t in ((da, a), (db, b)) if np.ndim(t._data) > 0]
+    zero = [d for d, t in ((da, a), (db, b)) if np.ndim(t._data) == 0]
+    dim_type = dtypes.promote_types(*dims) if len(dims) == 2 else (dims[0] if dims else None)
+    zero_type = dtypes.promote_types(*zero) if len(zero) == 2 else (zero[0] if zero else None)
+    return dtypes.combine_categories(dim_type, zero_type)
+
+
+def _binary(op: Op, a: Tensor, b: Any, float_only: bool = False) -> Tensor:
+    ad, bd, brg = _operands(a, b)
+    if float_only and ad.dtype.kind != "f":
+        ad, bd = ad.astype(np.float32), np.asarray(bd).astype(np.float32)[()]
+    try:
+        out, saved = op.forward(ad, bd)
+    except ValueError as e:
+        raise RuntimeError(_shape_message(ad, bd)) from e
+    if STATE.enabled and (a._rg or brg):
+        node = Node(op, saved, (_edge(a), _edge(b) if brg else None))
+        if ad.shape != bd.shape or ad.dtype != a._data.dtype or (brg and bd.dtype != b._data.dtype):
+            node.meta = ((ad.shape, a._data.dtype),
+                         (bd.shape, b._data.dtype if brg else bd.dtype))
+        if op.saves == SAVES_INPUTS:
+            _protect(node, (a, b) if brg else (a,))
+        return _wrap(out, node)
+    return _wrap(out, None)
+
+
+def _shape_message(ad: Any, bd: Any) -> str:
+    sa, sb = np.shape(ad)[::-1], np.shape(bd)[::-1]
+    for i, (x, y) in enumerate(zip(sa, sb)):
+        if x != y and x != 1 and y != 1:
+            dim = max(len(sa), len(sb)) - 1 - i
+            return (f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                    f"non-singleton dimension {dim}")
+    return f"shapes {np.shape(ad)} and {np.shape(bd)} cannot be broadcast together"
+
+
+# --- the public functions ---------------------------------------------------------------------
+def add(a: Tensor, b: Any) -> Tensor:
+    return _binary(ADD, a, b)
+
+
+def sub(a: Tensor, b: Any) -> Tensor:
+    return _binary(SUB, a, b)
+
+
+def mul(a: Tensor, b: Any) -> Tensor:
+    return _binary(MUL, a, b)
+
+
+def div(a: Tensor, b: Any) -> Tensor:
+    return _binary(DIV, a, b, float_only=True)
+
+
+def pow(a: Tensor, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    if isinstance(exponent, Tensor):
+        return _binary(POW_TENSOR, a, exponent)
+    if not isinstance(exponent, _SCALARS):
+        raise TypeError(f"unsupported exponent type: {type(exponent).__name__}")
+    if a.dtype.is_floating_point:
+        exponent = exponent if isinstance(exponent, int) else a._data.dtype.type(exponent)
+    elif isinstance(exponent, float):
+        a = a.to(dtypes.float32)
+    return _unary(POW, a, exponent)
+
+
+def neg(a: Tensor) -> Tensor:
+    return _unary(NEG, a)
+
+
+def square(a: Tensor) -> Tensor:
+    return pow(a, 2)
+
+
+def sin(a: Tensor) -> Tensor:
+    return _unary(SIN, _float(a))
+
+
+def cos(a: Tensor) -> Tensor:
+    return _unary(COS, _float(a))
+
+
+def exp(a: Tensor) -> Tensor:
+    return _unary(EXP, _float(a))
+
+
+def log(a: Tensor) -> Tensor:
+    return _unary(LOG, _float(a))
+
+
+def sigmoid(a: Tensor) -> Tensor:
+    return _unary(SIGMOID, _float(a))
+
+
+def tanh(a: Tensor) -> Tensor:
+    return _unary(TANH, _float(a))
+
+
+def sqrt(a: Tensor) -> Tensor:
+    return _unary(SQRT, _float(a))
+
+
+def reciprocal(a: Tensor) -> Tensor:
+    return _unary(RECIPROCAL, _float(a))
+
+
+def relu(a: Tensor) -> Tensor:
+    return _unary(RELU, a)
+
+
+def abs(a: Tensor) -> Tensor:  # noqa: A001
+    return _unary(ABS, a)
+
+
+def clone(a: Tensor) -> Tensor:
+    return _unary(CLONE, a)
+
+
+def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    for bound in (min, max):
+        if bound is not None and not isinstance(bound, _SCALARS):
+            raise TypeError("clamp bounds must be numbers")
+    cast = a._data.dtype.type
+    return _unary(CLAMP, a, None if min is None else cast(min), None if max is None else cast(max))
+
+
+def _axes(dim: Any, ndim: int) -> tuple | None:
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d})")
+    return tuple(d % max(ndim, 1) for d in dims) if ndim else None
+
+
+def sum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    if not a.dtype.is_floating_point:
+        a = a.to(dtypes.int64)
+    axes = _axes(dim, a.dim())
+    return _unary(SUM if dim is None else SUM_DIM, a, axes, keepdim)
+
+
+def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    if not a.dtype.is_floating_point:
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {a.dtype._title}")
+    axes = _axes(dim, a.dim())
+    return _unary(MEAN if dim is None else MEAN_DIM, a, axes, keepdim)
+
+
+def to(a: Tensor, dtype: Any) -> Tensor:
+    dt = dtypes.as_dtype(dtype)
+    if dt.numpy == a._data.dtype:
+        return a
+    out = _unary(TO_COPY, a, dt.numpy)
+    if out.grad_fn is not None:
+        out.grad_fn.meta = ((np.shape(a._data), a._data.dtype),)
+        if not dt.is_floating_point:
+            out.grad_fn, out._rg = None, False
+    return out
+
+
+def _float(a: Tensor) -> Tensor:
+    """Functions like sin turn integer input into the default float type, as PyTorch does."""
+    return a if a._data.dtype.kind == "f" else to(a, dtypes.float32)
+
+
+# --- operators, reversed forms and in-place updates on Tensor ----------------------------------
+def _rsub(a: Tensor, b: Any) -> Tensor:
+    if isinstance(b, np.ndarray):
+        from .tensor import tensor
+
+        return sub(tensor(b), a)
+    return _binary(RSUB, a, b)
+
+
+def _rtruediv(a: Tensor, b: Any) -> Tensor:
+    return mul(reciprocal(a), b)
+
+
+def _rpow(a: Tensor, b: Any) -> Tensor:
+    a = _float(a)
+    return _unary(RPOW, a, a._data.dtype.type(b))
+
+
+def _compare(ufunc: np.ufunc) -> Callable:
+    def compare(a: Tensor, b: Any) -> Tensor:
+        ad, bd, _ = _operands(a, b)
+        return _wrap(ufunc(ad, bd), None)
+
+    return compare
+
+
+def _inplace(fn: Callable) -> Callable:
+    """``a -= b`` and friends: values written into a's memory. On a leaf that requires grad
+    this is refused (outside no_grad); on a computed tensor the op is recorded as a's new
+    history, as in PyTorch."""
+
+    def update(a: Tensor, b: Any) -> Tensor:
+        b_rg = isinstance(b, Tensor) and b._rg
+        if STATE.enabled and (a._rg or b_rg):
+            if a._rg and a.grad_fn is None:
+                raise RuntimeError(LEAF_INPLACE_ERROR)
+            before = _wrap(np.array(a._data), a.grad_fn)
+            before._rg = a._rg
+            result = fn(before, b)
+            _store(a, result)
+            a.grad_fn, a._rg = result.grad_fn, True
+            return a
+        _store(a, fn(a, b))
+        return a
+
+    return update
+
+
+def _store(a: Tensor, result: Tensor) -> None:
+    if result.shape != a.shape:
+        raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast "
+                           f"shape {list(result.shape)}")
+    if dtypes.promote_types(a.dtype, result.dtype) is not a.dtype:
+        raise RuntimeError(f"result type {result.dtype._title} can't be cast to the desired "
+                           f"output type {a.dtype._title}")
+    a._assign(result._data)
+
+
+def _install() -> None:
+    """Give Tensor its operators and methods; each points at the one definition above."""
+    methods = {
+        "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _rsub,
+        "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": _rtruediv,
+        "__pow__": pow, "__rpow__": _rpow, "__neg__": neg, "__abs__": abs,
+        "__iadd__": _inplace(add), "__isub__": _inplace(sub), "__imul__": _inplace(mul),
+        "__itruediv__": _inplace(div),
+        "add_": _inplace(add), "sub_": _inplace(sub), "mul_": _inplace(mul),
+        "div_": _inplace(div),
+        "__lt__": _compare(np.less), "__le__": _compare(np.less_equal),
+        "__gt__": _compare(np.greater), "__ge__": _compare(np.greater_equal),
+        "__eq__": _compare(np.equal), "__ne__": _compare(np.not_equal),
+        "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg,
+        "sin": sin, "cos": cos, "exp": exp, "log": log, "sigmoid": sigmoid, "tanh": tanh,
+        "relu": relu, "sqrt": sqrt, "abs": abs, "reciprocal": reciprocal, "clamp": clamp,
+        "sum": sum, "mean": mean, "to": to, "clone": clone, "square": square,
+        "float": lambda a: to(a, dtypes.float32), "double": lambda a: to(a, dtypes.float64),
+    }
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)
+    Tensor.__hash__ = object.__hash__  # __eq__ is elementwise; identity stays the hash
+
+
+_install()

@@ -1,0 +1,454 @@
+"""Tensor: a numpy array plus what autograd needs to know about it.
+
+A tensor is a leaf (made by the user, ``grad_fn`` is None) or the result of a recorded op
+(``grad_fn`` is the Node that made it). Leaves that require grad collect gradients in
+``.grad``; the ops themselves live in ops.py, which also gives Tensor its operators.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import dtypes
+from .autograd import AccumulateGrad, RemovableHandle, run_backward
+from .grad_mode import STATE
+from .printing import format_tensor
+
+__all__ = ["Tensor", "Size", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full",
+           "arange", "is_tensor"]
+
+NO_GRAD_ERROR = "element 0 of tensors does not require grad and does not have a grad_fn"
+NON_LEAF_FLAG_ERROR = (
+    "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+    "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+)
+LEAF_INPLACE_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
+NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+    "github.com/pytorch/pytorch/pull/30531 for more information."
+)
+_DEFAULT_PRINTED = (dtypes.float32, dtypes.int64, dtypes.bool_)
+
+
+class Size(tuple):
+    """A shape; prints as ``torch.Size([2, 3])``."""
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations made with it."""
+
+    __slots__ = ("_data", "grad_fn", "_rg", "_grad", "_acc", "_vc", "__weakref__")
+    __array_priority__ = 1000  # numpy scalars on the left defer to our operators
+
+    def __init__(self, data: Any = ()) -> None:
+        _init(self, _to_array(data, dtypes.float32), False)
+
+    # --- construction helpers (internal) -------------------------------------------------
+    @classmethod
+    def _from_array(cls, array: Any) -> Tensor:
+        return _wrap(array, None)
+
+    def _wrap_grad(self, array: np.ndarray) -> Tensor:
+        return _wrap(array, None)
+
+    # --- autograd state ----------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Switch gradient tracking on a leaf; a computed tensor cannot be switched off."""
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(NON_LEAF_FLAG_ERROR)
+            return self
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients")
+        self._rg = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self) -> Tensor | None:
+        if self.grad_fn is not None and self.grad_fn.retained is None:
+            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got "
+                                f"grad of type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        return self.grad_fn is not None and self.grad_fn.retained is not None
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` during backward."""
+        if self.grad_fn is None:
+            if not self._rg:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self.grad_fn.retained is None:
+            self.grad_fn.retained = weakref.ref(self)
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        node = self.grad_fn if self.grad_fn is not None else self._accumulator()
+        if node.pre_hooks is None:
+            node.pre_hooks = []
+        node.pre_hooks.append(hook)
+        return RemovableHandle(node.pre_hooks, hook)
+
+    def _accumulator(self) -> AccumulateGrad:
+        acc = self._acc
+        if acc is None:
+            acc = self._acc = AccumulateGrad(self)
+        return acc
+
+    def _node_for_backward(self) -> Any:
+        if not self._rg:
+            raise RuntimeError(NO_GRAD_ERROR)
+        return self.grad_fn if self.grad_fn is not None else self._accumulator()
+
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Compute the gradient of this tensor with respect to every leaf that needs one,
+        adding it into their ``.grad``."""
+        if create_graph:
+            raise NotImplementedError("create_graph=True (higher-order gradients) is not "
+                                      "supported")
+        if inputs is not None:
+            raise NotImplementedError("backward(inputs=...) is not supported")
+        root = self._node_for_backward()
+        run_backward((root,), (_seed_gradient(self, gradient),), bool(retain_graph))
+
+    def detach(self) -> Tensor:
+        """The same values, sharing memory, cut from the graph (a leaf, no grad)."""
+        t = _wrap(self._storage(), None)
+        t._vc = self._version_counter()
+        return t
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self._rg = False
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        return _wrap(self._storage(), None)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data
+
+    def _storage(self) -> np.ndarray:
+        """The data as a mutable ndarray (0-d results of numpy ops are immutable scalars)."""
+        d = self._data
+        if not isinstance(d, np.ndarray):
+            d = self._data = np.array(d)
+        return d
+
+    def _version_counter(self) -> list:
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        return vc
+
+    @property
+    def _version(self) -> int:
+        return 0 if self._vc is None else self._vc[0]
+
+    def _assign(self, values: Any) -> None:
+        """Write new values into this tensor's memory, so views made by detach() see them."""
+        d = self._storage()
+        if not d.flags.writeable:
+            d = self._data = np.array(d)
+        np.copyto(d, values, casting="unsafe")
+        if self._vc is not None:
+            self._vc[0] += 1
+
+    def zero_(self) -> Tensor:
+        self._check_inplace()
+        self._assign(0)
+        return self
+
+    def fill_(self, value: float) -> Tensor:
+        self._check_inplace()
+        self._assign(value)
+        return self
+
+    def _check_inplace(self) -> None:
+        if STATE.enabled and self._rg and self.grad_fn is None:
+            raise RuntimeError(LEAF_INPLACE_ERROR)
+
+    # --- facts ----------------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(np.shape(self._data))
+
+    def size(self, dim: int | None = None) -> Size | int:
+        shape = self.shape
+        return shape if dim is None else shape[dim]
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.from_numpy(self._data.dtype)
+
+    def dim(self) -> int:
+        return np.ndim(self._data)
+
+    ndim = property(dim)
+
+    def numel(self) -> int:
+        return int(np.size(self._data))
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        from .ops import transpose
+
+        return transpose(self)
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def item(self) -> float | int | bool:
+        if np.size(self._data) != 1:
+            raise RuntimeError(f"a Tensor with {np.size(self._data)} elements cannot be "
+                               "converted to Scalar")
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def numpy(self) -> np.ndarray:
+        if self._rg:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._storage()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return np.asarray(self._data, dtype=dtype)
+
+    def __len__(self) -> int:
+        if np.ndim(self._data) == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    def __bool__(self) -> bool:
+        if np.size(self._data) != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    # --- printing -------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        dt = self.dtype
+        fn = self.grad_fn
+        return format_tensor(np.asarray(self._data), dtype_name=repr(dt),
+                             default_dtype=dt in _DEFAULT_PRINTED,
+                             grad_fn_name=None if fn is None else fn.name(),
+                             requires_grad=self._rg)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if np.ndim(self._data) == 0:
+            return format(self._data.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
+
+
+_new = object.__new__
+
+
+def _wrap(data: Any, fn: Any) -> Tensor:
+    """The fast path every op result goes through."""
+    t = _new(Tensor)
+    t._data = data
+    t.grad_fn = fn
+    t._rg = fn is not None
+    t._grad = None
+    t._acc = None
+    t._vc = None
+    return t
+
+
+def _init(t: Tensor, array: np.ndarray, requires_grad: bool) -> None:
+    t._data = array
+    t.grad_fn = None
+    t._rg = False
+    t._grad = None
+    t._acc = None
+    t._vc = None
+    if requires_grad:
+        t.requires_grad_(True)
+
+
+def _seed_gradient(t: Tensor, gradient: Any) -> np.ndarray:
+    """The gradient backward starts from: ones for a one-element tensor, else the given one,
+    checked against the tensor's shape and cast to its dtype."""
+    dt = t._data.dtype
+    if gradient is None:
+        if np.size(t._data) != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        return np.ones(np.shape(t._data), dtype=dt)
+    if not isinstance(gradient, Tensor):
+        raise TypeError(f"gradient must be a Tensor, got {type(gradient).__name__}")
+    g = np.asarray(gradient._data)
+    if g.shape != np.shape(t._data):
+        raise RuntimeError(
+            f"Mismatch in shape: grad_output[0] has a shape of {Size(g.shape)!r} and output[0] "
+            f"has a shape of {t.shape!r}.")
+    return g.astype(dt, copy=True)
+
+
+def _infer_dtype(data: Any) -> dtypes.dtype:
+    """The dtype PyTorch would pick for nested Python numbers: bool < int < float."""
+    kinds = set()
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, Tensor):
+            kinds.add(item.dtype.category)
+        elif isinstance(item, (bool, np.bool_)):
+            kinds.add(0)
+        elif isinstance(item, (int, np.integer)):
+            kinds.add(1)
+        elif isinstance(item, (float, np.floating)):
+            kinds.add(2)
+        else:
+            raise TypeError(f"Could not infer dtype of {type(item).__name__}")
+    return {0: dtypes.bool_, 1: dtypes.int64}.get(max(kinds, default=2), dtypes.float32)
+
+
+def _check_rectangular(data: Any, dim: int = 0) -> None:
+    if isinstance(data, (list, tuple)) and data:
+        lengths = {len(x) if isinstance(x, (list, tuple)) else -1 for x in data}
+        if len(lengths) > 1:
+            first = len(data[0]) if isinstance(data[0], (list, tuple)) else 0
+            bad = next(len(x) if isinstance(x, (list, tuple)) else 0 for x in data
+                       if (len(x) if isinstance(x, (list, tuple)) else -1) != lengths.pop())
+            raise ValueError(f"expected sequence of length {first} at dim {dim + 1} (got {bad})")
+        for x in data:
+            _check_rectangular(x, dim + 1)
+
+
+def _to_array(data: Any, dtype: Any) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data._data
+    if isinstance(data, (np.ndarray, np.generic)):
+        dt = dtypes.from_numpy(data.dtype) if dtype is None else dtypes.as_dtype(dtype)
+        return np.array(data, dtype=dt.numpy)
+    if isinstance(data, (list, tuple)):
+        _check_rectangular(data)
+        data = [x._data.tolist() if isinstance(x, Tensor) else x for x in data]
+    dt = _infer_dtype(data) if dtype is None else dtypes.as_dtype(dtype)
+    return np.array(data, dtype=dt.numpy)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None
+           ) -> Tensor:
+    """A new leaf tensor holding a copy of ``data`` (a number, nested lists, an array)."""
+    t = _new(Tensor)
+    _init(t, _to_array(data, dtype), requires_grad)
+    return t
+
+
+def is_tensor(obj: object) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def _shape_arg(size: tuple) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def _filled(shape: tuple, value: float, dtype: Any, requires_grad: bool) -> Tensor:
+    dt = dtypes.float32 if dtype is None else dtypes.as_dtype(dtype)
+    t = _new(Tensor)
+    _init(t, np.full(shape, value, dtype=dt.numpy), requires_grad)
+    return t
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(_shape_arg(size), 0, dtype, requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(_shape_arg(size), 1, dtype, requires_grad)
+
+
+def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    if dtype is None and isinstance(fill_value, (bool, int)):
+        dtype = dtypes.bool_ if isinstance(fill_value, bool) else dtypes.int64
+    return _filled(tuple(size), fill_value, dtype, requires_grad)
+
+
+def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(t.shape, 0, dtype or t.dtype, requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _filled(t.shape, 1, dtype or t.dtype, requires_grad)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, int) for v in (start, end, step))
+        dtype = dtypes.int64 if ints else dtypes.float32
+    dt = dtypes.as_dtype(dtype)
+    t = _new(Tensor)
+    _init(t, np.arange(start, end, step, dtype=np.float64).astype(dt.numpy), requires_grad)
+    return t
