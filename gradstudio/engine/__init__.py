@@ -10,8 +10,8 @@ from . import autograd
 from .autograd import BackwardStep, trace_backward
 from .dtypes import bool_ as bool  # noqa: A004 - torch.bool
 from .dtypes import dtype, float16, float32, float64, get_default_dtype, int32, int64
-from .gradcheck import gradcheck
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import gradcheck
 from .ops import (
     abs,  # noqa: A004
     add,

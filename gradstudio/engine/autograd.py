@@ -33,8 +33,11 @@ SECOND_BACKWARD = (
 _FREED = object()  # marks saved values released by a backward without retain_graph
 
 
-def _version_error(shape: tuple, title: str, now: int, then: int) -> RuntimeError:
-    dims = ", ".join(str(s) for s in shape)
+def _version_error(array: Any, now: int, then: int) -> RuntimeError:
+    from .dtypes import from_numpy
+
+    dims = ", ".join(str(s) for s in np.shape(array))
+    title = from_numpy(array.dtype)._title
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [torch.{title}Tensor [{dims}]] is at version {now}; expected version "
@@ -53,7 +56,7 @@ class Node:
         self.op = op
         self.saved = saved
         self.next = next_nodes
-        self.versions = None  # ((counter, version at save, shape, title), ...) of saved tensors
+        self.versions = None  # [(counter, version when saved, array), ...] of saved tensors
         self.meta = None  # ((shape, numpy dtype), ...) per input, when a grad must be reshaped
         self.pre_hooks = None
         self.retained = None  # weakref to the tensor whose .grad retain_grad() keeps
@@ -75,9 +78,9 @@ class Node:
         if saved is _FREED:
             raise RuntimeError(SECOND_BACKWARD)
         if self.versions is not None:
-            for counter, then, shape, title in self.versions:
+            for counter, then, array in self.versions:
                 if counter[0] != then:
-                    raise _version_error(shape, title, counter[0], then)
+                    raise _version_error(array, counter[0], then)
         grads = self.op.backward(saved, grad, self.next)
         meta = self.meta
         if meta is not None:

@@ -175,8 +175,13 @@ def _edge(t: Tensor) -> Any:
 
 def _protect(node: Node, tensors: tuple) -> None:
     """Remember the versions of tensors whose memory backward will read."""
-    node.versions = tuple((t._version_counter(), t._version, np.shape(t._data),
-                           t.dtype._title) for t in tensors)
+    versions = []
+    for t in tensors:
+        vc = t._vc
+        if vc is None:
+            vc = t._vc = [0]
+        versions.append((vc, vc[0], t._data))
+    node.versions = versions
 
 
 def _unary(op: Op, a: Tensor, *params: Any) -> Tensor:
@@ -197,19 +202,34 @@ def _unary(op: Op, a: Tensor, *params: Any) -> Tensor:
 _SCALARS = (int, float, bool, np.number, np.bool_)
 
 
+_F32 = np.dtype(np.float32)
+_F32_NUMBERS: dict = {}  # python number -> np.float32: converting costs more than the op
+
+
 def _operands(a: Tensor, b: Any) -> tuple:
     """Arrays for a binary op between a tensor and a tensor or Python number, promoted the
     way PyTorch does (a number never widens a float tensor), plus whether b requires grad."""
     ad = a._data
-    if isinstance(b, Tensor):
+    kind = b.__class__
+    if kind is Tensor:
         bd = b._data
         if ad.dtype != bd.dtype:
             dt = _result_dtype(a, b).numpy
             ad, bd = ad.astype(dt), bd.astype(dt)
         return ad, bd, b._rg
+    if (kind is float or kind is int) and ad.dtype is _F32:
+        s = _F32_NUMBERS.get(b)
+        if s is None:
+            s = np.float32(b)
+            if b and b == b and len(_F32_NUMBERS) < 4096:  # not 0.0 / -0.0 (equal keys), not nan
+                _F32_NUMBERS[b] = s
+        return ad, s, False
+    if isinstance(b, Tensor):
+        return _operands(a, Tensor._from_array(b._data)) if not b._rg else (
+            *_operands(a, Tensor._from_array(b._data))[:2], True)
     if isinstance(b, _SCALARS):
-        kind = ad.dtype.kind
-        if kind == "f" or (kind in "iu" and not isinstance(b, (float, np.floating))):
+        dkind = ad.dtype.kind
+        if dkind == "f" or (dkind in "iu" and not isinstance(b, (float, np.floating))):
             return ad, ad.dtype.type(b), False
         wrapped = dtypes.float32 if isinstance(b, (float, np.floating)) else dtypes.int64
         dt = dtypes.combine_categories(dtypes.from_numpy(ad.dtype), wrapped).numpy
@@ -252,7 +272,7 @@ def _binary(op: Op, a: Tensor, b: Any, float_only: bool = False) -> Tensor:
 
 def _shape_message(ad: Any, bd: Any) -> str:
     sa, sb = np.shape(ad)[::-1], np.shape(bd)[::-1]
-    for i, (x, y) in enumerate(zip(sa, sb)):
+    for i, (x, y) in enumerate(zip(sa, sb, strict=False)):
         if x != y and x != 1 and y != 1:
             dim = max(len(sa), len(sb)) - 1 - i
             return (f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "

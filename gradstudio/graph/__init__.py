@@ -1,0 +1,1 @@
+"""The graph document: networkx model, node catalog, evaluation, session, files (no Qt)."""
