@@ -208,6 +208,19 @@ class Tensor:
         self._assign(value)
         return self
 
+    def copy_(self, src: Any) -> Tensor:
+        """Write src's values (broadcast to this shape) into this tensor. The copy is not
+        recorded for backward."""
+        self._check_inplace()
+        values = np.asarray(src._data if isinstance(src, Tensor) else src)
+        try:
+            values = np.broadcast_to(values, np.shape(self._data))
+        except ValueError:
+            raise RuntimeError(f"The size of tensor a ({list(self.shape)}) must match the "
+                               f"size of tensor b ({list(values.shape)})") from None
+        self._assign(values)
+        return self
+
     def _check_inplace(self) -> None:
         if STATE.enabled and self._rg and self.grad_fn is None:
             raise RuntimeError(LEAF_INPLACE_ERROR)

@@ -1,0 +1,247 @@
+"""The node catalog: every kind of node, described once.
+
+A kind says what a node is called, where it sits in the palette, its input ports, its
+parameters (with defaults and ranges) and how it computes with the engine. Adding an
+operation to the app means adding one entry here (and its engine op), nothing in the UI.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gradstudio.engine as ge
+
+__all__ = ["Param", "NodeKind", "KINDS", "CATEGORIES", "kind", "parse_tensor_value",
+           "GraphError", "binary_cross_entropy", "mean_squared_error", "value_shape"]
+
+INPUTS, OPS, LOSSES = "Inputs", "Ops", "Losses"
+CATEGORIES = (INPUTS, OPS, LOSSES)
+
+
+class GraphError(ValueError):
+    """An edit, a value or a file that the graph refuses; the message names what and where."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """A setting of a node kind. ``type`` is "tensor" (a number or a list of numbers) or
+    "float" (a number between ``minimum`` and ``maximum``)."""
+
+    name: str
+    type: str
+    default: Any
+    minimum: float | None = None
+    maximum: float | None = None
+    doc: str = ""
+
+    def parse(self, value: Any) -> Any:
+        """The value as stored in the graph, or a GraphError that says what is wrong."""
+        if self.type == "tensor":
+            return parse_tensor_value(value)
+        number = _parse_number(value, self.name)
+        if self.minimum is not None and number < self.minimum:
+            raise GraphError(f"{self.name} must be at least {self.minimum:g}, got {number:g}")
+        if self.maximum is not None and number > self.maximum:
+            raise GraphError(f"{self.name} must be at most {self.maximum:g}, got {number:g}")
+        return number
+
+
+@dataclass(frozen=True)
+class NodeKind:
+    """One kind of node. ``build(params)`` returns the function that computes the node's
+    output from its input tensors, in port order."""
+
+    name: str
+    title: str
+    category: str
+    inputs: tuple[str, ...] = ()
+    params: tuple[Param, ...] = ()
+    build: Callable[[dict], Callable[..., ge.Tensor]] | None = None
+    formula: str = ""
+    doc: str = ""
+    requires_grad: bool = False  # leaves: the default of their requires_grad flag
+    trainable: bool = False  # a train step updates it
+    default_label: str = ""
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.build is None
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise GraphError(f"{self.title} has no parameter '{name}'")
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|nan)$", re.I)
+
+
+def _parse_number(value: Any, what: str) -> float:
+    if isinstance(value, bool):
+        raise GraphError(f"{what} must be a number, got {value!r}")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and _NUMBER.match(value.strip()):
+        return float(value.strip())
+    raise GraphError(f"{what} must be a number, got {value!r}")
+
+
+def parse_tensor_value(value: Any) -> float | list:
+    """A leaf's value: a number, or a list of numbers (nested for 2-d), from Python data or
+    text such as ``3``, ``1, 2, 3`` or ``[[1, 2], [3, 4]]``."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise GraphError("value is empty: type a number like 3 or a list like 1, 2, 3")
+        if not text.startswith("[") and "," in text:
+            text = f"[{text}]"
+        value = _parse_text(text)
+    return _check_value(value, depth=0)
+
+
+def _parse_text(text: str) -> Any:
+    """Numbers and brackets only: a value never runs code."""
+    tokens = re.findall(r"\[|\]|,|[^\s\[\],]+", text)
+    pos = 0
+
+    def parse() -> Any:
+        nonlocal pos
+        if pos >= len(tokens):
+            raise GraphError(f"value {text!r} ends too early")
+        tok = tokens[pos]
+        pos += 1
+        if tok == "[":
+            items = []
+            while pos < len(tokens) and tokens[pos] != "]":
+                items.append(parse())
+                if pos < len(tokens) and tokens[pos] == ",":
+                    pos += 1
+            if pos >= len(tokens):
+                raise GraphError(f"value {text!r} has an unclosed '['")
+            pos += 1
+            return items
+        return _parse_number(tok, "each element")
+
+    result = parse()
+    if pos != len(tokens):
+        raise GraphError(f"value {text!r} has extra text after the value")
+    return result
+
+
+def _check_value(value: Any, depth: int) -> Any:
+    if isinstance(value, (list, tuple)):
+        if depth >= 2:
+            raise GraphError("values can be numbers, lists or lists of lists (at most 2-d)")
+        if not value:
+            raise GraphError("a list value needs at least one number")
+        items = [_check_value(v, depth + 1) for v in value]
+        shapes = {len(v) if isinstance(v, list) else None for v in items}
+        if len(shapes) != 1:
+            raise GraphError("the rows of a 2-d value must all have the same length")
+        return items
+    return _parse_number(value, "value" if depth == 0 else "each element")
+
+
+def value_shape(value: Any) -> tuple[int, ...]:
+    if isinstance(value, list):
+        return (len(value), *value_shape(value[0]))
+    return ()
+
+
+def binary_cross_entropy(prediction: ge.Tensor, target: ge.Tensor, epsilon: float = 1e-8
+                         ) -> ge.Tensor:
+    """The notebook's BCE, op for op: clamp by epsilon, then the log formula."""
+    prediction = ge.clamp(prediction, epsilon, 1 - epsilon)
+    return -(target * ge.log(prediction) + (1 - target) * ge.log(1 - prediction))
+
+
+def mean_squared_error(prediction: ge.Tensor, target: ge.Tensor) -> ge.Tensor:
+    return ((prediction - target) ** 2).mean()
+
+
+def _value(default: Any) -> Param:
+    return Param("value", "tensor", default, doc="a number, or numbers separated by commas")
+
+
+def _fixed(fn: Callable[..., ge.Tensor]) -> Callable[[dict], Callable[..., ge.Tensor]]:
+    return lambda params: fn
+
+
+def _leaf(name: str, title: str, default: Any, label: str, requires_grad: bool,
+          trainable: bool, doc: str) -> NodeKind:
+    return NodeKind(name, title, INPUTS, params=(_value(default),), doc=doc,
+                    requires_grad=requires_grad, trainable=trainable, default_label=label)
+
+
+def _unary(name: str, fn: Callable, formula: str, doc: str) -> NodeKind:
+    return NodeKind(name, name, OPS, ("x",), build=_fixed(fn), formula=formula, doc=doc,
+                    default_label=name)
+
+
+def _binary(name: str, fn: Callable, formula: str, doc: str) -> NodeKind:
+    return NodeKind(name, name, OPS, ("a", "b"), build=_fixed(fn), formula=formula, doc=doc,
+                    default_label=name)
+
+
+_KIND_LIST: list[NodeKind] = [
+    _leaf("input", "Input", 3.0, "x", False, False,
+          "Data fed to the graph. requires_grad is off unless you turn it on."),
+    _leaf("weight", "Weight", 1.0, "w", True, True,
+          "A trainable parameter: requires_grad is on and Train step updates it."),
+    _leaf("constant", "Constant", 0.0, "c", False, False,
+          "A fixed value such as a target label."),
+    _unary("identity", lambda x: x, "x", "passes its input on unchanged; turn on detach to "
+           "cut the gradient here, like z = x.detach()"),
+    _unary("square", lambda x: x ** 2, "x²", "x squared (x ** 2), PowBackward0"),
+    NodeKind("pow", "pow", OPS, ("x",),
+             params=(Param("exponent", "float", 2.0, -100, 100, "the power"),),
+             build=lambda p: (lambda x, e=p["exponent"]: x ** (int(e) if e == int(e) else e)),
+             formula="x^n", doc="x to a fixed power", default_label="pow"),
+    _unary("sin", ge.sin, "sin(x)", "sine"),
+    _unary("cos", ge.cos, "cos(x)", "cosine"),
+    _unary("exp", ge.exp, "exp(x)", "e to the x"),
+    _unary("log", ge.log, "log(x)", "natural logarithm (x > 0)"),
+    _unary("sigmoid", ge.sigmoid, "σ(x)", "1 / (1 + exp(-x)), squashes to (0, 1)"),
+    _unary("tanh", ge.tanh, "tanh(x)", "hyperbolic tangent"),
+    _unary("relu", ge.relu, "max(x, 0)", "rectified linear unit"),
+    _unary("neg", lambda x: -x, "-x", "negation"),
+    _binary("add", lambda a, b: a + b, "a + b", "sum of two inputs (broadcasts)"),
+    _binary("sub", lambda a, b: a - b, "a - b", "difference (broadcasts)"),
+    _binary("mul", lambda a, b: a * b, "a · b", "product (broadcasts)"),
+    _binary("div", lambda a, b: a / b, "a / b", "quotient (broadcasts)"),
+    _unary("mean", ge.mean, "mean(x)", "average of all elements"),
+    _unary("sum", ge.sum, "Σ x", "sum of all elements"),
+    NodeKind("clamp", "clamp", OPS, ("x",),
+             params=(Param("min", "float", 0.0, doc="lower bound"),
+                     Param("max", "float", 1.0, doc="upper bound")),
+             build=lambda p: (lambda x, lo=p["min"], hi=p["max"]: ge.clamp(x, lo, hi)),
+             formula="clamp(x, min, max)", doc="limit values to [min, max]",
+             default_label="clamp"),
+    NodeKind("bce", "BCE loss", LOSSES, ("prediction", "target"),
+             params=(Param("epsilon", "float", 1e-8, 0.0, 0.5, "clamp margin against log(0)"),),
+             build=lambda p: (lambda pred, t, eps=p["epsilon"]:
+                              binary_cross_entropy(pred, t, eps)),
+             formula="-(t·log p + (1-t)·log(1-p))",
+             doc="binary cross-entropy, exactly as the notebook writes it", default_label="loss"),
+    NodeKind("mse", "MSE loss", LOSSES, ("prediction", "target"),
+             build=_fixed(mean_squared_error), formula="mean((p - t)²)",
+             doc="mean squared error", default_label="loss"),
+]
+
+KINDS: dict[str, NodeKind] = {k.name: k for k in _KIND_LIST}
+
+
+def kind(name: str) -> NodeKind:
+    """The kind called ``name``, or a GraphError listing the known kinds."""
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise GraphError(f"unknown node kind '{name}' (known: {', '.join(KINDS)})") from None
+

@@ -1,0 +1,215 @@
+"""Evaluation: compile the graph into a plan, run it forward, run backward from a target.
+
+The plan (topological order, each op's function bound to its parameters, each input as an
+index) is cached until the graph's structure changes, so replaying a fixed graph only calls
+engine ops. Forward gives every node a value or an error without stopping other branches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+import gradstudio.engine as ge
+
+from .catalog import GraphError, kind
+from .explain import why_not_requires_grad
+from .model import GraphModel
+
+__all__ = ["Plan", "Step", "Evaluator", "ForwardResult", "BackwardResult", "pick_target"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node in evaluation order. ``sources`` are plan indices of the nodes wired into
+    each port (None: nothing wired)."""
+
+    node: str
+    fn: Callable[..., ge.Tensor] | None  # None for a leaf
+    sources: tuple[int | None, ...]
+    ports: tuple[str, ...]
+    detach: bool
+    no_grad: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[Step, ...]
+    index: dict[str, int]
+    version: int
+
+
+@dataclass
+class ForwardResult:
+    """Each node's output (what flows on along its wires) or the reason it has none."""
+
+    values: dict[str, ge.Tensor] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    no_grad_mode: bool = False
+
+    def value(self, node_id: str) -> ge.Tensor | None:
+        return self.values.get(node_id)
+
+
+@dataclass
+class BackwardResult:
+    """What a backward did, or why it could not run: ``error`` is PyTorch's message, and
+    ``reason`` says in words what in this graph caused it."""
+
+    target: str | None
+    loss: ge.Tensor | None = None
+    error: str | None = None
+    reason: str | None = None
+    steps: list = field(default_factory=list)  # engine BackwardSteps, in the order they ran
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def compile_plan(model: GraphModel) -> Plan:
+    """Order the nodes so every input comes before its use, and bind each op's parameters."""
+    g = model.graph
+    try:
+        order = list(nx.lexicographical_topological_sort(g))
+    except nx.NetworkXUnfeasible:  # the model refuses cycles; a guard for hand-made graphs
+        raise GraphError("the graph has a cycle, so it cannot be evaluated") from None
+    index = {n: i for i, n in enumerate(order)}
+    steps = []
+    for n in order:
+        data = model.node(n)
+        spec = kind(data.kind)
+        wired = model.inputs_of(n)
+        fn = None if spec.is_leaf else spec.build(data.params)
+        steps.append(Step(n, fn, tuple(index.get(wired.get(p)) if p in wired else None
+                                       for p in spec.inputs),
+                          spec.inputs, data.flags["detach"], data.flags["no_grad"]))
+    return Plan(tuple(steps), index, model.structure_version)
+
+
+class Evaluator:
+    """Runs a model's plan. Leaf tensors come from outside (the Session keeps them alive)."""
+
+    def __init__(self, model: GraphModel) -> None:
+        self.model = model
+        self._plan: Plan | None = None
+
+    def plan(self) -> Plan:
+        if self._plan is None or self._plan.version != self.model.structure_version:
+            self._plan = compile_plan(self.model)
+        return self._plan
+
+    def forward(self, leaves: dict[str, ge.Tensor], *, no_grad: bool = False,
+                retain_grads: bool = False) -> ForwardResult:
+        """Compute every node. With ``retain_grads``, intermediate results keep their
+        gradient after backward (for display)."""
+        plan = self.plan()
+        with ge.set_grad_enabled(not no_grad):
+            values, errors = _run(plan, leaves, retain_grads, self.model)
+        result = ForwardResult(no_grad_mode=no_grad)
+        result.values = {s.node: v for s, v in zip(plan.steps, values, strict=True)
+                         if v is not None}
+        result.errors = errors
+        return result
+
+    def backward(self, forward: ForwardResult, target: str | None = None) -> BackwardResult:
+        """Backward from ``target`` (default: the loss, else the single end node)."""
+        try:
+            target = pick_target(self.model) if target is None else self.model.find(target)
+        except GraphError as e:
+            return BackwardResult(None, error="backward needs a target", reason=str(e))
+        label = self.model.label(target)
+        if target in forward.errors:
+            return BackwardResult(target, error=f"{label} has no value",
+                                  reason=f"{label} has an error: {forward.errors[target]}")
+        loss = forward.values[target]
+        result = BackwardResult(target, loss=loss)
+        if not loss.requires_grad:
+            result.error = f"RuntimeError: {_NO_GRAD}"
+            result.reason = why_not_requires_grad(self.model, target, forward.no_grad_mode)
+            return result
+        if loss.numel() != 1:
+            result.error = "RuntimeError: grad can be implicitly created only for scalar outputs"
+            result.reason = (f"{label} holds {loss.numel()} values; backward starts from one "
+                             "number: add a mean or sum node after it")
+            return result
+        try:
+            with ge.trace_backward() as steps:
+                loss.backward()
+        except RuntimeError as e:
+            result.error = f"RuntimeError: {e}"
+            result.reason = "the engine refused this backward"
+            return result
+        result.steps = steps
+        return result
+
+
+_NO_GRAD = "element 0 of tensors does not require grad and does not have a grad_fn"
+
+
+def _run(plan: Plan, leaves: dict[str, ge.Tensor], retain: bool, model: GraphModel
+         ) -> tuple[list, dict[str, str]]:
+    values: list[Any] = [None] * len(plan.steps)
+    errors: dict[str, str] = {}
+    for i, step in enumerate(plan.steps):
+        if step.fn is None:
+            out = leaves[step.node]
+        else:
+            args = []
+            for port, src in zip(step.ports, step.sources, strict=True):
+                arg = None if src is None else values[src]
+                if arg is None:
+                    errors[step.node] = _missing(model, plan, port, src, errors)
+                    break
+                args.append(arg)
+            else:
+                try:
+                    if step.no_grad:
+                        with ge.no_grad():
+                            out = step.fn(*args)
+                    else:
+                        out = step.fn(*args)
+                except (RuntimeError, ValueError, TypeError, FloatingPointError) as e:
+                    errors[step.node] = _describe(e, args)
+                    continue
+                if retain and out.grad_fn is not None and not step.detach:
+                    out.retain_grad()
+            if step.node in errors:
+                continue
+        values[i] = out.detach() if step.detach else out
+    return values, errors
+
+
+def _missing(model: GraphModel, plan: Plan, port: str, src: int | None,
+             errors: dict[str, str]) -> str:
+    if src is None:
+        return f"input '{port}' is not connected"
+    return f"input '{port}' has no value: {model.label(plan.steps[src].node)} has an error"
+
+
+def _describe(error: Exception, args: list) -> str:
+    text = str(error)
+    if "must match the size" in text or "broadcast" in text:
+        shapes = " and ".join(str(list(a.shape)) for a in args)
+        return f"shapes {shapes} do not fit together: {text}"
+    return text
+
+
+def pick_target(model: GraphModel) -> str:
+    """The node backward starts from: the chosen loss, else the only node nothing uses."""
+    if model.loss is not None:
+        return model.loss
+    g = model.graph
+    ends = [n for n in g.nodes if g.out_degree(n) == 0]
+    computed = [n for n in ends if not kind(model.node(n).kind).is_leaf]
+    ends = computed or ends
+    if len(ends) == 1:
+        return ends[0]
+    if not ends:
+        raise GraphError("the graph is empty: add nodes first")
+    names = ", ".join(sorted(model.label(n) for n in ends))
+    raise GraphError(f"there are several end nodes ({names}): choose the loss with "
+                     "'Set as loss'")

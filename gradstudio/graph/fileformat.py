@@ -1,0 +1,144 @@
+"""``.gsgraph`` files: JSON with a format name and version, checked before anything loads.
+
+Loading reads plain data only (no code runs), checks the shape of the JSON against the
+schema in resources/schema, then the meaning (kinds, ports, cycles) by building a scratch
+model. Any problem raises GraphFileError saying where and what; the open document is never
+touched. Saving writes a temporary file beside the target, syncs it, then renames it over.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from gradstudio import __version__
+from gradstudio.resources import resource_path
+
+from .catalog import GraphError
+from .model import GraphModel
+
+__all__ = ["GraphFileError", "FORMAT", "VERSION", "EXTENSION", "load", "save", "loads", "dumps",
+           "document"]
+
+FORMAT = "gradstudio-graph"
+VERSION = 1
+EXTENSION = ".gsgraph"
+MAX_BYTES = 64 * 1024 * 1024
+
+
+class GraphFileError(GraphError):
+    """A file that cannot be read, parsed, understood or written."""
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(resource_path("schema", f"gsgraph-{VERSION}.schema.json").read_text())
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def document(model: GraphModel, description: str | None = None) -> dict[str, Any]:
+    """The file's content for a model."""
+    data = model.to_dict()
+    doc = {"format": FORMAT, "version": VERSION, "app": f"GradStudio {__version__}"}
+    if description:
+        doc["description"] = description
+    doc.update(data)
+    return doc
+
+
+def dumps(model: GraphModel) -> str:
+    return json.dumps(document(model), indent=1) + "\n"
+
+
+def _where(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "the top level"
+
+
+def loads(text: str | bytes, source: str = "file") -> GraphModel:
+    """A new model from a file's text; GraphFileError if anything is wrong with it."""
+    if len(text) > MAX_BYTES:
+        raise GraphFileError(f"{source}: too large ({len(text) // 1_000_000} MB; the limit is "
+                             f"{MAX_BYTES // 1_000_000} MB)")
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise GraphFileError(f"{source}: not a text file (byte {e.start} is not UTF-8)") \
+                from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        hint = " (the file may be truncated)" if e.pos >= len(text.rstrip()) else ""
+        raise GraphFileError(f"{source}: not valid JSON at line {e.lineno}, column {e.colno}: "
+                             f"{e.msg}{hint}") from None
+    except RecursionError:
+        raise GraphFileError(f"{source}: nested too deeply to be a graph file") from None
+    _check_header(data, source)
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+    if error is not None:
+        raise GraphFileError(f"{source}: {_where(error.absolute_path)}: {error.message}")
+    try:
+        return GraphModel.from_dict(data)
+    except GraphError as e:
+        raise GraphFileError(f"{source}: {e}") from None
+
+
+def _check_header(data: Any, source: str) -> None:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise GraphFileError(f"{source}: not a GradStudio graph (no \"format\": \"{FORMAT}\")")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise GraphFileError(f"{source}: \"version\" must be a whole number, got {version!r}")
+    if version > VERSION:
+        raise GraphFileError(f"{source}: written by a newer GradStudio (format version "
+                             f"{version}); this version reads version {VERSION}. Update "
+                             "GradStudio to open it.")
+
+
+def load(path: str | os.PathLike) -> GraphModel:
+    """Read and check a ``.gsgraph`` file."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise GraphFileError(f"{path.name}: too large ({size // 1_000_000} MB; the limit "
+                                 f"is {MAX_BYTES // 1_000_000} MB)")
+        raw = path.read_bytes()
+    except OSError as e:
+        raise GraphFileError(f"cannot read {path}: {e.strerror or e}") from None
+    return loads(raw, path.name)
+
+
+def save(model: GraphModel, path: str | os.PathLike) -> None:
+    """Write atomically: the old file stays whole if anything fails on the way."""
+    path = Path(path)
+    text = dumps(model)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as e:
+        raise GraphFileError(f"cannot save {path}: {e.strerror or e}") from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)

@@ -1,0 +1,97 @@
+"""The accumulation ledger: every backward (what each leaf received, what it now holds)
+and every zero-grad, so a learner can watch gradients pile up across runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gradstudio.engine.printing import format_values
+
+__all__ = ["Ledger", "BackwardEntry", "ZeroGradEntry", "NoteEntry", "format_number"]
+
+
+def format_number(value: np.ndarray) -> str:
+    """A value as a person reads it: ``4``, ``6.6918``, ``[0.6667, 1.3333, 2.0000]``."""
+    a = np.asarray(value)
+    if a.ndim == 0:
+        v = float(a)
+        if v == int(v) if np.isfinite(v) else False:
+            return str(int(v))
+        return f"{v:.4f}" if 1e-4 <= abs(v) < 1e6 else f"{v:.4e}"
+    return format_values(a, indent=0).replace("\n", "")
+
+
+@dataclass(frozen=True)
+class BackwardEntry:
+    target: str
+    loss: np.ndarray
+    received: dict[str, np.ndarray]  # leaf label -> gradient this backward added
+    holds: dict[str, np.ndarray]  # leaf label -> .grad after it
+    number: int = 0
+    accumulated: bool = False  # True when some leaf already held a gradient
+
+    def text(self) -> str:
+        if not self.received:
+            return f"backward #{self.number} from {self.target}: no leaf received a gradient"
+        parts = [f"{leaf}.grad += {format_number(g)} -> {format_number(self.holds[leaf])}"
+                 for leaf, g in self.received.items()]
+        return f"backward #{self.number}: " + ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class ZeroGradEntry:
+    def text(self) -> str:
+        return "zero grad"
+
+
+@dataclass(frozen=True)
+class NoteEntry:
+    message: str
+
+    def text(self) -> str:
+        return self.message
+
+
+@dataclass
+class Ledger:
+    entries: list = field(default_factory=list)
+    _backwards: int = 0
+    _since_zero: int = 0
+
+    def record(self, entry: BackwardEntry) -> BackwardEntry:
+        self._backwards += 1
+        accumulated = self._since_zero > 0 and any(
+            not np.array_equal(entry.holds[k], g) for k, g in entry.received.items())
+        self._since_zero += 1
+        entry = BackwardEntry(entry.target, entry.loss, entry.received, entry.holds,
+                              self._backwards, accumulated)
+        self.entries.append(entry)
+        return entry
+
+    def zero_grad(self) -> None:
+        self._since_zero = 0
+        self.entries.append(ZeroGradEntry())
+
+    def note(self, message: str) -> None:
+        self.entries.append(NoteEntry(message))
+
+    @property
+    def accumulating(self) -> bool:
+        """True when gradients from more than one backward are summed in the leaves:
+        usually a forgotten zero grad."""
+        return self._since_zero > 1
+
+    def warning(self) -> str | None:
+        if not self.accumulating:
+            return None
+        return (f"gradients are accumulating: {self._since_zero} backward passes since the "
+                "last zero grad add up in .grad")
+
+    def lines(self) -> list[str]:
+        return [e.text() for e in self.entries]
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self._backwards = self._since_zero = 0

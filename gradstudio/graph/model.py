@@ -1,0 +1,415 @@
+"""GraphModel: the document, a networkx MultiDiGraph of nodes and wires.
+
+Nodes carry kind, label, parameters, flags and a canvas position; an edge runs from a node's
+output to one input port of another node and is keyed by that port, so ``mul(x, x)`` is two
+edges. Every edit is checked before it happens and either happens completely or raises a
+GraphError that names the nodes and ports. Observers hear about every change.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import networkx as nx
+
+from .catalog import GraphError, NodeKind, kind
+
+__all__ = ["GraphModel", "Edge", "NodeData", "ModelEvent", "FLAGS", "GraphError"]
+
+FLAGS = ("requires_grad", "detach", "no_grad")
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+MAX_LABEL = 40
+
+
+class Edge(NamedTuple):
+    """A wire from ``src``'s output into input ``port`` of ``dst``."""
+
+    src: str
+    dst: str
+    port: str
+
+
+@dataclass(frozen=True)
+class NodeData:
+    """A read-only snapshot of one node."""
+
+    id: str
+    kind: str
+    label: str
+    params: dict[str, Any]
+    flags: dict[str, bool]
+    position: tuple[float, float]
+
+    @property
+    def spec(self) -> NodeKind:
+        return kind(self.kind)
+
+
+@dataclass(frozen=True)
+class ModelEvent:
+    """What changed: ``what`` is one of node_added, node_removed, node_changed, node_moved,
+    edge_added, edge_removed, loss_changed, settings_changed, reset."""
+
+    what: str
+    node: str | None = None
+    edge: Edge | None = None
+    detail: str | None = None  # for node_changed: "label", "params" or "flags"
+
+
+@dataclass
+class Settings:
+    lr: float = 0.1
+    dtype: str = "float32"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"lr": self.lr, "dtype": self.dtype}
+
+
+@dataclass
+class _Counters:
+    structure: int = 0  # anything the compiled plan depends on
+    values: int = 0  # leaf values and requires_grad
+
+
+class GraphModel:
+    """The graph document. Views read it and subscribe; only its methods change it."""
+
+    def __init__(self) -> None:
+        self._g = nx.MultiDiGraph()
+        self._loss: str | None = None
+        self.settings = Settings()
+        self._observers: list[Callable[[ModelEvent], None]] = []
+        self._counters = _Counters()
+        self._next_id = 1
+
+    # --- observing ------------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[ModelEvent], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` after every change; returns a function that unsubscribes."""
+        self._observers.append(callback)
+        return lambda: self._observers.remove(callback) if callback in self._observers else None
+
+    def _emit(self, event: ModelEvent, structural: bool = True) -> None:
+        if structural:
+            self._counters.structure += 1
+        else:
+            self._counters.values += 1
+        for callback in list(self._observers):
+            callback(event)
+
+    @property
+    def structure_version(self) -> int:
+        """Changes whenever the compiled evaluation plan must be rebuilt."""
+        return self._counters.structure
+
+    @property
+    def values_version(self) -> int:
+        return self._counters.values
+
+    # --- reading --------------------------------------------------------------------------
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """A read-only view of the networkx graph."""
+        return self._g.copy(as_view=True)
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._g
+
+    def __len__(self) -> int:
+        return self._g.number_of_nodes()
+
+    def node_ids(self) -> list[str]:
+        return list(self._g.nodes)
+
+    def node(self, node_id: str) -> NodeData:
+        a = self._attrs(node_id)
+        return NodeData(node_id, a["kind"], a["label"], dict(a["params"]), dict(a["flags"]),
+                        a["position"])
+
+    def nodes(self) -> list[NodeData]:
+        return [self.node(n) for n in self._g.nodes]
+
+    def edges(self) -> list[Edge]:
+        return [Edge(u, v, k) for u, v, k in self._g.edges(keys=True)]
+
+    def inputs_of(self, node_id: str) -> dict[str, str]:
+        """Port name -> the node wired into it."""
+        self._attrs(node_id)
+        return {k: u for u, _, k in self._g.in_edges(node_id, keys=True)}
+
+    def consumers_of(self, node_id: str) -> list[Edge]:
+        self._attrs(node_id)
+        return [Edge(u, v, k) for u, v, k in self._g.out_edges(node_id, keys=True)]
+
+    def find(self, label_or_id: str) -> str:
+        """The id of the node with this label (or id); a GraphError if there is none."""
+        if label_or_id in self._g:
+            return label_or_id
+        for n, a in self._g.nodes(data=True):
+            if a["label"] == label_or_id:
+                return n
+        known = ", ".join(sorted(a["label"] for _, a in self._g.nodes(data=True))) or "none"
+        raise GraphError(f"no node called '{label_or_id}' (nodes: {known})")
+
+    def label(self, node_id: str) -> str:
+        return self._attrs(node_id)["label"]
+
+    @property
+    def loss(self) -> str | None:
+        """The node backward starts from, when the user has chosen one."""
+        return self._loss
+
+    def _attrs(self, node_id: str) -> dict[str, Any]:
+        try:
+            return self._g.nodes[node_id]
+        except KeyError:
+            raise GraphError(f"no node with id '{node_id}'") from None
+
+    # --- editing nodes --------------------------------------------------------------------
+    def add_node(self, kind_name: str, *, label: str | None = None,
+                 params: dict[str, Any] | None = None, flags: dict[str, bool] | None = None,
+                 position: tuple[float, float] = (0.0, 0.0), node_id: str | None = None) -> str:
+        """Add a node; unspecified parameters and flags take the kind's defaults."""
+        spec = kind(kind_name)
+        if node_id is not None:
+            if not isinstance(node_id, str) or not _ID.match(node_id):
+                raise GraphError(f"node id {node_id!r} must be 1-40 letters, digits, - or _")
+            if node_id in self._g:
+                raise GraphError(f"a node with id '{node_id}' already exists")
+        values = spec.defaults()
+        for name, value in (params or {}).items():
+            values[name] = spec.param(name).parse(value)
+        node_flags = {"requires_grad": spec.requires_grad and spec.is_leaf, "detach": False,
+                      "no_grad": False}
+        for name, on in (flags or {}).items():
+            self._check_flag(spec, label or spec.title, name, on)
+            node_flags[name] = bool(on)
+        label = self._unique_label(spec.default_label or spec.name) if label is None else label
+        self._check_label(label, None)
+        pos = _position(position)
+        if node_id is None:
+            node_id = self._new_id()
+        else:
+            self._bump_id(node_id)
+        self._g.add_node(node_id, kind=kind_name, label=label, params=values, flags=node_flags,
+                         position=pos)
+        self._emit(ModelEvent("node_added", node=node_id))
+        return node_id
+
+    def remove_node(self, node_id: str) -> None:
+        """Remove a node and its wires (each announced as removed first)."""
+        self._attrs(node_id)
+        for edge in [Edge(u, v, k) for u, v, k in self._g.in_edges(node_id, keys=True)] + \
+                self.consumers_of(node_id):
+            self.disconnect(edge)
+        if self._loss == node_id:
+            self.set_loss(None)
+        self._g.remove_node(node_id)
+        self._emit(ModelEvent("node_removed", node=node_id))
+
+    def rename(self, node_id: str, label: str) -> None:
+        self._attrs(node_id)
+        self._check_label(label, node_id)
+        self._g.nodes[node_id]["label"] = label
+        self._emit(ModelEvent("node_changed", node=node_id, detail="label"), structural=False)
+
+    def set_param(self, node_id: str, name: str, value: Any) -> None:
+        """Set a parameter from Python data or text; refused with the reason if it does not
+        parse, and the old value is kept."""
+        a = self._attrs(node_id)
+        spec = kind(a["kind"])
+        try:
+            parsed = spec.param(name).parse(value)
+        except GraphError as e:
+            raise GraphError(f"{a['label']}: {e}") from None
+        a["params"] = {**a["params"], name: parsed}
+        self._emit(ModelEvent("node_changed", node=node_id, detail="params"),
+                   structural=not spec.is_leaf)
+
+    def set_flag(self, node_id: str, flag: str, on: bool) -> None:
+        a = self._attrs(node_id)
+        self._check_flag(kind(a["kind"]), a["label"], flag, on)
+        a["flags"] = {**a["flags"], flag: bool(on)}
+        self._emit(ModelEvent("node_changed", node=node_id, detail="flags"),
+                   structural=flag != "requires_grad")
+
+    def move(self, node_id: str, position: tuple[float, float]) -> None:
+        self._attrs(node_id)["position"] = _position(position)
+        for callback in list(self._observers):  # positions never change what is computed
+            callback(ModelEvent("node_moved", node=node_id))
+
+    def set_loss(self, node_id: str | None) -> None:
+        """Choose the node backward starts from (None: the graph's single end node)."""
+        if node_id is not None:
+            self._attrs(node_id)
+        if node_id != self._loss:
+            self._loss = node_id
+            self._emit(ModelEvent("loss_changed", node=node_id))
+
+    def set_setting(self, name: str, value: Any) -> None:
+        if name == "lr":
+            lr = float(value) if not isinstance(value, bool) else None
+            if lr is None or not (lr > 0 and lr < 1e6):
+                raise GraphError(f"learning rate must be a positive number, got {value!r}")
+            self.settings.lr = lr
+        elif name == "dtype":
+            if value not in ("float32", "float64"):
+                raise GraphError(f"dtype must be float32 or float64, got {value!r}")
+            self.settings.dtype = value
+        else:
+            raise GraphError(f"unknown setting '{name}'")
+        self._emit(ModelEvent("settings_changed", detail=name), structural=name == "dtype")
+
+    # --- wiring ---------------------------------------------------------------------------
+    def check_connection(self, src: str, dst: str, port: str, replace: bool = False) -> None:
+        """Raise a GraphError saying why ``src -> dst.port`` cannot be made."""
+        sa, da = self._attrs(src), self._attrs(dst)
+        dspec = kind(da["kind"])
+        if port not in dspec.inputs:
+            ports = ", ".join(dspec.inputs) or "none: it is a leaf"
+            raise GraphError(f"{da['label']} has no input '{port}' (inputs: {ports})")
+        if src == dst:
+            raise GraphError(f"cannot wire {sa['label']} into itself")
+        if nx.has_path(self._g, dst, src):
+            raise GraphError(f"wiring {sa['label']} into {da['label']}.{port} would close a "
+                             f"cycle: {da['label']} already feeds {sa['label']}")
+        current = self.inputs_of(dst).get(port)
+        if current is not None and not replace:
+            raise GraphError(f"{da['label']}.{port} is already wired to "
+                             f"{self.label(current)}; remove that wire first")
+
+    def connect(self, src: str, dst: str, port: str, replace: bool = False) -> Edge | None:
+        """Wire src's output into dst's input port. An occupied port is refused, or with
+        ``replace=True`` its old wire is removed first; that old wire is returned."""
+        self.check_connection(src, dst, port, replace)
+        old_src = self.inputs_of(dst).get(port)
+        old = Edge(old_src, dst, port) if old_src is not None else None
+        if old is not None:
+            self.disconnect(old)
+        self._g.add_edge(src, dst, key=port)
+        self._emit(ModelEvent("edge_added", edge=Edge(src, dst, port)))
+        return old
+
+    def disconnect(self, edge: Edge) -> None:
+        if not self._g.has_edge(edge.src, edge.dst, key=edge.port):
+            raise GraphError(f"there is no wire from {edge.src} into {edge.dst}.{edge.port}")
+        self._g.remove_edge(edge.src, edge.dst, key=edge.port)
+        self._emit(ModelEvent("edge_removed", edge=Edge(*edge)))
+
+    # --- whole documents ------------------------------------------------------------------
+    def to_dict(self, node_ids: Iterable[str] | None = None) -> dict[str, Any]:
+        """Plain data for files and the clipboard; with ``node_ids``, only those nodes and
+        the wires between them."""
+        keep = set(self._g.nodes if node_ids is None else node_ids)
+        nodes = [{"id": n.id, "kind": n.kind, "label": n.label, "params": n.params,
+                  "flags": n.flags, "position": list(n.position)}
+                 for n in self.nodes() if n.id in keep]
+        edges = [{"src": e.src, "dst": e.dst, "port": e.port}
+                 for e in self.edges() if e.src in keep and e.dst in keep]
+        loss = self._loss if self._loss in keep else None
+        return {"nodes": copy.deepcopy(nodes), "edges": edges, "loss": loss,
+                "settings": self.settings.as_dict()}
+
+    def load_dict(self, data: dict[str, Any]) -> None:
+        """Replace the whole document. Everything is checked on a scratch model first, so a
+        bad document leaves this one untouched."""
+        scratch = GraphModel.from_dict(data)
+        self._g, self._loss, self.settings = scratch._g, scratch._loss, scratch.settings
+        self._next_id = scratch._next_id
+        self._emit(ModelEvent("reset"))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GraphModel:
+        model = cls()
+        for i, n in enumerate(data.get("nodes", [])):
+            try:
+                model.add_node(n["kind"], label=n.get("label"), params=n.get("params"),
+                               flags=n.get("flags"), position=tuple(n.get("position", (0, 0))),
+                               node_id=n.get("id"))
+            except GraphError as e:
+                raise GraphError(f"nodes[{i}] ({n.get('label', n.get('id'))}): {e}") from None
+        for i, e in enumerate(data.get("edges", [])):
+            for end in ("src", "dst"):
+                if e[end] not in model:
+                    raise GraphError(f"edges[{i}]: {end} '{e[end]}' is not a node")
+            try:
+                model.connect(e["src"], e["dst"], e["port"])
+            except GraphError as err:
+                raise GraphError(f"edges[{i}]: {err}") from None
+        if data.get("loss") is not None:
+            if data["loss"] not in model:
+                raise GraphError(f"loss: '{data['loss']}' is not a node")
+            model.set_loss(data["loss"])
+        for name, value in data.get("settings", {}).items():
+            try:
+                model.set_setting(name, value)
+            except GraphError as e:
+                raise GraphError(f"settings.{name}: {e}") from None
+        return model
+
+    def clear(self) -> None:
+        self.load_dict({"nodes": [], "edges": []})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GraphModel) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # --- checks ---------------------------------------------------------------------------
+    def _check_flag(self, spec: NodeKind, label: str, flag: str, on: bool) -> None:
+        if flag not in FLAGS:
+            raise GraphError(f"unknown flag '{flag}' (flags: {', '.join(FLAGS)})")
+        if not isinstance(on, bool):
+            raise GraphError(f"{flag} must be true or false, got {on!r}")
+        if flag == "requires_grad" and not spec.is_leaf and on:
+            raise GraphError(f"{label} is computed: whether it requires grad follows from its "
+                             "inputs. Turn requires_grad on at a leaf (Input or Weight).")
+        if flag == "no_grad" and spec.is_leaf and on:
+            raise GraphError(f"{label} is a leaf: no-grad applies to operations. Use "
+                             "requires_grad or detach on a leaf.")
+
+    def _check_label(self, label: str, node_id: str | None) -> None:
+        if not isinstance(label, str) or not label.strip():
+            raise GraphError("a node's name cannot be empty")
+        if len(label) > MAX_LABEL or "\n" in label:
+            raise GraphError(f"a node's name must be one line of at most {MAX_LABEL} characters")
+        for n, a in self._g.nodes(data=True):
+            if a["label"] == label and n != node_id:
+                raise GraphError(f"a node called '{label}' already exists")
+
+    def _unique_label(self, base: str) -> str:
+        taken = {a["label"] for _, a in self._g.nodes(data=True)}
+        if base not in taken:
+            return base
+        i = 2
+        while f"{base}{i}" in taken:
+            i += 1
+        return f"{base}{i}"
+
+    def unique_label(self, base: str) -> str:
+        """A free name starting with ``base`` (for pasting copies)."""
+        return self._unique_label(base)
+
+    def _new_id(self) -> str:
+        while f"n{self._next_id}" in self._g:
+            self._next_id += 1
+        node_id = f"n{self._next_id}"
+        self._next_id += 1
+        return node_id
+
+    def _bump_id(self, node_id: str) -> None:
+        if node_id.startswith("n") and node_id[1:].isdigit():
+            self._next_id = max(self._next_id, int(node_id[1:]) + 1)
+
+
+def _position(position: Any) -> tuple[float, float]:
+    try:
+        x, y = (float(v) for v in position)
+    except (TypeError, ValueError):
+        raise GraphError(f"a position is two numbers, got {position!r}") from None
+    if x != x or y != y or abs(x) > 1e7 or abs(y) > 1e7:
+        raise GraphError(f"position {position!r} is out of range")
+    return (x, y)

@@ -1,0 +1,182 @@
+"""Session: the leaf tensors that live across runs, the ledger of gradients, training.
+
+Like a notebook kernel, a session keeps each leaf's tensor alive between runs, so pressing
+Backward twice accumulates (4, then 8) exactly as running the notebook's cell twice does.
+Every backward and zero-grad is written in the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import gradstudio.engine as ge
+
+from .catalog import kind
+from .evaluate import BackwardResult, Evaluator, ForwardResult, pick_target
+from .ledger import BackwardEntry, Ledger
+from .model import GraphModel, ModelEvent
+
+__all__ = ["Session", "TrainResult"]
+
+
+@dataclass
+class TrainResult:
+    """One train step: the loss before the update, and the update itself."""
+
+    loss: float | None
+    backward: BackwardResult
+    updates: dict[str, list | float] = field(default_factory=dict)  # label -> new value
+
+    @property
+    def ok(self) -> bool:
+        return self.backward.ok
+
+
+class Session:
+    """Runs a model: forward, backward, zero grad, train step, with persistent leaves."""
+
+    def __init__(self, model: GraphModel) -> None:
+        self.model = model
+        self.evaluator = Evaluator(model)
+        self.ledger = Ledger()
+        self.no_grad_mode = False
+        self.retain_intermediate = True
+        self.loss_history: list[float] = []
+        self.last_forward: ForwardResult | None = None
+        self.last_backward: BackwardResult | None = None
+        self._leaves: dict[str, ge.Tensor] = {}
+        self._dirty: set[str] | None = None  # None: check every leaf
+        model.subscribe(self._on_model_event)
+
+    # --- leaves ---------------------------------------------------------------------------
+    def _on_model_event(self, event: ModelEvent) -> None:
+        if event.what in ("reset", "settings_changed"):
+            self._dirty = None
+        elif event.what == "node_removed":
+            self._leaves.pop(event.node, None)
+        elif event.what in ("node_added", "node_changed") and self._dirty is not None:
+            self._dirty.add(event.node)
+
+    def leaf(self, node_id: str) -> ge.Tensor:
+        """The live tensor of a leaf node (its .grad is the accumulated gradient)."""
+        self._sync_leaves()
+        return self._leaves[node_id]
+
+    def grad(self, node_id: str) -> ge.Tensor | None:
+        """A leaf's accumulated gradient, or an intermediate's from the last backward."""
+        if node_id in self._leaves:
+            return self._leaves[node_id].grad
+        fwd = self.last_forward
+        value = None if fwd is None else fwd.value(node_id)
+        if value is None or value.is_leaf or not value.retains_grad:
+            return None
+        return value.grad
+
+    def _sync_leaves(self) -> None:
+        """Bring leaf tensors in line with the model, keeping their gradients when only the
+        values or flags changed (like assigning w.data)."""
+        ids = self.model.node_ids() if self._dirty is None else list(self._dirty)
+        self._dirty = set()
+        dtype = getattr(ge, self.model.settings.dtype)
+        for n in ids:
+            if n not in self.model:
+                self._leaves.pop(n, None)
+                continue
+            data = self.model.node(n)
+            if not kind(data.kind).is_leaf:
+                continue
+            value = np.asarray(data.params["value"], dtype=dtype.numpy)
+            t = self._leaves.get(n)
+            if t is None or t.shape != value.shape or t.dtype is not dtype:
+                if t is not None and t.grad is not None:
+                    self.ledger.note(f"{data.label}.grad was cleared: its shape or dtype changed")
+                t = self._leaves[n] = ge.tensor(value, dtype=dtype)
+            elif not np.array_equal(t.detach().numpy(), value, equal_nan=True):
+                with ge.no_grad():
+                    t.copy_(ge.tensor(value, dtype=dtype))
+            t.requires_grad_(data.flags["requires_grad"])
+
+    # --- running --------------------------------------------------------------------------
+    def forward(self) -> ForwardResult:
+        self._sync_leaves()
+        self.last_forward = self.evaluator.forward(
+            self._leaves, no_grad=self.no_grad_mode, retain_grads=self.retain_intermediate)
+        return self.last_forward
+
+    def backward(self, target: str | None = None) -> BackwardResult:
+        """A fresh forward, then backward from the target; gradients add up in the leaves."""
+        forward = self.forward()
+        result = self.evaluator.backward(forward, target)
+        self.last_backward = result
+        if result.ok:
+            self.ledger.record(self._entry(result))
+        return result
+
+    def _entry(self, result: BackwardResult) -> BackwardEntry:
+        """What each leaf received in this backward (from the engine's trace) and holds now."""
+        by_tensor = {id(t): n for n, t in self._leaves.items()}
+        received = {}
+        for step in result.steps:
+            n = by_tensor.get(id(getattr(step.node, "variable", None)))
+            if n is not None:
+                received[n] = np.array(step.grad_output)
+        label = self.model.label
+        return BackwardEntry(
+            label(result.target), _numpy(result.loss),
+            {label(n): g for n, g in sorted(received.items(), key=lambda kv: label(kv[0]))},
+            {label(n): _numpy(self._leaves[n].grad) for n in sorted(received, key=label)})
+
+    def zero_grad(self) -> None:
+        """Set every leaf's gradient to zero in place, as x.grad.zero_() does."""
+        for t in self._leaves.values():
+            if t.grad is not None:
+                t.grad.zero_()
+        self.ledger.zero_grad()
+
+    def train_step(self, lr: float | None = None) -> TrainResult:
+        """Forward, backward, ``w -= lr * w.grad`` on every trainable weight, zero grad."""
+        lr = self.model.settings.lr if lr is None else lr
+        result = self.backward()
+        if not result.ok:
+            return TrainResult(None, result)
+        updates = {}
+        with ge.no_grad():
+            for n, t in self._leaves.items():
+                data = self.model.node(n)
+                if kind(data.kind).trainable and t.requires_grad and t.grad is not None:
+                    t -= lr * t.grad
+                    updates[n] = t.tolist()
+        self.zero_grad()
+        for n, value in updates.items():
+            self.model.set_param(n, "value", value)
+        loss = float(np.mean(_numpy(result.loss)))
+        self.loss_history.append(loss)
+        return TrainResult(loss, result, {self.model.label(n): v for n, v in updates.items()})
+
+    def train(self, steps: int, lr: float | None = None,
+              progress: Callable[[int, float], None] | None = None,
+              should_stop: Callable[[], bool] | None = None) -> list[TrainResult]:
+        """Repeat train_step; report (step, loss) after each; stop early when asked or when a
+        step fails."""
+        results = []
+        for i in range(steps):
+            if should_stop is not None and should_stop():
+                break
+            r = self.train_step(lr)
+            results.append(r)
+            if not r.ok:
+                break
+            if progress is not None:
+                progress(i + 1, r.loss)
+        return results
+
+    def target(self) -> str:
+        return pick_target(self.model)
+
+
+def _numpy(t: ge.Tensor) -> np.ndarray:
+    """A copy of a tensor's values, safe to keep while the tensor changes."""
+    return np.array(t.detach().numpy())
