@@ -44,13 +44,10 @@ def _validator() -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
-def document(model: GraphModel, description: str | None = None) -> dict[str, Any]:
+def document(model: GraphModel) -> dict[str, Any]:
     """The file's content for a model."""
-    data = model.to_dict()
     doc = {"format": FORMAT, "version": VERSION, "app": f"GradStudio {__version__}"}
-    if description:
-        doc["description"] = description
-    doc.update(data)
+    doc.update(model.to_dict())
     return doc
 
 

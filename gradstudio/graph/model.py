@@ -82,6 +82,7 @@ class GraphModel:
         self._g = nx.MultiDiGraph()
         self._loss: str | None = None
         self.settings = Settings()
+        self.description = ""  # what the graph shows, e.g. which notebook section
         self._observers: list[Callable[[ModelEvent], None]] = []
         self._counters = _Counters()
         self._next_id = 1
@@ -310,20 +311,25 @@ class GraphModel:
         edges = [{"src": e.src, "dst": e.dst, "port": e.port}
                  for e in self.edges() if e.src in keep and e.dst in keep]
         loss = self._loss if self._loss in keep else None
-        return {"nodes": copy.deepcopy(nodes), "edges": edges, "loss": loss,
+        data = {"nodes": copy.deepcopy(nodes), "edges": edges, "loss": loss,
                 "settings": self.settings.as_dict()}
+        if self.description:
+            data["description"] = self.description
+        return data
 
     def load_dict(self, data: dict[str, Any]) -> None:
         """Replace the whole document. Everything is checked on a scratch model first, so a
         bad document leaves this one untouched."""
         scratch = GraphModel.from_dict(data)
         self._g, self._loss, self.settings = scratch._g, scratch._loss, scratch.settings
+        self.description = scratch.description
         self._next_id = scratch._next_id
         self._emit(ModelEvent("reset"))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GraphModel:
         model = cls()
+        model.description = str(data.get("description", ""))
         for i, n in enumerate(data.get("nodes", [])):
             try:
                 model.add_node(n["kind"], label=n.get("label"), params=n.get("params"),

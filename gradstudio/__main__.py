@@ -1,0 +1,7 @@
+"""``python -m gradstudio`` is the ``gradstudio`` command."""
+
+import sys
+
+from gradstudio.app import main
+
+sys.exit(main())

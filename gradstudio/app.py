@@ -1,0 +1,55 @@
+"""The ``gradstudio`` command: the desktop app by default, or headless commands.
+
+    gradstudio [FILE]                      open the app (with FILE, or the small-network example)
+    gradstudio run FILE [--backward] ...   evaluate a graph file headless (see --help)
+    gradstudio --screenshot OUT.png [FILE] render the window offscreen to a PNG
+    gradstudio --smoke-test                start offscreen, run the small network, check numbers
+    gradstudio --version
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gradstudio import __version__
+
+__all__ = ["main"]
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gradstudio", description="See and understand autograd: build a graph, run "
+        "forward and backward, watch the gradients. 'gradstudio run FILE --help' for the "
+        "headless evaluator.")
+    parser.add_argument("file", nargs="?", help="a .gsgraph file to open")
+    parser.add_argument("--version", action="version", version=f"GradStudio {__version__}")
+    parser.add_argument("--screenshot", metavar="OUT.png",
+                        help="render the main window offscreen to a PNG and exit")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="start offscreen, build and run the small network, exit 0 if the "
+                        "numbers are right")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "run":
+        from gradstudio import run_command
+
+        parser = argparse.ArgumentParser(prog="gradstudio run",
+                                         description="Evaluate a graph file headless.")
+        run_command.add_arguments(parser)
+        return run_command.run(parser.parse_args(argv[1:]))
+    args = _gui_parser().parse_args(argv)
+    from gradstudio.ui import launch  # Qt is loaded only for the window
+
+    if args.smoke_test:
+        return launch.smoke_test()
+    if args.screenshot:
+        return launch.screenshot(args.screenshot, args.file)
+    return launch.run_gui(args.file)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""``gradstudio run FILE``: evaluate a graph file headless and print what the app would show.
+
+Only the graph layer is used (no Qt), so this works on any machine and in scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any
+
+import numpy as np
+
+from gradstudio.graph import GraphError, GraphModel, Session, load
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="a .gsgraph file")
+    parser.add_argument("--backward", action="store_true", help="run backward from the loss")
+    parser.add_argument("--target", metavar="NODE", help="backward from this node (its name)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="K",
+                        help="run backward K times to show gradients accumulating")
+    parser.add_argument("--steps", type=int, default=0, metavar="N", help="train N steps")
+    parser.add_argument("--lr", type=float, metavar="LR", help="learning rate for training")
+    parser.add_argument("--no-grad", action="store_true", help="evaluate in no-grad mode")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _plain(t: Any) -> Any:
+    """A tensor's values as JSON-safe Python data (inf and nan as strings)."""
+    if t is None:
+        return None
+    values = np.asarray(t.detach().numpy() if hasattr(t, "detach") else t).tolist()
+    return _finite(values)
+
+
+def _finite(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_finite(x) for x in v]
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    return v
+
+
+def run(args: argparse.Namespace) -> int:
+    """The run command; returns the exit code. Problems are one line on stderr."""
+    if args.repeat < 1 or args.steps < 0:
+        return _fail("--repeat must be at least 1 and --steps at least 0")
+    if args.lr is not None and not (args.lr > 0 and math.isfinite(args.lr)):
+        return _fail(f"--lr must be a positive number, got {args.lr}")
+    try:
+        model = load(args.file)
+        session = Session(model)
+        session.no_grad_mode = args.no_grad
+        target = model.find(args.target) if args.target else None
+    except GraphError as e:
+        return _fail(str(e))
+    report: dict[str, Any] = {"file": args.file, "error": None, "reason": None}
+    failure = None
+    if args.steps:
+        results = session.train(args.steps, args.lr)
+        report["losses"] = [r.loss for r in results if r.ok]
+        if results and not results[-1].ok:
+            failure = results[-1].backward
+    elif args.backward or args.target or args.repeat > 1:
+        for _ in range(args.repeat):
+            result = session.backward(target)
+            if not result.ok:
+                failure = result
+                break
+    forward = session.forward() if args.steps else (session.last_forward or session.forward())
+    _collect(report, model, session, forward)
+    if failure is not None:
+        report["error"], report["reason"] = failure.error, failure.reason
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        _print_text(report)
+    if failure is not None:
+        return _fail(f"{failure.error} ({failure.reason})")
+    return 0
+
+
+def _collect(report: dict, model: GraphModel, session: Session, forward: Any) -> None:
+    report["values"] = {}
+    for n in model.node_ids():
+        label = model.label(n)
+        if n in forward.errors:
+            report["values"][label] = {"error": forward.errors[n]}
+        else:
+            v = forward.values[n]
+            report["values"][label] = {"repr": repr(v), "value": _plain(v)}
+    report["grads"] = {}
+    for n in model.node_ids():
+        g = session.grad(n) if model.node(n).spec.is_leaf else None
+        if g is not None:
+            report["grads"][model.label(n)] = {"repr": repr(g), "value": _plain(g)}
+    report["ledger"] = session.ledger.lines()
+    report["warning"] = session.ledger.warning()
+
+
+def _print_text(report: dict) -> None:
+    width = max((len(k) for k in report["values"]), default=0) + 2
+    print("values")
+    for label, v in report["values"].items():
+        text = v.get("repr") or f"error: {v['error']}"
+        print(f"  {label:<{width}}" + text.replace("\n", "\n  " + " " * width))
+    if report["grads"]:
+        print("gradients")
+        for label, g in report["grads"].items():
+            print(f"  {label + '.grad':<{width + 5}}{g['repr']}")
+    if report.get("losses"):
+        print("training")
+        for i, loss in enumerate(report["losses"], 1):
+            print(f"  step {i}: loss {loss:.6g}")
+    if report["ledger"]:
+        print("ledger")
+        for line in report["ledger"]:
+            print(f"  {line}")
+    if report["warning"]:
+        print(f"warning: {report['warning']}")
+
+
+def _fail(message: str) -> int:
+    print(f"gradstudio: error: {message}", file=sys.stderr)
+    return 1
