@@ -9,6 +9,7 @@ Gradients travel as numpy arrays; they become Tensors only where a person can se
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,16 +34,27 @@ SECOND_BACKWARD = (
 _FREED = object()  # marks saved values released by a backward without retain_graph
 
 
-def _version_error(array: Any, now: int, then: int) -> RuntimeError:
+def _version_error(node: Node, saved: Any, now: int, then: int) -> RuntimeError:
+    """PyTorch's message for a saved tensor changed in place. ``saved`` is the input Tensor
+    (named by its grad_fn now, if any) or the array of the node's own output."""
     from .dtypes import from_numpy
+    from .tensor import Tensor
 
+    if isinstance(saved, Tensor):
+        array, fn = saved._data, saved.grad_fn
+    else:
+        array, fn = saved, node
     dims = ", ".join(str(s) for s in np.shape(array))
-    title = from_numpy(array.dtype)._title
+    title = from_numpy(np.asarray(array).dtype)._title
+    # "which is output 0 of Exp," / "... of Pow1,": the grad_fn name without "Backward(0)"
+    made_by = "" if fn is None else (
+        f", which is output 0 of {re.sub(r'Backward(0$)?', '', fn.name())},")
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [torch.{title}Tensor [{dims}]] is at version {now}; expected version "
-        f"{then} instead. Hint: enable anomaly detection to find the operation that failed to "
-        "compute its gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False)."
+        f"operation: [torch.{title}Tensor [{dims}]]{made_by} is at version {now}; expected "
+        f"version {then} instead. Hint: enable anomaly detection to find the operation that "
+        "failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, "
+        "check_nan=False)."
     )
 
 
@@ -56,7 +68,7 @@ class Node:
         self.op = op
         self.saved = saved
         self.next = next_nodes
-        self.versions = None  # [(counter, version when saved, array), ...] of saved tensors
+        self.versions = None  # [(counter, version when saved, tensor or output array), ...]
         self.meta = None  # ((shape, numpy dtype), ...) per input, when a grad must be reshaped
         self.pre_hooks = None
         self.retained = None  # weakref to the tensor whose .grad retain_grad() keeps
@@ -78,9 +90,9 @@ class Node:
         if saved is _FREED:
             raise RuntimeError(SECOND_BACKWARD)
         if self.versions is not None:
-            for counter, then, array in self.versions:
+            for counter, then, saved_tensor in self.versions:
                 if counter[0] != then:
-                    raise _version_error(array, counter[0], then)
+                    raise _version_error(self, saved_tensor, counter[0], then)
         grads = self.op.backward(saved, grad, self.next)
         meta = self.meta
         if meta is not None:
@@ -267,21 +279,44 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
+def gradient_list(gradients: Any, n: int) -> list:
+    """The gradients given for ``n`` outputs, read as torch.autograd does: one Tensor, or a
+    sequence of Tensors or None (a bare number is not a sequence: "'float' object is not
+    iterable")."""
+    from .tensor import Tensor
+
+    if gradients is None:
+        return [None] * n
+    if isinstance(gradients, Tensor):
+        return [gradients]
+    given = tuple(gradients)[:n]
+    for g in given:
+        if g is not None and not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got "
+                            f"{type(g).__name__}")
+    if len(given) != n:
+        raise RuntimeError(f"got {n} tensors and {len(given)} gradients")
+    return list(given)
+
+
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
          create_graph: bool = False, allow_unused: bool | None = None) -> tuple:
     """Gradients of outputs with respect to inputs, returned instead of accumulated."""
-    from .tensor import Tensor, _seed_gradient
+    from .tensor import NO_GRAD_ERROR, Tensor, _seed_gradient
 
     if create_graph:
         raise NotImplementedError("create_graph=True (higher-order gradients) is not supported")
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs] * len(outputs)
-    roots, seeds = [], []
-    for out, go in zip(outputs, grad_outputs, strict=True):
+    seeds = [_seed_gradient(out, go)
+             for out, go in zip(outputs, gradient_list(grad_outputs, len(outputs)), strict=True)]
+    roots = []
+    for i, out in enumerate(outputs):
+        if not out.requires_grad:
+            raise RuntimeError(NO_GRAD_ERROR.replace("element 0", f"element {i}"))
         roots.append(out._node_for_backward())
-        seeds.append(_seed_gradient(out, go))
+    if not all(t.requires_grad for t in inputs):
+        raise RuntimeError("One of the differentiated Tensors does not require grad")
     targets = [t._node_for_backward() for t in inputs]
     capture = dict.fromkeys(targets)
     run_backward(roots, seeds, bool(retain_graph), capture)

@@ -8,6 +8,8 @@ Broadcasting and dtype casts are undone by the engine (autograd.Node.backward), 
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -22,20 +24,29 @@ __all__ = ["Op", "OPS", "add", "sub", "mul", "div", "neg", "pow", "sin", "cos", 
            "sigmoid", "tanh", "relu", "clamp", "mean", "sum", "sqrt", "abs", "reciprocal",
            "square", "clone"]
 
-SAVES_NOTHING, SAVES_INPUTS, SAVES_OUTPUT = 0, 1, 2
+# What a gradient formula reads, as bits: the first input, the output, the second input.
+# Backward refuses to run (as PyTorch does) when one of these was modified in place since.
+_A, _OUT, _B = 1, 2, 4
+SAVES_NOTHING, SAVES_INPUTS, SAVES_OUTPUT = 0, _A, _OUT
 
 
 class Op:
-    """One differentiable operation."""
+    """One differentiable operation.
 
-    __slots__ = ("name", "forward", "backward", "saves")
+    ``saves`` says what the gradient of the first input reads, ``saves_b`` what the gradient
+    of the second input reads (binary ops). Only what PyTorch would save for the inputs that
+    require grad is watched for in-place changes.
+    """
+
+    __slots__ = ("name", "forward", "backward", "saves", "saves_b")
 
     def __init__(self, name: str, forward: Callable, backward: Callable,
-                 saves: int = SAVES_INPUTS) -> None:
+                 saves: int = SAVES_INPUTS, saves_b: int = SAVES_NOTHING) -> None:
         self.name = name  # PyTorch's grad_fn name, e.g. "SinBackward0"
         self.forward = forward
         self.backward = backward
         self.saves = saves
+        self.saves_b = saves_b
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -44,8 +55,9 @@ class Op:
 OPS: dict[str, Op] = {}
 
 
-def _op(name: str, forward: Callable, backward: Callable, saves: int = SAVES_INPUTS) -> Op:
-    OPS[name] = op = Op(name, forward, backward, saves)
+def _op(name: str, forward: Callable, backward: Callable, saves: int = SAVES_INPUTS,
+        saves_b: int = SAVES_NOTHING) -> Op:
+    OPS[name] = op = Op(name, forward, backward, saves, saves_b)
     return op
 
 
@@ -63,6 +75,8 @@ ABS = _op("AbsBackward0", lambda a: (np.abs(a), a), lambda a, g, n: (g * np.sign
 RECIPROCAL = _op("ReciprocalBackward0", lambda a: (o := 1 / a, o),
                  lambda o, g, n: (-g * (o * o),), SAVES_OUTPUT)
 CLONE = _op("CloneBackward0", lambda a: (np.array(a), None), lambda s, g, n: (g,), SAVES_NOTHING)
+PERMUTE = _op("PermuteBackward0", lambda a: (np.transpose(a), None),
+              lambda s, g, n: (np.transpose(g),), SAVES_NOTHING)  # x.T: dims reversed
 
 
 def _sigmoid(a: Any) -> tuple:
@@ -151,17 +165,35 @@ def _div_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
 
 
 def _pow_tensor_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
+    """As PyTorch: no gradient through a zero exponent, and none to the exponent where the
+    base is 0 and the exponent >= 0 (0 ** e is flat there, though log(0) is -inf)."""
     a, e, out = saved
-    ga = None if needs[0] is None else g * (e * a ** (e - 1))
-    gb = None if needs[1] is None else g * (out * np.log(a))
+    ga = gb = None
+    if needs[0] is not None:
+        ga = np.where(e == 0, 0, g * (e * a ** (e - 1)))
+    if needs[1] is not None:
+        gb = g * np.where((a == 0) & (e >= 0), 0, out * np.log(a))
     return ga, gb
 
 
-MUL = _op("MulBackward0", lambda a, b: (a * b, (a, b)), _mul_backward)
-DIV = _op("DivBackward0", lambda a, b: (a / b, (a, b)), _div_backward)
-POW_TENSOR = _op("PowBackward1", lambda a, b: (o := a ** b, (a, b, o)), _pow_tensor_backward)
-RPOW = _op("PowBackward2", lambda a, s: (o := s ** a, (o, s)),
-           lambda saved, g, n: (g * (saved[0] * np.log(saved[1])),))
+def _rpow_forward(e: Any, base: Any, log_base: Any) -> tuple:
+    out = base ** e
+    return out, (out, e, base, log_base)
+
+
+def _rpow_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
+    """d(base ** e)/de = base ** e * log(base); 0 where base is 0 and e >= 0, as PyTorch."""
+    out, e, base, log_base = saved
+    if base == 0:
+        return (g * np.where(e >= 0, 0, out * log_base),)
+    return (g * (out * log_base),)
+
+
+MUL = _op("MulBackward0", lambda a, b: (a * b, (a, b)), _mul_backward, _B, _A)
+DIV = _op("DivBackward0", lambda a, b: (a / b, (a, b)), _div_backward, _B, _A | _B)
+POW_TENSOR = _op("PowBackward1", lambda a, b: (o := a ** b, (a, b, o)), _pow_tensor_backward,
+                 _A | _B | _OUT, _A | _B | _OUT)
+RPOW = _op("PowBackward2", _rpow_forward, _rpow_backward, _A | _OUT)
 
 
 # --- applying an op ---------------------------------------------------------------------------
@@ -173,30 +205,47 @@ def _edge(t: Tensor) -> Any:
     return fn if fn is not None else t._accumulator()
 
 
-def _protect(node: Node, tensors: tuple) -> None:
-    """Remember the versions of tensors whose memory backward will read."""
+def _watch(t: Tensor) -> tuple:
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = [0]
+    return vc, vc[0], t
+
+
+def _versions(mask: int, a: Tensor, b: Any, result: Tensor) -> list | None:
+    """Remember the versions of the tensors backward will read (``mask``: _A, _B, _OUT), so
+    an in-place change made before backward is refused instead of giving wrong gradients.
+    A saved output is remembered by its array: the node is its grad_fn (no cycle)."""
     versions = []
-    for t in tensors:
-        vc = t._vc
-        if vc is None:
-            vc = t._vc = [0]
-        versions.append((vc, vc[0], t._data))
-    node.versions = versions
+    if mask & _A:
+        versions.append(_watch(a))
+    if mask & _B and isinstance(b, Tensor):
+        versions.append(_watch(b))
+    if mask & _OUT:
+        vc = result._vc = [0]
+        versions.append((vc, 0, result._data))
+    return versions or None
 
 
 def _unary(op: Op, a: Tensor, *params: Any) -> Tensor:
-    out, saved = op.forward(a._data, *params)
+    try:
+        out, saved = op.forward(a._data, *params)
+    except AttributeError:
+        if isinstance(a, Tensor):
+            raise
+        raise TypeError(_not_a_tensor(op, a)) from None
     if STATE.enabled and a._rg:
         node = Node(op, saved, (_edge(a),))
-        if op.saves == SAVES_INPUTS:
-            _protect(node, (a,))
-            result = _wrap(out, node)
-        else:
-            result = _wrap(out, node)
-            if op.saves == SAVES_OUTPUT:
-                _protect(node, (result,))
+        result = _wrap(out, node)
+        if op.saves:
+            node.versions = _versions(op.saves, a, None, result)
         return result
     return _wrap(out, None)
+
+
+def _not_a_tensor(op: Op, value: Any) -> str:
+    name = op.name.split("Backward")[0].lower()
+    return f"{name}(): argument 'input' (position 1) must be Tensor, not {type(value).__name__}"
 
 
 _SCALARS = (int, float, bool, np.number, np.bool_)
@@ -264,9 +313,11 @@ def _binary(op: Op, a: Tensor, b: Any, float_only: bool = False) -> Tensor:
         if ad.shape != bd.shape or ad.dtype != a._data.dtype or (brg and bd.dtype != b._data.dtype):
             node.meta = ((ad.shape, a._data.dtype),
                          (bd.shape, b._data.dtype if brg else bd.dtype))
-        if op.saves == SAVES_INPUTS:
-            _protect(node, (a, b) if brg else (a,))
-        return _wrap(out, node)
+        result = _wrap(out, node)
+        mask = (op.saves if a._rg else 0) | (op.saves_b if brg else 0)
+        if mask:
+            node.versions = _versions(mask, a, b, result)
+        return result
     return _wrap(out, None)
 
 
@@ -281,23 +332,45 @@ def _shape_message(ad: Any, bd: Any) -> str:
 
 
 # --- the public functions ---------------------------------------------------------------------
+def _number_first(name: str, number: Any, other: Any) -> Tensor:
+    """``torch.add(2, x)``: the number becomes the 0-d tensor PyTorch wraps it in, typed the
+    way a Python number next to ``other`` is (it never widens a float tensor)."""
+    if not isinstance(number, _SCALARS) or not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(number).__name__}")
+    return _wrap(np.asarray(_operands(other, number)[1]), None)
+
+
 def add(a: Tensor, b: Any) -> Tensor:
+    if a.__class__ is not Tensor:
+        a = _number_first("add", a, b)
     return _binary(ADD, a, b)
 
 
 def sub(a: Tensor, b: Any) -> Tensor:
+    if a.__class__ is not Tensor:
+        a = _number_first("sub", a, b)
     return _binary(SUB, a, b)
 
 
 def mul(a: Tensor, b: Any) -> Tensor:
+    if a.__class__ is not Tensor:
+        a = _number_first("mul", a, b)
     return _binary(MUL, a, b)
 
 
 def div(a: Tensor, b: Any) -> Tensor:
+    if a.__class__ is not Tensor:
+        a = _number_first("div", a, b)
     return _binary(DIV, a, b, float_only=True)
 
 
 def pow(a: Tensor, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    if not isinstance(a, Tensor):
+        if not isinstance(exponent, Tensor) or not isinstance(a, _SCALARS):
+            raise TypeError(f"pow(): unsupported operand types: {type(a).__name__} and "
+                            f"{type(exponent).__name__}")
+        return _rpow(exponent, a)
     if isinstance(exponent, Tensor):
         return _binary(POW_TENSOR, a, exponent)
     if not isinstance(exponent, _SCALARS):
@@ -412,7 +485,26 @@ def to(a: Tensor, dtype: Any) -> Tensor:
 
 def _float(a: Tensor) -> Tensor:
     """Functions like sin turn integer input into the default float type, as PyTorch does."""
-    return a if a._data.dtype.kind == "f" else to(a, dtypes.float32)
+    if a.__class__ is not Tensor or a._data.dtype.kind == "f":
+        return a  # a non-tensor is named by _unary's TypeError
+    return to(a, dtypes.float32)
+
+
+def reverse_dims(a: Tensor) -> Tensor:
+    """``x.T``: the dimensions in reverse order (PyTorch's PermuteBackward0)."""
+    if a.dim() != 2:
+        warnings.warn(_T_0D_WARNING if a.dim() == 0 else _T_ND_WARNING, UserWarning,
+                      stacklevel=3)
+    return _unary(PERMUTE, a)
+
+
+_T_0D_WARNING = ("Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
+                 "cases.")
+_T_ND_WARNING = (
+    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+    "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+    "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+    "tensor.")
 
 
 # --- operators, reversed forms and in-place updates on Tensor ----------------------------------
@@ -429,8 +521,16 @@ def _rtruediv(a: Tensor, b: Any) -> Tensor:
 
 
 def _rpow(a: Tensor, b: Any) -> Tensor:
-    a = _float(a)
-    return _unary(RPOW, a, a._data.dtype.type(b))
+    """``b ** a`` for a Python number b (PowBackward2). log(b) is taken in double precision
+    and rounded to a's type, as PyTorch's backward does."""
+    if not isinstance(b, _SCALARS):
+        return NotImplemented
+    ad, base, _ = _operands(a, b)
+    if a._data.dtype.kind != "f":  # no grad for integer tensors; 2 ** int tensor stays int
+        return _wrap(np.power(base, ad), None)
+    b = float(b)
+    log_base = math.log(b) if b > 0 else -math.inf if b == 0 else math.nan
+    return _unary(RPOW, a, base, ad.dtype.type(log_base))
 
 
 def _compare(ufunc: np.ufunc) -> Callable:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
-from .autograd import AccumulateGrad, RemovableHandle, run_backward
+from .autograd import AccumulateGrad, RemovableHandle, gradient_list, run_backward
 from .grad_mode import STATE
 from .printing import format_tensor
 
@@ -27,6 +27,10 @@ NON_LEAF_FLAG_ERROR = (
     "you can only change requires_grad flags of leaf variables. If you want to use a computed "
     "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
 )
+# PyTorch words this differently depending on the way in: factory, requires_grad_(), setter.
+FACTORY_INT_GRAD_ERROR = "Only Tensors of floating point and complex dtype can require gradients"
+METHOD_INT_GRAD_ERROR = "only Tensors of floating point dtype can require gradients"
+SETTER_INT_GRAD_ERROR = "only Tensors of floating point and complex dtype can require gradients"
 LEAF_INPLACE_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -72,18 +76,11 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        self.requires_grad_(value)
+        _set_requires_grad(self, value, SETTER_INT_GRAD_ERROR)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Switch gradient tracking on a leaf; a computed tensor cannot be switched off."""
-        if self.grad_fn is not None:
-            if not requires_grad:
-                raise RuntimeError(NON_LEAF_FLAG_ERROR)
-            return self
-        if requires_grad and not self.dtype.is_floating_point:
-            raise RuntimeError(
-                "only Tensors of floating point and complex dtype can require gradients")
-        self._rg = bool(requires_grad)
+        _set_requires_grad(self, requires_grad, METHOD_INT_GRAD_ERROR)
         return self
 
     @property
@@ -102,8 +99,19 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got "
                                 f"grad of type {type(value).__name__}")
+            if value.dtype is not self.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_C_TYPE[value.dtype.name]}' "
+                    f"to a tensor with grad_dtype '{self.dtype._title}'. The gradient must match "
+                    "the tensor's grad_dtype (defaults to the tensor's dtype). You can set the "
+                    "tensor's grad_dtype attribute with a specific dtype, or None to allow any "
+                    "dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
+                    "gradient may break downstream systems that assume they match.")
             if value.shape != self.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor "
+                    f"of size '{list(self.shape)}'. Please ensure that the gradient and the "
+                    "tensor are the same size")
         self._grad = value
 
     @property
@@ -150,8 +158,10 @@ class Tensor:
                                       "supported")
         if inputs is not None:
             raise NotImplementedError("backward(inputs=...) is not supported")
-        root = self._node_for_backward()
-        run_backward((root,), (_seed_gradient(self, gradient),), bool(retain_graph))
+        if gradient is not None and not isinstance(gradient, Tensor):
+            (gradient,) = gradient_list(gradient, 1)  # a list of one, as torch.autograd.backward
+        seed = _seed_gradient(self, gradient)
+        run_backward((self._node_for_backward(),), (seed,), bool(retain_graph))
 
     def detach(self) -> Tensor:
         """The same values, sharing memory, cut from the graph (a leaf, no grad)."""
@@ -248,9 +258,9 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        from .ops import transpose
+        from .ops import reverse_dims
 
-        return transpose(self)
+        return reverse_dims(self)
 
     @property
     def device(self) -> str:
@@ -266,7 +276,7 @@ class Tensor:
         return self._data.tolist()
 
     def numpy(self) -> np.ndarray:
-        if self._rg:
+        if self._rg and STATE.enabled:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         return self._storage()
@@ -340,7 +350,22 @@ def _init(t: Tensor, array: np.ndarray, requires_grad: bool) -> None:
     t._acc = None
     t._vc = None
     if requires_grad:
-        t.requires_grad_(True)
+        _set_requires_grad(t, True, FACTORY_INT_GRAD_ERROR)
+
+
+def _set_requires_grad(t: Tensor, requires_grad: bool, int_message: str) -> None:
+    if t.grad_fn is not None:
+        if not requires_grad:
+            raise RuntimeError(NON_LEAF_FLAG_ERROR)
+        return
+    if requires_grad and not t.dtype.is_floating_point:
+        raise RuntimeError(int_message)
+    t._rg = bool(requires_grad)
+
+
+# PyTorch names the dtype of a rejected .grad by its C type
+_C_TYPE = {"float16": "c10::Half", "float32": "float", "float64": "double", "int32": "int",
+           "int64": "long int", "bool": "bool"}
 
 
 def _seed_gradient(t: Tensor, gradient: Any) -> np.ndarray:
@@ -348,11 +373,9 @@ def _seed_gradient(t: Tensor, gradient: Any) -> np.ndarray:
     checked against the tensor's shape and cast to its dtype."""
     dt = t._data.dtype
     if gradient is None:
-        if np.size(t._data) != 1:
+        if t._rg and np.size(t._data) != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
         return np.ones(np.shape(t._data), dtype=dt)
-    if not isinstance(gradient, Tensor):
-        raise TypeError(f"gradient must be a Tensor, got {type(gradient).__name__}")
     g = np.asarray(gradient._data)
     if g.shape != np.shape(t._data):
         raise RuntimeError(
@@ -369,29 +392,69 @@ def _infer_dtype(data: Any) -> dtypes.dtype:
         item = stack.pop()
         if isinstance(item, (list, tuple)):
             stack.extend(item)
-        elif isinstance(item, Tensor):
-            kinds.add(item.dtype.category)
         elif isinstance(item, (bool, np.bool_)):
             kinds.add(0)
         elif isinstance(item, (int, np.integer)):
             kinds.add(1)
         elif isinstance(item, (float, np.floating)):
             kinds.add(2)
+        elif isinstance(item, str):
+            raise TypeError(f"new(): invalid data type '{type(item).__name__}'")
         else:
-            raise TypeError(f"Could not infer dtype of {type(item).__name__}")
+            raise RuntimeError(f"Could not infer dtype of {type(item).__name__}")
     return {0: dtypes.bool_, 1: dtypes.int64}.get(max(kinds, default=2), dtypes.float32)
 
 
-def _check_rectangular(data: Any, dim: int = 0) -> None:
-    if isinstance(data, (list, tuple)) and data:
-        lengths = {len(x) if isinstance(x, (list, tuple)) else -1 for x in data}
-        if len(lengths) > 1:
-            first = len(data[0]) if isinstance(data[0], (list, tuple)) else 0
-            bad = next(len(x) if isinstance(x, (list, tuple)) else 0 for x in data
-                       if (len(x) if isinstance(x, (list, tuple)) else -1) != lengths.pop())
-            raise ValueError(f"expected sequence of length {first} at dim {dim + 1} (got {bad})")
-        for x in data:
-            _check_rectangular(x, dim + 1)
+def _plain(data: Any) -> Any:
+    """Nested sequences with tensors and arrays inside turned into lists of numbers (a tuple
+    into a _TupleList, so messages can still call it a tuple)."""
+    if isinstance(data, tuple):
+        return _TupleList(_plain(x) for x in data)
+    if isinstance(data, list):
+        return [_plain(x) for x in data]
+    if isinstance(data, Tensor):
+        return data._data.tolist()
+    if isinstance(data, np.ndarray):
+        return data.tolist()
+    return data
+
+
+def _nested_sizes(data: list, dt: dtypes.dtype) -> list:
+    """The shape of nested lists, read along the first elements, then every list checked
+    against it, with PyTorch's messages for ragged data."""
+    sizes = []
+    seq = data
+    while isinstance(seq, list):
+        sizes.append(len(seq))
+        if not seq:
+            break
+        seq = seq[0]
+    if 0 not in sizes:
+        _check_nested(data, sizes, 0, dt)
+    return sizes
+
+
+def _check_nested(obj: Any, sizes: list, dim: int, dt: dtypes.dtype) -> None:
+    if dim == len(sizes):
+        if isinstance(obj, list):
+            raise TypeError(f"must be real number, not {_SEQ_NAME[type(obj)]}"
+                            if dt.is_floating_point else
+                            f"'{_SEQ_NAME[type(obj)]}' object cannot be interpreted as an integer")
+        return
+    if not isinstance(obj, list):
+        raise TypeError("not a sequence")
+    if len(obj) != sizes[dim]:
+        raise ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} "
+                         f"(got {len(obj)})")
+    for item in obj:
+        _check_nested(item, sizes, dim + 1, dt)
+
+
+class _TupleList(list):
+    """A tuple in the user's data."""
+
+
+_SEQ_NAME = {list: "list", _TupleList: "tuple"}
 
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
@@ -401,8 +464,13 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         dt = dtypes.from_numpy(data.dtype) if dtype is None else dtypes.as_dtype(dtype)
         return np.array(data, dtype=dt.numpy)
     if isinstance(data, (list, tuple)):
-        _check_rectangular(data)
-        data = [x._data.tolist() if isinstance(x, Tensor) else x for x in data]
+        dt = dtypes.as_dtype(dtype) if dtype is not None else None
+        data = _plain(data)
+        dt = _infer_dtype(data) if dt is None else dt
+        sizes = _nested_sizes(data, dt)
+        if 0 in sizes:
+            return np.zeros(sizes, dtype=dt.numpy)
+        return np.array(data, dtype=dt.numpy)
     dt = _infer_dtype(data) if dtype is None else dtypes.as_dtype(dtype)
     return np.array(data, dtype=dt.numpy)
 

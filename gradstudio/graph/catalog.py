@@ -111,16 +111,18 @@ def _parse_text(text: str) -> Any:
     tokens = re.findall(r"\[|\]|,|[^\s\[\],]+", text)
     pos = 0
 
-    def parse() -> Any:
+    def parse(depth: int) -> Any:
         nonlocal pos
         if pos >= len(tokens):
             raise GraphError(f"value {text!r} ends too early")
         tok = tokens[pos]
         pos += 1
         if tok == "[":
+            if depth >= 2:  # checked here, not after: deep brackets must not recurse
+                raise GraphError("values can be numbers, lists or lists of lists (at most 2-d)")
             items = []
             while pos < len(tokens) and tokens[pos] != "]":
-                items.append(parse())
+                items.append(parse(depth + 1))
                 if pos < len(tokens) and tokens[pos] == ",":
                     pos += 1
             if pos >= len(tokens):
@@ -129,7 +131,7 @@ def _parse_text(text: str) -> Any:
             return items
         return _parse_number(tok, "each element")
 
-    result = parse()
+    result = parse(0)
     if pos != len(tokens):
         raise GraphError(f"value {text!r} has extra text after the value")
     return result

@@ -14,7 +14,7 @@ import numpy as np
 import gradstudio.engine as ge
 
 from .catalog import kind
-from .explain import blocks_gradient
+from .explain import blocks_gradient, why_not_requires_grad
 from .ledger import format_number
 from .session import Session
 
@@ -96,8 +96,9 @@ def chain_rule_at(session: Session, node_id: str) -> ChainRuleStep:
         why = None
         if incoming is None:
             why = _why_no_incoming(session, node_id)
-        elif not value.requires_grad:
-            why = f"{model.label(src)} does not require grad"
+        elif not value.requires_grad:  # say which switch: requires_grad, detach, no-grad
+            why = (why_not_requires_grad(model, src, session.no_grad_mode)
+                   or f"{model.label(src)} does not require grad")
         flows.append(PortFlow(port, model.label(src), _np(local), None if why else _np(s), why))
     return ChainRuleStep(node_id, data.label, spec.formula, incoming, tuple(flows))
 

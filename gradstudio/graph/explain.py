@@ -6,6 +6,8 @@ which switch did it: a leaf's requires_grad, a detached node, a no-grad node, no
 
 from __future__ import annotations
 
+from itertools import islice
+
 import networkx as nx
 
 from .catalog import kind
@@ -88,7 +90,8 @@ def _cut_paths(model: GraphModel, leaf: str, n: str) -> str:
     g = model.graph
     between = (nx.descendants(g, leaf) & nx.ancestors(g, n)) | {leaf}
     cuts = sorted((m for m in between if blocks_gradient(model, m)), key=model.label)
-    paths = list(nx.all_simple_paths(g, leaf, n, cutoff=50))
+    # Only nodes on some leaf -> n path, so the search never wanders; stop at two paths.
+    paths = list(islice(nx.all_simple_paths(g.subgraph(between | {n}), leaf, n), 2))
     src = model.label(leaf)
     if len(cuts) == 1:
         cut = cuts[0]

@@ -80,6 +80,7 @@ class GraphModel:
 
     def __init__(self) -> None:
         self._g = nx.MultiDiGraph()
+        self._labels: dict[str, str] = {}  # label -> node id; labels are unique
         self._loss: str | None = None
         self.settings = Settings()
         self.description = ""  # what the graph shows, e.g. which notebook section
@@ -146,13 +147,13 @@ class GraphModel:
         return [Edge(u, v, k) for u, v, k in self._g.out_edges(node_id, keys=True)]
 
     def find(self, label_or_id: str) -> str:
-        """The id of the node with this label (or id); a GraphError if there is none."""
+        """The id of the node with this label (or id); a GraphError if there is none.
+        Labels are what people see, so a label wins over another node's id."""
+        if label_or_id in self._labels:
+            return self._labels[label_or_id]
         if label_or_id in self._g:
             return label_or_id
-        for n, a in self._g.nodes(data=True):
-            if a["label"] == label_or_id:
-                return n
-        known = ", ".join(sorted(a["label"] for _, a in self._g.nodes(data=True))) or "none"
+        known = ", ".join(sorted(self._labels)) or "none"
         raise GraphError(f"no node called '{label_or_id}' (nodes: {known})")
 
     def label(self, node_id: str) -> str:
@@ -197,6 +198,7 @@ class GraphModel:
             self._bump_id(node_id)
         self._g.add_node(node_id, kind=kind_name, label=label, params=values, flags=node_flags,
                          position=pos)
+        self._labels[label] = node_id
         self._emit(ModelEvent("node_added", node=node_id))
         return node_id
 
@@ -208,13 +210,16 @@ class GraphModel:
             self.disconnect(edge)
         if self._loss == node_id:
             self.set_loss(None)
+        del self._labels[self._g.nodes[node_id]["label"]]
         self._g.remove_node(node_id)
         self._emit(ModelEvent("node_removed", node=node_id))
 
     def rename(self, node_id: str, label: str) -> None:
         self._attrs(node_id)
         self._check_label(label, node_id)
+        del self._labels[self._g.nodes[node_id]["label"]]
         self._g.nodes[node_id]["label"] = label
+        self._labels[label] = node_id
         self._emit(ModelEvent("node_changed", node=node_id, detail="label"), structural=False)
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
@@ -252,7 +257,10 @@ class GraphModel:
 
     def set_setting(self, name: str, value: Any) -> None:
         if name == "lr":
-            lr = float(value) if not isinstance(value, bool) else None
+            try:
+                lr = None if isinstance(value, bool) else float(value)
+            except (TypeError, ValueError):
+                lr = None
             if lr is None or not (lr > 0 and lr < 1e6):
                 raise GraphError(f"learning rate must be a positive number, got {value!r}")
             self.settings.lr = lr
@@ -265,16 +273,18 @@ class GraphModel:
         self._emit(ModelEvent("settings_changed", detail=name), structural=name == "dtype")
 
     # --- wiring ---------------------------------------------------------------------------
-    def check_connection(self, src: str, dst: str, port: str, replace: bool = False) -> None:
-        """Raise a GraphError saying why ``src -> dst.port`` cannot be made."""
+    def check_connection(self, src: str, dst: str, port: str, replace: bool = False, *,
+                         cycles: bool = True) -> None:
+        """Raise a GraphError saying why ``src -> dst.port`` cannot be made (``cycles=False``
+        skips the cycle check, for a caller that checks the whole graph once)."""
         sa, da = self._attrs(src), self._attrs(dst)
         dspec = kind(da["kind"])
         if port not in dspec.inputs:
             ports = ", ".join(dspec.inputs) or "none: it is a leaf"
             raise GraphError(f"{da['label']} has no input '{port}' (inputs: {ports})")
         if src == dst:
-            raise GraphError(f"cannot wire {sa['label']} into itself")
-        if nx.has_path(self._g, dst, src):
+            raise GraphError(f"cannot wire {sa['label']} into its own input '{port}'")
+        if cycles and nx.has_path(self._g, dst, src):
             raise GraphError(f"wiring {sa['label']} into {da['label']}.{port} would close a "
                              f"cycle: {da['label']} already feeds {sa['label']}")
         current = self.inputs_of(dst).get(port)
@@ -322,12 +332,21 @@ class GraphModel:
         bad document leaves this one untouched."""
         scratch = GraphModel.from_dict(data)
         self._g, self._loss, self.settings = scratch._g, scratch._loss, scratch.settings
+        self._labels = scratch._labels
         self.description = scratch.description
         self._next_id = scratch._next_id
         self._emit(ModelEvent("reset"))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GraphModel:
+        """A new model from plain data (as ``to_dict`` gives); GraphError if it is not one."""
+        try:
+            return cls._from_dict(data)
+        except (KeyError, TypeError, AttributeError) as e:  # not shaped like a document
+            raise GraphError(f"not a graph document: {type(e).__name__}: {e}") from None
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any]) -> GraphModel:
         model = cls()
         model.description = str(data.get("description", ""))
         for i, n in enumerate(data.get("nodes", [])):
@@ -342,9 +361,11 @@ class GraphModel:
                 if e[end] not in model:
                     raise GraphError(f"edges[{i}]: {end} '{e[end]}' is not a node")
             try:
-                model.connect(e["src"], e["dst"], e["port"])
+                model.check_connection(e["src"], e["dst"], e["port"], cycles=False)
             except GraphError as err:
                 raise GraphError(f"edges[{i}]: {err}") from None
+            model._g.add_edge(e["src"], e["dst"], key=e["port"])
+        model._check_acyclic(data.get("edges", []))
         if data.get("loss") is not None:
             if data["loss"] not in model:
                 raise GraphError(f"loss: '{data['loss']}' is not a node")
@@ -365,6 +386,17 @@ class GraphModel:
     __hash__ = None  # type: ignore[assignment]
 
     # --- checks ---------------------------------------------------------------------------
+    def _check_acyclic(self, edges: list[dict[str, str]]) -> None:
+        """One pass over the whole graph (a check per wire is quadratic on big files)."""
+        if nx.is_directed_acyclic_graph(self._g):
+            return
+        cycle = nx.find_cycle(self._g)
+        where = {(e["src"], e["dst"], e["port"]): i for i, e in enumerate(edges)}
+        src, dst, port = cycle[-1][:3]
+        names = " -> ".join([self.label(u) for u, *_ in cycle] + [self.label(cycle[0][0])])
+        raise GraphError(f"edges[{where[(src, dst, port)]}]: wiring {self.label(src)} into "
+                         f"{self.label(dst)}.{port} closes a cycle: {names}")
+
     def _check_flag(self, spec: NodeKind, label: str, flag: str, on: bool) -> None:
         if flag not in FLAGS:
             raise GraphError(f"unknown flag '{flag}' (flags: {', '.join(FLAGS)})")
@@ -382,16 +414,14 @@ class GraphModel:
             raise GraphError("a node's name cannot be empty")
         if len(label) > MAX_LABEL or "\n" in label:
             raise GraphError(f"a node's name must be one line of at most {MAX_LABEL} characters")
-        for n, a in self._g.nodes(data=True):
-            if a["label"] == label and n != node_id:
-                raise GraphError(f"a node called '{label}' already exists")
+        if self._labels.get(label, node_id) != node_id:
+            raise GraphError(f"a node called '{label}' already exists")
 
     def _unique_label(self, base: str) -> str:
-        taken = {a["label"] for _, a in self._g.nodes(data=True)}
-        if base not in taken:
+        if base not in self._labels:
             return base
         i = 2
-        while f"{base}{i}" in taken:
+        while f"{base}{i}" in self._labels:
             i += 1
         return f"{base}{i}"
 
@@ -413,6 +443,8 @@ class GraphModel:
 
 def _position(position: Any) -> tuple[float, float]:
     try:
+        if isinstance(position, (str, bytes)) or any(isinstance(v, bool) for v in position):
+            raise TypeError  # "12" is not the point (1, 2)
         x, y = (float(v) for v in position)
     except (TypeError, ValueError):
         raise GraphError(f"a position is two numbers, got {position!r}") from None

@@ -53,7 +53,10 @@ class Session:
 
     # --- leaves ---------------------------------------------------------------------------
     def _on_model_event(self, event: ModelEvent) -> None:
-        if event.what in ("reset", "settings_changed"):
+        if event.what == "reset":  # a different document: its leaves start fresh
+            self._leaves.clear()
+            self._dirty = None
+        elif event.what == "settings_changed":
             self._dirty = None
         elif event.what == "node_removed":
             self._leaves.pop(event.node, None)

@@ -1,0 +1,1 @@
+"""The node editor canvas: a QGraphicsScene mirroring the GraphModel, and its view."""

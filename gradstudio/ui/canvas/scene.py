@@ -1,0 +1,164 @@
+"""GraphScene: the canvas contents, a mirror of the Document's model.
+
+It creates, moves and removes items when the model says so, and paints each evaluation
+onto the cards. It never edits the model itself.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsScene
+
+from gradstudio.engine.autograd import AccumulateGrad
+from gradstudio.graph import Edge, ForwardResult, ModelEvent
+
+from . import theme
+from .edge_item import EdgeItem
+from .node_item import NodeItem
+
+__all__ = ["GraphScene"]
+GRID = 20
+
+
+class GraphScene(QGraphicsScene):
+    def __init__(self, document) -> None:  # noqa: ANN001 - Document (avoid import cycle)
+        super().__init__()
+        self.document = document
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[Edge, EdgeItem] = {}
+        self.snap_to_grid = False
+        self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
+        document.model_changed.connect(self._on_model_event)
+        document.evaluated.connect(self.show_results)
+        document.backward_done.connect(lambda _: self._mark_gradient_wires())
+        document.reset.connect(self.rebuild)
+        self.rebuild()
+
+    # --- mirroring the model ----------------------------------------------------------------
+    def rebuild(self) -> None:
+        for item in list(self.nodes.values()) + list(self.edges.values()):
+            self.removeItem(item)
+        self.nodes.clear()
+        self.edges.clear()
+        model = self.document.model
+        for n in model.nodes():
+            self._add_node(n.id)
+        for e in model.edges():
+            self._add_edge(e)
+        self._refresh_loss()
+
+    def _on_model_event(self, event: ModelEvent) -> None:
+        what = event.what
+        if what == "node_added":
+            self._add_node(event.node)
+        elif what == "node_removed":
+            item = self.nodes.pop(event.node, None)
+            if item is not None:
+                self.removeItem(item)
+        elif what == "node_changed":
+            self.nodes[event.node].update_data(self.document.model.node(event.node))
+            if event.detail == "flags":
+                self._refresh_wire_states()
+        elif what == "node_moved":
+            item = self.nodes[event.node]
+            x, y = self.document.model.node(event.node).position
+            if (item.pos().x(), item.pos().y()) != (x, y):
+                item.setPos(x, y)
+        elif what == "edge_added":
+            self._add_edge(event.edge)
+        elif what == "edge_removed":
+            item = self.edges.pop(event.edge, None)
+            if item is not None:
+                for end in (item.src_item, item.dst_item):
+                    if item in end.edges:
+                        end.edges.remove(item)
+                self.removeItem(item)
+        elif what == "loss_changed":
+            self._refresh_loss()
+
+    def _add_node(self, node_id: str) -> None:
+        item = NodeItem(self.document.model.node(node_id))
+        item.snap = GRID if self.snap_to_grid else 0.0
+        self.nodes[node_id] = item
+        self.addItem(item)
+
+    def _add_edge(self, edge: Edge) -> None:
+        src, dst = self.nodes[edge.src], self.nodes[edge.dst]
+        item = EdgeItem(edge, src, dst)
+        src.edges.append(item)
+        dst.edges.append(item)
+        self.edges[edge] = item
+        self.addItem(item)
+        item.set_state(self.document.model.node(edge.src).flags["detach"], False)
+
+    def _refresh_loss(self) -> None:
+        loss = self.document.model.loss
+        for n, item in self.nodes.items():
+            if item.is_loss != (n == loss):
+                item.is_loss = n == loss
+                item.update()
+
+    def _refresh_wire_states(self) -> None:
+        model = self.document.model
+        for e, item in self.edges.items():
+            item.set_state(model.node(e.src).flags["detach"], item.carried_grad)
+
+    def set_snap_to_grid(self, on: bool) -> None:
+        self.snap_to_grid = on
+        for item in self.nodes.values():
+            item.snap = GRID if on else 0.0
+
+    # --- showing results --------------------------------------------------------------------
+    def show_results(self, result: ForwardResult | None) -> None:
+        if result is None:
+            return
+        session = self.document.session
+        for n, item in self.nodes.items():
+            value = result.values.get(n)
+            grad = session.grad(n)
+            item.set_result(None if value is None else repr(value),
+                            None if grad is None else repr(grad),
+                            None if value is None or value.grad_fn is None
+                            else value.grad_fn.name(),
+                            result.errors.get(n))
+        for edge_item in self.edges.values():
+            edge_item.update_path()
+
+    def _mark_gradient_wires(self) -> None:
+        """Colour the wires a gradient travelled along in the last backward: both ends
+        took part in it."""
+        session = self.document.session
+        result, forward = session.last_backward, session.last_forward
+        took_part: set[str] = set()
+        if result is not None and result.ok and forward is not None:
+            ran = {id(s.node) for s in result.steps}
+            leaves = {id(s.node.variable) for s in result.steps
+                      if isinstance(s.node, AccumulateGrad)}
+            for n, v in forward.values.items():
+                if id(v) in leaves or (v.grad_fn is not None and id(v.grad_fn) in ran):
+                    took_part.add(n)
+        model = self.document.model
+        for e, item in self.edges.items():
+            item.set_state(model.node(e.src).flags["detach"],
+                           e.src in took_part and e.dst in took_part)
+
+    # --- background -------------------------------------------------------------------------
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        c = theme.colors()
+        painter.fillRect(rect, QColor(c["background"]))
+        if painter.worldTransform().m11() < 0.5:
+            return
+        pen = QPen(QColor(c["grid"]), 1)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        left = int(rect.left()) - int(rect.left()) % GRID
+        top = int(rect.top()) - int(rect.top()) % GRID
+        x = left
+        while x < rect.right():
+            painter.drawLine(x, rect.top(), x, rect.bottom())
+            x += GRID * 5
+        y = top
+        while y < rect.bottom():
+            painter.drawLine(rect.left(), y, rect.right(), y)
+            y += GRID * 5

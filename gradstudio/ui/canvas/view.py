@@ -1,0 +1,273 @@
+"""GraphView: the canvas widget. It turns gestures into commands on the document:
+wiring (drag from an output port to an input port), moving (one command per drag), drops
+from the palette, zoom around the cursor, panning, rubber-band selection."""
+
+from __future__ import annotations
+
+import networkx as nx
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsView
+
+from gradstudio.graph import GraphError
+
+from ..commands import AddNode, Connect, MoveNodes
+from . import theme
+from .edge_item import EdgeItem, wire_path
+from .node_item import NodeItem
+from .scene import GraphScene
+
+__all__ = ["GraphView", "KIND_MIME"]
+
+KIND_MIME = "application/x-gradstudio-node-kind"
+MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+
+
+class _WireDrag:
+    """A wire being drawn from an output port; compatible input ports light up."""
+
+    def __init__(self, view: GraphView, src: NodeItem) -> None:
+        self.view, self.src = view, src
+        self.item = QGraphicsPathItem()
+        pen = QPen(QColor(theme.colors()["wire_selected"]), 2, Qt.DashLine)
+        pen.setCosmetic(True)
+        self.item.setPen(pen)
+        self.item.setZValue(10)
+        view.scene().addItem(self.item)
+        model = view.document.model
+        blocked = nx.ancestors(model.graph, src.node_id)  # wiring into these makes a cycle
+        for n, item in view.scene().nodes.items():
+            if n != src.node_id and n not in blocked:
+                item.highlighted_ports = set(item.spec.inputs)
+                item.update()
+
+    def move(self, scene_pos: QPointF) -> None:
+        self.item.setPath(wire_path(self.src.output_port_pos(), scene_pos))
+
+    def finish(self, scene_pos: QPointF) -> None:
+        self.view.scene().removeItem(self.item)
+        for item in self.view.scene().nodes.values():
+            if item.highlighted_ports:
+                item.highlighted_ports = set()
+                item.update()
+        target = self.view.port_under(scene_pos)
+        if target is None:
+            return
+        item, (side, port) = target
+        if side != "in":
+            self.view.status.emit("Drop the wire on an input port (the left side of a card)")
+            return
+        doc = self.view.document
+        try:
+            doc.model.check_connection(self.src.node_id, item.node_id, port, replace=True)
+        except GraphError as e:
+            self.view.status.emit(str(e))
+            return
+        doc.run(Connect(doc.model, self.src.node_id, item.node_id, port))
+
+
+class GraphView(QGraphicsView):
+    """The canvas. ``status`` carries messages for the status bar (e.g. a refused wire)."""
+
+    status = Signal(str)
+    quick_add_requested = Signal(QPointF)  # scene position for the quick-add popup
+    context_menu_requested = Signal(object, QPointF)  # item or None, global position
+
+    def __init__(self, document, parent=None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self.document = document
+        self.setScene(GraphScene(document))
+        self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+        self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
+        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        self.setDragMode(QGraphicsView.RubberBandDrag)
+        self.setAcceptDrops(True)
+        self.setAccessibleName("Graph canvas")
+        self._wire: _WireDrag | None = None
+        self._press_positions: dict[str, tuple[float, float]] = {}
+        self._pan_from: QPointF | None = None
+        self._space_down = False
+
+    def scene(self) -> GraphScene:  # narrower type
+        return super().scene()
+
+    # --- helpers ----------------------------------------------------------------------------
+    def node_at(self, scene_pos: QPointF) -> NodeItem | None:
+        for item in self.scene().items(scene_pos):
+            if isinstance(item, NodeItem):
+                return item
+        return None
+
+    def port_under(self, scene_pos: QPointF) -> tuple[NodeItem, tuple[str, str | None]] | None:
+        """The card and port at a scene position (ports stick out of the card's edge)."""
+        area = QRectF(scene_pos - QPointF(14, 14), scene_pos + QPointF(14, 14))
+        for item in self.scene().items(area):
+            if isinstance(item, NodeItem):
+                port = item.port_at(scene_pos)
+                if port is not None:
+                    return item, port
+        return None
+
+    def selected_node_ids(self) -> list[str]:
+        return [i.node_id for i in self.scene().selectedItems() if isinstance(i, NodeItem)]
+
+    def selected_edges(self) -> list:
+        return [i.edge for i in self.scene().selectedItems() if isinstance(i, EdgeItem)]
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float) -> None:
+        factor = max(MIN_ZOOM / self.zoom(), min(MAX_ZOOM / self.zoom(), factor))
+        self.scale(factor, factor)
+
+    def fit(self) -> None:
+        items = self.scene().itemsBoundingRect()
+        if items.isEmpty():
+            return
+        self.fitInView(items.adjusted(-40, -40, 40, 40), Qt.KeepAspectRatio)
+        if self.zoom() > 1.5:
+            self.zoom_by(1.5 / self.zoom())
+        elif self.zoom() < MIN_ZOOM:
+            self.zoom_by(MIN_ZOOM / self.zoom())
+
+    def center_scene_pos(self) -> QPointF:
+        return self.mapToScene(self.viewport().rect().center())
+
+    # --- mouse ------------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = self.mapToScene(event.position().toPoint())
+        if event.button() == Qt.MiddleButton or (event.button() == Qt.LeftButton
+                                                  and self._space_down):
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.ClosedHandCursor)
+            return
+        if event.button() == Qt.LeftButton:
+            hit = self.port_under(pos)
+            if hit is not None and hit[1][0] == "out":
+                self._wire = _WireDrag(self, hit[0])
+                self._wire.move(pos)
+                return
+            self._press_positions = {n: (i.pos().x(), i.pos().y())
+                                     for n, i in self.scene().nodes.items()}
+        super().mousePressEvent(event)
+        if event.button() == Qt.LeftButton:  # selection may have changed on press
+            self._press_positions = {n: self._press_positions[n] for n, i in
+                                     self.scene().nodes.items() if i.isSelected()
+                                     and n in self._press_positions}
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
+            return
+        if self._wire is not None:
+            self._wire.move(self.mapToScene(event.position().toPoint()))
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().unsetCursor()
+            return
+        if self._wire is not None:
+            wire, self._wire = self._wire, None
+            wire.finish(self.mapToScene(event.position().toPoint()))
+            return
+        super().mouseReleaseEvent(event)
+        if event.button() == Qt.LeftButton and self._press_positions:
+            self._commit_moves()
+
+    def _commit_moves(self) -> None:
+        moves = {}
+        for n, old in self._press_positions.items():
+            item = self.scene().nodes.get(n)
+            if item is not None and (item.pos().x(), item.pos().y()) != old:
+                moves[n] = (old, (item.pos().x(), item.pos().y()))
+        self._press_positions = {}
+        if moves:
+            self.document.run(MoveNodes(self.document.model, moves))
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = self.mapToScene(event.position().toPoint())
+        if self.node_at(pos) is None:
+            self.quick_add_requested.emit(pos)
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(1.15 ** steps)
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802, ANN001
+        pos = self.mapToScene(event.pos())
+        item = self.node_at(pos)
+        if item is None:
+            for it in self.scene().items(pos):
+                if isinstance(it, EdgeItem):
+                    item = it
+                    break
+        self.context_menu_requested.emit(item, QPointF(event.globalPos()))
+
+    # --- keys -------------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
+            self._space_down = True
+            self.viewport().setCursor(Qt.OpenHandCursor)
+            return
+        if event.key() == Qt.Key_Tab:
+            cursor = self.mapFromGlobal(self.cursor().pos())
+            inside = self.viewport().rect().contains(cursor)
+            self.quick_add_requested.emit(self.mapToScene(cursor) if inside
+                                          else self.center_scene_pos())
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
+            self._space_down = False
+            self.viewport().unsetCursor()
+            return
+        super().keyReleaseEvent(event)
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002, N802 - Tab is quick-add
+        return False
+
+    # --- drops from the palette -------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802, ANN001
+        if event.mimeData().hasFormat(KIND_MIME):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    dragMoveEvent = dragEnterEvent
+
+    def dropEvent(self, event) -> None:  # noqa: N802, ANN001
+        if not event.mimeData().hasFormat(KIND_MIME):
+            event.ignore()
+            return
+        kind = bytes(event.mimeData().data(KIND_MIME)).decode()
+        pos = self.mapToScene(event.position().toPoint())
+        self.add_node(kind, pos)
+        event.acceptProposedAction()
+
+    def add_node(self, kind: str, scene_pos: QPointF) -> str | None:
+        """Add a node of ``kind`` with its card's top-left near scene_pos; returns its id."""
+        cmd = AddNode(self.document.model, kind, (round(scene_pos.x()), round(scene_pos.y())))
+        if self.document.run(cmd):
+            for item in self.scene().selectedItems():
+                item.setSelected(False)
+            self.scene().nodes[cmd.node_id].setSelected(True)
+            return cmd.node_id
+        return None

@@ -1,0 +1,248 @@
+"""Undo commands: the only code in the UI that changes the model.
+
+Each command applies its change once through ``apply()`` (which may refuse with a
+GraphError before anything happens), then sits on the undo stack; ``undo``/``redo`` replay
+it through the same GraphModel calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from gradstudio.graph import Edge, GraphModel
+
+__all__ = ["ModelCommand", "AddNode", "RemoveItems", "Connect", "MoveNodes", "Rename",
+           "SetParam", "SetFlag", "SetLoss", "SetSetting", "PasteNodes", "SetValues"]
+
+
+class ModelCommand(QUndoCommand):
+    """Base: ``apply()`` runs the change the first time; the stack's first redo is skipped."""
+
+    def __init__(self, model: GraphModel, text: str) -> None:
+        super().__init__(text)
+        self.model = model
+        self._applied = False
+
+    def apply(self) -> None:
+        self.do()
+        self._applied = True
+
+    def redo(self) -> None:
+        if self._applied:
+            self._applied = False  # apply() already did the first redo
+            return
+        self.do()
+
+    def do(self) -> None:  # pragma: no cover - every command overrides it
+        raise NotImplementedError
+
+
+def _snapshot(model: GraphModel, node_id: str) -> dict[str, Any]:
+    n = model.node(node_id)
+    return {"kind": n.kind, "label": n.label, "params": n.params, "flags": n.flags,
+            "position": n.position, "node_id": n.id}
+
+
+class AddNode(ModelCommand):
+    def __init__(self, model: GraphModel, kind: str, position: tuple[float, float],
+                 label: str | None = None) -> None:
+        super().__init__(model, f"Add {kind}")
+        self.kind, self.position, self.label = kind, position, label
+        self.node_id: str | None = None
+
+    def do(self) -> None:
+        self.node_id = self.model.add_node(self.kind, label=self.label, position=self.position,
+                                           node_id=self.node_id)
+        self.label = self.model.label(self.node_id)
+
+    def undo(self) -> None:
+        self.model.remove_node(self.node_id)
+
+
+class RemoveItems(ModelCommand):
+    """Delete nodes (with all their wires) and wires."""
+
+    def __init__(self, model: GraphModel, node_ids: list[str], edges: list[Edge]) -> None:
+        n = len(node_ids) + len(edges)
+        super().__init__(model, f"Delete {n} item{'s' * (n != 1)}")
+        self.node_ids = list(node_ids)
+        gone = set(node_ids)
+        wires = {e for e in edges}
+        for e in model.edges():
+            if e.src in gone or e.dst in gone:
+                wires.add(e)
+        self.edges = sorted(wires)
+        self.nodes = [_snapshot(model, n) for n in self.node_ids]
+        self.loss = model.loss
+
+    def do(self) -> None:
+        for e in self.edges:
+            self.model.disconnect(e)
+        for n in self.node_ids:
+            self.model.remove_node(n)
+
+    def undo(self) -> None:
+        for snap in self.nodes:
+            self.model.add_node(snap["kind"], label=snap["label"], params=snap["params"],
+                                flags=snap["flags"], position=snap["position"],
+                                node_id=snap["node_id"])
+        for e in self.edges:
+            self.model.connect(*e)
+        self.model.set_loss(self.loss)
+
+
+class Connect(ModelCommand):
+    """Wire src into dst.port; an occupied port's old wire is replaced (and restored on
+    undo), as in node editors."""
+
+    def __init__(self, model: GraphModel, src: str, dst: str, port: str) -> None:
+        super().__init__(model, f"Connect {model.label(src)} → {model.label(dst)}.{port}")
+        self.edge = Edge(src, dst, port)
+        self.replaced: Edge | None = None
+
+    def do(self) -> None:
+        self.replaced = self.model.connect(*self.edge, replace=True)
+
+    def undo(self) -> None:
+        self.model.disconnect(self.edge)
+        if self.replaced is not None:
+            self.model.connect(*self.replaced)
+
+
+class MoveNodes(ModelCommand):
+    """One drag of one or more nodes: a single undo step however many pixels it took."""
+
+    def __init__(self, model: GraphModel, moves: dict[str, tuple[tuple, tuple]]) -> None:
+        super().__init__(model, f"Move {len(moves)} node{'s' * (len(moves) != 1)}")
+        self.moves = moves  # id -> (old position, new position)
+
+    def do(self) -> None:
+        for n, (_, new) in self.moves.items():
+            self.model.move(n, new)
+
+    def undo(self) -> None:
+        for n, (old, _) in self.moves.items():
+            self.model.move(n, old)
+
+
+class Rename(ModelCommand):
+    def __init__(self, model: GraphModel, node_id: str, label: str) -> None:
+        super().__init__(model, f"Rename {model.label(node_id)} to {label}")
+        self.node_id, self.new, self.old = node_id, label, model.label(node_id)
+
+    def do(self) -> None:
+        self.model.rename(self.node_id, self.new)
+
+    def undo(self) -> None:
+        self.model.rename(self.node_id, self.old)
+
+
+class SetParam(ModelCommand):
+    def __init__(self, model: GraphModel, node_id: str, name: str, value: Any) -> None:
+        super().__init__(model, f"Set {model.label(node_id)}.{name}")
+        self.node_id, self.name, self.new = node_id, name, value
+        self.old = model.node(node_id).params[name]
+
+    def do(self) -> None:
+        self.model.set_param(self.node_id, self.name, self.new)
+
+    def undo(self) -> None:
+        self.model.set_param(self.node_id, self.name, self.old)
+
+
+class SetValues(ModelCommand):
+    """Several leaf values at once, e.g. what a train step wrote into the weights."""
+
+    def __init__(self, model: GraphModel, text: str, old: dict[str, Any],
+                 new: dict[str, Any]) -> None:
+        super().__init__(model, text)
+        self.old, self.new = old, new
+
+    def do(self) -> None:
+        for n, v in self.new.items():
+            self.model.set_param(n, "value", v)
+
+    def undo(self) -> None:
+        for n, v in self.old.items():
+            self.model.set_param(n, "value", v)
+
+
+class SetFlag(ModelCommand):
+    def __init__(self, model: GraphModel, node_id: str, flag: str, on: bool) -> None:
+        name = flag.replace("_", " ").replace("no grad", "no-grad")
+        super().__init__(model, f"{'Set' if on else 'Clear'} {name} on {model.label(node_id)}")
+        self.node_id, self.flag, self.on = node_id, flag, on
+        self.old = model.node(node_id).flags[flag]
+
+    def do(self) -> None:
+        self.model.set_flag(self.node_id, self.flag, self.on)
+
+    def undo(self) -> None:
+        self.model.set_flag(self.node_id, self.flag, self.old)
+
+
+class SetLoss(ModelCommand):
+    def __init__(self, model: GraphModel, node_id: str | None) -> None:
+        name = "none" if node_id is None else model.label(node_id)
+        super().__init__(model, f"Set loss to {name}")
+        self.new, self.old = node_id, model.loss
+
+    def do(self) -> None:
+        self.model.set_loss(self.new)
+
+    def undo(self) -> None:
+        self.model.set_loss(self.old)
+
+
+class SetSetting(ModelCommand):
+    def __init__(self, model: GraphModel, name: str, value: Any) -> None:
+        super().__init__(model, f"Set {name}")
+        self.name, self.new = name, value
+        self.old = model.settings.as_dict()[name]
+
+    def do(self) -> None:
+        self.model.set_setting(self.name, self.new)
+
+    def undo(self) -> None:
+        self.model.set_setting(self.name, self.old)
+
+
+class PasteNodes(ModelCommand):
+    """Add copies of nodes (from the clipboard) with fresh ids and free names, keeping the
+    wires between them, shifted by ``offset``."""
+
+    def __init__(self, model: GraphModel, data: dict[str, Any], offset: tuple[float, float],
+                 text: str = "Paste") -> None:
+        super().__init__(model, text)
+        self.data, self.offset = data, offset
+        self.ids: dict[str, str] = {}  # clipboard id -> new id (kept for redo)
+
+    def do(self) -> None:
+        dx, dy = self.offset
+        added = []
+        try:
+            for n in self.data.get("nodes", []):
+                label = self.model.unique_label(n.get("label") or n["kind"])
+                x, y = n.get("position", (0, 0))
+                new = self.model.add_node(n["kind"], label=label, params=n.get("params"),
+                                          flags=n.get("flags"), position=(x + dx, y + dy),
+                                          node_id=self.ids.get(n["id"]))
+                self.ids[n["id"]] = new
+                added.append(new)
+            for e in self.data.get("edges", []):
+                if e["src"] in self.ids and e["dst"] in self.ids:
+                    self.model.connect(self.ids[e["src"]], self.ids[e["dst"]], e["port"])
+        except Exception:
+            for n in reversed(added):  # nothing half-pasted
+                self.model.remove_node(n)
+            raise
+
+    @property
+    def new_ids(self) -> list[str]:
+        return list(self.ids.values())
+
+    def undo(self) -> None:
+        for n in reversed(self.new_ids):
+            self.model.remove_node(n)

@@ -1,0 +1,278 @@
+"""The main window: canvas in the centre, docks around it, menus and toolbar, and the
+document-window behaviour (unsaved prompt, atomic save, recent files, saved layout)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
+
+from gradstudio import __version__
+from gradstudio.graph import EXTENSION
+from gradstudio.resources import example_paths
+
+from .actions import build_actions
+from .canvas.quick_add import QuickAdd
+from .canvas.view import GraphView
+from .document import Document
+from .edit_controller import EditController
+from .panels.palette import Palette
+
+__all__ = ["MainWindow", "PANELS"]
+
+MAX_RECENT = 8
+FILE_FILTER = f"GradStudio graphs (*{EXTENSION});;All files (*)"
+# (module, class, title, area): the docked panels; each takes (document, view).
+PANELS = [
+    ("inspector", "Inspector", "Inspector", Qt.RightDockWidgetArea),
+    ("gradients", "GradientsPanel", "Gradients", Qt.BottomDockWidgetArea),
+    ("ledger", "LedgerPanel", "Accumulation", Qt.BottomDockWidgetArea),
+    ("chain_rule", "ChainRulePanel", "Chain rule", Qt.BottomDockWidgetArea),
+    ("training", "TrainingPanel", "Training", Qt.BottomDockWidgetArea),
+    ("messages", "MessagesPanel", "Messages", Qt.BottomDockWidgetArea),
+]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.document = Document(self)
+        self.view = GraphView(self.document)
+        self.setCentralWidget(self.view)
+        self.edit = EditController(self.document, self.view, self)
+        self.quick_add = QuickAdd(self)
+        self.docks: dict[str, QDockWidget] = {}
+        self.panels: dict[str, QWidget] = {}
+        self.actions = build_actions(self)
+        self._make_docks()
+        self._make_status_bar()
+        self._connect()
+        self._restore_settings()
+        self._update_title()
+
+    # --- construction -----------------------------------------------------------------------
+    def _make_docks(self) -> None:
+        self.palette_panel = Palette()
+        self._add_dock("palette", self.tr("Nodes"), self.palette_panel, Qt.LeftDockWidgetArea)
+        bottom: list[QDockWidget] = []
+        for module, cls, title, area in PANELS:
+            try:  # TEMPORARY while the panels are being written
+                mod = importlib.import_module(f"gradstudio.ui.panels.{module}")
+            except ModuleNotFoundError:
+                continue
+            panel = getattr(mod, cls)(self.document, self.view)
+            self.panels[module] = panel
+            dock = self._add_dock(module, self.tr(title), panel, area)
+            if area == Qt.BottomDockWidgetArea:
+                if bottom:
+                    self.tabifyDockWidget(bottom[0], dock)
+                bottom.append(dock)
+        if bottom:
+            bottom[0].raise_()
+        view_menu = self.actions["menu.view"]
+        view_menu.addSeparator()
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+        self.resize(1400, 900)
+
+    def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea
+                  ) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock.{name}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+        return dock
+
+    def _make_status_bar(self) -> None:
+        self.zoom_label = QLabel()
+        self.statusBar().addPermanentWidget(self.zoom_label)
+
+    def _connect(self) -> None:
+        doc = self.document
+        doc.undo_stack.cleanChanged.connect(lambda _: self._update_title())
+        doc.path_changed.connect(lambda _: self._update_title())
+        doc.message.connect(self._show_message)
+        self.view.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.view.quick_add_requested.connect(
+            lambda pos: self.quick_add.open_at(self.view.mapToGlobal(self.view.mapFromScene(pos)),
+                                               pos))
+        self.quick_add.chosen.connect(self.view.add_node)
+        self.view.context_menu_requested.connect(self.edit.context_menu)
+        self.palette_panel.add_requested.connect(
+            lambda k: self.view.add_node(k, self.view.center_scene_pos()))
+
+    def _show_message(self, level: str, text: str) -> None:
+        first = text.split("\n")[0]
+        self.statusBar().showMessage(first, 10000 if level == "error" else 4000)
+
+    def _update_title(self) -> None:
+        name = self.document.path.name if self.document.path else self.tr("untitled")
+        self.setWindowTitle(f"{name}[*] — GradStudio")
+        self.setWindowModified(self.document.modified)
+
+    # --- files ------------------------------------------------------------------------------
+    def maybe_save(self) -> bool:
+        """Ask before losing changes: True means go on (saved or discarded)."""
+        if not self.document.modified:
+            return True
+        answer = self.ask_save()
+        if answer == QMessageBox.Save:
+            return self.save()
+        return answer == QMessageBox.Discard
+
+    def ask_save(self) -> QMessageBox.StandardButton:
+        return QMessageBox.warning(
+            self, self.tr("Unsaved changes"),
+            self.tr("The graph has unsaved changes. Save them first?"),
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel)
+
+    def new_file(self) -> None:
+        if self.maybe_save():
+            self.document.new()
+
+    def open_file(self, path: str | Path | None = None) -> bool:
+        if not self.maybe_save():
+            return False
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, self.tr("Open graph"),
+                                                  self._last_folder(), FILE_FILTER)
+            if not path:
+                return False
+        return self.load(path)
+
+    def load(self, path: str | Path) -> bool:
+        """Open a file without asking; errors are shown in a dialog."""
+        path = Path(path)
+        if self.document.load(path):
+            self._add_recent(path)
+            self.settings.setValue("files/last_folder", str(path.parent))
+            self.view.fit()
+            return True
+        QMessageBox.critical(self, self.tr("Cannot open"), self._last_error or
+                             self.tr("The file could not be opened."))
+        return False
+
+    def open_example(self, name: str) -> bool:
+        if not self.maybe_save():
+            return False
+        if not self.document.load(example_paths()[name]):
+            return False
+        self.document.path = None  # an example is a template: Save asks where
+        self.document.path_changed.emit(None)
+        self.view.fit()
+        self.statusBar().showMessage(self.document.model.description, 15000)
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Save graph as"),
+                                              self._last_folder(), FILE_FILTER)
+        if not path:
+            return False
+        if not path.endswith(EXTENSION):
+            path += EXTENSION
+        return self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        if self.document.save(path):
+            self._add_recent(path)
+            return True
+        QMessageBox.critical(self, self.tr("Cannot save"), self._last_error or
+                             self.tr("The file could not be saved."))
+        return False
+
+    @property
+    def _last_error(self) -> str | None:
+        return self.document.last_error
+
+    def _last_folder(self) -> str:
+        return str(self.settings.value("files/last_folder", str(Path.home())))
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("files/recent", [])
+        if isinstance(value, str):
+            value = [value]
+        return [v for v in (value or []) if v]
+
+    def _add_recent(self, path: Path) -> None:
+        recent = [str(path)] + [p for p in self.recent_files() if p != str(path)]
+        self.settings.setValue("files/recent", recent[:MAX_RECENT])
+
+    def export_image(self, path: str | None = None, fmt: str = "png") -> bool:
+        from .export import export_scene
+
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, self.tr("Export canvas"), self._last_folder(),
+                "PNG image (*.png)" if fmt == "png" else "SVG drawing (*.svg)")
+            if not path:
+                return False
+        ok, error = export_scene(self.view.scene(), path, fmt)
+        if not ok:
+            QMessageBox.critical(self, self.tr("Cannot export"), error)
+        else:
+            self.statusBar().showMessage(self.tr("Exported %s") % path, 4000)
+        return ok
+
+    def run_training(self, steps: int) -> None:
+        """Train with a progress dialog that can cancel; the window stays responsive."""
+        from PySide6.QtWidgets import QProgressDialog
+
+        dialog = QProgressDialog(self.tr("Training…"), self.tr("Cancel"), 0, steps, self)
+        dialog.setWindowTitle(self.tr("Train"))
+        dialog.setMinimumDuration(300)
+        job = self.document.start_training(steps)
+        job.progress.connect(lambda done, loss: (dialog.setValue(done), dialog.setLabelText(
+            self.tr("Step %d of %d — loss %.6g") % (done, steps, loss))))
+        dialog.canceled.connect(job.cancel)
+        job.finished.connect(dialog.reset)
+        self._training = job
+
+    # --- help -------------------------------------------------------------------------------
+    def show_about(self) -> None:
+        QMessageBox.about(self, self.tr("About GradStudio"), self.tr(
+            "<h3>GradStudio %s</h3><p>See and understand autograd: build a graph, run forward "
+            "and backward, and watch the gradients flow.</p><p>MIT licence.</p>") % __version__)
+
+    def show_shortcuts(self) -> None:
+        rows = []
+        for name, action in self.actions.items():
+            if isinstance(action, QAction) and action.shortcuts():
+                keys = ", ".join(s.toString(QKeySequence.NativeText) for s in action.shortcuts())
+                rows.append(f"<tr><td>{action.text().replace('&', '')}</td>"
+                            f"<td><b>{keys}</b></td></tr>")
+        QMessageBox.information(self, self.tr("Keyboard shortcuts"),
+                                "<table cellspacing=6>" + "".join(sorted(rows)) + "</table>")
+
+    # --- settings ---------------------------------------------------------------------------
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.maybe_save():
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        event.accept()
