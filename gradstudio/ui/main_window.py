@@ -252,7 +252,7 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         rows = []
-        for name, action in self.actions.items():
+        for action in self.actions.values():
             if isinstance(action, QAction) and action.shortcuts():
                 keys = ", ".join(s.toString(QKeySequence.NativeText) for s in action.shortcuts())
                 rows.append(f"<tr><td>{action.text().replace('&', '')}</td>"
