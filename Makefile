@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench lint dist clean venv
+.PHONY: run test bench lint dist dist-check clean venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,5 +31,23 @@ bench: $(VENV)/.test-installed
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check gradstudio tests benchmarks
 
+# A one-folder bundle, built in its own venv that holds only what the app needs.
+DIST_VENV := .venv-dist
+$(DIST_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/python -m pip install -q . "pyinstaller>=6.10"
+	touch $@
+
+dist: $(DIST_VENV)/.installed
+	$(DIST_VENV)/bin/python -m pip install -q --force-reinstall --no-deps .
+	$(DIST_VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN \
+		--distpath dist --workpath build/pyinstaller packaging/gradstudio.spec
+	@du -sh dist/gradstudio
+
+# Run the built bundle the way a user would: it must start and give the notebook's numbers.
+dist-check: dist
+	QT_QPA_PLATFORM=offscreen dist/gradstudio/gradstudio --version
+	QT_QPA_PLATFORM=offscreen dist/gradstudio/gradstudio --smoke-test
+
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DIST_VENV) build dist .pytest_cache .ruff_cache

@@ -7,7 +7,9 @@ engine ops. Forward gives every node a value or an error without stopping other 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +109,7 @@ class Evaluator:
         """Compute every node. With ``retain_grads``, intermediate results keep their
         gradient after backward (for display)."""
         plan = self.plan()
-        with ge.set_grad_enabled(not no_grad):
+        with ge.set_grad_enabled(not no_grad), _gc_paused():
             values, errors = _run(plan, leaves, retain_grads, self.model)
         result = ForwardResult(no_grad_mode=no_grad)
         result.values = {s.node: v for s, v in zip(plan.steps, values, strict=True)
@@ -137,7 +139,7 @@ class Evaluator:
                              "number: add a mean or sum node after it")
             return result
         try:
-            with ge.trace_backward() as steps:
+            with ge.trace_backward() as steps, _gc_paused():
                 loss.backward()
         except RuntimeError as e:
             result.error = f"RuntimeError: {e}"
@@ -147,40 +149,59 @@ class Evaluator:
         return result
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Running a big graph makes thousands of short-lived objects, none in reference cycles;
+    the cycle collector would rescan the whole graph many times over while they are made."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 _NO_GRAD = "element 0 of tensors does not require grad and does not have a grad_fn"
 
 
 def _run(plan: Plan, leaves: dict[str, ge.Tensor], retain: bool, model: GraphModel
          ) -> tuple[list, dict[str, str]]:
+    """The hot loop: one engine call per node; inputs checked only once something failed."""
     values: list[Any] = [None] * len(plan.steps)
     errors: dict[str, str] = {}
     for i, step in enumerate(plan.steps):
-        if step.fn is None:
+        fn = step.fn
+        if fn is None:
             out = leaves[step.node]
         else:
-            args = []
-            for port, src in zip(step.ports, step.sources, strict=True):
-                arg = None if src is None else values[src]
-                if arg is None:
-                    errors[step.node] = _missing(model, plan, port, src, errors)
-                    break
-                args.append(arg)
-            else:
-                try:
-                    if step.no_grad:
-                        with ge.no_grad():
-                            out = step.fn(*args)
-                    else:
-                        out = step.fn(*args)
-                except (RuntimeError, ValueError, TypeError, FloatingPointError) as e:
-                    errors[step.node] = _describe(e, args)
-                    continue
-                if retain and out.grad_fn is not None and not step.detach:
-                    out.retain_grad()
-            if step.node in errors:
+            sources = step.sources
+            if (errors or None in sources) and _input_missing(step, values, plan, model,
+                                                                errors):
                 continue
+            args = [values[s] for s in sources]
+            try:
+                if step.no_grad:
+                    with ge.no_grad():
+                        out = fn(*args)
+                else:
+                    out = fn(*args)
+            except (RuntimeError, ValueError, TypeError, FloatingPointError) as e:
+                errors[step.node] = _describe(e, args)
+                continue
+            if retain and out.grad_fn is not None and not step.detach:
+                out.retain_grad()
         values[i] = out.detach() if step.detach else out
     return values, errors
+
+
+def _input_missing(step: Step, values: list, plan: Plan, model: GraphModel,
+                   errors: dict[str, str]) -> bool:
+    for port, src in zip(step.ports, step.sources, strict=True):
+        if src is None or values[src] is None:
+            errors[step.node] = _missing(model, plan, port, src, errors)
+            return True
+    return False
 
 
 def _missing(model: GraphModel, plan: Plan, port: str, src: int | None,
