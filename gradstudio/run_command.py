@@ -9,7 +9,7 @@ import argparse
 import json
 import math
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -19,15 +19,32 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The run command's options; usage errors become one line on stderr (exit code 2)."""
+
+    def one_line_error(message: str) -> NoReturn:
+        parser.exit(2, f"gradstudio: error: {message} (see '{parser.prog} --help')\n")
+
+    parser.error = one_line_error  # type: ignore[method-assign]
     parser.add_argument("file", help="a .gsgraph file")
     parser.add_argument("--backward", action="store_true", help="run backward from the loss")
     parser.add_argument("--target", metavar="NODE", help="backward from this node (its name)")
     parser.add_argument("--repeat", type=int, default=1, metavar="K",
                         help="run backward K times to show gradients accumulating")
     parser.add_argument("--steps", type=int, default=0, metavar="N", help="train N steps")
-    parser.add_argument("--lr", type=float, metavar="LR", help="learning rate for training")
+    parser.add_argument("--lr", type=_learning_rate, metavar="LR",
+                        help="learning rate for training")
     parser.add_argument("--no-grad", action="store_true", help="evaluate in no-grad mode")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _learning_rate(text: str) -> float:
+    try:
+        lr = float(text)
+    except ValueError:
+        lr = math.nan
+    if not (lr > 0 and math.isfinite(lr)):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return lr
 
 
 def _plain(t: Any) -> Any:
@@ -39,6 +56,8 @@ def _plain(t: Any) -> Any:
 
 
 def _finite(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
     if isinstance(v, list):
         return [_finite(x) for x in v]
     if isinstance(v, float) and not math.isfinite(v):
@@ -77,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if failure is not None:
         report["error"], report["reason"] = failure.error, failure.reason
     if args.json:
-        print(json.dumps(report, indent=1))
+        print(json.dumps(_finite(report), indent=1))  # strict JSON: no Infinity or NaN
     else:
         _print_text(report)
     if failure is not None:

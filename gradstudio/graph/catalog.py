@@ -42,6 +42,8 @@ class Param:
         if self.type == "tensor":
             return parse_tensor_value(value)
         number = _parse_number(value, self.name)
+        if number != number:
+            raise GraphError(f"{self.name} must be a number, got nan")
         if self.minimum is not None and number < self.minimum:
             raise GraphError(f"{self.name} must be at least {self.minimum:g}, got {number:g}")
         if self.maximum is not None and number > self.maximum:

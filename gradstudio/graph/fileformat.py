@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import reprlib
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -62,6 +63,19 @@ def _where(path: Any) -> str:
     return out or "the top level"
 
 
+_SHORT = reprlib.Repr()  # keyword arguments need Python 3.12
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring = 3, 6, 6, 60
+_TOO_DEEP = "nested too deeply to be a graph file"
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    """jsonschema's message, with the offending value shortened (it may be huge)."""
+    try:
+        return error.message.replace(repr(error.instance), _SHORT.repr(error.instance), 1)
+    except RecursionError:
+        return _TOO_DEEP
+
+
 def loads(text: str | bytes, source: str = "file") -> GraphModel:
     """A new model from a file's text; GraphFileError if anything is wrong with it."""
     if len(text) > MAX_BYTES:
@@ -69,22 +83,27 @@ def loads(text: str | bytes, source: str = "file") -> GraphModel:
                              f"{MAX_BYTES // 1_000_000} MB)")
     if isinstance(text, bytes):
         try:
-            text = text.decode("utf-8")
+            text = text.decode("utf-8-sig")  # a byte order mark is harmless
         except UnicodeDecodeError as e:
             raise GraphFileError(f"{source}: not a text file (byte {e.start} is not UTF-8)") \
                 from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        hint = " (the file may be truncated)" if e.pos >= len(text.rstrip()) else ""
+        ended = e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string")
+        hint = " (the file may be truncated)" if ended else ""
         raise GraphFileError(f"{source}: not valid JSON at line {e.lineno}, column {e.colno}: "
                              f"{e.msg}{hint}") from None
     except RecursionError:
-        raise GraphFileError(f"{source}: nested too deeply to be a graph file") from None
+        raise GraphFileError(f"{source}: {_TOO_DEEP}") from None
     _check_header(data, source)
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+    try:  # nesting just under the JSON parser's limit can still exhaust the stack here
+        error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+        message = None if error is None else _schema_message(error)
+    except RecursionError:
+        raise GraphFileError(f"{source}: {_TOO_DEEP}") from None
     if error is not None:
-        raise GraphFileError(f"{source}: {_where(error.absolute_path)}: {error.message}")
+        raise GraphFileError(f"{source}: {_where(error.absolute_path)}: {message}")
     try:
         return GraphModel.from_dict(data)
     except GraphError as e:
@@ -96,7 +115,8 @@ def _check_header(data: Any, source: str) -> None:
         raise GraphFileError(f"{source}: not a GradStudio graph (no \"format\": \"{FORMAT}\")")
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise GraphFileError(f"{source}: \"version\" must be a whole number, got {version!r}")
+        raise GraphFileError(f"{source}: \"version\" must be a whole number (1 or more), got "
+                             f"{version!r}")
     if version > VERSION:
         raise GraphFileError(f"{source}: written by a newer GradStudio (format version "
                              f"{version}); this version reads version {VERSION}. Update "

@@ -243,7 +243,11 @@ class GraphModel:
                    structural=flag != "requires_grad")
 
     def move(self, node_id: str, position: tuple[float, float]) -> None:
-        self._attrs(node_id)["position"] = _position(position)
+        a = self._attrs(node_id)
+        try:
+            a["position"] = _position(position)
+        except GraphError as e:
+            raise GraphError(f"{a['label']}: {e}") from None
         for callback in list(self._observers):  # positions never change what is computed
             callback(ModelEvent("node_moved", node=node_id))
 

@@ -70,6 +70,7 @@ class Session:
 
     def grad(self, node_id: str) -> ge.Tensor | None:
         """A leaf's accumulated gradient, or an intermediate's from the last backward."""
+        self._sync_leaves()  # a leaf whose shape was just edited has no gradient any more
         if node_id in self._leaves:
             return self._leaves[node_id].grad
         fwd = self.last_forward

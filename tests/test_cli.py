@@ -1,0 +1,158 @@
+"""``gradstudio run FILE``: the headless evaluator prints what the app shows; errors are one
+line on stderr with a non-zero exit code, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gradstudio import __version__
+from gradstudio.app import main
+from gradstudio.resources import example_paths
+
+EXAMPLES = example_paths()
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        code = main(["run", *[str(a) for a in args]])
+    except SystemExit as e:  # argparse's usage errors
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _one_line_error(code: int, err: str, *words: str) -> None:
+    assert code != 0
+    assert err.endswith("\n") and err.count("\n") == 1, err
+    assert err.startswith("gradstudio: error: ") and "Traceback" not in err
+    for word in words:
+        assert word in err, f"{word!r} not in {err!r}"
+
+
+def test_version_from_python_dash_m() -> None:
+    done = subprocess.run([sys.executable, "-m", "gradstudio", "--version"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"GradStudio {__version__}"
+
+
+def test_values_in_pytorchs_printed_form(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, EXAMPLES["small_network"])
+    assert code == 0 and err == ""
+    assert re.search(r"^  y_pred +tensor\(0\.9988, grad_fn=<SigmoidBackward0>\)$", out, re.M)
+    assert re.search(r"^  loss +tensor\(6\.7012, grad_fn=<NegBackward0>\)$", out, re.M)
+    assert re.search(r"^  w +tensor\(1\., requires_grad=True\)$", out, re.M)
+    assert "gradients" not in out  # no backward was asked for
+
+
+def test_backward_prints_the_gradients(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, EXAMPLES["small_network"], "--backward")
+    assert code == 0
+    assert re.search(r"^  w\.grad +tensor\(6\.6918\)$", out, re.M)
+    assert re.search(r"^  b\.grad +tensor\(0\.9988\)$", out, re.M)
+    assert "x.grad" not in out
+    code, out, _ = _run(capsys, EXAMPLES["vector_mean"], "--backward")
+    assert re.search(r"^  x\.grad +tensor\(\[0\.6667, 1\.3333, 2\.0000\]\)$", out, re.M)
+
+
+def test_repeat_shows_accumulation_in_the_ledger(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, EXAMPLES["accumulation"], "--repeat", "2")
+    assert code == 0
+    assert "  backward #1: x.grad += 4 -> 4\n  backward #2: x.grad += 4 -> 8\n" in out
+    assert re.search(r"^  x\.grad +tensor\(8\.\)$", out, re.M)
+    assert "warning: gradients are accumulating" in out
+
+
+def test_training_lowers_the_loss(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, EXAMPLES["small_network"], "--steps", "3", "--lr", "0.1")
+    assert code == 0
+    losses = [float(v) for v in re.findall(r"^  step \d: loss (\S+)$", out, re.M)]
+    assert len(losses) == 3
+    assert losses[0] == pytest.approx(6.701176166534424, rel=1e-5)  # the notebook's loss
+    assert losses[0] > losses[1] > losses[2]
+
+
+def test_json_has_the_same_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, EXAMPLES["small_network"], "--backward", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["error"] is None
+    assert report["values"]["loss"]["repr"] == "tensor(6.7012, grad_fn=<NegBackward0>)"
+    assert report["values"]["loss"]["value"] == pytest.approx(6.701176166534424, abs=1e-6)
+    assert report["grads"]["w"]["value"] == pytest.approx(6.6917619705200195, abs=1e-6)
+    assert report["grads"]["b"]["value"] == pytest.approx(0.9987704753875732, abs=1e-6)
+    assert report["grads"]["w"]["repr"] == "tensor(6.6918)"
+    assert report["ledger"] == ["backward #1: b.grad += 0.9988 -> 0.9988, "
+                                "w.grad += 6.6918 -> 6.6918"]
+
+
+def test_json_training_losses(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, EXAMPLES["small_network"], "--steps", "2", "--json")
+    losses = json.loads(out)["losses"]
+    assert code == 0 and len(losses) == 2 and losses[0] > losses[1]
+
+
+def test_target_on_the_detach_example(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, EXAMPLES["detach"], "--target", "y")
+    assert code == 0 and err == ""
+    assert re.search(r"^  x\.grad +tensor\(4\.\)$", out, re.M)
+
+
+# --- errors -----------------------------------------------------------------------------------
+def test_backward_that_cannot_run(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, EXAMPLES["detach"], "--backward")
+    _one_line_error(code, err, "element 0 of tensors does not require grad",
+                    "the only path from x passes through z, which is detached")
+    assert re.search(r"^  y1 +tensor\(4\.\)$", out, re.M)  # values are still shown
+
+
+def test_backward_that_cannot_run_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, EXAMPLES["no_grad"], "--backward", "--json")
+    _one_line_error(code, err, "no-grad")
+    report = json.loads(out)
+    assert report["error"].startswith("RuntimeError: element 0 of tensors")
+    assert report["reason"] == "y is computed under no-grad: its output does not require grad"
+
+
+def test_no_grad_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, EXAMPLES["square"], "--backward", "--no-grad")
+    _one_line_error(code, err, "no-grad mode is on")
+
+
+def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = _run(capsys, tmp_path / "nothing.gsgraph")
+    _one_line_error(code, err, "cannot read", "nothing.gsgraph")
+    assert out == ""
+
+
+def test_corrupt_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.gsgraph"
+    bad.write_text(EXAMPLES["square"].read_text()[:150])
+    code, out, err = _run(capsys, bad, "--backward")
+    _one_line_error(code, err, "bad.gsgraph", "not valid JSON")
+    assert out == ""
+
+
+def test_unknown_target(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, EXAMPLES["square"], "--target", "q")
+    _one_line_error(code, err, "no node called 'q'")
+
+
+@pytest.mark.parametrize("lr", ["abc", "-1", "0", "nan", "inf"])
+def test_bad_learning_rate(capsys: pytest.CaptureFixture[str], lr: str) -> None:
+    code, out, err = _run(capsys, EXAMPLES["small_network"], "--steps", "1", "--lr", lr)
+    _one_line_error(code, err, "--lr", lr)
+    assert out == ""
+
+
+@pytest.mark.parametrize("args", [[], ["--repeat", "0"], ["--steps", "x"], ["--bogus"]])
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    file = [] if not args else [str(EXAMPLES["square"])]
+    code, _, err = _run(capsys, *file, *args)
+    _one_line_error(code, err)
