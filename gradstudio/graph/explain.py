@@ -30,14 +30,46 @@ def blocks_gradient(model: GraphModel, n: str) -> str | None:
     return None
 
 
-def _grad_leaves(model: GraphModel, n: str) -> tuple[list[str], list[str]]:
-    """Leaves that reach n: those with requires_grad on, and those with it off."""
-    g = model.graph
-    sources = [a for a in nx.ancestors(g, n) | {n} if _is_leaf(model, a)]
-    on = sorted((a for a in sources if model.node(a).flags["requires_grad"]), key=model.label)
-    off = sorted((a for a in sources if not model.node(a).flags["requires_grad"]),
-                 key=model.label)
-    return on, off
+class _Flow:
+    """One pass over the graph in topological order: for every node, the requires-grad
+    leaves that reach it at all, those whose gradient could flow back from it (no detach or
+    no-grad in the way), and the requires_grad-off leaves that reach it."""
+
+    def __init__(self, model: GraphModel, no_grad_mode: bool) -> None:
+        self.on: dict[str, frozenset] = {}
+        self.off: dict[str, frozenset] = {}
+        self.flows: dict[str, frozenset] = {}
+        g = model.graph
+        for n in nx.topological_sort(g):
+            data = model.node(n)
+            if kind(data.kind).is_leaf:
+                rg = data.flags["requires_grad"]
+                self.on[n] = frozenset([n]) if rg else frozenset()
+                self.off[n] = frozenset() if rg else frozenset([n])
+                self.flows[n] = self.on[n] if not data.flags["detach"] else frozenset()
+                continue
+            preds = list(g.predecessors(n))
+            self.on[n] = frozenset().union(*(self.on[p] for p in preds))
+            self.off[n] = frozenset().union(*(self.off[p] for p in preds))
+            blocked = no_grad_mode or data.flags["detach"] or data.flags["no_grad"]
+            self.flows[n] = frozenset() if blocked else frozenset().union(
+                *(self.flows[p] for p in preds))
+
+
+def _flow(model: GraphModel, no_grad_mode: bool) -> _Flow:
+    """The analysis, cached until the graph or a requires_grad switch changes."""
+    key = (model.structure_version, model.values_version, no_grad_mode)
+    cached = model.derived.get("grad_flow")
+    if cached is None or cached[0] != key:
+        cached = (key, _Flow(model, no_grad_mode))
+        model.derived["grad_flow"] = cached
+    return cached[1]
+
+
+def _names(model: GraphModel, nodes: frozenset, most: int = 6) -> str:
+    labels = sorted(model.label(a) for a in nodes)
+    more = len(labels) - most
+    return ", ".join(labels[:most]) + (f" and {more} more" if more > 0 else "")
 
 
 def requires_grad_reason(model: GraphModel, n: str, no_grad_mode: bool = False
@@ -49,18 +81,8 @@ def requires_grad_reason(model: GraphModel, n: str, no_grad_mode: bool = False
     label = model.label(n)
     if _is_leaf(model, n):
         return True, f"{label} requires grad: requires_grad is on"
-    on, _ = _grad_leaves(model, n)
-    names = ", ".join(model.label(a) for a in on if _passes(model, a, n))
+    names = _names(model, _flow(model, no_grad_mode).flows[n])
     return True, f"{label} requires grad: it depends on {names}, which require grad"
-
-
-def _passes(model: GraphModel, leaf: str, n: str) -> bool:
-    """Is there a path from leaf to n along which no node blocks the gradient?"""
-    g = model.graph
-    open_nodes = [m for m in g.nodes if m in (leaf, n) or blocks_gradient(model, m) is None]
-    if blocks_gradient(model, leaf) or blocks_gradient(model, n):
-        return False
-    return nx.has_path(g.subgraph(open_nodes), leaf, n)
 
 
 def why_not_requires_grad(model: GraphModel, n: str, no_grad_mode: bool = False) -> str | None:
@@ -72,15 +94,17 @@ def why_not_requires_grad(model: GraphModel, n: str, no_grad_mode: bool = False)
     own = blocks_gradient(model, n)
     if own is not None:
         return f"{label} is {own}: its output does not require grad"
-    on, off = _grad_leaves(model, n)
+    flow = _flow(model, no_grad_mode)
+    on = sorted(flow.on[n], key=model.label)
     if _is_leaf(model, n):
         return None if on else f"{label} does not require grad: requires_grad is off"
-    if any(_passes(model, a, n) for a in on):
+    if flow.flows[n]:
         return None
     if not on:
+        off = flow.off[n]
         if len(off) == 1:
-            return f"{model.label(off[0])} does not require grad: requires_grad is off"
-        names = ", ".join(model.label(a) for a in off)
+            return f"{model.label(next(iter(off)))} does not require grad: requires_grad is off"
+        names = _names(model, off, most=len(off))
         return (f"{label} does not require grad: requires_grad is off on every leaf that "
                 f"reaches it ({names})")
     return "; ".join(_cut_paths(model, a, n) for a in on)

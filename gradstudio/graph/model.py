@@ -84,6 +84,7 @@ class GraphModel:
         self._loss: str | None = None
         self.settings = Settings()
         self.description = ""  # what the graph shows, e.g. which notebook section
+        self.derived: dict[str, Any] = {}  # analyses cached by callers, keyed by version
         self._observers: list[Callable[[ModelEvent], None]] = []
         self._counters = _Counters()
         self._next_id = 1
