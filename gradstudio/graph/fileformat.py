@@ -12,10 +12,12 @@ import json
 import os
 import reprlib
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 
 from gradstudio import __version__
@@ -54,6 +56,22 @@ def document(model: GraphModel) -> dict[str, Any]:
 
 def dumps(model: GraphModel) -> str:
     return json.dumps(document(model), indent=1) + "\n"
+
+
+@cache
+def _fast_validator() -> Callable[[Any], Any]:
+    """The same schema compiled to Python by fastjsonschema: about 25x quicker on a valid
+    file. jsonschema then explains a failure, since its messages say best where and what."""
+    schema = json.loads(resource_path("schema", f"gsgraph-{VERSION}.schema.json").read_text())
+    return fastjsonschema.compile(schema)
+
+
+def _fast_check(data: Any) -> bool:
+    try:
+        _fast_validator()(data)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
 
 
 def _where(path: Any) -> str:
@@ -98,7 +116,8 @@ def loads(text: str | bytes, source: str = "file") -> GraphModel:
         raise GraphFileError(f"{source}: {_TOO_DEEP}") from None
     _check_header(data, source)
     try:  # nesting just under the JSON parser's limit can still exhaust the stack here
-        error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+        error = None if _fast_check(data) else \
+            jsonschema.exceptions.best_match(_validator().iter_errors(data))
         message = None if error is None else _schema_message(error)
     except RecursionError:
         raise GraphFileError(f"{source}: {_TOO_DEEP}") from None
