@@ -27,9 +27,9 @@ def window(qtbot):
     from gradstudio.ui.main_window import MainWindow
 
     w = MainWindow()
-    qtbot.addWidget(w)
+    # Closing must never prompt: pytest-qt closes widgets before the fixture's teardown.
+    qtbot.addWidget(w, before_close_func=lambda w: w.document.undo_stack.setClean())
     w.resize(1400, 900)
     w.show()
     qtbot.waitExposed(w)
     yield w
-    w.document.undo_stack.setClean()

@@ -1,0 +1,213 @@
+"""The inspector, used as a person would: click a card, read the fields, type, tick."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMessageBox
+
+
+def _click_node(qtbot, window, label: str, modifier=Qt.NoModifier) -> str:
+    """Click on the middle of a node's card; returns its id."""
+    view = window.view
+    node_id = window.document.model.find(label)
+    item = view.scene().nodes[node_id]
+    view.ensureVisible(item)
+    pos = view.mapFromScene(item.sceneBoundingRect().center())
+    qtbot.mouseClick(view.viewport(), Qt.LeftButton, modifier, pos)
+    return node_id
+
+
+def _type(qtbot, edit, text: str) -> None:
+    """Click into a line edit, select what is there, type, press Enter."""
+    qtbot.mouseClick(edit, Qt.LeftButton)
+    edit.selectAll()
+    qtbot.keyClicks(edit, text)
+    qtbot.keyClick(edit, Qt.Key_Return)
+
+
+def _tick(qtbot, box) -> None:
+    """Click a check box on its indicator (a click far right of its text does nothing)."""
+    qtbot.mouseClick(box, Qt.LeftButton, pos=QPoint(8, box.height() // 2))
+
+
+@pytest.fixture
+def window(window, monkeypatch):
+    """The shared window; closing it at teardown discards the edits a test made (pytest-qt
+    closes widgets before fixtures finish, so the conftest's setClean comes too late)."""
+    monkeypatch.setattr(window, "ask_save", lambda: QMessageBox.Discard)
+    return window
+
+
+def _open(window) -> tuple:
+    window.open_example("small_network")
+    return window.panels["inspector"], window.document
+
+
+def test_hint_when_nothing_or_many_selected(qtbot, window):
+    insp, doc = _open(window)
+    assert insp.hint.isVisible() and "Select a node" in insp.hint.text()
+    _click_node(qtbot, window, "w")
+    assert not insp.hint.isVisible() and insp.title.text() == "w"
+    _click_node(qtbot, window, "b", Qt.ControlModifier)
+    assert insp.hint.isVisible() and insp.hint.text() == "2 nodes selected"
+
+
+def test_leaf_facts_value_edit_and_undo(qtbot, window):
+    insp, doc = _open(window)
+    w = _click_node(qtbot, window, "w")
+    value = insp.param_fields["value"].edit
+    assert value.text() == "1.0"
+    assert insp.requires_grad.isVisible() and insp.requires_grad.isChecked()
+    assert not insp.no_grad.isVisible()
+    assert insp.facts["value"].text() == "tensor(1., requires_grad=True)"
+    assert insp.facts["is_leaf"].text() == "True"
+    assert insp.facts["why"].text() == "w requires grad: requires_grad is on"
+
+    window.actions["backward"].trigger()
+    assert insp.facts["grad"].text() == "tensor(6.6918)"
+
+    depth = doc.undo_stack.index()
+    _type(qtbot, value, "2.5")
+    assert doc.model.node(w).params["value"] == 2.5
+    assert doc.undo_stack.index() == depth + 1
+    qtbot.waitUntil(lambda: insp.facts["value"].text() == "tensor(2.5000, requires_grad=True)")
+
+    # Ctrl+Z with the focus still in the field undoes the edit (the field has nothing typed)
+    assert value.hasFocus()
+    undo = QKeySequence(QKeySequence.Undo)[0]
+    qtbot.keyClick(value, undo.key(), undo.keyboardModifiers())
+    assert doc.model.node(w).params["value"] == 1.0
+    assert value.text() == "1.0"
+    window.actions["redo"].trigger()
+    assert value.text() == "2.5"
+    window.actions["undo"].trigger()
+    assert value.text() == "1.0" and doc.undo_stack.index() == depth
+
+
+def test_bad_value_refused_inline(qtbot, window):
+    insp, doc = _open(window)
+    w = _click_node(qtbot, window, "w")
+    field = insp.param_fields["value"]
+    depth = doc.undo_stack.index()
+    _type(qtbot, field.edit, "1, x")
+    assert field.error.isVisible()
+    assert "must be a number" in field.error.text() and "'x'" in field.error.text()
+    assert doc.model.node(w).params["value"] == 1.0
+    assert doc.undo_stack.index() == depth
+    qtbot.keyClick(field.edit, Qt.Key_Escape)  # Esc brings the old value back
+    assert field.edit.text() == "1.0"
+    _type(qtbot, field.edit, "[[1, 2], [3, 4]]")  # a good entry clears the error
+    assert not field.error.isVisible()
+    assert doc.model.node(w).params["value"] == [[1.0, 2.0], [3.0, 4.0]]
+    assert field.edit.text() == "[[1.0, 2.0], [3.0, 4.0]]"
+    qtbot.waitUntil(lambda: insp.facts["shape"].text() == "torch.Size([2, 2])")
+
+
+def test_requires_grad_off_explains_and_backward_fails(qtbot, window):
+    insp, doc = _open(window)
+    w = _click_node(qtbot, window, "w")
+    _tick(qtbot, insp.requires_grad)
+    assert doc.model.node(w).flags["requires_grad"] is False
+    assert insp.facts["requires_grad"].text() == "False"
+    assert insp.facts["why"].text() == "w does not require grad: requires_grad is off"
+    window.actions["backward"].trigger()  # b still requires grad: backward runs
+    assert insp.facts["grad"].text() == "None"
+
+    b = _click_node(qtbot, window, "b")
+    _tick(qtbot, insp.requires_grad)
+    assert doc.model.node(b).flags["requires_grad"] is False
+    window.actions["backward"].trigger()
+    level, text = window.panels["messages"].entries[-1]
+    assert level == "error"
+    assert "element 0 of tensors does not require grad and does not have a grad_fn" in text
+    assert "requires_grad is off" in text
+    window.actions["undo"].trigger()
+    assert insp.requires_grad.isChecked()
+
+
+def test_rename_and_refused_duplicate(qtbot, window):
+    insp, doc = _open(window)
+    w = _click_node(qtbot, window, "w")
+    field = insp.name_field
+    _type(qtbot, field.edit, "b")
+    assert field.error.isVisible() and "already exists" in field.error.text()
+    assert field.edit.text() == "w" and doc.model.label(w) == "w"
+    _type(qtbot, field.edit, "weight")
+    assert doc.model.label(w) == "weight" and not field.error.isVisible()
+    assert insp.title.text() == "weight"
+    window.actions["undo"].trigger()
+    assert field.edit.text() == "w"
+
+
+def test_op_node_detach_no_grad_and_loss(qtbot, window):
+    insp, doc = _open(window)
+    z = _click_node(qtbot, window, "z")
+    assert not insp.requires_grad.isVisible()
+    assert insp.detach.isVisible() and insp.no_grad.isVisible()
+    assert not insp.params_box.isVisible()
+    assert insp.facts["grad_fn"].text() == "<AddBackward0>"
+    assert insp.facts["why"].text() == "z requires grad: it depends on b, w, which require grad"
+
+    _tick(qtbot, insp.detach)
+    assert doc.model.node(z).flags["detach"] is True
+    assert insp.facts["why"].text() == "z is detached: its output does not require grad"
+    _tick(qtbot, insp.detach)
+    assert doc.model.node(z).flags["detach"] is False
+
+    _tick(qtbot, insp.no_grad)
+    assert doc.model.node(z).flags["no_grad"] is True
+    assert "z is computed under no-grad" in insp.facts["why"].text()
+    window.actions["undo"].trigger()
+    assert not insp.no_grad.isChecked()
+    assert insp.facts["requires_grad"].text() == "True"
+
+    window.actions["no_grad"].trigger()  # the global mode is honoured too
+    assert insp.facts["why"].text().startswith("no-grad mode is on")
+    window.actions["no_grad"].trigger()
+
+    assert not insp.is_loss.isChecked()
+    _tick(qtbot, insp.is_loss)
+    assert doc.model.loss == z
+    window.actions["undo"].trigger()
+    assert doc.model.loss == doc.model.find("loss") and not insp.is_loss.isChecked()
+
+
+def test_op_parameter_field(qtbot, window):
+    _, doc = _open(window)
+    insp = window.panels["inspector"]
+    loss = _click_node(qtbot, window, "loss")
+    eps = insp.param_fields["epsilon"]
+    assert eps.edit.text() == "1e-08"
+    _type(qtbot, eps.edit, "0.9")
+    assert "at most 0.5" in eps.error.text()
+    assert doc.model.node(loss).params["epsilon"] == 1e-8
+    _type(qtbot, eps.edit, "0.001")
+    assert doc.model.node(loss).params["epsilon"] == 0.001 and not eps.error.isVisible()
+
+
+def test_keyboard_labels_and_follows_deletion(qtbot, window):
+    insp, doc = _open(window)
+    _click_node(qtbot, window, "w")
+    assert insp.name_field.edit.accessibleName() == "Name"
+    assert insp.param_fields["value"].edit.accessibleName() == "Value"
+    insp.name_field.edit.setFocus()
+    qtbot.keyClick(insp.name_field.edit, Qt.Key_Tab)
+    assert insp.param_fields["value"].edit.hasFocus()
+    window.actions["delete"].trigger()
+    assert "w" not in [n.label for n in doc.model.nodes()]
+    assert insp.hint.isVisible()
+
+
+def test_typing_then_clicking_away_commits_to_the_node_typed_into(qtbot, window):
+    insp, doc = _open(window)
+    w = _click_node(qtbot, window, "w")
+    edit = insp.param_fields["value"].edit
+    qtbot.mouseClick(edit, Qt.LeftButton)
+    edit.selectAll()
+    qtbot.keyClicks(edit, "4")
+    b = _click_node(qtbot, window, "b")  # focus leaves the field: the edit is committed
+    assert doc.model.node(w).params["value"] == 4.0
+    assert doc.model.node(b).params["value"] == 0.0
+    assert insp.title.text() == "b" and insp.param_fields["value"].edit.text() == "0.0"
