@@ -9,6 +9,8 @@ Gradients travel as numpy arrays; they become Tensors only where a person can se
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -58,13 +60,19 @@ def _version_error(node: Node, saved: Any, now: int, then: int) -> RuntimeError:
     )
 
 
+_next_sequence_nr = itertools.count().__next__
+
+
 class Node:
-    """A grad_fn: one recorded op. ``next`` holds, per input, the node its gradient goes to."""
+    """A grad_fn: one recorded op. ``next`` holds, per input, the node its gradient goes to.
+    ``sequence_nr`` counts nodes in creation order; backward runs the latest-made ready node
+    first, as PyTorch does."""
 
     __slots__ = ("op", "saved", "next", "versions", "meta", "pre_hooks", "retained",
-                 "_pending", "_deps", "_seen", "__weakref__")
+                 "sequence_nr", "_pending", "_deps", "_seen", "__weakref__")
 
     def __init__(self, op: Op, saved: Any, next_nodes: tuple) -> None:
+        self.sequence_nr = _next_sequence_nr()
         self.op = op
         self.saved = saved
         self.next = next_nodes
@@ -106,6 +114,7 @@ class AccumulateGrad:
     __slots__ = ("variable", "pre_hooks", "_pending", "_deps", "_seen", "__weakref__")
     next = ()
     next_functions = ()
+    sequence_nr = float("inf")  # PyTorch: UINT64_MAX, so a ready leaf accumulates first
 
     def __init__(self, variable: Tensor) -> None:
         self.variable = variable
@@ -213,14 +222,23 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
     instead of being accumulated into leaves: that is ``autograd.grad``.
     """
     _count_dependencies(roots)
-    ready = []
+    # Ready nodes run highest sequence_nr first (PyTorch's order). A chain has one ready node
+    # at a time: it is kept in ``single`` and the heap is only used when there are several.
+    ready: list = []  # heap of (-sequence_nr, arrival, node)
+    arrival = itertools.count().__next__
+    single = None
     for root, g in zip(roots, grads, strict=True):
         root._pending = g if root._pending is None else root._pending + g
-        if root._deps == 0 and root not in ready:
-            ready.append(root)
+        if root._deps == 0 and all(entry[2] is not root for entry in ready):
+            heapq.heappush(ready, (-root.sequence_nr, arrival(), root))
     observers = _observers
-    while ready:
-        node = ready.pop()
+    while True:
+        if single is not None:
+            node, single = single, None
+        elif ready:
+            node = heapq.heappop(ready)[2]
+        else:
+            break
         g = node._pending
         node._pending = None
         if node.pre_hooks:
@@ -249,7 +267,13 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
             child._pending = gi if child._pending is None else child._pending + gi
             child._deps -= 1
             if child._deps == 0:
-                ready.append(child)
+                if single is None and not ready:
+                    single = child
+                else:
+                    if single is not None:
+                        heapq.heappush(ready, (-single.sequence_nr, arrival(), single))
+                        single = None
+                    heapq.heappush(ready, (-child.sequence_nr, arrival(), child))
 
 
 def _run_hooks(hooks: list, g: Any) -> Any:

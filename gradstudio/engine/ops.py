@@ -90,23 +90,51 @@ def _sigmoid(a: Any) -> tuple:
 
 
 SIGMOID = _op("SigmoidBackward0", _sigmoid, lambda o, g, n: (g * (1 - o) * o,), SAVES_OUTPUT)
-RELU = _op("ReluBackward0", lambda a: (o := np.maximum(a, 0), o),
+RELU = _op("ReluBackward0", lambda a: (o := np.where(a < 0, 0, a), o),  # keeps -0., as torch
            lambda o, g, n: (np.where(o <= 0, 0, g),), SAVES_OUTPUT)
+
+
+def _powf(a: Any, e: float) -> Any:
+    """``a ** e`` for a Python number e, the way PyTorch's CPU kernel computes it: common
+    exponents are special-cased (x*x, 1/x, sqrt, ...), so results agree bit for bit."""
+    if a.dtype.kind == "f":
+        if e == 2:
+            return a * a
+        if e == 1:
+            return np.positive(a)
+        if e == 0:
+            return np.ones_like(a)
+        if e == 3:
+            return a * a * a
+        if e == -1:
+            return 1 / a
+        if e == 0.5:
+            return np.sqrt(a)
+        if e == -0.5:
+            return 1 / np.sqrt(a)
+        if e == -2:
+            return 1 / (a * a)
+        e = a.dtype.type(e)
+    return a ** e
 
 
 def _pow_scalar_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
     a, e = saved
     if e == 0:
         return (np.zeros_like(g * a),)
-    return (g * (e * (a if e == 2 else a ** (e - 1))),)
+    return (g * (e * _powf(a, e - 1)),)  # e - 1 in double precision, as PyTorch
 
 
-POW = _op("PowBackward0",
-          lambda a, e: ((a * a) if e == 2 else a ** e, (a, e)), _pow_scalar_backward)
+POW = _op("PowBackward0", lambda a, e: (_powf(a, e), (a, e)), _pow_scalar_backward)
 
 
 def _clamp_forward(a: Any, lo: Any, hi: Any) -> tuple:
-    return np.clip(a, lo, hi), (a, lo, hi)
+    """min(max(a, lo), hi) that keeps a where it equals a bound (so -0. stays -0.) and passes
+    NaN through, like PyTorch's kernel; with lo > hi everything becomes hi."""
+    out = a if lo is None else np.where(a < lo, lo, a)
+    if hi is not None:
+        out = np.where(out > hi, hi, out)
+    return out, (a, lo, hi)
 
 
 def _clamp_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
@@ -149,8 +177,8 @@ TO_COPY = _op("ToCopyBackward0", lambda a, dt: (a.astype(dt), None),
 # --- binary ops: forward(a, b) -> (out, saved); backward -> (ga, gb) ------------------------
 ADD = _op("AddBackward0", lambda a, b: (a + b, None), lambda s, g, n: (g, g), SAVES_NOTHING)
 SUB = _op("SubBackward0", lambda a, b: (a - b, None), lambda s, g, n: (g, -g), SAVES_NOTHING)
-RSUB = _op("RsubBackward1", lambda a, b: (b - a, None), lambda s, g, n: (-g, None),
-           SAVES_NOTHING)
+RSUB = _op("RsubBackward1", lambda a, s: (s - a, None), lambda s, g, n: (-g,),
+           SAVES_NOTHING)  # number - tensor: one input, as PyTorch's rsub(Tensor, Scalar)
 
 
 def _mul_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
@@ -280,7 +308,8 @@ def _operands(a: Tensor, b: Any) -> tuple:
         dkind = ad.dtype.kind
         if dkind == "f" or (dkind in "iu" and not isinstance(b, (float, np.floating))):
             return ad, ad.dtype.type(b), False
-        wrapped = dtypes.float32 if isinstance(b, (float, np.floating)) else dtypes.int64
+        wrapped = (dtypes.float32 if isinstance(b, (float, np.floating)) else
+                   dtypes.bool_ if isinstance(b, (bool, np.bool_)) else dtypes.int64)
         dt = dtypes.combine_categories(dtypes.from_numpy(ad.dtype), wrapped).numpy
         return ad.astype(dt), dt.type(b), False
     if isinstance(b, (np.ndarray, list, tuple)):
@@ -342,25 +371,25 @@ def _number_first(name: str, number: Any, other: Any) -> Tensor:
 
 
 def add(a: Tensor, b: Any) -> Tensor:
-    if a.__class__ is not Tensor:
+    if a.__class__ is not Tensor and not isinstance(a, Tensor):
         a = _number_first("add", a, b)
     return _binary(ADD, a, b)
 
 
 def sub(a: Tensor, b: Any) -> Tensor:
-    if a.__class__ is not Tensor:
+    if a.__class__ is not Tensor and not isinstance(a, Tensor):
         a = _number_first("sub", a, b)
     return _binary(SUB, a, b)
 
 
 def mul(a: Tensor, b: Any) -> Tensor:
-    if a.__class__ is not Tensor:
+    if a.__class__ is not Tensor and not isinstance(a, Tensor):
         a = _number_first("mul", a, b)
     return _binary(MUL, a, b)
 
 
 def div(a: Tensor, b: Any) -> Tensor:
-    if a.__class__ is not Tensor:
+    if a.__class__ is not Tensor and not isinstance(a, Tensor):
         a = _number_first("div", a, b)
     return _binary(DIV, a, b, float_only=True)
 
@@ -375,10 +404,11 @@ def pow(a: Tensor, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
         return _binary(POW_TENSOR, a, exponent)
     if not isinstance(exponent, _SCALARS):
         raise TypeError(f"unsupported exponent type: {type(exponent).__name__}")
-    if a.dtype.is_floating_point:
-        exponent = exponent if isinstance(exponent, int) else a._data.dtype.type(exponent)
-    elif isinstance(exponent, float):
-        a = a.to(dtypes.float32)
+    if not a.dtype.is_floating_point:
+        if isinstance(exponent, (float, np.floating)):
+            a = a.to(dtypes.float32)
+        elif exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
     return _unary(POW, a, exponent)
 
 
@@ -485,7 +515,7 @@ def to(a: Tensor, dtype: Any) -> Tensor:
 
 def _float(a: Tensor) -> Tensor:
     """Functions like sin turn integer input into the default float type, as PyTorch does."""
-    if a.__class__ is not Tensor or a._data.dtype.kind == "f":
+    if not isinstance(a, Tensor) or a._data.dtype.kind == "f":
         return a  # a non-tensor is named by _unary's TypeError
     return to(a, dtypes.float32)
 
@@ -509,11 +539,14 @@ _T_ND_WARNING = (
 
 # --- operators, reversed forms and in-place updates on Tensor ----------------------------------
 def _rsub(a: Tensor, b: Any) -> Tensor:
-    if isinstance(b, np.ndarray):
+    if not isinstance(b, _SCALARS):  # an array or list: an ordinary tensor subtraction
         from .tensor import tensor
 
         return sub(tensor(b), a)
-    return _binary(RSUB, a, b)
+    ad, bd, _ = _operands(a, b)
+    if ad.dtype != a._data.dtype:  # an integer tensor made float: it cannot require grad
+        return _wrap(bd - ad, None)
+    return _unary(RSUB, a, bd)
 
 
 def _rtruediv(a: Tensor, b: Any) -> Tensor:
@@ -567,7 +600,7 @@ def _store(a: Tensor, result: Tensor) -> None:
     if result.shape != a.shape:
         raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast "
                            f"shape {list(result.shape)}")
-    if dtypes.promote_types(a.dtype, result.dtype) is not a.dtype:
+    if result.dtype.category > a.dtype.category:  # float64 into float32 is fine, float into int not
         raise RuntimeError(f"result type {result.dtype._title} can't be cast to the desired "
                            f"output type {a.dtype._title}")
     a._assign(result._data)

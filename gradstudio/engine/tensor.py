@@ -205,8 +205,7 @@ class Tensor:
         if not d.flags.writeable:
             d = self._data = np.array(d)
         np.copyto(d, values, casting="unsafe")
-        if self._vc is not None:
-            self._vc[0] += 1
+        self._version_counter()[0] += 1  # every in-place write counts, as in PyTorch
 
     def zero_(self) -> Tensor:
         self._check_inplace()

@@ -154,7 +154,7 @@ class EditController(QObject):
                     if spec.category == category:
                         sub.addAction(spec.title, lambda k=spec.name: self.view.add_node(
                             k, scene_pos))
-            if self.document.undo_stack.canUndo() or self.model.loss is not None:
+            if self.view.scene().nodes:
                 menu.addSeparator()
                 menu.addAction(self.tr("Select all"), self.select_all)
         return menu

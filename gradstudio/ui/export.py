@@ -13,9 +13,10 @@ MAX_SIDE = 12000
 
 def export_scene(scene: QGraphicsScene, path: str, fmt: str) -> tuple[bool, str]:
     """Render every item of the scene; returns (ok, error message)."""
-    source = scene.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
-    if source.isEmpty():
+    bounds = scene.itemsBoundingRect()
+    if bounds.isEmpty():  # test before the margin: an empty canvas plus a margin is not empty
         return False, "The canvas is empty: there is nothing to export."
+    source = bounds.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
     selected = scene.selectedItems()
     for item in selected:  # export what the graph is, not the selection
         item.setSelected(False)

@@ -67,10 +67,7 @@ class MainWindow(QMainWindow):
         self._add_dock("palette", self.tr("Nodes"), self.palette_panel, Qt.LeftDockWidgetArea)
         bottom: list[QDockWidget] = []
         for module, cls, title, area in PANELS:
-            try:  # TEMPORARY while the panels are being written
-                mod = importlib.import_module(f"gradstudio.ui.panels.{module}")
-            except ModuleNotFoundError:
-                continue
+            mod = importlib.import_module(f"gradstudio.ui.panels.{module}")
             panel = getattr(mod, cls)(self.document, self.view)
             self.panels[module] = panel
             dock = self._add_dock(module, self.tr(title), panel, area)
@@ -97,7 +94,13 @@ class MainWindow(QMainWindow):
 
     def _make_status_bar(self) -> None:
         self.zoom_label = QLabel()
+        self.zoom_label.setAccessibleName(self.tr("Zoom"))
         self.statusBar().addPermanentWidget(self.zoom_label)
+        self.view.zoom_changed.connect(self._show_zoom)
+        self._show_zoom(self.view.zoom())
+
+    def _show_zoom(self, zoom: float) -> None:
+        self.zoom_label.setText(f"{zoom * 100:.0f}%")
 
     def _connect(self) -> None:
         doc = self.document
@@ -223,6 +226,8 @@ class MainWindow(QMainWindow):
                 "PNG image (*.png)" if fmt == "png" else "SVG drawing (*.svg)")
             if not path:
                 return False
+            if not Path(path).suffix:  # as Save As does: "graph" becomes "graph.png"
+                path += f".{fmt}"
         ok, error = export_scene(self.view.scene(), path, fmt)
         if not ok:
             QMessageBox.critical(self, self.tr("Cannot export"), error)

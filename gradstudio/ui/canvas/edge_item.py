@@ -48,6 +48,14 @@ class EdgeItem(QGraphicsPathItem):
                             if detached else "")
             self.update()
 
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:  # noqa: N802
+        # A rubber band selects cards only: a wire that merely passes through the band must
+        # not be selected (and then deleted with them). A click still selects a wire.
+        if change == QGraphicsItem.ItemSelectedChange and value and self.scene() is not None \
+                and any(not v.rubberBandRect().isNull() for v in self.scene().views()):
+            return False
+        return super().itemChange(change, value)
+
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()
         stroker.setWidth(10)  # easy to click

@@ -131,6 +131,14 @@ class NodeItem(QGraphicsItem):
                 return ("in", port)
         return None
 
+    def place(self, x: float, y: float) -> None:
+        """Put the card exactly where the model says (snapping is for the hand only)."""
+        snap, self.snap = self.snap, 0.0
+        try:
+            self.setPos(x, y)
+        finally:
+            self.snap = snap
+
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:  # noqa: N802
         if change == QGraphicsItem.ItemPositionChange and self.snap:
             p = value
@@ -139,6 +147,9 @@ class NodeItem(QGraphicsItem):
         if change == QGraphicsItem.ItemPositionHasChanged:
             for edge in self.edges:
                 edge.update_path()
+            scene = self.scene()
+            if scene is not None and hasattr(scene, "include"):  # dragged towards the edge
+                scene.include(self.sceneBoundingRect())
         return super().itemChange(change, value)
 
     # --- painting ---------------------------------------------------------------------------
@@ -170,10 +181,16 @@ class NodeItem(QGraphicsItem):
         self._paint_body(painter, colors)
 
     def _paint_title(self, painter: QPainter, accent: QColor, colors: dict) -> None:
-        title = QPainterPath()
-        title.addRoundedRect(QRectF(0, 0, WIDTH, TITLE_H), 6, 6)
-        title.addRect(QRectF(0, TITLE_H - 6, WIDTH, 6))
-        painter.fillPath(title.simplified(), accent)
+        # Rounded on top, square below, drawn as one outline: the union of a rounded rect and
+        # a rect (QPainterPath.simplified) left slivers poking out under the bar's corners.
+        title = QPainterPath(QPointF(0, TITLE_H))
+        title.lineTo(0, 6)
+        title.arcTo(QRectF(0, 0, 12, 12), 180, -90)
+        title.lineTo(WIDTH - 6, 0)
+        title.arcTo(QRectF(WIDTH - 12, 0, 12, 12), 90, -90)
+        title.lineTo(WIDTH, TITLE_H)
+        title.closeSubpath()
+        painter.fillPath(title, accent)
         painter.setPen(QColor("white"))
         font = QFont()
         font.setBold(True)

@@ -19,6 +19,10 @@ from .node_item import NodeItem
 
 __all__ = ["GraphScene"]
 GRID = 20
+# Room to pan around an empty canvas; it grows (never past a card) to keep every card
+# reachable: scroll bars stop at the scene rect, so a card outside it could not be reached.
+HOME = QRectF(-5000, -5000, 10000, 10000)
+ROOM = 2000.0
 
 
 class GraphScene(QGraphicsScene):
@@ -28,7 +32,7 @@ class GraphScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
         self.snap_to_grid = False
-        self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
+        self.setSceneRect(HOME)
         document.model_changed.connect(self._on_model_event)
         document.evaluated.connect(self.show_results)
         document.backward_done.connect(lambda _: self._mark_gradient_wires())
@@ -41,6 +45,7 @@ class GraphScene(QGraphicsScene):
             self.removeItem(item)
         self.nodes.clear()
         self.edges.clear()
+        self.setSceneRect(HOME)  # a new document starts from the usual room
         model = self.document.model
         for n in model.nodes():
             self._add_node(n.id)
@@ -64,7 +69,8 @@ class GraphScene(QGraphicsScene):
             item = self.nodes[event.node]
             x, y = self.document.model.node(event.node).position
             if (item.pos().x(), item.pos().y()) != (x, y):
-                item.setPos(x, y)
+                item.place(x, y)
+                self.include(item.sceneBoundingRect())
         elif what == "edge_added":
             self._add_edge(event.edge)
         elif what == "edge_removed":
@@ -82,6 +88,12 @@ class GraphScene(QGraphicsScene):
         item.snap = GRID if self.snap_to_grid else 0.0
         self.nodes[node_id] = item
         self.addItem(item)
+        self.include(item.sceneBoundingRect())
+
+    def include(self, rect: QRectF) -> None:
+        """Grow the scene rect so ``rect`` (a card) can be scrolled to, with room around it."""
+        if not self.sceneRect().contains(rect):
+            self.setSceneRect(self.sceneRect().united(rect.adjusted(-ROOM, -ROOM, ROOM, ROOM)))
 
     def _add_edge(self, edge: Edge) -> None:
         src, dst = self.nodes[edge.src], self.nodes[edge.dst]

@@ -79,6 +79,7 @@ class GraphView(QGraphicsView):
     status = Signal(str)
     quick_add_requested = Signal(QPointF)  # scene position for the quick-add popup
     context_menu_requested = Signal(object, QPointF)  # item or None, global position
+    zoom_changed = Signal(float)  # the new scale, 1.0 = 100%
 
     def __init__(self, document, parent=None) -> None:  # noqa: ANN001
         super().__init__(parent)
@@ -86,7 +87,10 @@ class GraphView(QGraphicsView):
         self.setScene(GraphScene(document))
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
         self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
-        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        # The wheel zooms around its own event position (see zoom_by); Qt's AnchorUnderMouse
+        # reads QCursor::pos() and needs underMouse(), so it misses synthesized, touchpad
+        # and just-after-a-popup wheel events. Menu and key zooms keep the centre still.
+        self.setTransformationAnchor(QGraphicsView.AnchorViewCenter)
         self.setDragMode(QGraphicsView.RubberBandDrag)
         self.setAcceptDrops(True)
         self.setAccessibleName("Graph canvas")
@@ -124,9 +128,20 @@ class GraphView(QGraphicsView):
     def zoom(self) -> float:
         return self.transform().m11()
 
-    def zoom_by(self, factor: float) -> None:
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        """Scale by ``factor`` within 10%–400%, keeping the scene point under the viewport
+        position ``anchor`` (default: the centre) where it is."""
         factor = max(MIN_ZOOM / self.zoom(), min(MAX_ZOOM / self.zoom(), factor))
-        self.scale(factor, factor)
+        if anchor is None:
+            self.scale(factor, factor)
+        else:
+            fixed = self.viewportTransform().inverted()[0].map(anchor)
+            self.scale(factor, factor)
+            drift = self.viewportTransform().map(fixed) - anchor  # in viewport pixels
+            h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+            h.setValue(h.value() + round(drift.x()))
+            v.setValue(v.value() + round(drift.y()))
+        self.zoom_changed.emit(self.zoom())
 
     def fit(self) -> None:
         items = self.scene().itemsBoundingRect()
@@ -137,6 +152,7 @@ class GraphView(QGraphicsView):
             self.zoom_by(1.5 / self.zoom())
         elif self.zoom() < MIN_ZOOM:
             self.zoom_by(MIN_ZOOM / self.zoom())
+        self.zoom_changed.emit(self.zoom())
 
     def center_scene_pos(self) -> QPointF:
         return self.mapToScene(self.viewport().rect().center())
@@ -155,13 +171,11 @@ class GraphView(QGraphicsView):
                 self._wire = _WireDrag(self, hit[0])
                 self._wire.move(pos)
                 return
+            # Every card, not only the selected ones: Ctrl+dragging an unselected card moves
+            # it (with the selection) without selecting it, and that move must reach the model.
             self._press_positions = {n: (i.pos().x(), i.pos().y())
                                      for n, i in self.scene().nodes.items()}
         super().mousePressEvent(event)
-        if event.button() == Qt.LeftButton:  # selection may have changed on press
-            self._press_positions = {n: self._press_positions[n] for n, i in
-                                     self.scene().nodes.items() if i.isSelected()
-                                     and n in self._press_positions}
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._pan_from is not None:
@@ -208,7 +222,7 @@ class GraphView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120.0
         if steps:
-            self.zoom_by(1.15 ** steps)
+            self.zoom_by(1.15 ** steps, event.position())
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802, ANN001
         pos = self.mapToScene(event.pos())

@@ -1,0 +1,220 @@
+"""Chain rule: for the selected node, the backward step that ran there — the incoming
+gradient times each local derivative is what went to each input, with numbers. It is the
+notebook's manual derivation, generated for whatever graph is on the canvas."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
+
+from gradstudio.graph import format_number, kind, why_not_requires_grad
+from gradstudio.graph.chain_rule import ChainRuleStep, PortFlow, chain_rule_at
+
+from ..canvas import theme
+
+__all__ = ["ChainRulePanel"]
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text))
+
+
+def formula_with_labels(formula: str, ports: dict[str, str]) -> str:
+    """``a · b`` with a = w, b = x becomes ``w · x``; ``prediction`` also stands as ``p``."""
+    names: dict[str, str] = {}
+    for port, label in ports.items():
+        names[port] = label
+        names.setdefault(port[0], label)
+    if not names or not formula:
+        return formula
+    pattern = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, names)) + r")(?![\w])")
+    return pattern.sub(lambda m: names[m.group(1)], formula)
+
+
+class ChainRulePanel(QWidget):
+    """The 'Chain rule' dock: shows ``chain_rule_at(session, node)`` as a small table."""
+
+    def __init__(self, document, view, parent: QWidget | None = None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self.document = document
+        self.view = view
+        self.node_id: str | None = None
+        self.step: ChainRuleStep | None = None
+        self.text = QTextBrowser()
+        self.text.setOpenLinks(False)
+        self.text.setAccessibleName(self.tr("Chain rule at the selected node"))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.text)
+        self._timer = QTimer(self, singleShot=True, interval=40)
+        self._timer.timeout.connect(self.refresh)
+
+        view.scene().selectionChanged.connect(self.refresh)
+        document.backward_done.connect(lambda _: self.refresh())
+        document.evaluated.connect(lambda _: self.refresh())
+        document.model_changed.connect(lambda _: self._timer.start())
+        document.reset.connect(self.refresh)
+        self.refresh()
+
+    def plain_text(self) -> str:
+        return self.text.toPlainText()
+
+    # --- updating ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self._timer.stop()
+        ids = [n for n in self.view.selected_node_ids() if n in self.document.model]
+        self.node_id = ids[0] if len(ids) == 1 else None
+        self.step = None
+        if not ids:
+            self._hint(self.tr("Select a node on the canvas to see the chain rule at it: the "
+                               "gradient that arrived from the loss, times the node's local "
+                               "derivative, is what it passes on to each input."))
+            return
+        if len(ids) > 1:
+            self._hint(self.tr("%n nodes are selected: select one to see its backward step.",
+                               "", len(ids)))
+            return
+        try:
+            self.step = chain_rule_at(self.document.session, self.node_id)
+        except Exception as e:  # noqa: BLE001 - a half-built graph must not break the panel
+            self._hint(self.tr("The chain rule cannot be shown here: %s") % e)
+            return
+        self.text.setHtml(self._render(self.step))
+
+    def _hint(self, text: str) -> None:
+        self.text.setHtml(f"<p style='color:{theme.colors()['muted']}'>{_esc(text)}</p>")
+
+    # --- rendering --------------------------------------------------------------------------
+    def _render(self, step: ChainRuleStep) -> str:
+        model = self.document.model
+        data = model.node(step.node)
+        spec = kind(data.kind)
+        c = theme.colors()
+        if spec.is_leaf:
+            head = (f"<h3 style='margin:0'>{_esc(step.label)}</h3>"
+                    f"<p style='color:{c['muted']}; margin-top:2px'>{_esc(spec.title)} · "
+                    f"{_esc(self.tr('leaf'))}</p>")
+            return head + self._render_leaf(step)
+        ports = {f.port: f.source for f in step.flows}
+        formula = formula_with_labels(step.formula, ports)
+        head = (f"<h3 style='margin:0'>{_esc(step.label)} = {_esc(formula)}</h3>"
+                f"<p style='color:{c['muted']}; margin-top:2px'>{_esc(spec.title)}"
+                f" · {_esc(self._target_text())}</p>")
+        if step.note:
+            return head + f"<p style='color:{c['error']}'>{_esc(step.note)}</p>"
+        loss = self._loss_label()
+        stale = self._stale()
+        if stale:
+            incoming = (f"<p><b>∂{_esc(loss)}/∂{_esc(step.label)}</b>: "
+                        + _esc(self.tr("a forward has run since the last backward (a train "
+                                       "step or an edit), so its gradients are gone from the "
+                                       "computed values. Press Backward (F6) to run it on the "
+                                       "current values.")) + "</p>")
+        elif step.incoming is None:
+            why = step.flows[0].why_none if step.flows else None
+            incoming = (f"<p><b>∂{_esc(loss)}/∂{_esc(step.label)}</b>: nothing arrived here"
+                        f"{' — ' + _esc(why) if why else ''}.</p>")
+            if self.document.session.last_backward is None:
+                incoming += (f"<p style='color:{c['muted']}'>"
+                             + _esc(self.tr("Press Backward (F6) to run it. The local "
+                                            "derivatives below are already known from the "
+                                            "forward values.")) + "</p>")
+        else:
+            start = step.node == getattr(self.document.session.last_backward, "target", None)
+            where = (self.tr("Backward starts here, with") if start else
+                     self.tr("Gradient arriving from %s:") % loss)
+            incoming = (f"<p>{_esc(where)} <b>∂{_esc(loss)}/∂{_esc(step.label)} = "
+                        f"<span style='color:{c['grad']}'>{_esc(format_number(step.incoming))}"
+                        f"</span></b></p>")
+        rows = "".join(self._row(step, f, loss, stale) for f in step.flows)
+        rule = (f"<p style='color:{c['muted']}'>"
+                + _esc(self.tr("Chain rule: each input receives ∂%1/∂%2 × ∂%2/∂input, and "
+                               "adds it to what it gets from its other uses.")
+                       .replace("%1", loss).replace("%2", step.label)) + "</p>")
+        table = ("<table cellspacing=0 cellpadding=5 style='border-collapse:collapse'>"
+                 f"<tr style='color:{c['muted']}'><th align=left>input</th>"
+                 "<th align=left>local derivative</th><th align=left>chain rule</th>"
+                 "<th align=left>sent</th></tr>" + rows + "</table>")
+        return head + incoming + table + rule
+
+    def _row(self, step: ChainRuleStep, f: PortFlow, loss: str, stale: bool = False) -> str:
+        c = theme.colors()
+        local = "—" if f.local is None else format_number(f.local)
+        deriv = f"∂{_esc(step.label)}/∂{_esc(f.source)} = <b>{_esc(local)}</b>"
+        port = f"<span style='color:{c['muted']}'>port {_esc(f.port)}</span>"
+        if stale:
+            return (f"<tr><td>{_esc(f.source)} {port}</td><td>{deriv}</td>"
+                    f"<td colspan=2 style='color:{c['muted']}'>—</td></tr>")
+        if f.sent is None:
+            why = f.why_none or self.tr("no gradient flows here")
+            return (f"<tr><td>{_esc(f.source)} {port}</td><td>{deriv}</td>"
+                    f"<td colspan=2 style='color:{c['muted']}'>nothing sent to "
+                    f"{_esc(f.source)}: {_esc(why)}</td></tr>")
+        incoming = "?" if step.incoming is None else format_number(step.incoming)
+        sent = format_number(f.sent)
+        dest = f"<b>{_esc(f.source)}</b>"
+        if kind(self.document.model.node(self._source_id(step, f)).kind).is_leaf:
+            dest += f" <span style='color:{c['muted']}'>(adds up in {_esc(f.source)}.grad)</span>"
+        return (f"<tr><td>{_esc(f.source)} {port}</td><td>{deriv}</td>"
+                f"<td>{_esc(incoming)} × {_esc(local)} = "
+                f"<b style='color:{c['grad']}'>{_esc(sent)}</b></td>"
+                f"<td>→ {dest}</td></tr>")
+
+    def _render_leaf(self, step: ChainRuleStep) -> str:
+        c = theme.colors()
+        model, session = self.document.model, self.document.session
+        label = step.label
+        value = model.node(step.node).params.get("value")
+        grad = session.grad(step.node)
+        parts = [f"<p>{_esc(label)} is a <b>leaf</b>: it was not computed from other nodes, "
+                 f"so the chain rule stops here. Every backward adds what reaches "
+                 f"{_esc(label)} to <code>{_esc(label)}.grad</code>.</p>"]
+        if value is not None:
+            parts.append(f"<p>value: <b>{_esc(_value_text(value))}</b></p>")
+        why_not = why_not_requires_grad(model, step.node, session.no_grad_mode)
+        if why_not:
+            parts.append(f"<p style='color:{c['muted']}'>{_esc(why_not)}, so no gradient is "
+                         f"recorded for it.</p>")
+        elif grad is None:
+            parts.append(f"<p style='color:{c['muted']}'>{_esc(label)}.grad is None: no "
+                         f"backward has reached it yet.</p>")
+        else:
+            parts.append(f"<p>{_esc(label)}.grad holds <b style='color:{c['grad']}'>"
+                         f"{_esc(format_number(grad.numpy()))}</b></p>")
+        return "".join(parts)
+
+    def _source_id(self, step: ChainRuleStep, f: PortFlow) -> str:
+        return self.document.model.inputs_of(step.node)[f.port]
+
+    def _stale(self) -> bool:
+        """True when a forward ran after the last backward: its gradients are gone."""
+        session = self.document.session
+        last, forward = session.last_backward, session.last_forward
+        if last is None or not last.ok or forward is None:
+            return False
+        return forward.value(last.target) is not last.loss
+
+    def _loss_label(self) -> str:
+        last = self.document.session.last_backward
+        model = self.document.model
+        if last is not None and last.target in model:
+            return model.label(last.target)
+        loss = model.loss
+        return model.label(loss) if loss in model else "loss"
+
+    def _target_text(self) -> str:
+        last = self.document.session.last_backward
+        if last is None:
+            return self.tr("no backward has run yet")
+        if not last.ok:
+            return self.tr("the last backward did not run")
+        return self.tr("last backward from %s") % self._loss_label()
+
+
+def _value_text(value: object) -> str:
+    import numpy as np
+
+    return format_number(np.asarray(value, dtype=float))

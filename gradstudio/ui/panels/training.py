@@ -1,0 +1,285 @@
+"""Training: the loss per step and every weight's value over the steps, the current
+learning rate, and a Train button that runs N steps in slices (progress bar, Cancel) so the
+window stays responsive.
+
+The data plotted lives in plain lists (``losses``, ``weight_history``). Weights are recorded
+per step from the model's change events: a train step writes each weight's new value
+before the session appends that step's loss, so the values heard while
+``len(session.loss_history) == k`` belong to step k. pyqtgraph is imported only when the
+panel is first shown, so starting the app does not pay for it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..canvas import theme
+
+__all__ = ["TrainingPanel"]
+
+MAX_ELEMENTS = 8  # a vector weight gets one curve per element, up to this many
+PREVIEW_SECONDS = 0.15
+LOSS_COLOR = "#c0392b"
+WEIGHT_COLORS = ["#2f6db5", "#2e8b57", "#b5562f", "#6c3483", "#7f6a00", "#17808a",
+                 "#c2185b", "#5f6670"]
+
+
+class TrainingPanel(QWidget):
+    """The 'Training' dock."""
+
+    def __init__(self, document, view=None, parent: QWidget | None = None) -> None:  # noqa: ANN001
+        super().__init__(parent)
+        self.document = document
+        self.losses: list[float] = []
+        self.weight_history: dict[str, list[float]] = {}
+        self.job = None  # the TrainJob started here, while it runs
+        self._pending: dict[int, dict[str, float]] = {}  # step index -> weight values
+        self._plots = None  # (loss PlotWidget, weights PlotWidget), made on first show
+        self._curves: dict[str, object] = {}
+        self._last_preview = 0.0
+        self._make_widgets()
+        document.model_changed.connect(self._on_model_event)
+        document.trained.connect(self._on_trained)
+        document.reset.connect(self._on_reset)
+        self._show_lr()
+        self._update_status()
+
+    def _make_widgets(self) -> None:
+        self.lr_label = QLabel()
+        self.lr_label.setToolTip(self.tr("The learning rate of w -= lr * w.grad; change it in "
+                                         "the toolbar"))
+        self.steps_box = QSpinBox()
+        self.steps_box.setRange(1, 100000)
+        self.steps_box.setValue(100)
+        self.steps_box.setPrefix(self.tr("steps "))
+        self.steps_box.setAccessibleName(self.tr("Number of steps"))
+        self.train_button = QPushButton(self.tr("Train"))
+        self.train_button.setToolTip(self.tr("Run the steps: forward, backward, "
+                                             "w -= lr * w.grad, zero grad"))
+        self.train_button.clicked.connect(self.train)
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat(self.tr("%v / %m steps"))
+        self.progress.setTextVisible(False)  # until there is something to count
+        self.progress.setMinimumWidth(80)
+        self.log_box = QCheckBox(self.tr("log scale"))
+        self.log_box.setToolTip(self.tr("Show the loss on a logarithmic scale"))
+        self.log_box.toggled.connect(self._set_log)
+        self.reset_button = QPushButton(self.tr("Reset history"))
+        self.reset_button.setToolTip(self.tr("Forget the plotted steps (the weights stay)"))
+        self.reset_button.clicked.connect(self.reset_history)
+        self.status = QLabel()
+        self.status.setStyleSheet(f"color: {theme.colors()['muted']};")
+
+        controls = QHBoxLayout()
+        controls.addWidget(self.lr_label)
+        controls.addSpacing(8)
+        for w in (self.steps_box, self.train_button, self.cancel_button):
+            controls.addWidget(w)
+        controls.addWidget(self.progress, 1)
+        controls.addWidget(self.log_box)
+        controls.addWidget(self.reset_button)
+        self.plot_area = QHBoxLayout()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addLayout(controls)
+        layout.addLayout(self.plot_area, 1)
+        layout.addWidget(self.status)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - plots would ask for far more
+        return QSize(640, 240)
+
+    # --- plots --------------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.ensure_plots()
+
+    def ensure_plots(self) -> tuple:
+        """Create the two plots (importing pyqtgraph) if not done yet; returns them."""
+        if self._plots is None:
+            import pyqtgraph as pg
+
+            c = theme.colors()
+            plots = []
+            for title, left in ((self.tr("Loss"), self.tr("loss")),
+                                (self.tr("Weights"), self.tr("value"))):
+                plot = pg.PlotWidget(background=self.palette().base().color())
+                plot.setMinimumHeight(120)
+                item = plot.getPlotItem()
+                item.setTitle(title, color=c["text"], size="10pt")
+                item.showGrid(x=True, y=True, alpha=0.25)
+                item.setLabel("bottom", self.tr("step"), color=c["muted"])
+                item.setLabel("left", left, color=c["muted"])
+                for name in ("left", "bottom"):
+                    axis = item.getAxis(name)
+                    axis.setPen(pg.mkPen(c["border"]))
+                    axis.setTextPen(pg.mkPen(c["muted"]))
+                    axis.enableAutoSIPrefix(False)
+                self.plot_area.addWidget(plot, 1)
+                plots.append(plot)
+            legend = plots[1].getPlotItem().addLegend(offset=(-8, 8), labelTextColor=c["text"])
+            legend.setBrush(pg.mkBrush(self.palette().base().color()))
+            legend.setPen(pg.mkPen(c["border"]))
+            self._legend = legend
+            self._loss_curve = plots[0].plot(pen=pg.mkPen(LOSS_COLOR, width=2))
+            self._plots = tuple(plots)
+            self._set_log(self.log_box.isChecked())
+            self._redraw()
+        return self._plots
+
+    def _set_log(self, on: bool) -> None:
+        if self._plots is not None:
+            self._plots[0].getPlotItem().setLogMode(y=on)
+
+    def _redraw(self, extra_losses: list[float] | None = None) -> None:
+        if self._plots is None:
+            return
+        import pyqtgraph as pg
+
+        losses = self.losses + (extra_losses or [])
+        self._loss_curve.setData(np.arange(1, len(losses) + 1), np.asarray(losses, float))
+        weights = self._plots[1]
+        for key in [k for k in self._curves if k not in self.weight_history]:
+            weights.removeItem(self._curves.pop(key))
+        for i, (key, values) in enumerate(self.weight_history.items()):
+            curve = self._curves.get(key)
+            if curve is None:
+                color = WEIGHT_COLORS[i % len(WEIGHT_COLORS)]
+                curve = self._curves[key] = weights.plot(pen=pg.mkPen(color, width=2),
+                                                         name=key, connect="finite")
+            curve.setData(np.arange(1, len(values) + 1), np.asarray(values, float))
+        self._legend.setVisible(bool(self.weight_history))
+
+    # --- training -----------------------------------------------------------------------------
+    def train(self) -> None:
+        """Start training the number of steps in the box; the Cancel button stops it."""
+        if self.job is not None:
+            return
+        steps = self.steps_box.value()
+        self.progress.setRange(0, steps)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        self.train_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.job = self.document.start_training(steps)
+        self.job.progress.connect(self._on_progress)
+        self.job.finished.connect(self._on_finished)
+        self.status.setText(self.tr("Training…"))
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.cancel_button.setEnabled(False)
+
+    def _on_progress(self, done: int, loss: float) -> None:
+        self.progress.setValue(done)
+        self.status.setText(self.tr("step %1 of %2 — loss %3")
+                            .replace("%1", str(done)).replace("%2", str(self.progress.maximum()))
+                            .replace("%3", f"{loss:.6g}"))
+        now = time.monotonic()
+        if self.job is not None and now - self._last_preview > PREVIEW_SECONDS:
+            self._last_preview = now
+            self._redraw(self.job.losses)
+
+    def _on_finished(self) -> None:
+        job, self.job = self.job, None
+        self.train_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        if job is not None:
+            self.progress.setValue(len(job.losses))
+        self._update_status(cancelled=bool(job and job.cancelled))
+
+    def reset_history(self) -> None:
+        """Forget the plotted steps; the weights keep their values."""
+        self.losses.clear()
+        self.weight_history.clear()
+        self._pending.clear()
+        self._redraw()
+        self._update_status()
+
+    # --- recording ----------------------------------------------------------------------------
+    def _weights(self, node_id: str) -> dict[str, float]:
+        data = self.document.model.node(node_id)
+        values = np.asarray(data.params.get("value", math.nan), dtype=float).ravel()
+        if values.size == 1:
+            return {data.label: float(values[0])}
+        if values.size <= MAX_ELEMENTS:
+            return {f"{data.label}[{i}]": float(v) for i, v in enumerate(values)}
+        return {f"mean({data.label})": float(values.mean())}
+
+    def _current_weights(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for n in self.document.model.nodes():
+            if n.spec.trainable:
+                out.update(self._weights(n.id))
+        return out
+
+    def _on_model_event(self, event) -> None:  # noqa: ANN001 - ModelEvent
+        what = event.what
+        if what == "settings_changed":
+            self._show_lr()
+        elif what == "node_changed" and event.node in self.document.model:
+            if self.document.model.node(event.node).spec.trainable:
+                step = len(self.document.session.loss_history)
+                self._pending.setdefault(step, {}).update(self._weights(event.node))
+
+    def _on_trained(self, losses: list[float]) -> None:
+        end = len(self.document.session.loss_history)
+        start = end - len(losses)
+        current = self._current_weights()
+        history = self.weight_history
+        for offset, _ in enumerate(losses):
+            row = self._pending.get(start + offset, {})
+            for key in dict.fromkeys([*history, *row, *current]):
+                values = history.setdefault(key, [math.nan] * len(self.losses))
+                last = values[-1] if values and not math.isnan(values[-1]) else None
+                values.append(row.get(key, last if last is not None
+                                       else current.get(key, math.nan)))
+            self.losses.append(float(losses[offset]))
+        self._pending = {k: v for k, v in self._pending.items() if k >= end}
+        self._redraw()
+        self._update_status()
+
+    def _on_reset(self) -> None:
+        self.reset_history()
+        self._show_lr()
+
+    # --- labels -------------------------------------------------------------------------------
+    def _show_lr(self) -> None:
+        self.lr_label.setText(self.tr("lr <b>%s</b>") % f"{self.document.model.settings.lr:g}")
+
+    @property
+    def lr_text(self) -> str:
+        return self.lr_label.text()
+
+    def _update_status(self, cancelled: bool = False) -> None:
+        if not self.losses:
+            self.status.setText(self.tr("No training yet. Each step is forward, backward, "
+                                        "w -= lr * w.grad, zero grad (Train or F8)."))
+            return
+        n = len(self.losses)
+        text = (self.tr("1 step") if n == 1 else self.tr("%s steps") % n) + (
+            f" · loss {self.losses[0]:.6g} → {self.losses[-1]:.6g}")
+        if cancelled:
+            text += " · " + self.tr("cancelled")
+        self.status.setText(text)

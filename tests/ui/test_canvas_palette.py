@@ -1,0 +1,93 @@
+"""The node palette: drag an entry onto the canvas, double-click an entry, filter the list.
+
+QDrag runs its own event loop, which a test cannot drive, so the drop is the sequence of
+drag-enter / drag-move / drop events the canvas would receive, carrying the palette's own
+drag payload (``mimeData`` of the entry)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+from test_canvas_helpers import keep_visible, never_prompt, to_view
+
+
+@pytest.fixture(autouse=True)
+def _setup(window, monkeypatch):
+    never_prompt(window, monkeypatch)
+    keep_visible(window)
+
+
+def _drop(view, mime: QMimeData, at: QPoint) -> bool:
+    """Drag-enter at the viewport's edge, move to ``at``, drop there; True if accepted."""
+    vp = view.viewport()
+    enter = QDragEnterEvent(QPoint(2, 2), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(vp, enter)
+    if not enter.isAccepted():
+        return False
+    move = QDragMoveEvent(at, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(vp, move)
+    drop = QDropEvent(QPointF(at), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(vp, drop)
+    return drop.isAccepted()
+
+
+def test_dropping_a_palette_entry_creates_the_node_where_it_is_dropped(qtbot, window):
+    palette = window.palette_panel
+    mime = palette.tree.mimeData([palette.items()["sigmoid"]])
+    target = QPointF(-120, 75)
+
+    assert _drop(window.view, mime, to_view(window.view, target))
+
+    model = window.document.model
+    (node,) = model.nodes()
+    assert node.kind == "sigmoid" and node.label == "sigmoid"
+    assert abs(node.position[0] - target.x()) <= 1 and abs(node.position[1] - target.y()) <= 1
+    assert window.view.selected_node_ids() == [node.id]  # the new card is selected
+    window.actions["undo"].trigger()
+    assert len(model) == 0
+
+
+def test_each_drop_adds_one_more_node_with_a_free_name(qtbot, window):
+    palette = window.palette_panel
+    mime = palette.tree.mimeData([palette.items()["input"]])
+    for x in (-300, 0):
+        assert _drop(window.view, mime, to_view(window.view, QPointF(x, 0)))
+    assert sorted(n.label for n in window.document.model.nodes()) == ["x", "x2"]
+
+
+def test_a_drop_of_something_else_is_refused(qtbot, window):
+    mime = QMimeData()
+    mime.setText("square")
+    assert not _drop(window.view, mime, to_view(window.view, QPointF(0, 0)))
+    assert len(window.document.model) == 0
+
+
+def test_double_click_on_an_entry_adds_it_at_the_view_centre(qtbot, window):
+    tree = window.palette_panel.tree
+    item = window.palette_panel.items()["weight"]
+    tree.scrollToItem(item)
+    pos = tree.visualItemRect(item).center()
+    qtbot.mouseClick(tree.viewport(), Qt.LeftButton, pos=pos)  # a double-click's first half
+    qtbot.mouseDClick(tree.viewport(), Qt.LeftButton, pos=pos)
+
+    (node,) = window.document.model.nodes()
+    assert node.kind == "weight" and node.flags["requires_grad"]
+    centre = window.view.center_scene_pos()
+    assert abs(node.position[0] - centre.x()) <= 1 and abs(node.position[1] - centre.y()) <= 1
+
+
+def test_filter_box_hides_entries_that_do_not_match(qtbot, window):
+    palette = window.palette_panel
+    qtbot.keyClicks(palette.filter, "sig")
+    shown = {k for k, item in palette.items().items() if not item.isHidden()}
+    assert shown == {"sigmoid"}
+    hidden_groups = {palette.tree.topLevelItem(i).text(0)
+                     for i in range(palette.tree.topLevelItemCount())
+                     if palette.tree.topLevelItem(i).isHidden()}
+    assert hidden_groups == {"Inputs", "Losses"}
+    qtbot.keyClick(palette.filter, Qt.Key_Return)  # Enter adds the first match
+    assert [n.kind for n in window.document.model.nodes()] == ["sigmoid"]
+    palette.filter.clear()
+    assert all(not item.isHidden() for item in palette.items().values())

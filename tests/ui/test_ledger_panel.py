@@ -1,0 +1,71 @@
+"""The Accumulation dock: the ledger as a list, the warning, and its Zero grad button."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+
+@pytest.fixture
+def panel(window, monkeypatch):
+    # pytest-qt closes the window before fixtures tear down: never prompt about the changes
+    monkeypatch.setattr(window, "ask_save", lambda: QMessageBox.Discard)
+    window.docks["ledger"].raise_()  # a person clicks the "Accumulation" tab
+    return window.panels["ledger"]
+
+
+def test_empty_ledger_shows_a_hint(window, panel):
+    window.open_example("accumulation")
+    assert panel.lines() == []
+    assert panel.placeholder.isVisible()
+    assert "Backward" in panel.placeholder.text()
+    assert not panel.banner.isVisible()
+
+
+def test_backward_twice_accumulates_and_zero_grad_clears(window, panel, qtbot):
+    window.open_example("accumulation")
+    session, x = window.document.session, window.document.model.find("x")
+
+    window.actions["backward"].trigger()
+    assert panel.lines() == ["backward #1: x.grad += 4 -> 4"]
+    assert not panel.banner.isVisible()  # one backward is not accumulation yet
+
+    window.actions["backward"].trigger()
+    assert panel.lines() == ["backward #1: x.grad += 4 -> 4", "backward #2: x.grad += 4 -> 8"]
+    assert panel.list.isVisible() and not panel.placeholder.isVisible()
+    assert panel.banner.isVisible()
+    assert "⚠" in panel.banner.text() and "accumulating" in panel.banner.text()
+    assert float(session.grad(x).numpy()) == 8.0
+
+    qtbot.mouseClick(panel.zero_button, Qt.LeftButton)
+    assert panel.lines()[-1] == "zero grad"
+    assert not panel.banner.isVisible()
+    assert float(session.grad(x).numpy()) == 0.0
+    assert panel.count_label.text() == "3 entries"
+
+
+def test_zero_grad_button_triggers_the_menu_action(window, panel, qtbot):
+    window.open_example("accumulation")
+    triggered = []
+    window.actions["zero_grad"].triggered.connect(lambda *_: triggered.append(True))
+    qtbot.mouseClick(panel.zero_button, Qt.LeftButton)
+    assert triggered == [True]
+
+
+def test_newest_entry_is_scrolled_into_view(window, panel):
+    window.open_example("accumulation")
+    for _ in range(40):
+        window.actions["backward"].trigger()
+    last = panel.model.index(panel.model.rowCount() - 1)
+    assert panel.list.viewport().rect().intersects(panel.list.visualRect(last))
+    assert panel.lines()[-1] == "backward #40: x.grad += 4 -> 160"
+
+
+def test_opening_another_graph_empties_the_list(window, panel):
+    window.open_example("accumulation")
+    window.actions["backward"].trigger()
+    window.actions["backward"].trigger()
+    window.open_example("small_network")
+    assert panel.lines() == []
+    assert not panel.banner.isVisible()

@@ -1,0 +1,123 @@
+"""The Training dock: Train N steps with progress and Cancel, the loss and weight curves,
+the learning rate, and undo of a whole run."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+
+@pytest.fixture
+def panel(window, monkeypatch):
+    # pytest-qt closes the window before fixtures tear down: never prompt about the changes
+    monkeypatch.setattr(window, "ask_save", lambda: QMessageBox.Discard)
+    window.docks["training"].raise_()
+    window.open_example("small_network")
+    return window.panels["training"]
+
+
+def type_into(qtbot, box, text: str) -> None:
+    """Select the box's text and type a new value, then Enter, as a person does."""
+    box.setFocus()
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), text)
+    qtbot.keyClick(box.lineEdit(), Qt.Key_Return)
+
+
+def weight(window, label: str) -> float:
+    model = window.document.model
+    return float(model.node(model.find(label)).params["value"])
+
+
+def test_train_20_steps_then_undo(window, panel, qtbot):
+    type_into(qtbot, panel.steps_box, "20")
+    assert panel.steps_box.value() == 20
+    qtbot.mouseClick(panel.train_button, Qt.LeftButton)
+    assert not panel.train_button.isEnabled() and panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.job is None, timeout=20000)
+
+    assert len(panel.losses) == 20
+    assert panel.losses[0] == pytest.approx(6.701176166534424, rel=1e-7)  # the notebook's
+    assert panel.losses[-1] < panel.losses[0] / 100
+    assert set(panel.weight_history) == {"w", "b"}
+    assert all(len(v) == 20 for v in panel.weight_history.values())
+    assert panel.weight_history["w"][0] == pytest.approx(1.0 - 0.1 * 6.6918, abs=1e-4)
+    assert panel.weight_history["b"][0] == pytest.approx(0.0 - 0.1 * 0.9988, abs=1e-4)
+    assert panel.weight_history["w"][-1] == pytest.approx(weight(window, "w"))
+    assert panel.progress.value() == 20
+    assert panel.train_button.isEnabled() and not panel.cancel_button.isEnabled()
+    assert "20 steps" in panel.status.text()
+    assert weight(window, "w") != 1.0
+
+    window.actions["undo"].trigger()  # one Ctrl+Z takes back the whole run
+    assert weight(window, "w") == 1.0
+    assert weight(window, "b") == 0.0
+    assert len(panel.losses) == 20  # the history of what happened stays
+
+
+def test_plots_show_the_recorded_data(window, panel, qtbot):
+    loss_plot, weight_plot = panel.ensure_plots()
+    type_into(qtbot, panel.steps_box, "5")
+    qtbot.mouseClick(panel.train_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.job is None, timeout=20000)
+    xs, ys = panel._loss_curve.getData()
+    assert list(xs) == [1, 2, 3, 4, 5]
+    assert list(ys) == pytest.approx(panel.losses)
+    assert set(panel._curves) == {"w", "b"}
+    assert list(panel._curves["b"].getData()[1]) == pytest.approx(panel.weight_history["b"])
+
+
+def test_cancel_stops_a_long_run(window, panel, qtbot):
+    type_into(qtbot, panel.steps_box, "100000")
+    qtbot.mouseClick(panel.train_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.progress.value() > 0, timeout=20000)
+    assert panel.progress.maximum() == 100000
+    qtbot.mouseClick(panel.cancel_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.job is None, timeout=20000)
+    assert 0 < len(panel.losses) < 100000
+    assert all(len(v) == len(panel.losses) for v in panel.weight_history.values())
+    assert "cancelled" in panel.status.text()
+    assert panel.train_button.isEnabled()
+    assert window.document.undo_stack.undoText().startswith("Train")
+
+
+def test_train_step_from_the_menu_is_recorded(window, panel):
+    window.actions["train_step"].trigger()
+    window.actions["train_step"].trigger()
+    assert len(panel.losses) == 2
+    assert panel.losses[1] < panel.losses[0]
+    assert panel.weight_history["w"][1] == pytest.approx(weight(window, "w"))
+
+
+def test_lr_follows_the_toolbar_box(window, panel, qtbot):
+    assert "0.1" in panel.lr_text
+    type_into(qtbot, window.actions["lr_box"], "0.05")
+    assert window.document.model.settings.lr == pytest.approx(0.05)
+    assert "0.05" in panel.lr_text
+    window.actions["train_step"].trigger()
+    assert weight(window, "w") == pytest.approx(1.0 - 0.05 * 6.6918, abs=1e-4)
+    window.actions["undo"].trigger()  # the train step
+    window.actions["undo"].trigger()  # the lr change
+    assert "0.1" in panel.lr_text
+
+
+def test_reset_history(window, panel, qtbot):
+    window.actions["train_step"].trigger()
+    assert panel.losses
+    w = weight(window, "w")
+    qtbot.mouseClick(panel.reset_button, Qt.LeftButton)
+    assert panel.losses == [] and panel.weight_history == {}
+    assert weight(window, "w") == w
+    window.actions["train_step"].trigger()  # starts again at step 1
+    assert len(panel.losses) == 1 and len(panel.weight_history["w"]) == 1
+    assert not math.isnan(panel.weight_history["w"][0])
+
+
+def test_opening_a_graph_clears_the_history(window, panel):
+    window.actions["train_step"].trigger()
+    window.open_example("square")
+    assert panel.losses == [] and panel.weight_history == {}
+
