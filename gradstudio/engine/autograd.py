@@ -180,19 +180,27 @@ class BackwardStep:
         return self.node.name()
 
 
-_observers: list[Callable[[BackwardStep], None]] = []
+# Called with (node, grad, grads): for every node, or only for leaves (AccumulateGrad).
+_observers: list[Callable[[Any, Any, tuple], None]] = []
+_leaf_observers: list[Callable[[Any, Any, tuple], None]] = []
 
 
 @contextmanager
-def trace_backward() -> Iterator[list[BackwardStep]]:
+def trace_backward(leaves_only: bool = False) -> Iterator[list[BackwardStep]]:
     """Record every node that runs in backward passes inside the block, in order; the app
-    uses it to show the chain rule step by step."""
+    uses it to show the chain rule step by step. With ``leaves_only`` just what reached each
+    leaf is recorded: cheap enough for every backward, and it holds no intermediate arrays."""
     steps: list[BackwardStep] = []
-    _observers.append(steps.append)
+
+    def record(node: Any, grad: Any, grads: tuple) -> None:
+        steps.append(BackwardStep(node, grad, grads))
+
+    observers = _leaf_observers if leaves_only else _observers
+    observers.append(record)
     try:
         yield steps
     finally:
-        _observers.remove(steps.append)
+        observers.remove(record)
 
 
 def _count_dependencies(roots: Sequence[Any]) -> None:
@@ -231,7 +239,7 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
         root._pending = g if root._pending is None else root._pending + g
         if root._deps == 0 and all(entry[2] is not root for entry in ready):
             heapq.heappush(ready, (-root.sequence_nr, arrival(), root))
-    observers = _observers
+    observers, leaf_observers = _observers, _observers + _leaf_observers
     while True:
         if single is not None:
             node, single = single, None
@@ -248,8 +256,8 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
         if type(node) is AccumulateGrad:
             if capture is None:
                 node.accumulate(g)
-            if observers:
-                _notify(observers, BackwardStep(node, g, ()))
+            if leaf_observers:
+                _notify(leaf_observers, node, g, ())
             continue
         retained = node.retained
         if retained is not None and capture is None:
@@ -260,7 +268,7 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
         if not retain_graph and node.saved is not None:
             node.saved = _FREED
         if observers:
-            _notify(observers, BackwardStep(node, g, out))
+            _notify(observers, node, g, out)
         for child, gi in zip(node.next, out, strict=True):
             if child is None:
                 continue
@@ -286,9 +294,9 @@ def _run_hooks(hooks: list, g: Any) -> Any:
     return g
 
 
-def _notify(observers: list, step: BackwardStep) -> None:
+def _notify(observers: list, node: Any, grad: Any, grads: tuple) -> None:
     for observe in list(observers):
-        observe(step)
+        observe(node, grad, grads)
 
 
 class RemovableHandle:

@@ -62,7 +62,15 @@ def _op(name: str, forward: Callable, backward: Callable, saves: int = SAVES_INP
 
 
 # --- unary ops: forward(a) -> (out, saved); backward(saved, g, needs) -> (ga,) -------------
-SIN = _op("SinBackward0", lambda a: (np.sin(a), a), lambda a, g, n: (g * np.cos(a),))
+def _times(g: Any, local: Any) -> Any:
+    """g * local, reusing local's fresh buffer when it is an array."""
+    if isinstance(local, np.ndarray) and local.shape == np.shape(g):
+        local *= g
+        return local
+    return g * local
+
+
+SIN = _op("SinBackward0", lambda a: (np.sin(a), a), lambda a, g, n: (_times(g, np.cos(a)),))
 COS = _op("CosBackward0", lambda a: (np.cos(a), a), lambda a, g, n: (g * -np.sin(a),))
 EXP = _op("ExpBackward0", lambda a: (o := np.exp(a), o), lambda o, g, n: (g * o,), SAVES_OUTPUT)
 LOG = _op("LogBackward0", lambda a: (np.log(a), a), lambda a, g, n: (g / a,))
@@ -80,16 +88,27 @@ PERMUTE = _op("PermuteBackward0", lambda a: (np.transpose(a), None),
 
 
 def _sigmoid(a: Any) -> tuple:
-    e = np.exp(-a)
-    if isinstance(e, np.ndarray):  # large vectors: reuse the buffer
-        e += 1
-        out = np.reciprocal(e, out=e)
+    if isinstance(a, np.ndarray) and a.ndim:  # vectors: one buffer for the whole formula
+        out = np.negative(a)
+        np.exp(out, out=out)
+        out += 1
+        np.reciprocal(out, out=out)
     else:
-        out = 1 / (1 + e)
+        out = 1 / (1 + np.exp(-a))
     return out, out
 
 
-SIGMOID = _op("SigmoidBackward0", _sigmoid, lambda o, g, n: (g * (1 - o) * o,), SAVES_OUTPUT)
+def _sigmoid_backward(o: Any, g: Any, needs: tuple) -> tuple:
+    """PyTorch's g * (1 - o) * o, in that order."""
+    if isinstance(o, np.ndarray) and o.ndim and np.shape(g) == o.shape:
+        r = np.subtract(1, o, dtype=o.dtype)
+        np.multiply(g, r, out=r)
+        r *= o
+        return (r,)
+    return (g * (1 - o) * o,)
+
+
+SIGMOID = _op("SigmoidBackward0", _sigmoid, _sigmoid_backward, SAVES_OUTPUT)
 RELU = _op("ReluBackward0", lambda a: (o := np.where(a < 0, 0, a), o),  # keeps -0., as torch
            lambda o, g, n: (np.where(o <= 0, 0, g),), SAVES_OUTPUT)
 
@@ -175,8 +194,12 @@ TO_COPY = _op("ToCopyBackward0", lambda a, dt: (a.astype(dt), None),
               lambda s, g, n: (g,), SAVES_NOTHING)
 
 # --- binary ops: forward(a, b) -> (out, saved); backward -> (ga, gb) ------------------------
-ADD = _op("AddBackward0", lambda a, b: (a + b, None), lambda s, g, n: (g, g), SAVES_NOTHING)
-SUB = _op("SubBackward0", lambda a, b: (a - b, None), lambda s, g, n: (g, -g), SAVES_NOTHING)
+ADD = _op("AddBackward0", lambda a, b: (a + b, None),
+          lambda s, g, n: (None if n[0] is None else g, None if n[1] is None else g),
+          SAVES_NOTHING)
+SUB = _op("SubBackward0", lambda a, b: (a - b, None),
+          lambda s, g, n: (None if n[0] is None else g, None if n[1] is None else -g),
+          SAVES_NOTHING)
 RSUB = _op("RsubBackward1", lambda a, s: (s - a, None), lambda s, g, n: (-g,),
            SAVES_NOTHING)  # number - tensor: one input, as PyTorch's rsub(Tensor, Scalar)
 
@@ -219,6 +242,7 @@ def _rpow_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
 
 MUL = _op("MulBackward0", lambda a, b: (a * b, (a, b)), _mul_backward, _B, _A)
 DIV = _op("DivBackward0", lambda a, b: (a / b, (a, b)), _div_backward, _B, _A | _B)
+_SAVES_PAIR = (MUL, DIV)  # saved is (a, b); a big unneeded one should not stay alive
 POW_TENSOR = _op("PowBackward1", lambda a, b: (o := a ** b, (a, b, o)), _pow_tensor_backward,
                  _A | _B | _OUT, _A | _B | _OUT)
 RPOW = _op("PowBackward2", _rpow_forward, _rpow_backward, _A | _OUT)
@@ -346,6 +370,8 @@ def _binary(op: Op, a: Tensor, b: Any, float_only: bool = False) -> Tensor:
         mask = (op.saves if a._rg else 0) | (op.saves_b if brg else 0)
         if mask:
             node.versions = _versions(mask, a, b, result)
+            if op in _SAVES_PAIR and mask != _A | _B:  # keep only what backward will read
+                node.saved = (ad if mask & _A else None, bd if mask & _B else None)
         return result
     return _wrap(out, None)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 import gradstudio.engine as ge
 
@@ -65,7 +66,8 @@ class BackwardResult:
     loss: ge.Tensor | None = None
     error: str | None = None
     reason: str | None = None
-    steps: list = field(default_factory=list)  # engine BackwardSteps, in the order they ran
+    received: dict[str, np.ndarray] = field(default_factory=dict)  # leaf -> what it got
+    took_part: frozenset[str] = frozenset()  # nodes a gradient passed through
 
     @property
     def ok(self) -> bool:
@@ -139,14 +141,27 @@ class Evaluator:
                              "number: add a mean or sum node after it")
             return result
         try:
-            with ge.trace_backward() as steps, _gc_paused():
+            with ge.trace_backward(leaves_only=True) as steps, _gc_paused():
                 loss.backward()
         except RuntimeError as e:
             result.error = f"RuntimeError: {e}"
             result.reason = "the engine refused this backward"
             return result
-        result.steps = steps
+        _summarize(result, steps, forward, self.model, target)
         return result
+
+
+def _summarize(result: BackwardResult, steps: list, forward: ForwardResult,
+               model: GraphModel, target: str) -> None:
+    """What each leaf received, and which nodes a gradient passed through: every node on
+    the way to the target whose output requires grad (the engine runs exactly those)."""
+    arrived = {id(step.node.variable): step.grad_output for step in steps}
+    for n, v in forward.values.items():
+        if id(v) in arrived:
+            result.received[n] = np.array(arrived[id(v)])
+    upstream = nx.ancestors(model.graph, target) | {target}
+    result.took_part = frozenset(n for n in upstream if n in forward.values
+                                 and forward.values[n].requires_grad)
 
 
 @contextmanager

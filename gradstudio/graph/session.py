@@ -106,6 +106,7 @@ class Session:
     # --- running --------------------------------------------------------------------------
     def forward(self) -> ForwardResult:
         self._sync_leaves()
+        self.last_forward = None  # let the old values go before new ones are made (memory)
         self.last_forward = self.evaluator.forward(
             self._leaves, no_grad=self.no_grad_mode, retain_grads=self.retain_intermediate)
         return self.last_forward
@@ -120,18 +121,12 @@ class Session:
         return result
 
     def _entry(self, result: BackwardResult) -> BackwardEntry:
-        """What each leaf received in this backward (from the engine's trace) and holds now."""
-        by_tensor = {id(t): n for n, t in self._leaves.items()}
-        received = {}
-        for step in result.steps:
-            n = by_tensor.get(id(getattr(step.node, "variable", None)))
-            if n is not None:
-                received[n] = np.array(step.grad_output)
+        """What each leaf received in this backward and what it holds now."""
         label = self.model.label
-        return BackwardEntry(
-            label(result.target), _numpy(result.loss),
-            {label(n): g for n, g in sorted(received.items(), key=lambda kv: label(kv[0]))},
-            {label(n): _numpy(self._leaves[n].grad) for n in sorted(received, key=label)})
+        order = sorted(result.received, key=label)
+        return BackwardEntry(label(result.target), _numpy(result.loss),
+                             {label(n): result.received[n] for n in order},
+                             {label(n): _numpy(self._leaves[n].grad) for n in order})
 
     def zero_grad(self) -> None:
         """Set every leaf's gradient to zero in place, as x.grad.zero_() does."""

@@ -10,7 +10,6 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
 
-from gradstudio.engine.autograd import AccumulateGrad
 from gradstudio.graph import Edge, ForwardResult, ModelEvent
 
 from . import theme
@@ -140,16 +139,8 @@ class GraphScene(QGraphicsScene):
     def _mark_gradient_wires(self) -> None:
         """Colour the wires a gradient travelled along in the last backward: both ends
         took part in it."""
-        session = self.document.session
-        result, forward = session.last_backward, session.last_forward
-        took_part: set[str] = set()
-        if result is not None and result.ok and forward is not None:
-            ran = {id(s.node) for s in result.steps}
-            leaves = {id(s.node.variable) for s in result.steps
-                      if isinstance(s.node, AccumulateGrad)}
-            for n, v in forward.values.items():
-                if id(v) in leaves or (v.grad_fn is not None and id(v.grad_fn) in ran):
-                    took_part.add(n)
+        result = self.document.session.last_backward
+        took_part = result.took_part if result is not None and result.ok else frozenset()
         model = self.document.model
         for e, item in self.edges.items():
             item.set_state(model.node(e.src).flags["detach"],
