@@ -218,7 +218,9 @@ def _count_dependencies(roots: Sequence[Any]) -> None:
             if child._seen is token:
                 child._deps += 1
             else:
-                child._seen, child._deps, child._pending = token, 1, None
+                child._seen = token
+                child._deps = 1
+                child._pending = None
                 stack.append(child)
 
 
@@ -230,21 +232,28 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
     instead of being accumulated into leaves: that is ``autograd.grad``.
     """
     _count_dependencies(roots)
-    # Ready nodes run highest sequence_nr first (PyTorch's order). A chain has one ready node
-    # at a time: it is kept in ``single`` and the heap is only used when there are several.
-    ready: list = []  # heap of (-sequence_nr, arrival, node)
-    arrival = itertools.count().__next__
+    # Ready nodes run highest sequence_nr first (PyTorch's order); a ready leaf's
+    # AccumulateGrad outranks every node, so it runs at once. A chain has one ready node at a
+    # time: it waits in ``single``, and the heap is only used when several are ready.
+    leaves: list = []  # ready AccumulateGrads, in the order they became ready
+    heap: list = []  # (-sequence_nr, node): sequence numbers are unique, so no ties
     single = None
     for root, g in zip(roots, grads, strict=True):
+        queued = root._pending is not None
         root._pending = g if root._pending is None else root._pending + g
-        if root._deps == 0 and all(entry[2] is not root for entry in ready):
-            heapq.heappush(ready, (-root.sequence_nr, arrival(), root))
+        if root._deps == 0 and not queued:
+            if type(root) is AccumulateGrad:
+                leaves.append(root)
+            else:
+                heapq.heappush(heap, (-root.sequence_nr, root))
     observers, leaf_observers = _observers, _observers + _leaf_observers
     while True:
-        if single is not None:
+        if leaves:
+            node = leaves.pop(0)
+        elif single is not None:
             node, single = single, None
-        elif ready:
-            node = heapq.heappop(ready)[2]
+        elif heap:
+            node = heapq.heappop(heap)[1]
         else:
             break
         g = node._pending
@@ -275,13 +284,15 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
             child._pending = gi if child._pending is None else child._pending + gi
             child._deps -= 1
             if child._deps == 0:
-                if single is None and not ready:
+                if type(child) is AccumulateGrad:
+                    leaves.append(child)
+                elif single is None and not heap:
                     single = child
                 else:
                     if single is not None:
-                        heapq.heappush(ready, (-single.sequence_nr, arrival(), single))
+                        heapq.heappush(heap, (-single.sequence_nr, single))
                         single = None
-                    heapq.heappush(ready, (-child.sequence_nr, arrival(), child))
+                    heapq.heappush(heap, (-child.sequence_nr, child))
 
 
 def _run_hooks(hooks: list, g: Any) -> Any:

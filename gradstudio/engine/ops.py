@@ -264,19 +264,19 @@ def _watch(t: Tensor) -> tuple:
     return vc, vc[0], t
 
 
-def _versions(mask: int, a: Tensor, b: Any, result: Tensor) -> list | None:
+def _versions(mask: int, a: Tensor, b: Any, result: Tensor) -> tuple:
     """Remember the versions of the tensors backward will read (``mask``: _A, _B, _OUT), so
     an in-place change made before backward is refused instead of giving wrong gradients.
     A saved output is remembered by its array: the node is its grad_fn (no cycle)."""
-    versions = []
+    versions: tuple = ()
     if mask & _A:
-        versions.append(_watch(a))
-    if mask & _B and isinstance(b, Tensor):
-        versions.append(_watch(b))
+        versions = (_watch(a),)
+    if mask & _B and b.__class__ is Tensor:
+        versions += (_watch(b),)
     if mask & _OUT:
         vc = result._vc = [0]
-        versions.append((vc, 0, result._data))
-    return versions or None
+        versions += ((vc, 0, result._data),)
+    return versions
 
 
 def _unary(op: Op, a: Tensor, *params: Any) -> Tensor:
@@ -287,7 +287,8 @@ def _unary(op: Op, a: Tensor, *params: Any) -> Tensor:
             raise
         raise TypeError(_not_a_tensor(op, a)) from None
     if STATE.enabled and a._rg:
-        node = Node(op, saved, (_edge(a),))
+        fn = a.grad_fn
+        node = Node(op, saved, (fn if fn is not None else a._accumulator(),))
         result = _wrap(out, node)
         if op.saves:
             node.versions = _versions(op.saves, a, None, result)
@@ -368,7 +369,7 @@ def _binary(op: Op, a: Tensor, b: Any, float_only: bool = False) -> Tensor:
                          (bd.shape, b._data.dtype if brg else bd.dtype))
         result = _wrap(out, node)
         mask = (op.saves if a._rg else 0) | (op.saves_b if brg else 0)
-        if mask:
+        if mask and (mask != _B or b.__class__ is Tensor):  # not for a number like 1.01
             node.versions = _versions(mask, a, b, result)
             if op in _SAVES_PAIR and mask != _A | _B:  # keep only what backward will read
                 node.saved = (ad if mask & _A else None, bd if mask & _B else None)
@@ -430,7 +431,7 @@ def pow(a: Tensor, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
         return _binary(POW_TENSOR, a, exponent)
     if not isinstance(exponent, _SCALARS):
         raise TypeError(f"unsupported exponent type: {type(exponent).__name__}")
-    if not a.dtype.is_floating_point:
+    if a._data.dtype.kind != "f":
         if isinstance(exponent, (float, np.floating)):
             a = a.to(dtypes.float32)
         elif exponent < 0:
@@ -446,36 +447,21 @@ def square(a: Tensor) -> Tensor:
     return pow(a, 2)
 
 
-def sin(a: Tensor) -> Tensor:
-    return _unary(SIN, _float(a))
+def _float_op(op: Op, name: str) -> Callable[[Tensor], Tensor]:
+    """sin, exp, ...: integer input becomes the default float type first, as in PyTorch."""
+
+    def apply(a: Tensor) -> Tensor:
+        return _unary(op, a if a.__class__ is Tensor and a._data.dtype.kind == "f"
+                      else _float(a))
+
+    apply.__name__ = apply.__qualname__ = name
+    return apply
 
 
-def cos(a: Tensor) -> Tensor:
-    return _unary(COS, _float(a))
-
-
-def exp(a: Tensor) -> Tensor:
-    return _unary(EXP, _float(a))
-
-
-def log(a: Tensor) -> Tensor:
-    return _unary(LOG, _float(a))
-
-
-def sigmoid(a: Tensor) -> Tensor:
-    return _unary(SIGMOID, _float(a))
-
-
-def tanh(a: Tensor) -> Tensor:
-    return _unary(TANH, _float(a))
-
-
-def sqrt(a: Tensor) -> Tensor:
-    return _unary(SQRT, _float(a))
-
-
-def reciprocal(a: Tensor) -> Tensor:
-    return _unary(RECIPROCAL, _float(a))
+sin, cos, exp, log = (_float_op(SIN, "sin"), _float_op(COS, "cos"), _float_op(EXP, "exp"),
+                      _float_op(LOG, "log"))
+sigmoid, tanh = _float_op(SIGMOID, "sigmoid"), _float_op(TANH, "tanh")
+sqrt, reciprocal = _float_op(SQRT, "sqrt"), _float_op(RECIPROCAL, "reciprocal")
 
 
 def relu(a: Tensor) -> Tensor:

@@ -22,7 +22,8 @@ from .catalog import GraphError, kind
 from .explain import why_not_requires_grad
 from .model import GraphModel
 
-__all__ = ["Plan", "Step", "Evaluator", "ForwardResult", "BackwardResult", "pick_target"]
+__all__ = ["Plan", "Step", "Evaluator", "ForwardResult", "BackwardResult", "pick_target",
+           "gradient_path"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Step:
     ports: tuple[str, ...]
     detach: bool
     no_grad: bool
+    unwired: bool  # some input port has no wire: the node cannot have a value
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Plan:
     steps: tuple[Step, ...]
     index: dict[str, int]
     version: int
+    leaves: tuple[str, ...] = ()
 
 
 @dataclass
@@ -67,7 +70,6 @@ class BackwardResult:
     error: str | None = None
     reason: str | None = None
     received: dict[str, np.ndarray] = field(default_factory=dict)  # leaf -> what it got
-    took_part: frozenset[str] = frozenset()  # nodes a gradient passed through
 
     @property
     def ok(self) -> bool:
@@ -88,10 +90,11 @@ def compile_plan(model: GraphModel) -> Plan:
         spec = kind(data.kind)
         wired = model.inputs_of(n)
         fn = None if spec.is_leaf else spec.build(data.params)
-        steps.append(Step(n, fn, tuple(index.get(wired.get(p)) if p in wired else None
-                                       for p in spec.inputs),
-                          spec.inputs, data.flags["detach"], data.flags["no_grad"]))
-    return Plan(tuple(steps), index, model.structure_version)
+        sources = tuple(index[wired[p]] if p in wired else None for p in spec.inputs)
+        steps.append(Step(n, fn, sources, spec.inputs, data.flags["detach"],
+                          data.flags["no_grad"], None in sources))
+    return Plan(tuple(steps), index, model.structure_version,
+                tuple(s.node for s in steps if s.fn is None))
 
 
 class Evaluator:
@@ -111,7 +114,7 @@ class Evaluator:
         """Compute every node. With ``retain_grads``, intermediate results keep their
         gradient after backward (for display)."""
         plan = self.plan()
-        with ge.set_grad_enabled(not no_grad), _gc_paused():
+        with ge.set_grad_enabled(not no_grad), gc_paused():
             values, errors = _run(plan, leaves, retain_grads, self.model)
         result = ForwardResult(no_grad_mode=no_grad)
         result.values = {s.node: v for s, v in zip(plan.steps, values, strict=True)
@@ -141,31 +144,36 @@ class Evaluator:
                              "number: add a mean or sum node after it")
             return result
         try:
-            with ge.trace_backward(leaves_only=True) as steps, _gc_paused():
+            with ge.trace_backward(leaves_only=True) as steps, gc_paused():
                 loss.backward()
         except RuntimeError as e:
             result.error = f"RuntimeError: {e}"
             result.reason = "the engine refused this backward"
             return result
-        _summarize(result, steps, forward, self.model, target)
+        _summarize(result, steps, forward, self.plan())
         return result
 
 
-def _summarize(result: BackwardResult, steps: list, forward: ForwardResult,
-               model: GraphModel, target: str) -> None:
-    """What each leaf received, and which nodes a gradient passed through: every node on
-    the way to the target whose output requires grad (the engine runs exactly those)."""
+def _summarize(result: BackwardResult, steps: list, forward: ForwardResult, plan: Plan
+               ) -> None:
+    """What each leaf received, from the engine's trace of the leaves."""
     arrived = {id(step.node.variable): step.grad_output for step in steps}
-    for n, v in forward.values.items():
-        if id(v) in arrived:
+    for n in plan.leaves:
+        v = forward.values.get(n)
+        if v is not None and id(v) in arrived:
             result.received[n] = np.array(arrived[id(v)])
+
+
+def gradient_path(model: GraphModel, forward: ForwardResult, target: str) -> frozenset[str]:
+    """The nodes a backward from ``target`` passes through: every node on the way to it
+    whose output requires grad (the engine runs exactly those)."""
     upstream = nx.ancestors(model.graph, target) | {target}
-    result.took_part = frozenset(n for n in upstream if n in forward.values
-                                 and forward.values[n].requires_grad)
+    return frozenset(n for n in upstream if n in forward.values
+                     and forward.values[n].requires_grad)
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Running a big graph makes thousands of short-lived objects, none in reference cycles;
     the cycle collector would rescan the whole graph many times over while they are made."""
     was_enabled = gc.isenabled()
@@ -180,6 +188,14 @@ def _gc_paused() -> Iterator[None]:
 _NO_GRAD = "element 0 of tensors does not require grad and does not have a grad_fn"
 
 
+def _no_grad(fn: Callable[..., ge.Tensor]) -> Callable[..., ge.Tensor]:
+    def run(*args: ge.Tensor) -> ge.Tensor:
+        with ge.no_grad():
+            return fn(*args)
+
+    return run
+
+
 def _run(plan: Plan, leaves: dict[str, ge.Tensor], retain: bool, model: GraphModel
          ) -> tuple[list, dict[str, str]]:
     """The hot loop: one engine call per node; inputs checked only once something failed."""
@@ -191,18 +207,19 @@ def _run(plan: Plan, leaves: dict[str, ge.Tensor], retain: bool, model: GraphMod
             out = leaves[step.node]
         else:
             sources = step.sources
-            if (errors or None in sources) and _input_missing(step, values, plan, model,
-                                                                errors):
+            if (errors or step.unwired) and _input_missing(step, values, plan, model, errors):
                 continue
-            args = [values[s] for s in sources]
+            if step.no_grad:
+                fn = _no_grad(fn)
             try:
-                if step.no_grad:
-                    with ge.no_grad():
-                        out = fn(*args)
+                if len(sources) == 1:
+                    out = fn(values[sources[0]])
+                elif len(sources) == 2:
+                    out = fn(values[sources[0]], values[sources[1]])
                 else:
-                    out = fn(*args)
+                    out = fn(*[values[s] for s in sources])
             except (RuntimeError, ValueError, TypeError, FloatingPointError) as e:
-                errors[step.node] = _describe(e, args)
+                errors[step.node] = _describe(e, [values[s] for s in sources])
                 continue
             if retain and out.grad_fn is not None and not step.detach:
                 out.retain_grad()

@@ -15,7 +15,7 @@ import numpy as np
 import gradstudio.engine as ge
 
 from .catalog import kind
-from .evaluate import BackwardResult, Evaluator, ForwardResult, pick_target
+from .evaluate import BackwardResult, Evaluator, ForwardResult, gc_paused, pick_target
 from .ledger import BackwardEntry, Ledger
 from .model import GraphModel, ModelEvent
 
@@ -113,8 +113,9 @@ class Session:
 
     def backward(self, target: str | None = None) -> BackwardResult:
         """A fresh forward, then backward from the target; gradients add up in the leaves."""
-        forward = self.forward()
-        result = self.evaluator.backward(forward, target)
+        with gc_paused():  # one collection afterwards instead of one per half
+            forward = self.forward()
+            result = self.evaluator.backward(forward, target)
         self.last_backward = result
         if result.ok:
             self.ledger.record(self._entry(result))

@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
 
 from gradstudio.graph import Edge, ForwardResult, ModelEvent
+from gradstudio.graph.evaluate import gradient_path
 
 from . import theme
 from .edge_item import EdgeItem
@@ -139,8 +140,11 @@ class GraphScene(QGraphicsScene):
     def _mark_gradient_wires(self) -> None:
         """Colour the wires a gradient travelled along in the last backward: both ends
         took part in it."""
-        result = self.document.session.last_backward
-        took_part = result.took_part if result is not None and result.ok else frozenset()
+        session = self.document.session
+        result, forward = session.last_backward, session.last_forward
+        took_part = frozenset()
+        if result is not None and result.ok and forward is not None:
+            took_part = gradient_path(self.document.model, forward, result.target)
         model = self.document.model
         for e, item in self.edges.items():
             item.set_state(model.node(e.src).flags["detach"],
