@@ -10,9 +10,7 @@ from . import autograd
 from .autograd import BackwardStep, trace_backward
 from .dtypes import bool_ as bool  # noqa: A004 - torch.bool
 from .dtypes import dtype, float16, float32, float64, get_default_dtype, int32, int64
-from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .gradcheck import gradcheck
-from .ops import (
+from .functions import (
     abs,  # noqa: A004
     add,
     clamp,
@@ -35,6 +33,8 @@ from .ops import (
     sum,  # noqa: A004
     tanh,
 )
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import gradcheck
 from .printing import set_printoptions
 from .tensor import (
     Size,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from .ops import Op
+    from .apply import Op
     from .tensor import Tensor
 
 __all__ = ["Node", "AccumulateGrad", "BackwardStep", "trace_backward", "run_backward", "grad",

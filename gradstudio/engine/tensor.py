@@ -257,7 +257,7 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        from .ops import reverse_dims
+        from .functions import reverse_dims
 
         return reverse_dims(self)
 
