@@ -1,0 +1,76 @@
+"""Unexpected errors: logged to a file and shown in a dialog, and the app keeps running.
+
+A bug in a slot must not take the document with it. Python calls ``sys.excepthook`` for an
+exception that escapes a Qt slot; ours writes the traceback to the log, tells the person in
+a dialog (with the log's path) and returns, so the event loop and the document go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QStandardPaths
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+__all__ = ["install_excepthook", "log_path", "report"]
+
+log = logging.getLogger("gradstudio")
+
+
+def log_path() -> Path:
+    folder = QStandardPaths.writableLocation(QStandardPaths.AppLocalDataLocation)
+    return Path(folder or Path.home() / ".gradstudio") / "gradstudio.log"
+
+
+def _attach_log_file() -> None:
+    if any(isinstance(h, RotatingFileHandler) for h in log.handlers):
+        return
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2,
+                                      encoding="utf-8")
+    except OSError:  # no writable folder: the dialog still tells the person
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def report(kind: type[BaseException], error: BaseException, tb: TracebackType | None,
+           parent: QWidget | None = None) -> str:
+    """Log an unexpected exception and show it; returns the text shown."""
+    details = "".join(traceback.format_exception(kind, error, tb))
+    log.error("unexpected error\n%s", details)
+    text = (f"Something went wrong: {kind.__name__}: {error}\n\n"
+            "Your graph is still open and unchanged by this error; saving it now is safe.\n"
+            f"Details were written to {log_path()}.")
+    if QApplication.instance() is not None:
+        box = QMessageBox(QMessageBox.Critical, "GradStudio — unexpected error", text,
+                          QMessageBox.Ok, parent)
+        box.setDetailedText(details)
+        box.exec()
+    return text
+
+
+def install_excepthook(parent_of_dialog: Callable[[], QWidget | None] = lambda: None) -> None:
+    """Route uncaught exceptions to ``report``; Ctrl+C still interrupts."""
+    _attach_log_file()
+
+    def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None
+             ) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, error, tb)
+            return
+        try:
+            report(kind, error, tb, parent_of_dialog())
+        except Exception:  # the reporter itself failed: fall back to stderr, never loop
+            sys.__excepthook__(kind, error, tb)
+
+    sys.excepthook = hook
