@@ -40,6 +40,9 @@ class Document(QObject):
     message = Signal(str, str)  # level ("info", "error"), text
     path_changed = Signal(object)  # Path | None
     reset = Signal()  # the whole model was replaced (new, open)
+    # The person asked to run (Forward, Backward, Zero grad, Train, a mode switch): editors
+    # apply what is typed but not entered yet, since toolbar buttons and F-keys take no focus.
+    run_requested = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -52,7 +55,7 @@ class Document(QObject):
         self.message.connect(self._remember_error)
         self._unsubscribe = self.model.subscribe(self._on_model_event)
         self._timer = QTimer(self, singleShot=True, interval=30)
-        self._timer.timeout.connect(self.forward)
+        self._timer.timeout.connect(self._evaluate)
 
     def _remember_error(self, level: str, text: str) -> None:
         if level == "error":
@@ -81,12 +84,17 @@ class Document(QObject):
 
     # --- running --------------------------------------------------------------------------
     def forward(self) -> ForwardResult:
+        self.run_requested.emit()
+        return self._evaluate()
+
+    def _evaluate(self) -> ForwardResult:
         self._timer.stop()
         result = self.session.forward()
         self.evaluated.emit(result)
         return result
 
     def backward(self, target: str | None = None) -> BackwardResult:
+        self.run_requested.emit()
         self._timer.stop()
         result = self.session.backward(target)
         self.evaluated.emit(self.session.last_forward)
@@ -114,12 +122,14 @@ class Document(QObject):
 
     def train(self, steps: int, lr: float | None = None) -> list[float]:
         """Train steps now, as one undoable change of the weights; returns the losses."""
+        self.run_requested.emit()
         job = TrainJob(self, steps, lr)
         job.run_all()
         return job.losses
 
     def start_training(self, steps: int, lr: float | None = None) -> TrainJob:
         """Train in slices between events so the window stays responsive."""
+        self.run_requested.emit()
         job = TrainJob(self, steps, lr)
         job.start()
         return job
@@ -135,13 +145,24 @@ class Document(QObject):
         self.ledger_changed.emit()
         if job.losses:
             self.trained.emit(job.losses)
+        forward = self._evaluate()
         if job.failure is not None:
             self.backward_done.emit(job.failure)
             self.message.emit("error", f"{job.failure.error}\n{job.failure.reason}")
         elif job.losses:
-            self.message.emit("info", f"trained {len(job.losses)} step"
-                              f"{'s' * (len(job.losses) != 1)}: loss {job.losses[-1]:.6g}")
-        self.forward()
+            # the losses are each step's loss before its update: say where it went, too
+            steps = f"{len(job.losses)} step{'s' * (len(job.losses) != 1)}"
+            now = self._loss_now(forward)
+            self.message.emit("info", f"trained {steps}: loss {job.losses[-1]:.6g}"
+                              if now is None else
+                              f"trained {steps}: loss {job.losses[0]:.6g} -> {now:.6g}")
+
+    def _loss_now(self, forward: ForwardResult) -> float | None:
+        try:
+            value = forward.values.get(self.session.target())
+        except GraphError:
+            return None
+        return None if value is None or value.numel() != 1 else float(value.item())
 
     # --- files ----------------------------------------------------------------------------
     def load(self, path: str | Path) -> bool:
@@ -165,7 +186,7 @@ class Document(QObject):
         self.undo_stack.setClean()
         self.reset.emit()
         self.ledger_changed.emit()
-        self.forward()
+        self._evaluate()
 
     def new(self) -> None:
         self.replace_model({"nodes": [], "edges": []})

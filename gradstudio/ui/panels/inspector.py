@@ -95,6 +95,11 @@ class _Field(QWidget):
         else:
             self.submitted.emit(self.edit.text())
 
+    def commit_typed(self) -> None:
+        """Submit text typed but not entered yet (a refused entry is not sent again)."""
+        if self.edit.text() != self.edit.committed and self.error.isHidden():
+            self.submitted.emit(self.edit.text())
+
     def show_value(self, text: str, force: bool = False) -> None:
         """Show the model's text; typing in progress stays unless the model changed."""
         if force or text != self.edit.committed:
@@ -126,6 +131,7 @@ class Inspector(QWidget):
         document.model_changed.connect(self._on_model_event)
         document.evaluated.connect(lambda _: self._show_facts())
         document.reset.connect(self.refresh)
+        document.run_requested.connect(self.commit_typed)
         self.refresh()
 
     # --- construction -----------------------------------------------------------------------
@@ -314,6 +320,13 @@ class Inspector(QWidget):
         f["error"].setVisible(bool(error))
 
     # --- edits ------------------------------------------------------------------------------
+    def commit_typed(self) -> None:
+        """Apply what is typed but not entered, before Forward, Backward or Train runs: the
+        toolbar's buttons and the F-keys take no focus, so the field never hears of it."""
+        if self.node_id is None:
+            return
+        for field in [self.name_field, *self.param_fields.values()]:
+            field.commit_typed()
     def _run(self, command: ModelCommand) -> str | None:
         """Run an edit through the document; the refusal's reason, if it was refused."""
         refused: list[str] = []
