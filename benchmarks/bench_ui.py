@@ -27,7 +27,13 @@ def _graph_file(n_nodes: int) -> Path:
 
 def _window() -> Any:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings
+
     from gradstudio.ui.launch import make_app
+
+    # Throw-away settings: a benchmark must not fill the user's recent files.
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tempfile.mkdtemp())
     from gradstudio.ui.main_window import MainWindow
 
     make_app()

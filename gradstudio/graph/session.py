@@ -137,8 +137,16 @@ class Session:
         self.ledger.zero_grad()
 
     def train_step(self, lr: float | None = None) -> TrainResult:
-        """Forward, backward, ``w -= lr * w.grad`` on every trainable weight, zero grad."""
+        """Forward, backward, ``w -= lr * w.grad`` on every trainable weight, zero grad.
+
+        Gradients left over from earlier Backward presses would be added into this step's
+        (the classic forgotten ``optimizer.zero_grad()``): they are zeroed first, and the
+        ledger says so."""
         lr = self.model.settings.lr if lr is None else lr
+        if any(t.grad is not None and bool(np.any(_numpy(t.grad))) for t in self._leaves.values()):
+            self.ledger.note("zero grad before the train step: earlier backward passes had "
+                             "left gradients in the leaves")
+            self.zero_grad()
         result = self.backward()
         if not result.ok:
             return TrainResult(None, result)

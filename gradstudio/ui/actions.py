@@ -9,24 +9,41 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDoubleSpinBox, QInputDialog, QMenu, QToolBar
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import QDoubleSpinBox, QInputDialog, QMenu, QToolBar, QToolButton
 
-from gradstudio.resources import example_paths
+from gradstudio.resources import example_paths, resource_path
 
 from .commands import SetSetting
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
-__all__ = ["build_actions"]
+__all__ = ["build_actions", "TOOLBAR_ICONS", "action_icon"]
 
+# The notebook's sections, in its order; "&1" lets the keyboard pick one from the menu.
+# QT_TRANSLATE_NOOP marks them for lupdate; they are translated where the menu is built.
 EXAMPLE_TITLES = {
-    "square": "1. y = x²", "sin_of_square": "2. z = sin(x²)",
-    "small_network": "3. A small neural network (BCE)", "vector_mean": "4. Vectors: mean(x²)",
-    "accumulation": "5. Gradients accumulate", "requires_grad_off": "6. requires_grad_(False)",
-    "detach": "7. detach()", "no_grad": "8. torch.no_grad()",
+    "square": QT_TRANSLATE_NOOP("Examples", "&1. y = x²"),
+    "sin_of_square": QT_TRANSLATE_NOOP("Examples", "&2. z = sin(x²)"),
+    "small_network": QT_TRANSLATE_NOOP("Examples", "&3. A small neural network (BCE)"),
+    "vector_mean": QT_TRANSLATE_NOOP("Examples", "&4. Vectors: mean(x²)"),
+    "accumulation": QT_TRANSLATE_NOOP("Examples", "&5. Gradients accumulate"),
+    "requires_grad_off": QT_TRANSLATE_NOOP("Examples", "&6. requires_grad_(False)"),
+    "detach": QT_TRANSLATE_NOOP("Examples", "&7. detach()"),
+    "no_grad": QT_TRANSLATE_NOOP("Examples", "&8. torch.no_grad()"),
 }
+
+# Toolbar actions with an icon (resources/icons/NAME.svg); the text stays beside the icon.
+TOOLBAR_ICONS = ("forward", "backward", "zero_grad", "train_step", "train_n", "no_grad",
+                 "intermediates", "fit")
+
+
+def action_icon(name: str) -> QIcon:
+    """The SVG icon of an action (an empty icon if there is none)."""
+    path = resource_path("icons", f"{name}.svg")
+    return QIcon(str(path)) if path.exists() else QIcon()
 
 
 def _shortcuts(*keys: QKeySequence.StandardKey | str) -> list[QKeySequence]:
@@ -47,41 +64,44 @@ def build_actions(w: MainWindow) -> dict[str, object]:
 
     def act(name: str, text: str, slot: Callable, *keys: object, checkable: bool = False,
             tip: str = "") -> QAction:
-        a = QAction(w.tr(text), w)
+        a = QAction(action_icon(name) if name in TOOLBAR_ICONS else QIcon(), text, w)
         a.setObjectName(f"action.{name}")
         if keys:
             a.setShortcuts(_shortcuts(*keys))
         a.setCheckable(checkable)
         if tip:
-            a.setToolTip(w.tr(tip))
-            a.setStatusTip(w.tr(tip))
+            a.setToolTip(tip)
+            a.setStatusTip(tip)
         a.triggered.connect(slot)
         w.addAction(a)  # shortcuts work wherever focus is in the window
         acts[name] = a
         return a
 
     bar = w.menuBar()
-    # File
+    # File (mnemonics: N O E R S A X Q)
     m = bar.addMenu(w.tr("&File"))
-    m.addAction(act("new", "&New", w.new_file, QKeySequence.New))
-    m.addAction(act("open", "&Open…", lambda: w.open_file(), QKeySequence.Open))
+    m.addAction(act("new", w.tr("&New"), w.new_file, QKeySequence.New))
+    m.addAction(act("open", w.tr("&Open…"), lambda: w.open_file(), QKeySequence.Open))
     examples = m.addMenu(w.tr("Open &Example"))
     for name in example_paths():
-        examples.addAction(act(f"example.{name}", EXAMPLE_TITLES.get(name, name),
+        title = QCoreApplication.translate("Examples", EXAMPLE_TITLES.get(name, name))
+        examples.addAction(act(f"example.{name}", title,
                                lambda _=False, n=name: w.open_example(n)))
     recent = m.addMenu(w.tr("Open &Recent"))
     recent.aboutToShow.connect(lambda: _fill_recent(w, recent))
     acts["menu.recent"] = recent
     m.addSeparator()
-    m.addAction(act("save", "&Save", w.save, QKeySequence.Save))
-    m.addAction(act("save_as", "Save &As…", w.save_as, QKeySequence.SaveAs))
-    export = m.addMenu(w.tr("&Export"))
-    export.addAction(act("export_png", "Canvas as &PNG…", lambda: w.export_image(fmt="png")))
-    export.addAction(act("export_svg", "Canvas as &SVG…", lambda: w.export_image(fmt="svg")))
+    m.addAction(act("save", w.tr("&Save"), w.save, QKeySequence.Save))
+    m.addAction(act("save_as", w.tr("Save &As…"), w.save_as, QKeySequence.SaveAs))
+    export = m.addMenu(w.tr("E&xport"))
+    export.addAction(act("export_png", w.tr("Canvas as &PNG…"),
+                         lambda: w.export_image(fmt="png")))
+    export.addAction(act("export_svg", w.tr("Canvas as &SVG…"),
+                         lambda: w.export_image(fmt="svg")))
     m.addSeparator()
-    m.addAction(act("quit", "&Quit", w.close, QKeySequence.Quit, "Ctrl+Q"))
+    m.addAction(act("quit", w.tr("&Quit"), w.close, QKeySequence.Quit, "Ctrl+Q"))
 
-    # Edit
+    # Edit (U R T C P L D A)
     m = bar.addMenu(w.tr("&Edit"))
     undo = doc.undo_stack.createUndoAction(w, w.tr("&Undo"))
     undo.setShortcuts(_shortcuts(QKeySequence.Undo))
@@ -93,64 +113,81 @@ def build_actions(w: MainWindow) -> dict[str, object]:
         m.addAction(a)
         acts[name] = a
     m.addSeparator()
-    m.addAction(act("cut", "Cu&t", edit.cut, QKeySequence.Cut))
-    m.addAction(act("copy", "&Copy", edit.copy, QKeySequence.Copy))
-    m.addAction(act("paste", "&Paste", edit.paste, QKeySequence.Paste))
-    m.addAction(act("duplicate", "D&uplicate", edit.duplicate, "Ctrl+D"))
-    m.addAction(act("delete", "&Delete", edit.delete_selection, QKeySequence.Delete,
+    m.addAction(act("cut", w.tr("Cu&t"), edit.cut, QKeySequence.Cut))
+    m.addAction(act("copy", w.tr("&Copy"), edit.copy, QKeySequence.Copy))
+    m.addAction(act("paste", w.tr("&Paste"), edit.paste, QKeySequence.Paste))
+    m.addAction(act("duplicate", w.tr("Dup&licate"), edit.duplicate, "Ctrl+D"))
+    m.addAction(act("delete", w.tr("&Delete"), edit.delete_selection, QKeySequence.Delete,
                     "Backspace"))
     m.addSeparator()
-    m.addAction(act("select_all", "Select &All", edit.select_all, QKeySequence.SelectAll))
+    m.addAction(act("select_all", w.tr("Select &All"), edit.select_all,
+                    QKeySequence.SelectAll))
 
-    # View
+    # View (F I O A S; the panels' toggles follow)
     m = bar.addMenu(w.tr("&View"))
     acts["menu.view"] = m
-    m.addAction(act("fit", "&Fit View", view.fit, "F"))
-    m.addAction(act("zoom_in", "Zoom &In", lambda: view.zoom_by(1.25), QKeySequence.ZoomIn))
-    m.addAction(act("zoom_out", "Zoom &Out", lambda: view.zoom_by(0.8), QKeySequence.ZoomOut))
-    m.addAction(act("zoom_reset", "&Actual Size", lambda: view.zoom_by(1 / view.zoom()),
+    m.addAction(act("fit", w.tr("&Fit View"), view.fit, "F",
+                    tip=w.tr("Zoom and scroll so the whole graph shows")))
+    m.addAction(act("zoom_in", w.tr("Zoom &In"), lambda: view.zoom_by(1.25),
+                    QKeySequence.ZoomIn))
+    m.addAction(act("zoom_out", w.tr("Zoom &Out"), lambda: view.zoom_by(0.8),
+                    QKeySequence.ZoomOut))
+    m.addAction(act("zoom_reset", w.tr("&Actual Size"), lambda: view.zoom_by(1 / view.zoom()),
                     "Ctrl+0"))
-    m.addAction(act("snap", "&Snap to Grid", lambda on: view.scene().set_snap_to_grid(on),
-                    checkable=True))
+    m.addAction(act("snap", w.tr("&Snap to Grid"),
+                    lambda on: view.scene().set_snap_to_grid(on), checkable=True))
 
-    # Run
+    # Run (F B Z T N G A I)
     m = bar.addMenu(w.tr("&Run"))
-    m.addAction(act("forward", "&Forward", doc.forward, "F5",
-                    tip="Compute every node's value"))
-    m.addAction(act("backward", "&Backward", lambda: doc.backward(), "F6",
-                    tip="Run backward from the loss: gradients add up in the leaves"))
-    m.addAction(act("zero_grad", "&Zero Grad", doc.zero_grad, "F7",
-                    tip="Set every leaf's gradient to zero"))
+    m.addAction(act("forward", w.tr("&Forward"), doc.forward, "F5",
+                    tip=w.tr("Compute every node's value")))
+    m.addAction(act("backward", w.tr("&Backward"), lambda: doc.backward(), "F6",
+                    tip=w.tr("Run backward from the loss: gradients add up in the leaves")))
+    m.addAction(act("zero_grad", w.tr("&Zero Grad"), doc.zero_grad, "F7",
+                    tip=w.tr("Set every leaf's gradient to zero")))
     m.addSeparator()
-    m.addAction(act("train_step", "&Train Step", lambda: doc.train(1), "F8",
-                    tip="Forward, backward, w -= lr * w.grad, zero grad"))
-    m.addAction(act("train_n", "Train &N Steps…", lambda: _train_n(w), "Shift+F8"))
+    m.addAction(act("train_step", w.tr("&Train Step"), lambda: doc.train(1), "F8",
+                    tip=w.tr("Forward, backward, w -= lr * w.grad, zero grad")))
+    train_n = act("train_n", w.tr("Train &N Steps…"), lambda: _train_n(w), "Shift+F8",
+                  tip=w.tr("Train many steps, with a progress dialog that can cancel"))
+    train_n.setIconText(w.tr("Train N…"))
+    m.addAction(train_n)
     m.addSeparator()
-    no_grad = act("no_grad", "&No-Grad Mode", doc.set_no_grad_mode, "Ctrl+Shift+G",
-                  checkable=True, tip="Evaluate as inside torch.no_grad()")
+    no_grad = act("no_grad", w.tr("No-&Grad Mode"), doc.set_no_grad_mode, "Ctrl+Shift+G",
+                  checkable=True, tip=w.tr("Evaluate as inside torch.no_grad()"))
+    no_grad.setIconText(w.tr("No-Grad"))
     m.addAction(no_grad)
-    auto = act("auto_evaluate", "&Auto-Evaluate", lambda on: setattr(doc, "auto_evaluate", on),
-               checkable=True, tip="Re-evaluate after every edit")
+    auto = act("auto_evaluate", w.tr("&Auto-Evaluate"),
+               lambda on: setattr(doc, "auto_evaluate", on), checkable=True,
+               tip=w.tr("Re-evaluate after every edit"))
     auto.setChecked(True)
     m.addAction(auto)
-    inter = act("intermediates", "Show &Intermediate Gradients", doc.set_retain_intermediate,
-                checkable=True, tip="Keep the gradient of every computed node (retain_grad)")
+    inter = act("intermediates", w.tr("Show &Intermediate Gradients"),
+                doc.set_retain_intermediate, checkable=True,
+                tip=w.tr("Keep the gradient of every computed node (retain_grad)"))
+    inter.setIconText(w.tr("Intermediate Grads"))
     inter.setChecked(doc.session.retain_intermediate)
     m.addAction(inter)
 
-    # Help
+    # Help (K A)
     m = bar.addMenu(w.tr("&Help"))
-    m.addAction(act("shortcuts", "&Keyboard Shortcuts", w.show_shortcuts,
+    m.addAction(act("shortcuts", w.tr("&Keyboard Shortcuts"), w.show_shortcuts,
                     QKeySequence.HelpContents))
-    m.addAction(act("about", "&About GradStudio", w.show_about))
+    m.addAction(act("about", w.tr("&About GradStudio"), w.show_about))
 
+    # The menu bar's overflow button (a narrow window) says what it is to a screen reader.
+    for button in bar.findChildren(QToolButton, "qt_menubar_ext_button"):
+        button.setAccessibleName(w.tr("More menus"))
+        button.setToolTip(w.tr("More menus"))
     _make_toolbar(w, acts)
     return acts
 
 
 def _make_toolbar(w: MainWindow, acts: dict[str, object]) -> None:
+    """The Run toolbar: icon and text side by side, so every button says what it does."""
     tb = QToolBar(w.tr("Run"), w)
     tb.setObjectName("toolbar.run")
+    tb.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
     w.addToolBar(tb)
     for name in ("forward", "backward", "zero_grad", "train_step"):
         tb.addAction(acts[name])
@@ -176,6 +213,7 @@ def _make_toolbar(w: MainWindow, acts: dict[str, object]) -> None:
         lr.blockSignals(False)
 
     lr.editingFinished.connect(commit)
+    w.document.run_requested.connect(commit)  # a run uses what the box shows, even unconfirmed
     w.document.model_changed.connect(
         lambda event: follow() if event.what == "settings_changed" else None)
     w.document.reset.connect(follow)
@@ -183,6 +221,15 @@ def _make_toolbar(w: MainWindow, acts: dict[str, object]) -> None:
     tb.addSeparator()
     for name in ("no_grad", "intermediates", "fit"):
         tb.addAction(acts[name])
+    # Every button speaks its action's full name to a screen reader, and the overflow button
+    # (shown when the window is narrow) says what it is.
+    for action in tb.actions():
+        button = tb.widgetForAction(action)
+        if isinstance(button, QToolButton):
+            button.setAccessibleName(action.text().replace("&", ""))
+    for button in tb.findChildren(QToolButton, "qt_toolbar_ext_button"):
+        button.setAccessibleName(w.tr("More toolbar buttons"))
+        button.setToolTip(w.tr("More toolbar buttons"))
 
 
 def _fill_recent(w: MainWindow, menu: QMenu) -> None:

@@ -5,40 +5,51 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
-__all__ = ["make_app", "run_gui", "screenshot", "smoke_test"]
+__all__ = ["frame_for_picture", "make_app", "offscreen", "process_age", "run_gui", "screenshot",
+           "smoke_test"]
+
+# Messages Qt's offscreen platform prints that say nothing about the app.
+_OFFSCREEN_NOISE = ("This plugin does not support propagateSizeHints()",)
 
 
 def make_app(argv: list[str] | None = None):  # noqa: ANN201 - QApplication
-    from PySide6.QtCore import QCoreApplication, Qt
-    from PySide6.QtGui import QGuiApplication, QIcon
+    """The QApplication: Fusion style, light or dark palette following the system (or
+    ``GRADSTUDIO_APPEARANCE=light|dark``), the app icon."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from gradstudio.resources import resource_path
 
+    from . import style
+
     QCoreApplication.setOrganizationName("GradStudio")
     QCoreApplication.setApplicationName("GradStudio")
+    QCoreApplication.setApplicationVersion(_version())
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setStyle("Fusion")
-    hints = QGuiApplication.styleHints()
-    if hasattr(hints, "colorScheme") and hints.colorScheme() == Qt.ColorScheme.Dark:
-        from .style import dark_palette
-
-        app.setPalette(dark_palette())
+    app.setDesktopFileName("io.github.gradstudio.GradStudio")
+    style.follow_system_appearance(app)
     icon = resource_path("icons", "gradstudio.svg")
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
     return app
 
 
-def _window(file: str | None, first_launch_example: bool = True):  # noqa: ANN202
-    from PySide6.QtCore import QSettings
+def _version() -> str:
+    from gradstudio import __version__
 
+    return __version__
+
+
+def _window(file: str | None, first_launch_example: bool = True, settings=None):  # noqa: ANN001, ANN202
     from .main_window import MainWindow
 
-    window = MainWindow()
-    settings: QSettings = window.settings
+    window = MainWindow(settings)
+    settings = window.settings
     if file:
         window.load(file)
     elif first_launch_example or not settings.value("app/launched", False, type=bool):
@@ -50,54 +61,132 @@ def _window(file: str | None, first_launch_example: bool = True):  # noqa: ANN20
 def run_gui(file: str | None = None) -> int:
     app = make_app()
     window = _window(file, first_launch_example=False)
+    from . import style
+    from .crash import install_excepthook
+
+    install_excepthook(lambda: window)
+    style.follow_with_canvas(window.view)
     window.show()
     window.view.fit()
     return app.exec()
 
 
-def _offscreen() -> None:
+def offscreen() -> None:
+    """Offscreen Qt, quiet about what the offscreen platform cannot do."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import qInstallMessageHandler
+
+    previous = None
+
+    def handler(mode, context, message: str) -> None:  # noqa: ANN001
+        if message in _OFFSCREEN_NOISE:
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        else:
+            print(message, file=sys.stderr)
+
+    previous = qInstallMessageHandler(handler)
 
 
-def screenshot(out: str, file: str | None = None) -> int:
-    """Render the window (after a backward pass) to a PNG."""
-    _offscreen()
-    app = make_app()
-    window = _window(file)
-    window.resize(1500, 950)
-    window.show()
+def _scratch_settings(folder: str):  # noqa: ANN202 - QSettings
+    """Settings in a throw-away folder: the offscreen modes neither read the person's saved
+    layout (so their output is always the same) nor write to it."""
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(Path(folder) / "settings.ini"), QSettings.IniFormat)
+
+
+def frame_for_picture(window, select: str | None = None,  # noqa: ANN001 - MainWindow
+                      panel: str | None = None) -> None:
+    """Make the window look its best in a picture: side panels narrow so the canvas is large,
+    one node selected (by default the first leaf holding a gradient) so the Inspector and the
+    Chain rule panel show something, ``panel`` brought to the front, the graph fitted."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    side = [d for d in (window.docks.get("palette"), window.docks.get("inspector"))
+            if d is not None and d.isVisible()]
+    window.resizeDocks(side, [160 if d is window.docks.get("palette") else 320 for d in side],
+                       Qt.Horizontal)
+    bottom = window.docks.get(panel or "gradients")
+    if bottom is not None:
+        bottom.raise_()
+        window.resizeDocks([bottom], [max(285, window.height() * 27 // 100)], Qt.Vertical)
+    model, session = window.document.model, window.document.session
+    if select is None:
+        leaves = [n for n in model.node_ids() if not model.inputs_of(n)]
+        select = next((n for n in leaves if session.grad(n) is not None), None)
+    scene = window.view.scene()
+    scene.clearSelection()
+    if select is not None:
+        scene.nodes[model.find(select)].setSelected(True)
     app.processEvents()
-    window.document.backward()
     window.view.fit()
     app.processEvents()
-    ok = window.grab().save(str(Path(out)))
-    window.document.undo_stack.setClean()
-    window.close()
+
+
+def screenshot(out: str, file: str | None = None, size: tuple[int, int] = (1600, 1000)) -> int:
+    """Render the window (after a backward pass) to a PNG."""
+    offscreen()
+    app = make_app()
+    with tempfile.TemporaryDirectory(prefix="gradstudio-") as folder:
+        window = _window(file, settings=_scratch_settings(folder))
+        window.resize(*size)
+        window.show()
+        app.processEvents()
+        window.document.backward()
+        frame_for_picture(window)
+        ok = window.grab().save(str(Path(out)))
+        window.document.undo_stack.setClean()
+        window.close()
     if not ok:
         print(f"gradstudio: error: cannot write {out}", file=sys.stderr)
         return 1
     return 0
 
 
+def process_age() -> float | None:
+    """Seconds since this process started (Linux), or None where that is not known."""
+    try:
+        with open("/proc/self/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
 def smoke_test() -> int:
-    """Start offscreen, run the small network, check the notebook's numbers."""
-    _offscreen()
+    """Start offscreen, run the small network, check the notebook's numbers.
+
+    Prints "window shown" (with the seconds since the process started, where known) as
+    soon as the window is on screen, so start-up can be timed from outside; see
+    packaging/measure_startup.py.
+    """
+    offscreen()
     app = make_app()
-    window = _window(None)
-    window.show()
-    app.processEvents()
-    doc = window.document
-    result = doc.backward()
-    model, session = doc.model, doc.session
-    w, b = model.find("w"), model.find("b")
-    checks = {
-        "backward ran": result.ok,
-        "loss": repr(result.loss) == "tensor(6.7012, grad_fn=<NegBackward0>)",
-        "w.grad": abs(session.grad(w).item() - 6.6917619705200195) < 1e-6,
-        "b.grad": abs(session.grad(b).item() - 0.9987704753875732) < 1e-6,
-    }
-    window.document.undo_stack.setClean()
-    window.close()
+    with tempfile.TemporaryDirectory(prefix="gradstudio-") as folder:
+        window = _window(None, settings=_scratch_settings(folder))
+        window.show()
+        app.processEvents()
+        age = process_age()
+        print("window shown" + (f" {age:.2f} s after start" if age is not None else ""),
+              flush=True)
+        doc = window.document
+        result = doc.backward()
+        model, session = doc.model, doc.session
+        w, b = model.find("w"), model.find("b")
+        checks = {
+            "backward ran": result.ok,
+            "loss": repr(result.loss) == "tensor(6.7012, grad_fn=<NegBackward0>)",
+            "w.grad": abs(session.grad(w).item() - 6.6917619705200195) < 1e-6,
+            "b.grad": abs(session.grad(b).item() - 0.9987704753875732) < 1e-6,
+        }
+        window.document.undo_stack.setClean()
+        window.close()
     failed = [k for k, ok in checks.items() if not ok]
     print("smoke test: " + ("ok" if not failed else "FAILED: " + ", ".join(failed)))
     return 1 if failed else 0

@@ -6,11 +6,11 @@ onto the cards. It never edits the model itself.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
 
-from gradstudio.graph import Edge, ForwardResult, ModelEvent
+from gradstudio.graph import Edge, ForwardResult, GraphError, ModelEvent, pick_target
 from gradstudio.graph.evaluate import gradient_path
 
 from . import theme
@@ -32,6 +32,9 @@ class GraphScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
         self.snap_to_grid = False
+        # A child timer: it dies with the scene, so it never fires into a deleted one.
+        self._loss_timer = QTimer(self, singleShot=True, interval=0)
+        self._loss_timer.timeout.connect(self._refresh_loss)
         self.setSceneRect(HOME)
         document.model_changed.connect(self._on_model_event)
         document.evaluated.connect(self.show_results)
@@ -80,8 +83,10 @@ class GraphScene(QGraphicsScene):
                     if item in end.edges:
                         end.edges.remove(item)
                 self.removeItem(item)
-        elif what == "loss_changed":
+        if what == "loss_changed":
             self._refresh_loss()
+        elif what in ("node_added", "node_removed", "edge_added", "edge_removed"):
+            self._loss_timer.start()  # once for a burst of edits (a paste, a load)
 
     def _add_node(self, node_id: str) -> None:
         item = NodeItem(self.document.model.node(node_id))
@@ -105,7 +110,11 @@ class GraphScene(QGraphicsScene):
         item.set_state(self.document.model.node(edge.src).flags["detach"], False)
 
     def _refresh_loss(self) -> None:
-        loss = self.document.model.loss
+        """The loss badge goes where Backward starts: the chosen loss, else the single end."""
+        try:
+            loss = pick_target(self.document.model)
+        except GraphError:
+            loss = None
         for n, item in self.nodes.items():
             if item.is_loss != (n == loss):
                 item.is_loss = n == loss
