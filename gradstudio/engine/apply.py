@@ -178,8 +178,8 @@ def _binary(op: Op, a: Tensor, b: Any, float_only: bool = False) -> Tensor:
         mask = (op.saves if a._rg else 0) | (op.saves_b if brg else 0)
         if mask and (mask != _B or b.__class__ is Tensor):  # not for a number like 1.01
             node.versions = _versions(mask, a, b, result)
-            if op.saves_pair and mask != _A | _B:  # keep only what backward will read
-                node.saved = (ad if mask & _A else None, bd if mask & _B else None)
+        if op.saves_pair and mask != _A | _B:  # keep only what backward will read
+            node.saved = (ad if mask & _A else None, bd if mask & _B else None)
         return result
     return _wrap(out, None)
 

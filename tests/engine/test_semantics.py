@@ -1034,3 +1034,16 @@ def test_numpy_of_a_tensor_that_requires_grad():
         x.numpy()
     with torch.no_grad():
         assert x.numpy() == np.float32(3.0)
+
+
+@engine_only
+def test_a_product_keeps_only_the_operand_its_gradient_reads() -> None:
+    """y = sin(x) * 1.01 needs 1.01 for backward, not sin(x): a big vector must not stay
+    alive in the graph (memory), as in PyTorch's MulBackward0."""
+    x = torch.full((1000,), 0.5).requires_grad_()
+    s = torch.sin(x)
+    y = s * 1.01
+    saved_a, saved_b = y.grad_fn.saved
+    assert saved_a is None and float(saved_b) == np.float32(1.01)
+    y.sum().backward()
+    assert np.allclose(x.grad.numpy(), 1.01 * np.cos(0.5))
