@@ -236,6 +236,10 @@ def _inplace(fn: Callable) -> Callable:
 
 
 def _store(a: Tensor, result: Tensor) -> None:
+    new, old = result._data, a._data
+    if new.shape == old.shape and new.dtype == old.dtype:  # the usual w -= lr * w.grad
+        a._assign(new)
+        return
     if result.shape != a.shape:
         raise RuntimeError(f"output with shape {list(a.shape)} doesn't match the broadcast "
                            f"shape {list(result.shape)}")
