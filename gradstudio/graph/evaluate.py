@@ -199,15 +199,17 @@ def _no_grad(fn: Callable[..., ge.Tensor]) -> Callable[..., ge.Tensor]:
 def _run(plan: Plan, leaves: dict[str, ge.Tensor], retain: bool, model: GraphModel
          ) -> tuple[list, dict[str, str]]:
     """The hot loop: one engine call per node; inputs checked only once something failed."""
-    values: list[Any] = [None] * len(plan.steps)
+    values: list[Any] = []
     errors: dict[str, str] = {}
-    for i, step in enumerate(plan.steps):
+    append = values.append
+    for step in plan.steps:
         fn = step.fn
         if fn is None:
             out = leaves[step.node]
         else:
             sources = step.sources
             if (errors or step.unwired) and _input_missing(step, values, plan, model, errors):
+                append(None)
                 continue
             if step.no_grad:
                 fn = _no_grad(fn)
@@ -220,10 +222,11 @@ def _run(plan: Plan, leaves: dict[str, ge.Tensor], retain: bool, model: GraphMod
                     out = fn(*[values[s] for s in sources])
             except (RuntimeError, ValueError, TypeError, FloatingPointError) as e:
                 errors[step.node] = _describe(e, [values[s] for s in sources])
+                append(None)
                 continue
             if retain and out.grad_fn is not None and not step.detach:
                 out.retain_grad()
-        values[i] = out.detach() if step.detach else out
+        append(out.detach() if step.detach else out)
     return values, errors
 
 
