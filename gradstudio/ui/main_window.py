@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings()
         self.document = Document(self)
+        self._example: str | None = None  # the example open as an untitled template
         self.view = GraphView(self.document)
         self.setCentralWidget(self.view)
         self.edit = EditController(self.document, self.view, self)
@@ -121,7 +122,13 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(first, 10000 if level == "error" else 4000)
 
     def _update_title(self) -> None:
-        name = self.document.path.name if self.document.path else self.tr("untitled")
+        if self.document.path is not None:
+            self._example = None
+            name = self.document.path.name
+        elif self._example:
+            name = self.tr("%s (example)") % self._example
+        else:
+            name = self.tr("untitled")
         self.setWindowTitle(f"{name}[*] — GradStudio")
         self.setWindowModified(self.document.modified)
 
@@ -143,6 +150,7 @@ class MainWindow(QMainWindow):
 
     def new_file(self) -> None:
         if self.maybe_save():
+            self._example = None
             self.document.new()
 
     def open_file(self, path: str | Path | None = None) -> bool:
@@ -173,6 +181,7 @@ class MainWindow(QMainWindow):
         if not self.document.load(example_paths()[name]):
             return False
         self.document.path = None  # an example is a template: Save asks where
+        self._example = name
         self.document.path_changed.emit(None)
         self.view.fit()
         self.statusBar().showMessage(self.document.model.description, 15000)

@@ -28,3 +28,12 @@ def test_train_step_after_backward_does_not_double_the_step(window, qtbot):
     assert abs(model.node(w).params["value"] - (1.0 - 0.1 * 6.6917619705200195)) < 1e-5
     assert any("zero grad before the train step" in line
                for line in window.document.session.ledger.lines())
+
+
+def test_an_open_example_is_named_in_the_title_until_saved_elsewhere(window, tmp_path):
+    window.open_example("small_network")
+    assert window.windowTitle().startswith("small_network (example)")
+    window.document.save(tmp_path / "mine.gsgraph")
+    assert window.windowTitle().startswith("mine.gsgraph")
+    window.new_file()
+    assert window.windowTitle().startswith("untitled")
