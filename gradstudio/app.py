@@ -44,11 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _gui_parser().parse_args(argv)
     from gradstudio.ui import launch  # Qt is loaded only for the window
 
-    if args.smoke_test:
-        return launch.smoke_test()
-    if args.screenshot:
-        return launch.screenshot(args.screenshot, args.file)
-    return launch.run_gui(args.file)
+    try:
+        if args.smoke_test:
+            return launch.smoke_test()
+        if args.screenshot:
+            return launch.screenshot(args.screenshot, args.file)
+        return launch.run_gui(args.file)
+    finally:
+        launch.shutdown()
 
 
 if __name__ == "__main__":

@@ -68,7 +68,31 @@ def run_gui(file: str | None = None) -> int:
     style.follow_with_canvas(window.view)
     window.show()
     window.view.fit()
-    return app.exec()
+    code = app.exec()
+    _dispose(window)
+    return code
+
+
+def _dispose(window) -> None:  # noqa: ANN001 - MainWindow
+    """Destroy a window now, while Qt is whole, rather than in Python's final collection."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    window.close()
+    window.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+
+
+def shutdown() -> None:
+    """End Qt before the interpreter does. Left to Python's own shutdown, PySide objects can
+    be freed in an order that crashes (seen in the frozen bundle: a segfault at exit after
+    'smoke test: ok')."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        app.processEvents()
+        app.shutdown()
 
 
 def offscreen() -> None:
@@ -140,7 +164,7 @@ def screenshot(out: str, file: str | None = None, size: tuple[int, int] = (1600,
         frame_for_picture(window)
         ok = window.grab().save(str(Path(out)))
         window.document.undo_stack.setClean()
-        window.close()
+        _dispose(window)
     if not ok:
         print(f"gradstudio: error: cannot write {out}", file=sys.stderr)
         return 1
@@ -186,7 +210,7 @@ def smoke_test() -> int:
             "b.grad": abs(session.grad(b).item() - 0.9987704753875732) < 1e-6,
         }
         window.document.undo_stack.setClean()
-        window.close()
+        _dispose(window)
     failed = [k for k, ok in checks.items() if not ok]
     print("smoke test: " + ("ok" if not failed else "FAILED: " + ", ".join(failed)))
     return 1 if failed else 0
