@@ -81,6 +81,7 @@ def _graph_case(n_nodes: int, vector: int | None) -> Any:
             session = Session(model)
             session.retain_intermediate = False
             session.forward()  # compile the plan once, as the app does after an edit
+            session.last_forward = None  # the PyTorch side starts with no graph alive either
             x = session.leaf(model.find("x"))
 
             def run() -> dict[str, float]:

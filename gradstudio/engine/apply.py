@@ -97,7 +97,12 @@ def _unary(op: Op, a: Tensor, *params: Any) -> Tensor:
         fn = a.grad_fn
         node = Node(op, saved, (fn if fn is not None else a._accumulator(),))
         result = _wrap(out, node)
-        if op.saves:
+        if op.saves == _A:  # the commonest record, made inline: this runs for every op
+            vc = a._vc
+            if vc is None:
+                vc = a._vc = [0]
+            node.versions = ((vc, vc[0], a),)
+        elif op.saves:
             node.versions = _versions(op.saves, a, None, result)
         return result
     return _wrap(out, None)
@@ -122,7 +127,7 @@ def _operands(a: Tensor, b: Any) -> tuple:
     kind = b.__class__
     if kind is Tensor:
         bd = b._data
-        if ad.dtype != bd.dtype:
+        if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
             dt = _result_dtype(a, b).numpy
             ad, bd = ad.astype(dt), bd.astype(dt)
         return ad, bd, b._rg
@@ -171,7 +176,8 @@ def _binary(op: Op, a: Tensor, b: Any, float_only: bool = False) -> Tensor:
         raise RuntimeError(_shape_message(ad, bd)) from e
     if STATE.enabled and (a._rg or brg):
         node = Node(op, saved, (_edge(a), _edge(b) if brg else None))
-        if ad.shape != bd.shape or ad.dtype != a._data.dtype or (brg and bd.dtype != b._data.dtype):
+        # Reshaping/casting the gradients is needed only after broadcasting or a cast.
+        if ad.shape != bd.shape or ad is not a._data or (brg and bd is not b._data):
             node.meta = ((ad.shape, a._data.dtype),
                          (bd.shape, b._data.dtype if brg else bd.dtype))
         result = _wrap(out, node)

@@ -46,6 +46,7 @@ class Plan:
     index: dict[str, int]
     version: int
     leaves: tuple[str, ...] = ()
+    node_ids: tuple[str, ...] = ()  # in evaluation order
 
 
 @dataclass
@@ -94,7 +95,7 @@ def compile_plan(model: GraphModel) -> Plan:
         steps.append(Step(n, fn, sources, spec.inputs, data.flags["detach"],
                           data.flags["no_grad"], None in sources))
     return Plan(tuple(steps), index, model.structure_version,
-                tuple(s.node for s in steps if s.fn is None))
+                tuple(s.node for s in steps if s.fn is None), tuple(order))
 
 
 class Evaluator:
@@ -116,10 +117,10 @@ class Evaluator:
         plan = self.plan()
         with ge.set_grad_enabled(not no_grad), gc_paused():
             values, errors = _run(plan, leaves, retain_grads, self.model)
-        result = ForwardResult(no_grad_mode=no_grad)
-        result.values = {s.node: v for s, v in zip(plan.steps, values, strict=True)
-                         if v is not None}
-        result.errors = errors
+        result = ForwardResult(no_grad_mode=no_grad, errors=errors)
+        result.values = dict(zip(plan.node_ids, values, strict=True))
+        if errors:  # nodes without a value are not in ``values``
+            result.values = {n: v for n, v in result.values.items() if v is not None}
         return result
 
     def backward(self, forward: ForwardResult, target: str | None = None) -> BackwardResult:
