@@ -9,10 +9,9 @@ from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QInputDialog, QMenu
 from test_canvas_helpers import (
     build_chain,
+    canvas_ready,  # noqa: F401 - autouse: no prompt, view at 100%
     click,
-    keep_visible,
     menu_action,
-    never_prompt,
     press_shortcut,
     trigger,
     wire,
@@ -22,9 +21,7 @@ from gradstudio.ui import edit_controller
 
 
 @pytest.fixture(autouse=True)
-def _setup(window, monkeypatch):
-    never_prompt(window, monkeypatch)
-    keep_visible(window)
+def _empty_clipboard():
     QGuiApplication.clipboard().clear()
 
 

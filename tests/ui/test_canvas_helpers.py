@@ -4,6 +4,7 @@ test here checks that the helpers land where they claim to."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QKeySequence, QMouseEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -70,6 +71,14 @@ def press_shortcut(qtbot, window, standard: QKeySequence.StandardKey) -> None:
     bindings = QKeySequence.keyBindings(standard)
     assert bindings, f"no key for {standard} on this platform"
     key(qtbot, window.view, bindings[0])
+
+
+@pytest.fixture(autouse=True)
+def canvas_ready(window, monkeypatch) -> None:
+    """For every test of a module that imports it: no unsaved-changes prompt, and scene
+    (0, 0) in the middle of the view at 100%."""
+    never_prompt(window, monkeypatch)
+    keep_visible(window)
 
 
 def keep_visible(window) -> None:

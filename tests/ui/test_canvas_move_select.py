@@ -3,24 +3,16 @@ the keyboard, and undoing all of it."""
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
 from test_canvas_helpers import (
     build_chain,
+    canvas_ready,  # noqa: F401 - autouse: no prompt, view at 100%
     click,
     drag,
-    keep_visible,
-    never_prompt,
     press_shortcut,
     wire,
 )
-
-
-@pytest.fixture(autouse=True)
-def _setup(window, monkeypatch):
-    never_prompt(window, monkeypatch)
-    keep_visible(window)
 
 
 def _title(window, node_id: str) -> QPointF:

@@ -6,17 +6,13 @@ drag payload (``mimeData`` of the entry)."""
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
-from test_canvas_helpers import keep_visible, never_prompt, to_view
-
-
-@pytest.fixture(autouse=True)
-def _setup(window, monkeypatch):
-    never_prompt(window, monkeypatch)
-    keep_visible(window)
+from test_canvas_helpers import (
+    canvas_ready,  # noqa: F401 - autouse: no prompt, view at 100%
+    to_view,
+)
 
 
 def _drop(view, mime: QMimeData, at: QPoint) -> bool:

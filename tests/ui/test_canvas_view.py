@@ -9,22 +9,15 @@ from PySide6.QtGui import QImage, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from test_canvas_helpers import (
     build_chain,
+    canvas_ready,  # noqa: F401 - autouse: no prompt, view at 100%
     click,
     drag,
-    keep_visible,
     key,
-    never_prompt,
     to_view,
     wire,
 )
 
 from gradstudio.graph import GraphModel, fileformat
-
-
-@pytest.fixture(autouse=True)
-def _setup(window, monkeypatch):
-    never_prompt(window, monkeypatch)
-    keep_visible(window)
 
 
 def _hover(view, pos: QPoint) -> None:

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QKeySequence
 from test_canvas_helpers import (
     build_chain,
+    canvas_ready,  # noqa: F401 - autouse: no prompt, view at 100%
     drag,
-    keep_visible,
-    never_prompt,
     press_shortcut,
     trigger,
     wire,
 )
-
-
-@pytest.fixture(autouse=True)
-def _setup(window, monkeypatch):
-    never_prompt(window, monkeypatch)
-    keep_visible(window)
 
 
 def _edges(window) -> set[tuple[str, str, str]]:

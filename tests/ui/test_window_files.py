@@ -11,17 +11,18 @@ import pytest
 from PySide6.QtCore import QPointF, QSettings
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
-from test_canvas_helpers import build_chain, drag, keep_visible, key, never_prompt, wire
+from test_canvas_helpers import (
+    build_chain,
+    canvas_ready,  # noqa: F401 - autouse: no prompt, view at 100%
+    drag,
+    key,
+    never_prompt,
+    wire,
+)
 
 from gradstudio.graph import fileformat
 from gradstudio.resources import example_paths
 from gradstudio.ui.main_window import MainWindow
-
-
-@pytest.fixture(autouse=True)
-def _setup(window, monkeypatch):
-    never_prompt(window, monkeypatch)
-    keep_visible(window)
 
 
 @pytest.fixture
