@@ -97,11 +97,8 @@ def _unary(op: Op, a: Tensor, *params: Any) -> Tensor:
         fn = a.grad_fn
         node = Node(op, saved, (fn if fn is not None else a._accumulator(),))
         result = _wrap(out, node)
-        if op.saves == _A:  # the commonest record, made inline: this runs for every op
-            vc = a._vc
-            if vc is None:
-                vc = a._vc = [0]
-            node.versions = ((vc, vc[0], a),)
+        if op.saves == _A:  # the commonest record, without _versions' general walk
+            node.versions = (_watch(a),)
         elif op.saves:
             node.versions = _versions(op.saves, a, None, result)
         return result

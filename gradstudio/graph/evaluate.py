@@ -36,14 +36,12 @@ class Step:
     sources: tuple[int | None, ...]
     ports: tuple[str, ...]
     detach: bool
-    no_grad: bool
     unwired: bool  # some input port has no wire: the node cannot have a value
 
 
 @dataclass(frozen=True)
 class Plan:
     steps: tuple[Step, ...]
-    index: dict[str, int]
     version: int
     leaves: tuple[str, ...] = ()
     node_ids: tuple[str, ...] = ()  # in evaluation order
@@ -91,10 +89,12 @@ def compile_plan(model: GraphModel) -> Plan:
         spec = kind(data.kind)
         wired = model.inputs_of(n)
         fn = None if spec.is_leaf else spec.build(data.params)
+        if fn is not None and data.flags["no_grad"]:
+            fn = _no_grad(fn)  # bound once here, not on every run
         sources = tuple(index[wired[p]] if p in wired else None for p in spec.inputs)
         steps.append(Step(n, fn, sources, spec.inputs, data.flags["detach"],
-                          data.flags["no_grad"], None in sources))
-    return Plan(tuple(steps), index, model.structure_version,
+                          None in sources))
+    return Plan(tuple(steps), model.structure_version,
                 tuple(s.node for s in steps if s.fn is None), tuple(order))
 
 
@@ -212,8 +212,6 @@ def _run(plan: Plan, leaves: dict[str, ge.Tensor], retain: bool, model: GraphMod
             if (errors or step.unwired) and _input_missing(step, values, plan, model, errors):
                 append(None)
                 continue
-            if step.no_grad:
-                fn = _no_grad(fn)
             try:
                 if len(sources) == 1:
                     out = fn(values[sources[0]])
