@@ -171,7 +171,7 @@ class MainWindow(QMainWindow):
             self.settings.setValue("files/last_folder", str(path.parent))
             self.view.fit()
             return True
-        QMessageBox.critical(self, self.tr("Cannot open"), self._last_error or
+        QMessageBox.critical(self, self.tr("Cannot open"), self.document.last_error or
                              self.tr("The file could not be opened."))
         return False
 
@@ -205,13 +205,9 @@ class MainWindow(QMainWindow):
         if self.document.save(path):
             self._add_recent(path)
             return True
-        QMessageBox.critical(self, self.tr("Cannot save"), self._last_error or
+        QMessageBox.critical(self, self.tr("Cannot save"), self.document.last_error or
                              self.tr("The file could not be saved."))
         return False
-
-    @property
-    def _last_error(self) -> str | None:
-        return self.document.last_error
 
     def _last_folder(self) -> str:
         return str(self.settings.value("files/last_folder", str(Path.home())))
