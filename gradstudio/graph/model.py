@@ -9,6 +9,7 @@ GraphError that names the nodes and ports. Observers hear about every change.
 from __future__ import annotations
 
 import copy
+import enum
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import networkx as nx
 
 from .catalog import GraphError, NodeKind, kind
 
-__all__ = ["GraphModel", "Edge", "NodeData", "ModelEvent", "FLAGS", "GraphError"]
+__all__ = ["GraphModel", "Edge", "NodeData", "ModelEvent", "Change", "FLAGS", "GraphError"]
 
 FLAGS = ("requires_grad", "detach", "no_grad")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -49,12 +50,25 @@ class NodeData:
         return kind(self.kind)
 
 
+class Change(enum.Enum):
+    """The kinds of change a model announces (an enum, so a misspelt kind fails loudly)."""
+
+    NODE_ADDED = "node_added"
+    NODE_REMOVED = "node_removed"
+    NODE_CHANGED = "node_changed"  # detail: "label", "params" or "flags"
+    NODE_MOVED = "node_moved"
+    EDGE_ADDED = "edge_added"
+    EDGE_REMOVED = "edge_removed"
+    LOSS_CHANGED = "loss_changed"
+    SETTINGS_CHANGED = "settings_changed"  # detail: the setting's name
+    RESET = "reset"  # the whole document was replaced
+
+
 @dataclass(frozen=True)
 class ModelEvent:
-    """What changed: ``what`` is one of node_added, node_removed, node_changed, node_moved,
-    edge_added, edge_removed, loss_changed, settings_changed, reset."""
+    """What changed (``kind``), and which node, wire or detail it concerns."""
 
-    what: str
+    kind: Change
     node: str | None = None
     edge: Edge | None = None
     detail: str | None = None  # for node_changed: "label", "params" or "flags"
@@ -200,7 +214,7 @@ class GraphModel:
         self._g.add_node(node_id, kind=kind_name, label=label, params=values, flags=node_flags,
                          position=pos)
         self._labels[label] = node_id
-        self._emit(ModelEvent("node_added", node=node_id))
+        self._emit(ModelEvent(Change.NODE_ADDED, node=node_id))
         return node_id
 
     def remove_node(self, node_id: str) -> None:
@@ -213,7 +227,7 @@ class GraphModel:
             self.set_loss(None)
         del self._labels[self._g.nodes[node_id]["label"]]
         self._g.remove_node(node_id)
-        self._emit(ModelEvent("node_removed", node=node_id))
+        self._emit(ModelEvent(Change.NODE_REMOVED, node=node_id))
 
     def rename(self, node_id: str, label: str) -> None:
         self._attrs(node_id)
@@ -221,7 +235,7 @@ class GraphModel:
         del self._labels[self._g.nodes[node_id]["label"]]
         self._g.nodes[node_id]["label"] = label
         self._labels[label] = node_id
-        self._emit(ModelEvent("node_changed", node=node_id, detail="label"), structural=False)
+        self._emit(ModelEvent(Change.NODE_CHANGED, node=node_id, detail="label"), structural=False)
 
     def set_param(self, node_id: str, name: str, value: Any) -> None:
         """Set a parameter from Python data or text; refused with the reason if it does not
@@ -233,14 +247,14 @@ class GraphModel:
         except GraphError as e:
             raise GraphError(f"{a['label']}: {e}") from None
         a["params"] = {**a["params"], name: parsed}
-        self._emit(ModelEvent("node_changed", node=node_id, detail="params"),
+        self._emit(ModelEvent(Change.NODE_CHANGED, node=node_id, detail="params"),
                    structural=not spec.is_leaf)
 
     def set_flag(self, node_id: str, flag: str, on: bool) -> None:
         a = self._attrs(node_id)
         self._check_flag(kind(a["kind"]), a["label"], flag, on)
         a["flags"] = {**a["flags"], flag: bool(on)}
-        self._emit(ModelEvent("node_changed", node=node_id, detail="flags"),
+        self._emit(ModelEvent(Change.NODE_CHANGED, node=node_id, detail="flags"),
                    structural=flag != "requires_grad")
 
     def move(self, node_id: str, position: tuple[float, float]) -> None:
@@ -250,7 +264,7 @@ class GraphModel:
         except GraphError as e:
             raise GraphError(f"{a['label']}: {e}") from None
         for callback in list(self._observers):  # positions never change what is computed
-            callback(ModelEvent("node_moved", node=node_id))
+            callback(ModelEvent(Change.NODE_MOVED, node=node_id))
 
     def set_loss(self, node_id: str | None) -> None:
         """Choose the node backward starts from (None: the graph's single end node)."""
@@ -258,7 +272,7 @@ class GraphModel:
             self._attrs(node_id)
         if node_id != self._loss:
             self._loss = node_id
-            self._emit(ModelEvent("loss_changed", node=node_id))
+            self._emit(ModelEvent(Change.LOSS_CHANGED, node=node_id))
 
     def set_setting(self, name: str, value: Any) -> None:
         if name == "lr":
@@ -275,7 +289,7 @@ class GraphModel:
             self.settings.dtype = value
         else:
             raise GraphError(f"unknown setting '{name}'")
-        self._emit(ModelEvent("settings_changed", detail=name), structural=name == "dtype")
+        self._emit(ModelEvent(Change.SETTINGS_CHANGED, detail=name), structural=name == "dtype")
 
     # --- wiring ---------------------------------------------------------------------------
     def check_connection(self, src: str, dst: str, port: str, replace: bool = False, *,
@@ -306,14 +320,14 @@ class GraphModel:
         if old is not None:
             self.disconnect(old)
         self._g.add_edge(src, dst, key=port)
-        self._emit(ModelEvent("edge_added", edge=Edge(src, dst, port)))
+        self._emit(ModelEvent(Change.EDGE_ADDED, edge=Edge(src, dst, port)))
         return old
 
     def disconnect(self, edge: Edge) -> None:
         if not self._g.has_edge(edge.src, edge.dst, key=edge.port):
             raise GraphError(f"there is no wire from {edge.src} into {edge.dst}.{edge.port}")
         self._g.remove_edge(edge.src, edge.dst, key=edge.port)
-        self._emit(ModelEvent("edge_removed", edge=Edge(*edge)))
+        self._emit(ModelEvent(Change.EDGE_REMOVED, edge=Edge(*edge)))
 
     # --- whole documents ------------------------------------------------------------------
     def to_dict(self, node_ids: Iterable[str] | None = None) -> dict[str, Any]:
@@ -340,7 +354,7 @@ class GraphModel:
         self._labels = scratch._labels
         self.description = scratch.description
         self._next_id = scratch._next_id
-        self._emit(ModelEvent("reset"))
+        self._emit(ModelEvent(Change.RESET))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GraphModel:

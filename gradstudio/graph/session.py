@@ -17,7 +17,7 @@ import gradstudio.engine as ge
 from .catalog import kind
 from .evaluate import BackwardResult, Evaluator, ForwardResult, gc_paused, pick_target
 from .ledger import BackwardEntry, Ledger
-from .model import GraphModel, ModelEvent
+from .model import Change, GraphModel, ModelEvent
 
 __all__ = ["Session", "TrainResult"]
 
@@ -53,14 +53,14 @@ class Session:
 
     # --- leaves ---------------------------------------------------------------------------
     def _on_model_event(self, event: ModelEvent) -> None:
-        if event.what == "reset":  # a different document: its leaves start fresh
+        if event.kind is Change.RESET:  # a different document: its leaves start fresh
             self._leaves.clear()
             self._dirty = None
-        elif event.what == "settings_changed":
+        elif event.kind is Change.SETTINGS_CHANGED:
             self._dirty = None
-        elif event.what == "node_removed":
+        elif event.kind is Change.NODE_REMOVED:
             self._leaves.pop(event.node, None)
-        elif event.what in ("node_added", "node_changed") and self._dirty is not None:
+        elif event.kind in (Change.NODE_ADDED, Change.NODE_CHANGED) and self._dirty is not None:
             self._dirty.add(event.node)
 
     def leaf(self, node_id: str) -> ge.Tensor:

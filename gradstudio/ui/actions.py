@@ -13,6 +13,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QDoubleSpinBox, QInputDialog, QMenu, QToolBar, QToolButton
 
+from gradstudio.graph import Change
 from gradstudio.resources import example_paths, resource_path
 
 from .commands import SetSetting
@@ -215,7 +216,7 @@ def _make_toolbar(w: MainWindow, acts: dict[str, object]) -> None:
     lr.editingFinished.connect(commit)
     w.document.run_requested.connect(commit)  # a run uses what the box shows, even unconfirmed
     w.document.model_changed.connect(
-        lambda event: follow() if event.what == "settings_changed" else None)
+        lambda event: follow() if event.kind is Change.SETTINGS_CHANGED else None)
     w.document.reset.connect(follow)
     tb.addAction(acts["train_n"])
     tb.addSeparator()

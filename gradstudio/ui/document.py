@@ -15,6 +15,7 @@ from PySide6.QtGui import QUndoStack
 
 from gradstudio.graph import (
     BackwardResult,
+    Change,
     ForwardResult,
     GraphError,
     GraphModel,
@@ -75,7 +76,7 @@ class Document(QObject):
 
     def _on_model_event(self, event: ModelEvent) -> None:
         self.model_changed.emit(event)
-        if event.what != "node_moved" and self.auto_evaluate:
+        if event.kind is not Change.NODE_MOVED and self.auto_evaluate:
             self._timer.start()
 
     @property

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from gradstudio.graph import Edge, GraphError, GraphModel, ModelEvent, parse_tensor_value
+from gradstudio.graph import Change, Edge, GraphError, GraphModel, ModelEvent, parse_tensor_value
 
 
 def _refused(model: GraphModel, edit: Callable[[], object], *words: str) -> str:
@@ -248,17 +248,17 @@ def test_observers_hear_every_change_in_order(chain: tuple) -> None:
     m.set_loss(z)
     m.remove_node(y)
     assert events == [
-        ModelEvent("node_added", node=x2),
-        ModelEvent("edge_removed", edge=Edge(x, y, "x")),
-        ModelEvent("edge_added", edge=Edge(x2, y, "x")),
-        ModelEvent("node_changed", node=x2, detail="params"),
-        ModelEvent("node_changed", node=y, detail="flags"),
-        ModelEvent("node_changed", node=z, detail="label"),
-        ModelEvent("node_moved", node=z),
-        ModelEvent("loss_changed", node=z),
-        ModelEvent("edge_removed", edge=Edge(x2, y, "x")),
-        ModelEvent("edge_removed", edge=Edge(y, z, "x")),
-        ModelEvent("node_removed", node=y),
+        ModelEvent(Change.NODE_ADDED, node=x2),
+        ModelEvent(Change.EDGE_REMOVED, edge=Edge(x, y, "x")),
+        ModelEvent(Change.EDGE_ADDED, edge=Edge(x2, y, "x")),
+        ModelEvent(Change.NODE_CHANGED, node=x2, detail="params"),
+        ModelEvent(Change.NODE_CHANGED, node=y, detail="flags"),
+        ModelEvent(Change.NODE_CHANGED, node=z, detail="label"),
+        ModelEvent(Change.NODE_MOVED, node=z),
+        ModelEvent(Change.LOSS_CHANGED, node=z),
+        ModelEvent(Change.EDGE_REMOVED, edge=Edge(x2, y, "x")),
+        ModelEvent(Change.EDGE_REMOVED, edge=Edge(y, z, "x")),
+        ModelEvent(Change.NODE_REMOVED, node=y),
     ]
     unsubscribe()
     m.add_node("input")

@@ -10,7 +10,7 @@ from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
 
-from gradstudio.graph import Edge, ForwardResult, GraphError, ModelEvent, pick_target
+from gradstudio.graph import Change, Edge, ForwardResult, GraphError, ModelEvent, pick_target
 from gradstudio.graph.evaluate import gradient_path
 
 from . import theme
@@ -57,35 +57,36 @@ class GraphScene(QGraphicsScene):
         self._refresh_loss()
 
     def _on_model_event(self, event: ModelEvent) -> None:
-        what = event.what
-        if what == "node_added":
+        what = event.kind
+        if what is Change.NODE_ADDED:
             self._add_node(event.node)
-        elif what == "node_removed":
+        elif what is Change.NODE_REMOVED:
             item = self.nodes.pop(event.node, None)
             if item is not None:
                 self.removeItem(item)
-        elif what == "node_changed":
+        elif what is Change.NODE_CHANGED:
             self.nodes[event.node].update_data(self.document.model.node(event.node))
             if event.detail == "flags":
                 self._refresh_wire_states()
-        elif what == "node_moved":
+        elif what is Change.NODE_MOVED:
             item = self.nodes[event.node]
             x, y = self.document.model.node(event.node).position
             if (item.pos().x(), item.pos().y()) != (x, y):
                 item.place(x, y)
                 self.include(item.sceneBoundingRect())
-        elif what == "edge_added":
+        elif what is Change.EDGE_ADDED:
             self._add_edge(event.edge)
-        elif what == "edge_removed":
+        elif what is Change.EDGE_REMOVED:
             item = self.edges.pop(event.edge, None)
             if item is not None:
                 for end in (item.src_item, item.dst_item):
                     if item in end.edges:
                         end.edges.remove(item)
                 self.removeItem(item)
-        if what == "loss_changed":
+        if what is Change.LOSS_CHANGED:
             self._refresh_loss()
-        elif what in ("node_added", "node_removed", "edge_added", "edge_removed"):
+        elif what in (Change.NODE_ADDED, Change.NODE_REMOVED,
+                      Change.EDGE_ADDED, Change.EDGE_REMOVED):
             self._loss_timer.start()  # once for a burst of edits (a paste, a load)
 
     def _add_node(self, node_id: str) -> None:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradstudio.graph import ModelEvent, format_number, requires_grad_reason
+from gradstudio.graph import Change, ModelEvent, format_number, requires_grad_reason
 from gradstudio.graph.ledger import BackwardEntry
 
 if TYPE_CHECKING:
@@ -178,7 +178,7 @@ class GradientsPanel(QWidget):
 
     # --- following and driving the canvas ---------------------------------------------------
     def _on_model_event(self, event: ModelEvent) -> None:
-        if event.what != "node_moved":
+        if event.kind is not Change.NODE_MOVED:
             self._timer.start()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802

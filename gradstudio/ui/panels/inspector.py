@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradstudio.graph import GraphError, ModelEvent, kind, requires_grad_reason
+from gradstudio.graph import Change, GraphError, ModelEvent, kind, requires_grad_reason
 
 from ..commands import ModelCommand, Rename, SetFlag, SetLoss, SetParam
 
@@ -256,7 +256,7 @@ class Inspector(QWidget):
 
     # --- following the document ------------------------------------------------------------
     def _on_model_event(self, event: ModelEvent) -> None:
-        if event.what != "node_moved":
+        if event.kind is not Change.NODE_MOVED:
             self.refresh()
 
     def refresh(self) -> None:

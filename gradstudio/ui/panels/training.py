@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gradstudio.graph import Change, ModelEvent
+
 from ..canvas import theme
 
 __all__ = ["TrainingPanel"]
@@ -234,11 +236,10 @@ class TrainingPanel(QWidget):
                 out.update(self._weights(n.id))
         return out
 
-    def _on_model_event(self, event) -> None:  # noqa: ANN001 - ModelEvent
-        what = event.what
-        if what == "settings_changed":
+    def _on_model_event(self, event: ModelEvent) -> None:
+        if event.kind is Change.SETTINGS_CHANGED:
             self._show_lr()
-        elif what == "node_changed" and event.node in self.document.model:
+        elif event.kind is Change.NODE_CHANGED and event.node in self.document.model:
             if self.document.model.node(event.node).spec.trainable:
                 step = len(self.document.session.loss_history)
                 self._pending.setdefault(step, {}).update(self._weights(event.node))
