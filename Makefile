@@ -28,8 +28,10 @@ test: $(VENV)/.test-installed
 bench: $(VENV)/.test-installed
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m benchmarks $(ARGS)
 
+# Style (ruff), then the layer contracts of pyproject.toml's [tool.importlinter] (import-linter).
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check gradstudio tests benchmarks
+	$(BIN)/lint-imports --no-logo
 
 # A one-folder bundle, built in its own venv that holds only what the app needs.
 DIST_VENV := .venv-dist
@@ -50,4 +52,4 @@ dist-check: dist
 	QT_QPA_PLATFORM=offscreen dist/gradstudio/gradstudio --smoke-test
 
 clean:
-	rm -rf $(VENV) $(DIST_VENV) build dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DIST_VENV) build dist .pytest_cache .ruff_cache .import_linter_cache

@@ -1,10 +1,19 @@
 """The layers point one way: ui -> graph -> engine. engine and graph never load Qt;
-engine never loads networkx."""
+engine never loads networkx.
 
+Two checks of the same rule: at run time (what importing a layer really loads) and statically
+with import-linter's contracts in pyproject.toml (every import statement in the source, also one
+inside a function that a run-time check never executes). The static check is `make lint`; the
+tests here prove its contracts bite, by planting a forbidden import in a copy of the package."""
+
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _modules_after_import(module: str) -> set[str]:
@@ -30,3 +39,47 @@ def test_engine_imports_numpy_only() -> None:
 def test_graph_does_not_import_ui() -> None:
     loaded = _modules_after_import("gradstudio.graph")
     assert "gradstudio.ui" not in loaded and "torch" not in loaded
+
+
+# --- the static contracts ----------------------------------------------------------------------
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """import-linter on the package under ``root`` with the contracts of ``root``'s
+    pyproject.toml (the working directory comes first on the path, so the copy is analysed)."""
+    code = "from importlinter.cli import lint_imports_command; lint_imports_command()"
+    return subprocess.run([sys.executable, "-c", code, "--no-cache", "--no-logo"], cwd=root,
+                          capture_output=True, text=True, timeout=120, env={"PATH": ""})
+
+
+@pytest.fixture
+def package_copy(tmp_path: Path) -> Path:
+    """The package and its pyproject.toml, copied: a place to plant bad imports."""
+    shutil.copytree(ROOT / "gradstudio", tmp_path / "gradstudio",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def test_the_contracts_hold_for_the_package_as_it_is(package_copy: Path) -> None:
+    result = _lint_imports(package_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(("module", "planted", "contract"), [
+    ("engine/ops.py", "import networkx", "The engine needs numpy only"),
+    ("engine/printing.py", "from gradstudio.graph import model", "Layers"),
+    ("graph/evaluate.py", "from PySide6 import QtCore", "The graph layer runs headless"),
+    ("graph/model.py", "import torch", "The graph layer runs headless"),
+    ("graph/session.py", "from gradstudio.ui import document", "Layers"),
+])
+def test_an_import_inside_a_function_breaks_a_contract(package_copy: Path, module: str,
+                                                        planted: str, contract: str) -> None:
+    path = package_copy / "gradstudio" / module
+    path.write_text(path.read_text() + f"\n\ndef _planted() -> None:\n    {planted}\n")
+    result = _lint_imports(package_copy)
+    assert result.returncode == 1, result.stdout + result.stderr
+    broken = [line for line in result.stdout.splitlines() if line.endswith("BROKEN")]
+    # an import of a higher layer also brings what that layer imports: one or more contracts
+    assert any(line.startswith(contract) for line in broken), result.stdout
+    assert f"gradstudio.{module[:-3].replace('/', '.')}" in result.stdout  # names the culprit

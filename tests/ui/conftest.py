@@ -1,14 +1,18 @@
-"""Fixtures for GUI tests: offscreen Qt, settings in a temporary folder, a main window."""
+"""Fixtures for GUI tests: offscreen Qt, settings in a temporary folder, main windows that
+never prompt, a canvas at 100%. Gestures (drag, click, wire, key...) are in ``gestures.py``."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from gestures import keep_visible  # noqa: E402
 from PySide6.QtCore import QCoreApplication, QSettings  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -22,14 +26,43 @@ def isolated_settings(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def window(qtbot):
-    """An empty main window, shown offscreen. Closing never prompts (marked clean)."""
+def never_prompt(monkeypatch) -> Callable:
+    """``never_prompt(w)``: window ``w`` answers its "Unsaved changes" box with Discard.
+    pytest-qt closes widgets before fixtures tear down, so a modified document would open that
+    modal box and hang. A test that answers the box itself patches ``ask_save`` after this."""
+
+    def apply(window) -> None:
+        monkeypatch.setattr(window, "ask_save", lambda: QMessageBox.Discard)
+
+    return apply
+
+
+@pytest.fixture
+def open_window(qtbot, never_prompt) -> Callable:
+    """``open_window()``: a new empty main window, shown offscreen at 1400x900, never
+    prompting; closed by pytest-qt after the test."""
     from gradstudio.ui.main_window import MainWindow
 
-    w = MainWindow()
-    # Closing must never prompt: pytest-qt closes widgets before the fixture's teardown.
-    qtbot.addWidget(w, before_close_func=lambda w: w.document.undo_stack.setClean())
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
+    def open_() -> MainWindow:
+        w = MainWindow()
+        qtbot.addWidget(w, before_close_func=lambda w: w.document.undo_stack.setClean())
+        never_prompt(w)
+        w.resize(1400, 900)
+        w.show()
+        qtbot.waitExposed(w)
+        return w
+
+    return open_
+
+
+@pytest.fixture
+def window(open_window):
+    """The test's main window (see ``open_window``)."""
+    return open_window()
+
+
+@pytest.fixture
+def canvas_ready(window) -> None:
+    """Scene (0, 0) in the middle of the view at 100%, where ``gestures`` put cards. Canvas
+    test modules ask for it with ``pytestmark = pytest.mark.usefixtures("canvas_ready")``."""
+    keep_visible(window)

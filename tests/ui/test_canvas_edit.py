@@ -4,20 +4,21 @@ window title."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QApplication, QInputDialog, QMenu
-from test_canvas_helpers import (
+from gestures import (
     build_chain,
-    canvas_ready,  # noqa: F401 - autouse: no prompt, view at 100%
     click,
     menu_action,
     press_shortcut,
     trigger,
     wire,
 )
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QApplication, QInputDialog, QMenu
 
 from gradstudio.ui import edit_controller
+
+pytestmark = pytest.mark.usefixtures("canvas_ready")
 
 
 @pytest.fixture(autouse=True)

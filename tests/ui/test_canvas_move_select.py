@@ -3,16 +3,18 @@ the keyboard, and undoing all of it."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QKeySequence
-from test_canvas_helpers import (
+import pytest
+from gestures import (
     build_chain,
-    canvas_ready,  # noqa: F401 - autouse: no prompt, view at 100%
     click,
     drag,
     press_shortcut,
     wire,
 )
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QKeySequence
+
+pytestmark = pytest.mark.usefixtures("canvas_ready")
 
 
 def _title(window, node_id: str) -> QPointF:

@@ -6,13 +6,13 @@ drag payload (``mimeData`` of the entry)."""
 
 from __future__ import annotations
 
+import pytest
+from gestures import to_view
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
-from test_canvas_helpers import (
-    canvas_ready,  # noqa: F401 - autouse: no prompt, view at 100%
-    to_view,
-)
+
+pytestmark = pytest.mark.usefixtures("canvas_ready")
 
 
 def _drop(view, mime: QMimeData, at: QPoint) -> bool:

@@ -4,20 +4,21 @@ popup; exporting the canvas; and a big graph."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QImage, QMouseEvent, QWheelEvent
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
-from test_canvas_helpers import (
+from gestures import (
     build_chain,
-    canvas_ready,  # noqa: F401 - autouse: no prompt, view at 100%
     click,
     drag,
     key,
     to_view,
     wire,
 )
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QImage, QMouseEvent, QWheelEvent
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from gradstudio.graph import GraphModel, fileformat
+
+pytestmark = pytest.mark.usefixtures("canvas_ready")
 
 
 def _hover(view, pos: QPoint) -> None:

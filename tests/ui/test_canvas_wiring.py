@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF
-from PySide6.QtGui import QKeySequence
-from test_canvas_helpers import (
+import pytest
+from gestures import (
     build_chain,
-    canvas_ready,  # noqa: F401 - autouse: no prompt, view at 100%
     drag,
     press_shortcut,
     trigger,
     wire,
 )
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QKeySequence
+
+pytestmark = pytest.mark.usefixtures("canvas_ready")
 
 
 def _edges(window) -> set[tuple[str, str, str]]:

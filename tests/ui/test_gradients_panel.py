@@ -4,14 +4,6 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
-
-
-@pytest.fixture
-def window(window, monkeypatch):
-    """Closing at teardown discards the test's edits instead of asking."""
-    monkeypatch.setattr(window, "ask_save", lambda: QMessageBox.Discard)
-    return window
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QMessageBox
 
 
 def _click_node(qtbot, window, label: str, modifier=Qt.NoModifier) -> str:
@@ -30,14 +28,6 @@ def _type(qtbot, edit, text: str) -> None:
 def _tick(qtbot, box) -> None:
     """Click a check box on its indicator (a click far right of its text does nothing)."""
     qtbot.mouseClick(box, Qt.LeftButton, pos=QPoint(8, box.height() // 2))
-
-
-@pytest.fixture
-def window(window, monkeypatch):
-    """The shared window; closing it at teardown discards the edits a test made (pytest-qt
-    closes widgets before fixtures finish, so the conftest's setClean comes too late)."""
-    monkeypatch.setattr(window, "ask_save", lambda: QMessageBox.Discard)
-    return window
 
 
 def _open(window) -> tuple:

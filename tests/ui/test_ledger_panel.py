@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
 
 
 @pytest.fixture
-def panel(window, monkeypatch):
-    # pytest-qt closes the window before fixtures tear down: never prompt about the changes
-    monkeypatch.setattr(window, "ask_save", lambda: QMessageBox.Discard)
+def panel(window):
     window.docks["ledger"].raise_()  # a person clicks the "Accumulation" tab
     return window.panels["ledger"]
 

@@ -21,21 +21,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QToolBar
-from test_canvas_helpers import (
+from gestures import (
     click,
     keep_visible,
     key,
     menu_action,
-    never_prompt,
     to_view,
     wire,
 )
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QToolBar
 
 from gradstudio.ui.canvas.node_item import TITLE_H, WIDTH
-from gradstudio.ui.main_window import MainWindow
 
 NO_GRAD_ERROR = ("RuntimeError: element 0 of tensors does not require grad and does not "
                  "have a grad_fn")
@@ -44,8 +42,7 @@ LEFT, MIDDLE, RIGHT = -560.0, -200.0, 160.0
 
 
 @pytest.fixture(autouse=True)
-def _setup(window, monkeypatch):
-    never_prompt(window, monkeypatch)
+def _setup(window):
     show_whole_canvas(window)
 
 
@@ -429,7 +426,7 @@ def _shown(window, nodes: list[str]) -> dict[str, list[str]]:
 
 
 def test_save_close_reopen_gives_the_same_graph_and_numbers(qtbot, window, tmp_path,
-                                                            monkeypatch):
+                                                            monkeypatch, open_window):
     x, y = build_x_squared(qtbot, window)
     z = drop(window, "sin", RIGHT, -100)
     wire(window, y, z, "x")
@@ -445,12 +442,7 @@ def test_save_close_reopen_gives_the_same_graph_and_numbers(qtbot, window, tmp_p
     assert saved.exists() and not window.document.modified
     assert window.close()
 
-    again = MainWindow()
-    qtbot.addWidget(again)
-    never_prompt(again, monkeypatch)
-    again.resize(1400, 900)
-    again.show()
-    qtbot.waitExposed(again)
+    again = open_window()
     _answer_file_dialog(monkeypatch, "getOpenFileName", saved)
     menu_action(again.menuBar(), "Open…").trigger()
     assert again.document.path == saved

@@ -7,13 +7,10 @@ import math
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
 
 
 @pytest.fixture
-def panel(window, monkeypatch):
-    # pytest-qt closes the window before fixtures tear down: never prompt about the changes
-    monkeypatch.setattr(window, "ask_save", lambda: QMessageBox.Discard)
+def panel(window):
     window.docks["training"].raise_()
     window.open_example("small_network")
     return window.panels["training"]

@@ -8,21 +8,21 @@ import json
 from pathlib import Path
 
 import pytest
+from gestures import (
+    build_chain,
+    drag,
+    key,
+    wire,
+)
 from PySide6.QtCore import QPointF, QSettings
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
-from test_canvas_helpers import (
-    build_chain,
-    canvas_ready,  # noqa: F401 - autouse: no prompt, view at 100%
-    drag,
-    key,
-    never_prompt,
-    wire,
-)
 
 from gradstudio.graph import fileformat
 from gradstudio.resources import example_paths
 from gradstudio.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.usefixtures("canvas_ready")
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def _numbers(window) -> dict[str, str]:
 
 # --- save and reopen --------------------------------------------------------------------------
 def test_save_close_and_reopen_gives_the_same_graph_and_numbers(qtbot, window, tmp_path,
-                                                                  monkeypatch):
+                                                                  monkeypatch, never_prompt):
     assert window.open_example("small_network")
     doc = window.document
     w = doc.model.find("w")
@@ -106,7 +106,7 @@ def test_save_close_and_reopen_gives_the_same_graph_and_numbers(qtbot, window, t
 
     again = MainWindow()
     qtbot.addWidget(again)
-    never_prompt(again, monkeypatch)
+    never_prompt(again)
     _answer_open_dialog(monkeypatch, saved)
     again.actions["open"].trigger()
     assert again.document.model.to_dict() == data
@@ -240,7 +240,7 @@ def test_prompt_on_open(qtbot, window, tmp_path, monkeypatch, answer):
 
 
 @pytest.mark.parametrize("answer", ["cancel", "discard", "save"])
-def test_prompt_on_close(qtbot, window, tmp_path, monkeypatch, answer):
+def test_prompt_on_close(qtbot, window, tmp_path, monkeypatch, never_prompt, answer):
     _build(window)
     before = window.document.model.to_dict()
     _answer_prompt(monkeypatch, window, {
@@ -253,7 +253,7 @@ def test_prompt_on_close(qtbot, window, tmp_path, monkeypatch, answer):
     assert window.document.model.to_dict() == before
     if answer == "save":
         assert fileformat.load(tmp_path / "kept.gsgraph").to_dict() == before
-    never_prompt(window, monkeypatch)
+    never_prompt(window)
 
 
 # --- recent files and quit --------------------------------------------------------------------
@@ -300,9 +300,9 @@ def test_quit_has_a_shortcut_and_closes(qtbot, window):
     assert not window.isVisible()
 
 
-def test_quit_with_unsaved_changes_asks_first(qtbot, window, monkeypatch):
+def test_quit_with_unsaved_changes_asks_first(qtbot, window, monkeypatch, never_prompt):
     _build(window)
     calls = _answer_prompt(monkeypatch, window, QMessageBox.Cancel)
     key(qtbot, window.view, "Ctrl+Q")
     assert calls == [1] and window.isVisible()
-    never_prompt(window, monkeypatch)
+    never_prompt(window)

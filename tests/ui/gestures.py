@@ -1,22 +1,16 @@
-"""Gestures for the canvas tests: mouse presses, drags and keys sent to the real view, the way
-a person's hand would produce them. Imported by the other ``test_canvas_*`` modules; the one
-test here checks that the helpers land where they claim to."""
+"""Gestures for the GUI tests: mouse presses, drags and keys sent to the real view, the way
+a person's hand would produce them, and the menu look-ups a person does by eye. Not a test
+module: the GUI tests import what they need (``test_gestures.py`` checks that the helpers land
+where they claim to). Fixtures live in ``conftest.py``."""
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QKeySequence, QMouseEvent
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 __all__ = ["build_chain", "click", "drag", "keep_visible", "key", "press_shortcut", "to_view",
-           "wire", "never_prompt", "menu_action", "trigger"]
-
-
-def never_prompt(window, monkeypatch) -> None:
-    """pytest-qt closes the window before fixtures tear down, so a modified document would
-    open a modal "Unsaved changes" box and hang: answer it with Discard."""
-    monkeypatch.setattr(window, "ask_save", lambda: QMessageBox.Discard)
+           "wire", "menu_action", "trigger"]
 
 
 def to_view(view, scene_pos: QPointF) -> QPoint:
@@ -73,14 +67,6 @@ def press_shortcut(qtbot, window, standard: QKeySequence.StandardKey) -> None:
     key(qtbot, window.view, bindings[0])
 
 
-@pytest.fixture(autouse=True)
-def canvas_ready(window, monkeypatch) -> None:
-    """For every test of a module that imports it: no unsaved-changes prompt, and scene
-    (0, 0) in the middle of the view at 100%."""
-    never_prompt(window, monkeypatch)
-    keep_visible(window)
-
-
 def keep_visible(window) -> None:
     """Cards are added near the view's centre; put scene (0, 0) in the middle at 100%."""
     view = window.view
@@ -115,14 +101,3 @@ def trigger(menu, text: str) -> None:
     assert action is not None, f"no '{text}' in the menu: {[a.text() for a in menu.actions()]}"
     action.trigger()
 
-
-def test_helpers_hit_the_port_they_aim_at(qtbot, window, monkeypatch):
-    never_prompt(window, monkeypatch)
-    keep_visible(window)
-    x, sq = build_chain(window, ("input", -320, -40), ("square", 40, -40))
-    view = window.view
-    out, inp = view.scene().nodes[x].output_port_pos(), view.scene().nodes[sq].input_port_pos("x")
-    assert view.port_under(out)[0].node_id == x and view.port_under(out)[1] == ("out", None)
-    assert view.port_under(inp)[0].node_id == sq and view.port_under(inp)[1] == ("in", "x")
-    wire(window, x, sq, "x")
-    assert [tuple(e) for e in window.document.model.edges()] == [(x, sq, "x")]
