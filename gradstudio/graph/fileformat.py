@@ -2,8 +2,9 @@
 
 Loading reads plain data only (no code runs), checks the shape of the JSON against the
 schema in resources/schema, then the meaning (kinds, ports, cycles) by building a scratch
-model. Any problem raises GraphFileError saying where and what; the open document is never
-touched. Saving writes a temporary file beside the target, syncs it, then renames it over.
+model. Nodes without a position (positions are optional) are laid out in layers. Any
+problem raises GraphFileError saying where and what; the open document is never touched.
+Saving writes a temporary file beside the target, syncs it, then renames it over.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from gradstudio import __version__
 from gradstudio.resources import resource_path
 
 from .catalog import GraphError
+from .layout import place_missing
 from .model import GraphModel
 
 __all__ = ["GraphFileError", "FORMAT", "VERSION", "EXTENSION", "load", "save", "loads", "dumps",
@@ -124,7 +126,7 @@ def loads(text: str | bytes, source: str = "file") -> GraphModel:
     if error is not None:
         raise GraphFileError(f"{source}: {_where(error.absolute_path)}: {message}")
     try:
-        return GraphModel.from_dict(data)
+        return GraphModel.from_dict(place_missing(data))
     except GraphError as e:
         raise GraphFileError(f"{source}: {e}") from None
 

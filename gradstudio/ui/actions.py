@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QInputDialog, QMenu, QToolBar, QTo
 from gradstudio.graph import Change
 from gradstudio.resources import example_paths, resource_path
 
+from .canvas.arrange import arrange
 from .commands import SetSetting
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def build_actions(w: MainWindow) -> dict[str, object]:
     m.addSeparator()
     m.addAction(act("quit", w.tr("&Quit"), w.close, QKeySequence.Quit, "Ctrl+Q"))
 
-    # Edit (U R T C P L D A)
+    # Edit (U R T C P L D A N)
     m = bar.addMenu(w.tr("&Edit"))
     undo = doc.undo_stack.createUndoAction(w, w.tr("&Undo"))
     undo.setShortcuts(_shortcuts(QKeySequence.Undo))
@@ -123,6 +124,8 @@ def build_actions(w: MainWindow) -> dict[str, object]:
     m.addSeparator()
     m.addAction(act("select_all", w.tr("Select &All"), edit.select_all,
                     QKeySequence.SelectAll))
+    m.addAction(act("arrange", w.tr("Arra&nge"), lambda: arrange(view), "Ctrl+L",
+                    tip=w.tr("Lay the graph out in columns, left to right, without overlaps")))
 
     # View (F I O A S; the panels' toggles follow)
     m = bar.addMenu(w.tr("&View"))

@@ -11,6 +11,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPaint
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from gradstudio.graph import NodeData, kind
+from gradstudio.graph.layout import Box
 
 from . import theme
 
@@ -112,6 +113,11 @@ class NodeItem(QGraphicsItem):
         path = QPainterPath()
         path.addRoundedRect(QRectF(-PORT_R, 0, WIDTH + 2 * PORT_R, self._height), 6, 6)
         return path
+
+    def box(self) -> Box:
+        """The card's size and port heights, for the layered layout."""
+        return Box(WIDTH, self._height, TITLE_H + 13,
+                   {p: TITLE_H + 13 + i * PORT_ROW for i, p in enumerate(self.spec.inputs)})
 
     def input_port_pos(self, port: str) -> QPointF:
         """Scene position of an input port's socket."""

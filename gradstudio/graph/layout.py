@@ -1,0 +1,196 @@
+"""Layered left-to-right layout: each node in a column by topological generation, the order
+within a column chosen to reduce wire crossings, and cards of any size never overlapping.
+
+No Qt: the canvas passes each card's size (and where its ports sit) as ``Box`` values, so
+the layout is the same for the Arrange command, for files that carry no positions, and for
+headless tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from .catalog import GraphError, kind
+
+__all__ = ["Box", "GAP_X", "GAP_Y", "layered", "estimated_box", "place_missing"]
+
+GAP_X = 48.0  # between columns: room for the wires
+GAP_Y = 28.0  # between cards in a column
+SWEEPS = 4  # crossing-reduction passes (each one left to right, then right to left)
+
+
+@dataclass(frozen=True)
+class Box:
+    """A card's size, and the height of its ports below its top edge (default: the middle),
+    so wires between neighbours can run straight."""
+
+    width: float
+    height: float
+    out_y: float | None = None
+    in_y: Mapping[str, float] = field(default_factory=dict)
+
+    def out_port(self) -> float:
+        return self.height / 2 if self.out_y is None else self.out_y
+
+    def in_port(self, port: object) -> float:
+        return self.in_y.get(port, self.height / 2) if isinstance(port, str) else \
+            self.height / 2
+
+
+def _layers(g: nx.MultiDiGraph) -> list[list[str]]:
+    """Columns by topological generation; a source (a leaf) moves right to sit just before
+    the first node that uses it, so a constant fed into the loss is not far away on the left."""
+    column = {}
+    for i, generation in enumerate(nx.topological_generations(g)):
+        for n in generation:
+            column[n] = i
+    for n in column:
+        if g.in_degree(n) == 0 and g.out_degree(n) > 0:
+            column[n] = min(column[s] for s in g.successors(n)) - 1
+    layers: list[list[str]] = [[] for _ in range(max(column.values(), default=-1) + 1)]
+    for n in g.nodes:  # keeps the graph's own order as the starting order
+        layers[column[n]].append(n)
+    return [layer for layer in layers if layer]
+
+
+def _slot(g: nx.MultiDiGraph, boxes: Mapping[str, Box], dst: str, port: object) -> float:
+    """Where on dst an input arrives, 0 (top) to 1 (bottom): orders wires into one card."""
+    box = boxes[dst]
+    return box.in_port(port) / box.height if box.height else 0.5
+
+
+def _order(g: nx.MultiDiGraph, layers: list[list[str]], boxes: Mapping[str, Box]) -> None:
+    """Barycenter heuristic: sort each column by the mean rank of its neighbours in the
+    column just placed, sweeping both ways; nodes without such neighbours keep their rank."""
+
+    rank = {n: r for layer in layers for r, n in enumerate(layer)}
+
+    def sweep(columns: Iterable[int], upstream: bool) -> None:
+        for i in columns:
+            keys = {}
+            for r, n in enumerate(layers[i]):
+                if upstream:  # predecessors, with the port they arrive at as a fraction
+                    ends = [rank[u] + _slot(g, boxes, n, k) * 0.5
+                            for u, _, k in g.in_edges(n, keys=True)]
+                else:
+                    ends = [rank[v] + _slot(g, boxes, v, k) * 0.5
+                            for _, v, k in g.out_edges(n, keys=True)]
+                keys[n] = (sum(ends) / len(ends) if ends else r, r)
+            layers[i].sort(key=keys.__getitem__)
+            rank.update((n, r) for r, n in enumerate(layers[i]))
+
+    for _ in range(SWEEPS):
+        sweep(range(1, len(layers)), upstream=True)
+        sweep(range(len(layers) - 2, -1, -1), upstream=False)
+
+
+def _pack(wanted: list[float], heights: list[float], gap: float) -> list[float]:
+    """Tops as close as possible (least squares) to ``wanted``, in order, never overlapping:
+    pool-adjacent-violators on the tops less the room the cards above need."""
+    offsets, room = [], 0.0
+    for h in heights:
+        offsets.append(room)
+        room += h + gap
+    blocks: list[list[float]] = []  # [sum of targets, count]
+    for w, off in zip(wanted, offsets, strict=True):
+        blocks.append([w - off, 1])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+            total, count = blocks.pop()
+            blocks[-1][0] += total
+            blocks[-1][1] += count
+    tops = []
+    for total, count in blocks:
+        tops.extend([total / count] * count)
+    return [t + off for t, off in zip(tops, offsets, strict=True)]
+
+
+def _place_y(g: nx.MultiDiGraph, layers: list[list[str]], boxes: Mapping[str, Box],
+             gap: float) -> dict[str, float]:
+    """Each card's top, so wires run as straight as the no-overlap rule allows."""
+    top: dict[str, float] = {}
+    for layer in layers:  # a first guess: each column stacked around y = 0
+        height = sum(boxes[n].height for n in layer) + gap * (len(layer) - 1)
+        y = -height / 2
+        for n in layer:
+            top[n] = y
+            y += boxes[n].height + gap
+
+    def wanted(n: str, upstream: bool) -> float:
+        if upstream:
+            ends = [top[u] + boxes[u].out_port() - boxes[n].in_port(k)
+                    for u, _, k in g.in_edges(n, keys=True)]
+        else:
+            ends = [top[v] + boxes[v].in_port(k) - boxes[n].out_port()
+                    for _, v, k in g.out_edges(n, keys=True)]
+        return sum(ends) / len(ends) if ends else top[n]
+
+    def sweep(order: Iterable[int], upstream: bool) -> None:
+        for i in order:
+            layer = layers[i]
+            tops = _pack([wanted(n, upstream) for n in layer],
+                         [boxes[n].height for n in layer], gap)
+            top.update(zip(layer, tops, strict=True))
+
+    for _ in range(SWEEPS):
+        sweep(range(len(layers) - 2, -1, -1), upstream=False)
+        sweep(range(1, len(layers)), upstream=True)
+    return top
+
+
+def layered(graph: nx.MultiDiGraph | nx.DiGraph, boxes: Mapping[str, Box],
+            gap_x: float = GAP_X, gap_y: float = GAP_Y) -> dict[str, tuple[float, float]]:
+    """Top-left corners for every node of an acyclic ``graph``, columns left to right.
+    Edge keys (as in GraphModel's graph) name the input port they arrive at."""
+    g = nx.MultiDiGraph(graph)
+    layers = _layers(g)
+    _order(g, layers, boxes)
+    top = _place_y(g, layers, boxes, gap_y)
+    shift = min(top.values(), default=0.0)
+    out, x = {}, 0.0
+    for layer in layers:
+        for n in layer:
+            out[n] = (round(x), round(top[n] - shift))
+        x += max(boxes[n].width for n in layer) + gap_x
+    return out
+
+
+# An upper bound of a canvas card's size (gradstudio/ui/canvas/node_item.py draws them; a
+# GUI test checks the bound), for files opened before any card exists to measure.
+_EST_WIDTH, _EST_TITLE, _EST_ROW, _EST_BODY = 140.0, 24.0, 18.0, 64.0
+
+
+def estimated_box(kind_name: str) -> Box:
+    spec = kind(kind_name)
+    rows = max(len(spec.inputs), 1)
+    return Box(_EST_WIDTH, _EST_TITLE + rows * _EST_ROW + _EST_BODY, _EST_TITLE + _EST_ROW / 2,
+               {p: _EST_TITLE + (i + 0.5) * _EST_ROW for i, p in enumerate(spec.inputs)})
+
+
+def place_missing(data: dict) -> dict:
+    """Positions for a file's nodes that carry none (a hand-written or generated file): the
+    layered layout of those nodes, to the right of any that have one. Works on the file's
+    plain data before a model is built, and leaves anything malformed for the model's own
+    checks to report; ``data`` is returned, changed in place."""
+    nodes = data.get("nodes", [])
+    missing = {n["id"]: n for n in nodes if "position" not in n}
+    if not missing:
+        return data
+    g = nx.MultiDiGraph()
+    g.add_nodes_from(missing)
+    g.add_edges_from((e["src"], e["dst"], e["port"]) for e in data.get("edges", [])
+                     if e["src"] in missing and e["dst"] in missing)
+    try:
+        boxes = {i: estimated_box(n["kind"]) for i, n in missing.items()}
+    except GraphError:
+        return data
+    if not nx.is_directed_acyclic_graph(g):
+        return data
+    placed = [n["position"] for n in nodes if "position" in n]
+    left = max((p[0] for p in placed), default=-_EST_WIDTH - GAP_X) + _EST_WIDTH + GAP_X
+    top = min((p[1] for p in placed), default=0.0)
+    for i, (x, y) in layered(g, boxes).items():
+        missing[i]["position"] = [left + x, top + y]
+    return data

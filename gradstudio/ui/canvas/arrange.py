@@ -1,0 +1,34 @@
+"""Edit ▸ Arrange: the whole graph laid out in layers (gradstudio.graph.layout) with the
+cards' real sizes, as one undoable move that keeps the graph's top-left corner in place."""
+
+from __future__ import annotations
+
+from gradstudio.graph.layout import estimated_box, layered
+
+from ..commands import MoveNodes
+
+__all__ = ["arrange"]
+
+
+def arrange(view) -> bool:  # noqa: ANN001 - GraphView (it imports this module's users)
+    """Lay out every node; False when there is nothing to move."""
+    model, cards = view.document.model, view.scene().nodes
+    nodes = model.nodes()
+    if not nodes:
+        return False
+    boxes = {n.id: cards[n.id].box() if n.id in cards else estimated_box(n.kind)
+             for n in nodes}
+    placed = layered(model.graph, boxes)
+    left = min(n.position[0] for n in nodes)
+    top = min(n.position[1] for n in nodes)
+    moves = {}
+    for n in nodes:
+        new = (left + placed[n.id][0], top + placed[n.id][1])
+        if new != n.position:
+            moves[n.id] = (n.position, new)
+    if not moves:
+        view.status.emit(view.tr("The graph is already arranged"))
+        return False
+    command = MoveNodes(model, moves)
+    command.setText(view.tr("Arrange"))
+    return view.document.run(command)
