@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+from gestures import build_chain, key, menu_action, press_shortcut, wire
 from PySide6.QtGui import QKeySequence
-from test_canvas_helpers import (
-    build_chain,
-    canvas_ready,  # noqa: F401 - autouse: no prompt, view at 100%
-    key,
-    menu_action,
-    press_shortcut,
-    wire,
-)
+
+pytestmark = pytest.mark.usefixtures("canvas_ready")
 
 
 def _overlapping(window) -> list[tuple[str, str]]:
