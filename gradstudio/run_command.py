@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from gradstudio.graph import GraphError, GraphModel, Session, load
+from gradstudio.graph.trace import Trace, build_trace
 
 __all__ = ["add_arguments", "run"]
 
@@ -35,6 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="learning rate for training")
     parser.add_argument("--no-grad", action="store_true", help="evaluate in no-grad mode")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--trace", action="store_true",
+                        help="print the step-through instead: one line per step, forward in "
+                        "topological order, then backward in the order the engine runs it "
+                        "(grad out × local derivative = contribution → input; at a leaf "
+                        "old .grad + contribution = new .grad; skipped nodes with the reason). "
+                        "With --repeat K the K-th backward is traced")
 
 
 def _learning_rate(text: str) -> float:
@@ -71,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail("--repeat must be at least 1 and --steps at least 0")
     if args.lr is not None and not (args.lr > 0 and math.isfinite(args.lr)):
         return _fail(f"--lr must be a positive number, got {args.lr}")
+    if args.trace and args.steps:
+        return _fail("--trace shows one forward and backward: it cannot be combined with "
+                     "--steps")
     try:
         model = load(args.file)
         session = Session(model)
@@ -78,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         target = model.find(args.target) if args.target else None
     except GraphError as e:
         return _fail(str(e))
+    if args.trace:
+        return _trace(args, session, target)
     report: dict[str, Any] = {"file": args.file, "error": None, "reason": None}
     failure = None
     if args.steps:
@@ -142,6 +154,29 @@ def _print_text(report: dict) -> None:
             print(f"  {line}")
     if report["warning"]:
         print(f"warning: {report['warning']}")
+
+
+def _trace(args: argparse.Namespace, session: Session, target: str | None) -> int:
+    """The step-through of the K-th backward (K-1 run first, so leaves show what they hold)."""
+    for _ in range(args.repeat - 1):
+        if not session.backward(target).ok:
+            break
+    trace = build_trace(session, target)
+    if args.json:
+        print(json.dumps(_finite({"file": args.file, "trace": _trace_data(trace)}), indent=1))
+    else:
+        print("\n".join(trace.lines()))
+    if not trace.backward.ok:
+        return _fail(f"{trace.backward.error} ({trace.backward.reason})")
+    return 0
+
+
+def _trace_data(trace: Trace) -> list[dict]:
+    return [{"step": s.index + 1, "phase": s.phase, "node": s.label, "text": s.text,
+             "value": _plain(s.value), "grad": _plain(s.grad),
+             "wires": [{"from": w.source_label, "port": w.port, "text": w.text,
+                        "contribution": _plain(w.contribution)} for w in s.wires]}
+            for s in trace.steps]
 
 
 def _fail(message: str) -> int:

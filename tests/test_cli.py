@@ -156,3 +156,53 @@ def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str], args: lis
     file = [] if not args else [str(EXAMPLES["square"])]
     code, _, err = _run(capsys, *file, *args)
     _one_line_error(code, err)
+
+
+def test_trace_prints_one_line_per_step(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, EXAMPLES["small_network"], "--trace")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert len(lines) == 16  # 8 forward, 4 backward (loss, y_pred, z, wx), 2 leaves, 2 skipped
+    assert re.match(r"^ 1 forward +x = 6\.7000 ", lines[0])
+    wx = next(line for line in lines if " backward wx " in line)
+    assert "0.9988 × 6.7000 = 6.6918 → w" in wx  # w receives 6.6918 as 0.9988 × 6.7
+    assert "nothing → x (x does not require grad: requires_grad is off)" in wx
+    w = next(line for line in lines if re.search(r" leaf +w:", line))
+    assert w.endswith("w.grad = None + 6.6918 = 6.6918")
+    assert lines.index(w) > lines.index(wx)  # backward reaches the leaf after its consumer
+    assert re.search(r"^ 7 forward +y_pred = σ\(z\) = σ\(6\.7000\) = 0\.9988 ", out, re.M)
+    assert "gradients" not in out and "ledger" not in out  # only the steps
+
+
+def test_trace_with_repeat_shows_what_the_leaf_already_holds(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, EXAMPLES["small_network"], "--trace", "--repeat", "2")
+    assert code == 0
+    assert re.search(r" leaf +w: .*w\.grad = 6\.6918 \+ 6\.6918 = 13\.3835$", out, re.M)
+
+
+def test_trace_of_a_backward_that_cannot_run(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, EXAMPLES["detach"], "--trace")
+    _one_line_error(code, err, "does not require grad", "detached")
+    assert re.search(r"^5 refused +backward from y1 cannot run", out, re.M)
+    assert re.search(r"^\d skipped +z skipped: z is detached: a detached wire cuts the "
+                     r"gradient here$", out, re.M)
+
+
+def test_trace_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, EXAMPLES["vector_mean"], "--trace", "--json")
+    assert code == 0
+    steps = json.loads(out)["trace"]
+    assert [s["phase"] for s in steps] == ["forward"] * 3 + ["backward"] * 2 + ["leaf"]
+    leaf = steps[-1]
+    assert leaf["node"] == "x" and leaf["grad"] == pytest.approx([2 / 3, 4 / 3, 2.0])
+    x_sq = steps[4]
+    assert x_sq["wires"][0]["from"] == "x"
+    assert x_sq["wires"][0]["contribution"] == pytest.approx([2 / 3, 4 / 3, 2.0])
+
+
+def test_trace_is_documented_and_refuses_training(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "--help")
+    assert code == 0 and "--trace" in out and "step-through" in out
+    code, _, err = _run(capsys, EXAMPLES["small_network"], "--trace", "--steps", "2")
+    _one_line_error(code, err, "--trace", "--steps")

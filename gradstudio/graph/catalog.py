@@ -12,7 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 import gradstudio.engine as ge
+
+from .maths import LEAF_MATHS, Derivative, Maths
 
 __all__ = ["Param", "NodeKind", "KINDS", "CATEGORIES", "kind", "parse_tensor_value",
            "GraphError", "binary_cross_entropy", "mean_squared_error", "value_shape"]
@@ -62,11 +66,16 @@ class NodeKind:
     inputs: tuple[str, ...] = ()
     params: tuple[Param, ...] = ()
     build: Callable[[dict], Callable[..., ge.Tensor]] | None = None
-    formula: str = ""
+    formula: str = ""  # the forward in plain text; taken from ``maths`` when not given
     doc: str = ""
     requires_grad: bool = False  # leaves: the default of their requires_grad flag
     trainable: bool = False  # a train step updates it
     default_label: str = ""
+    maths: Maths = LEAF_MATHS  # forward formula and local derivative per input
+
+    def __post_init__(self) -> None:
+        if not self.formula and not self.is_leaf:
+            object.__setattr__(self, "formula", self.maths.plain())
 
     @property
     def is_leaf(self) -> bool:
@@ -184,14 +193,49 @@ def _leaf(name: str, title: str, default: Any, label: str, requires_grad: bool,
                     requires_grad=requires_grad, trainable=trainable, default_label=label)
 
 
-def _unary(name: str, fn: Callable, formula: str, doc: str) -> NodeKind:
-    return NodeKind(name, name, OPS, ("x",), build=_fixed(fn), formula=formula, doc=doc,
-                    default_label=name)
+def _unary(name: str, fn: Callable, maths: Maths, doc: str) -> NodeKind:
+    return NodeKind(name, name, OPS, ("x",), build=_fixed(fn), doc=doc, default_label=name,
+                    maths=maths)
 
 
-def _binary(name: str, fn: Callable, formula: str, doc: str) -> NodeKind:
-    return NodeKind(name, name, OPS, ("a", "b"), build=_fixed(fn), formula=formula, doc=doc,
-                    default_label=name)
+def _binary(name: str, fn: Callable, maths: Maths, doc: str) -> NodeKind:
+    return NodeKind(name, name, OPS, ("a", "b"), build=_fixed(fn), doc=doc,
+                    default_label=name, maths=maths)
+
+
+def _of_x(forward: str, rule: str, value: Callable, **more: Any) -> Maths:
+    """A one-input kind's maths: the forward and ∂/∂x."""
+    return Maths(forward, (Derivative("x", rule, value),), **more)
+
+
+def _of_ab(forward: str, rule_a: str, value_a: Callable, rule_b: str, value_b: Callable
+           ) -> Maths:
+    return Maths(forward, (Derivative("a", rule_a, value_a), Derivative("b", rule_b, value_b)))
+
+
+def _bce_maths() -> Maths:
+    """The notebook's BCE; the clamp against log(0) passes no gradient outside [ε, 1−ε]."""
+    def clamped(v: Any) -> np.ndarray:
+        return np.clip(v["prediction"], v["epsilon"], 1 - v["epsilon"])
+
+    def inside(v: Any) -> np.ndarray:
+        p = v["prediction"]
+        return (p >= v["epsilon"]) & (p <= 1 - v["epsilon"])
+
+    def d_prediction(v: Any) -> np.ndarray:
+        p, t = clamped(v), v["target"]
+        return np.where(inside(v), -(t / p - (1 - t) / (1 - p)), 0)
+
+    return Maths("−({target}·log {prediction} + (1−{target})·log(1−{prediction}))", (
+        Derivative("prediction", "−({target}/{prediction} − (1−{target})/(1−{prediction}))",
+                   d_prediction),
+        Derivative("target", "−(log {prediction} − log(1−{prediction}))",
+                   lambda v: -(np.log(clamped(v)) - np.log(1 - clamped(v))))),
+        symbol="L", symbols={"prediction": "p", "target": "t"})
+
+
+def _one(v: Any) -> float:
+    return 1.0
 
 
 _KIND_LIST: list[NodeKind] = [
@@ -201,41 +245,69 @@ _KIND_LIST: list[NodeKind] = [
           "A trainable parameter: requires_grad is on and Train step updates it."),
     _leaf("constant", "Constant", 0.0, "c", False, False,
           "A fixed value such as a target label."),
-    _unary("identity", lambda x: x, "x", "passes its input on unchanged; turn on detach to "
-           "cut the gradient here, like z = x.detach()"),
-    _unary("square", lambda x: x ** 2, "x²", "x squared (x ** 2), PowBackward0"),
+    _unary("identity", lambda x: x, _of_x("{x}", "1", _one),
+           "passes its input on unchanged; turn on detach to cut the gradient here, like "
+           "z = x.detach()"),
+    _unary("square", lambda x: x ** 2, _of_x("{x}²", "2·{x}", lambda v: 2 * v["x"]),
+           "x squared (x ** 2), PowBackward0"),
     NodeKind("pow", "pow", OPS, ("x",),
              params=(Param("exponent", "float", 2.0, -100, 100, "the power"),),
              build=lambda p: (lambda x, e=p["exponent"]: x ** (int(e) if e == int(e) else e)),
-             formula="x^n", doc="x to a fixed power", default_label="pow"),
-    _unary("sin", ge.sin, "sin(x)", "sine"),
-    _unary("cos", ge.cos, "cos(x)", "cosine"),
-    _unary("exp", ge.exp, "exp(x)", "e to the x"),
-    _unary("log", ge.log, "log(x)", "natural logarithm (x > 0)"),
-    _unary("sigmoid", ge.sigmoid, "σ(x)", "1 / (1 + exp(-x)), squashes to (0, 1)"),
-    _unary("tanh", ge.tanh, "tanh(x)", "hyperbolic tangent"),
-    _unary("relu", ge.relu, "max(x, 0)", "rectified linear unit"),
-    _unary("neg", ge.neg, "-x", "negation"),
-    _binary("add", ge.add, "a + b", "sum of two inputs (broadcasts)"),
-    _binary("sub", ge.sub, "a - b", "difference (broadcasts)"),
-    _binary("mul", ge.mul, "a · b", "product (broadcasts)"),
-    _binary("div", ge.div, "a / b", "quotient (broadcasts)"),
-    _unary("mean", ge.mean, "mean(x)", "average of all elements"),
-    _unary("sum", ge.sum, "Σ x", "sum of all elements"),
+             maths=_of_x("{x}^{exponent}", "{exponent}·{x}^({exponent}−1)",
+                         lambda v: v["exponent"] * v["x"] ** (v["exponent"] - 1),
+                         symbols={"exponent": "n"}),
+             doc="x to a fixed power", default_label="pow"),
+    _unary("sin", ge.sin, _of_x("sin({x})", "cos({x})", lambda v: np.cos(v["x"])), "sine"),
+    _unary("cos", ge.cos, _of_x("cos({x})", "−sin({x})", lambda v: -np.sin(v["x"])),
+           "cosine"),
+    _unary("exp", ge.exp, _of_x("exp({x})", "{out}", lambda v: v["out"], definition="e^{x}"),
+           "e to the x"),
+    _unary("log", ge.log, _of_x("log({x})", "1/{x}", lambda v: 1 / v["x"]),
+           "natural logarithm (x > 0)"),
+    _unary("sigmoid", ge.sigmoid,
+           _of_x("σ({x})", "{out}·(1−{out})", lambda v: v["out"] * (1 - v["out"]),
+                 definition="1/(1+e^−{x})", symbol="σ"),
+           "1 / (1 + exp(-x)), squashes to (0, 1)"),
+    _unary("tanh", ge.tanh, _of_x("tanh({x})", "1−{out}²", lambda v: 1 - v["out"] ** 2),
+           "hyperbolic tangent"),
+    _unary("relu", ge.relu,
+           _of_x("max({x}, 0)", "1 if {x} > 0 else 0", lambda v: (v["x"] > 0) * 1.0),
+           "rectified linear unit"),
+    _unary("neg", ge.neg, _of_x("−{x}", "−1", lambda v: -1.0, symbol="(−x)"), "negation"),
+    _binary("add", ge.add, _of_ab("{a} + {b}", "1", _one, "1", _one),
+            "sum of two inputs (broadcasts)"),
+    _binary("sub", ge.sub, _of_ab("{a} − {b}", "1", _one, "−1", lambda v: -1.0),
+            "difference (broadcasts)"),
+    _binary("mul", ge.mul, _of_ab("{a} · {b}", "{b}", lambda v: v["b"], "{a}", lambda v: v["a"]),
+            "product (broadcasts)"),
+    _binary("div", ge.div, _of_ab("{a} / {b}", "1/{b}", lambda v: 1 / v["b"],
+                                  "−{a}/{b}²", lambda v: -v["a"] / v["b"] ** 2),
+            "quotient (broadcasts)"),
+    _unary("mean", ge.mean, _of_x("mean({x})", "1/{N}", lambda v: 1 / v["N"],
+                                  definition="Σ {x} / {N}"),
+           "average of all elements"),
+    _unary("sum", ge.sum, _of_x("Σ {x}", "1", _one), "sum of all elements"),
     NodeKind("clamp", "clamp", OPS, ("x",),
              params=(Param("min", "float", 0.0, doc="lower bound"),
                      Param("max", "float", 1.0, doc="upper bound")),
              build=lambda p: (lambda x, lo=p["min"], hi=p["max"]: ge.clamp(x, lo, hi)),
-             formula="clamp(x, min, max)", doc="limit values to [min, max]",
-             default_label="clamp"),
+             maths=_of_x("clamp({x}, {min}, {max})", "1 if {min} ≤ {x} ≤ {max} else 0",
+                         lambda v: ((v["x"] >= v["min"]) & (v["x"] <= v["max"])) * 1.0),
+             doc="limit values to [min, max]", default_label="clamp"),
     NodeKind("bce", "BCE loss", LOSSES, ("prediction", "target"),
              params=(Param("epsilon", "float", 1e-8, 0.0, 0.5, "clamp margin against log(0)"),),
              build=lambda p: (lambda pred, t, eps=p["epsilon"]:
                               binary_cross_entropy(pred, t, eps)),
-             formula="-(t·log p + (1-t)·log(1-p))",
+             maths=_bce_maths(),
              doc="binary cross-entropy, exactly as the notebook writes it", default_label="loss"),
     NodeKind("mse", "MSE loss", LOSSES, ("prediction", "target"),
-             build=_fixed(mean_squared_error), formula="mean((p - t)²)",
+             build=_fixed(mean_squared_error),
+             maths=Maths("mean(({prediction} − {target})²)", (
+                 Derivative("prediction", "2·({prediction} − {target})/{N}",
+                            lambda v: 2 * (v["prediction"] - v["target"]) / v["N"]),
+                 Derivative("target", "−2·({prediction} − {target})/{N}",
+                            lambda v: -2 * (v["prediction"] - v["target"]) / v["N"])),
+                 symbol="L", symbols={"prediction": "p", "target": "t"}),
              doc="mean squared error", default_label="loss"),
 ]
 

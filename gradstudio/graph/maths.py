@@ -1,0 +1,188 @@
+"""The maths of a node kind: its forward formula and its local derivative for each input,
+written once (in the catalog, next to the kind) and rendered three ways:
+
+* with the kind's own symbols, for the palette and docs: ``σ(x) = 1/(1+e^−x)``,
+  ``∂σ/∂x = σ·(1−σ)``;
+* with the node's and its inputs' labels: ``y_pred = σ(z)``, ``∂y_pred/∂z = y_pred·(1−y_pred)``;
+* with the current numbers substituted: ``σ(6.7000) = 0.9988``,
+  ``0.9988·(1−0.9988) = 0.0012``.
+
+A formula is a template: ``{x}`` stands for the input on port x, ``{out}`` for the node's own
+output, ``{N}`` for the number of elements, and a parameter's name for its value. Each
+derivative also carries its numpy value, so the numbers shown are the formula's own; a test
+checks every one against the engine's gradient.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .ledger import format_number
+
+__all__ = ["Derivative", "Maths", "LEAF_MATHS", "format_value", "format_term", "symbolic_lines",
+           "forward_line", "derivative_line", "local_derivative", "values_for", "fill",
+           "NUMBERS"]
+
+Values = Mapping[str, np.ndarray]  # port or parameter name, "out", "N" -> value
+NUMBERS = 3  # how many elements of a bigger tensor are shown
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """∂(node)/∂(port): ``rule`` is the template, ``value`` computes it from the values
+    (elementwise, before any broadcast is summed away)."""
+
+    port: str
+    rule: str
+    value: Callable[[Values], np.ndarray | float]
+
+
+@dataclass(frozen=True)
+class Maths:
+    """A kind's formulas. ``forward`` is how a node is written (``σ({x})``), ``definition``
+    what that means when it is not plain arithmetic (``1/(1+e^−{x})``); ``symbol`` stands
+    for the output in the derivatives (``σ``; default: the forward itself), ``symbols``
+    renames long ports and parameters in the symbolic form (``prediction`` -> ``p``)."""
+
+    forward: str
+    derivatives: tuple[Derivative, ...] = ()
+    definition: str = ""
+    symbol: str = ""
+    symbols: dict[str, str] = field(default_factory=dict)
+
+    def derivative(self, port: str) -> Derivative:
+        for d in self.derivatives:
+            if d.port == port:
+                return d
+        raise KeyError(port)
+
+    def plain(self) -> str:
+        """The forward with the kind's symbols: ``σ(x)``, ``a · b``."""
+        return fill(self.forward, {"out": self.symbol or "out", **self.symbols})
+
+    def out_symbol(self) -> str:
+        """What stands for the output in a derivative: ``σ``, ``(a · b)``, ``sin(x)``."""
+        if self.symbol:
+            return self.symbol
+        text = self.plain()
+        return f"({text})" if " " in re.sub(r"\([^()]*\)", "", text) else text
+
+
+LEAF_MATHS = Maths("{out}", symbol="value")  # a leaf is its value: ``x = 6.7000``
+
+
+_FIELD = re.compile(r"\{([^{}]+)\}")
+
+
+def fill(template: str, names: Mapping[str, str]) -> str:
+    """``template`` with each ``{name}`` replaced by ``names[name]`` (kept as the bare name
+    when not given)."""
+    return _FIELD.sub(lambda m: names.get(m.group(1), m.group(1)), template)
+
+
+def format_value(value: np.ndarray | float) -> str:
+    """A value in one short piece: ``0.9988``; a vector of up to four elements whole
+    (``[0.6667, 1.3333, 2.0000]``), a bigger tensor as its shape and first elements
+    (``(1000)[0.1000, 0.2000, 0.3000, …]``)."""
+    a = np.asarray(value)
+    if a.ndim == 0:
+        return format_number(a)
+    if a.ndim == 1 and a.size <= NUMBERS + 1:
+        return _one_line(format_number(a))
+    shape = "×".join(str(n) for n in a.shape)
+    body = _one_line(format_number(a.reshape(-1)[:NUMBERS]))
+    if a.size > NUMBERS:
+        body = body[:-1] + ", …]"
+    return f"({shape}){body}"
+
+
+def _one_line(text: str) -> str:
+    """PyTorch pads columns (``[ 0.5000, -0.7000]``); in a sentence one space is enough."""
+    return re.sub(r",\s+", ", ", text).replace("[ ", "[")
+
+
+def format_term(value: np.ndarray | float) -> str:
+    """A value as a term in a formula: negative numbers in parentheses, ``(−0.9111)``."""
+    text = format_value(value)
+    return f"({text})" if text.startswith("-") else text
+
+
+def symbolic_lines(maths: Maths, ports: tuple[str, ...]) -> list[str]:
+    """The kind's formulas in its own symbols: ``σ(x) = 1/(1+e^−x)``, ``∂σ/∂x = σ·(1−σ)``."""
+    names = {"out": maths.out_symbol(), **maths.symbols}
+    head = maths.plain()
+    lines = [head + (f" = {fill(maths.definition, names)}" if maths.definition else "")]
+    for port in ports:
+        rule = fill(maths.derivative(port).rule, names)
+        lines.append(f"∂{names['out']}/∂{names.get(port, port)} = {rule}")
+    return lines
+
+
+def _chain(*parts: str) -> str:
+    """``a = b = c`` without repeating a part that reads the same as the one before."""
+    kept: list[str] = []
+    for p in parts:
+        if not kept or kept[-1] != p:
+            kept.append(p)
+    return " = ".join(kept)
+
+
+def _labels(label: str, sources: Mapping[str, str], params: Mapping[str, object]
+            ) -> dict[str, str]:
+    names = {"out": label, **sources}
+    for name, value in params.items():
+        names.setdefault(name, format_term(np.asarray(value)))
+    return names
+
+
+def _numbers(values: Values) -> dict[str, str]:
+    return {name: (str(int(v)) if name == "N" else format_term(v))
+            for name, v in values.items()}
+
+
+def forward_line(maths: Maths, label: str, sources: Mapping[str, str],
+                 params: Mapping[str, object], values: Values) -> str:
+    """``y_pred = σ(z) = σ(6.7000) = 0.9988``: ``sources`` maps each port to the label wired
+    into it, ``values`` holds each port's value and ``out``."""
+    written = fill(maths.forward, _labels(label, sources, params))
+    numbers = fill(maths.forward, _numbers(values))
+    return _chain(label, written, numbers, format_value(values["out"]))
+
+
+def local_derivative(maths: Maths, port: str, values: Values) -> np.ndarray:
+    """∂(node)/∂(port) from the formula, at the broadcast shape of the inputs."""
+    result = np.asarray(maths.derivative(port).value(values))
+    shape = np.broadcast_shapes(*(np.shape(values[p]) for p in _ports(maths)))
+    dtype = np.result_type(*(np.asarray(values[p]).dtype for p in _ports(maths)))
+    return np.broadcast_to(result, shape).astype(dtype if dtype.kind == "f" else np.float32)
+
+
+def _ports(maths: Maths) -> list[str]:
+    return [d.port for d in maths.derivatives]
+
+
+def derivative_line(maths: Maths, port: str, label: str, sources: Mapping[str, str],
+                    params: Mapping[str, object], values: Values) -> tuple[str, np.ndarray]:
+    """``∂y_pred/∂z = y_pred·(1−y_pred) = 0.9988·(1−0.9988) = 0.0012`` and that value."""
+    rule = maths.derivative(port).rule
+    value = local_derivative(maths, port, values)
+    head = f"∂{label}/∂{sources.get(port, port)}"
+    return _chain(head, fill(rule, _labels(label, sources, params)),
+                  fill(rule, _numbers(values)), format_value(value)), value
+
+
+def values_for(inputs: Mapping[str, np.ndarray], out: np.ndarray | None,
+               params: Mapping[str, object]) -> dict[str, np.ndarray]:
+    """What a formula reads: each port's value, ``out``, each parameter, and ``N``, the
+    number of elements the inputs broadcast to (what mean divides by)."""
+    values = {name: np.asarray(v) for name, v in params.items() if not isinstance(v, list)}
+    values.update((p, np.asarray(v)) for p, v in inputs.items())
+    if out is not None:
+        values["out"] = np.asarray(out)
+    shape = np.broadcast_shapes(*(np.shape(v) for v in inputs.values())) if inputs else ()
+    values["N"] = np.asarray(int(np.prod(shape, dtype=np.int64)))
+    return values

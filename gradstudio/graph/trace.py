@@ -1,0 +1,454 @@
+"""The step-through of one forward and one backward, as a teacher would walk through it.
+
+``build_trace(session)`` runs the graph once more on private copies of the session's leaves
+(the session, its gradients and the document are left as they are) and records:
+
+* forward steps, in the evaluation's topological order: each node, the values arriving on
+  its wires, its value and ``grad_fn``;
+* backward steps, in the order the engine's ``backward()`` really runs them from the loss:
+  the gradient that reached the node (summed where its value fans out to several consumers)
+  and, for every wire into it, ``grad out × local derivative = contribution → source``;
+* leaf steps: ``old .grad + contribution = new .grad``;
+* skipped steps for the nodes backward does not reach, with the graph layer's reason.
+
+Each step has a one-line ``text`` (the words the canvas and ``gradstudio run --trace``
+show) and structured fields for drawing. Building is done once; a step is then a lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+import gradstudio.engine as ge
+
+from .catalog import NodeKind, kind
+from .evaluate import BackwardResult, ForwardResult
+from .explain import blocks_gradient, why_not_requires_grad
+from .maths import derivative_line, format_term, format_value, forward_line, values_for
+from .model import GraphModel
+from .session import Session
+
+__all__ = ["FORWARD", "BACKWARD", "LEAF", "SKIPPED", "REFUSED", "Wire", "Arrival",
+           "TraceStep", "Frame", "Trace", "build_trace", "node_formulas"]
+
+FORWARD, BACKWARD, LEAF, SKIPPED, REFUSED = "forward", "backward", "leaf", "skipped", "refused"
+
+
+@dataclass(frozen=True)
+class Wire:
+    """One wire into the step's node, on input ``port`` from ``source``.
+
+    Forward: ``value`` flows along it into the node. Backward: the node's gradient
+    ``grad_out`` times ``local`` (∂node/∂port) is the ``contribution`` sent back to the source;
+    None with ``why_none`` where nothing is sent."""
+
+    source: str
+    source_label: str
+    port: str
+    text: str
+    value: np.ndarray | None = None
+    grad_out: np.ndarray | None = None
+    local: np.ndarray | None = None
+    contribution: np.ndarray | None = None
+    why_none: str | None = None
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A contribution that reached the step's node from one consumer, along its ``port``
+    wire; a value used twice (fan-out) receives several, and they add up."""
+
+    consumer: str
+    consumer_label: str
+    port: str
+    value: np.ndarray
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One step. ``grad`` is the gradient at the node's output after this step (for a leaf:
+    its new ``.grad``, with ``grad_before`` the old one)."""
+
+    index: int
+    phase: str  # FORWARD, BACKWARD, LEAF, SKIPPED or REFUSED
+    node: str
+    label: str
+    text: str
+    wires: tuple[Wire, ...] = ()
+    value: np.ndarray | None = None
+    grad_fn: str | None = None
+    arrivals: tuple[Arrival, ...] = ()
+    grad: np.ndarray | None = None
+    grad_before: np.ndarray | None = None
+    maths: tuple[str, ...] = ()  # the node's formulas with this step's numbers
+    reason: str | None = None  # why skipped, refused or without a value
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What the canvas shows after a step: every value computed so far, every gradient
+    arrived so far (leaves: their ``.grad`` at that moment), the skipped nodes."""
+
+    step: TraceStep
+    values: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]
+    skipped: dict[str, str]
+    done: frozenset[str]  # nodes whose step (in the step's phase) has run
+
+
+@dataclass(frozen=True)
+class Trace:
+    """The whole sequence. ``first_backward`` is the index where backward begins (equal to
+    the number of forward steps)."""
+
+    steps: tuple[TraceStep, ...]
+    target: str | None
+    backward: BackwardResult
+    forward: ForwardResult
+    grads_before: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __getitem__(self, index: int) -> TraceStep:
+        return self.steps[index]
+
+    def __iter__(self) -> Iterator[TraceStep]:
+        return iter(self.steps)
+
+    @property
+    def first_backward(self) -> int:
+        return sum(1 for s in self.steps if s.phase == FORWARD)
+
+    def lines(self) -> list[str]:
+        """One line per step: number, phase and the step's text."""
+        width = len(str(len(self.steps)))
+        return [f"{s.index + 1:>{width}} {s.phase:<8} {s.text}" for s in self.steps]
+
+    def find(self, node: str, phase: str | None = None) -> TraceStep | None:
+        """The step of ``node`` (in ``phase``, or its last one)."""
+        found = None
+        for s in self.steps:
+            if s.node == node and (phase is None or s.phase == phase):
+                found = s
+        return found
+
+    def frame(self, index: int) -> Frame:
+        """The picture after step ``index``: replayed from the start, O(index)."""
+        values: dict[str, np.ndarray] = {}
+        grads = dict(self.grads_before)
+        skipped: dict[str, str] = {}
+        done: set[str] = set()
+        phase = self.steps[index].phase
+        for s in self.steps[:index + 1]:
+            if s.phase == FORWARD and s.value is not None:
+                values[s.node] = s.value
+            elif s.phase in (BACKWARD, LEAF) and s.grad is not None:
+                grads[s.node] = s.grad
+            elif s.phase in (SKIPPED, REFUSED):
+                skipped[s.node] = s.reason or ""
+            if (s.phase == FORWARD) == (phase == FORWARD):
+                done.add(s.node)
+        return Frame(self.steps[index], values, grads, skipped, frozenset(done))
+
+
+# --- building -------------------------------------------------------------------------------
+
+def _array(t: ge.Tensor) -> np.ndarray:
+    return np.array(t.detach().numpy())
+
+
+def _private_leaves(session: Session) -> dict[str, ge.Tensor]:
+    """Copies of the session's leaf tensors: same values, dtype and requires_grad, no grad."""
+    copies = {}
+    for n in session.evaluator.plan().leaves:
+        t = session.leaf(n)
+        copies[n] = ge.tensor(_array(t), dtype=t.dtype, requires_grad=t.requires_grad)
+    return copies
+
+
+def build_trace(session: Session, target: str | None = None, *, accumulate: bool = True
+                ) -> Trace:
+    """The steps of a forward and a backward from ``target`` (default: the loss) with the
+    session's current values. Leaves start from the gradient they hold now (``accumulate``),
+    so the leaf steps show what pressing Backward would add; with ``accumulate=False`` they
+    start from None. Nothing in the session or the model changes."""
+    model = session.model
+    leaves = _private_leaves(session)
+    before = {}
+    if accumulate:
+        for n in leaves:
+            g = session.grad(n)
+            if g is not None:
+                before[n] = _array(g)
+    forward = session.evaluator.forward(leaves, no_grad=session.no_grad_mode)
+    with ge.trace_backward() as engine_steps:
+        backward = session.evaluator.backward(forward, target)
+    builder = _Builder(model, forward, backward, session.no_grad_mode, before)
+    builder.forward_steps()
+    if backward.ok:
+        builder.backward_steps(engine_steps)
+    elif backward.target is not None:
+        builder.refused()
+    builder.skipped_steps()
+    return Trace(tuple(builder.steps), backward.target, backward, forward, before)
+
+
+def node_formulas(model: GraphModel, forward: ForwardResult, node: str
+                  ) -> tuple[str, tuple[tuple[str, np.ndarray], ...]]:
+    """A node's forward formula and each input's local derivative with the numbers of
+    ``forward`` substituted: ``("y_pred = σ(z) = σ(6.7000) = 0.9988", (("∂y_pred/∂z =
+    y_pred·(1−y_pred) = 0.9988·(1−0.9988) = 0.0012", 0.0012),))``. For the Chain rule
+    panel, a card's tooltip and the step-through alike."""
+    data = model.node(node)
+    spec = kind(data.kind)
+    out = forward.value(node)
+    if spec.is_leaf:
+        return (forward_line(spec.maths, data.label, {}, {}, values_for({}, _array(out), {}))
+                if out is not None else data.label), ()
+    wired = model.inputs_of(node)
+    inputs = {p: forward.value(wired[p]) if p in wired else None for p in spec.inputs}
+    if out is None or any(v is None for v in inputs.values()):
+        return f"{data.label} = {spec.formula}", ()
+    sources = {p: model.label(wired[p]) for p in spec.inputs}
+    values = values_for({p: _array(v) for p, v in inputs.items()}, _array(out), data.params)
+    head = forward_line(spec.maths, data.label, sources, data.params, values)
+    return head, tuple(derivative_line(spec.maths, p, data.label, sources, data.params, values)
+                       for p in spec.inputs)
+
+
+def _vjp(spec: NodeKind, params: dict, inputs: list[ge.Tensor], grad: np.ndarray
+         ) -> tuple[np.ndarray | None, ...]:
+    """What the node's backward sends to each input for ``grad``: the node is replayed on
+    private copies, so each port gets its own share even when one source feeds two ports."""
+    copies = [ge.tensor(_array(v), dtype=v.dtype, requires_grad=True) for v in inputs]
+    out = spec.build(params)(*copies)
+    sent = ge.autograd.grad(out, copies, ge.tensor(grad, dtype=out.dtype), allow_unused=True)
+    return tuple(None if s is None else _array(s) for s in sent)
+
+
+class _Builder:
+    def __init__(self, model: GraphModel, forward: ForwardResult, backward: BackwardResult,
+                 no_grad_mode: bool, before: dict[str, np.ndarray]) -> None:
+        self.model = model
+        self.forward = forward
+        self.backward = backward
+        self.no_grad_mode = no_grad_mode
+        self.before = before
+        self.steps: list[TraceStep] = []
+        self.order = list(nx.lexicographical_topological_sort(model.graph))
+        self.position = {n: i for i, n in enumerate(self.order)}
+        self.placed: set[str] = set()
+        self.reached: set[str] = set()  # nodes backward runs
+        self.arrivals: dict[str, list[Arrival]] = {}
+        self.loss_label = model.label(backward.target) if backward.target else "loss"
+
+    def add(self, phase: str, node: str, text: str, **fields: object) -> TraceStep:
+        step = TraceStep(len(self.steps), phase, node, self.model.label(node), text, **fields)
+        self.steps.append(step)
+        return step
+
+    # forward -------------------------------------------------------------------------------
+    def forward_steps(self) -> None:
+        for n in self.order:
+            self._forward_step(n)
+
+    def _forward_step(self, n: str) -> None:
+        model, fwd = self.model, self.forward
+        data = model.node(n)
+        spec = kind(data.kind)
+        wired = model.inputs_of(n)
+        wires = []
+        for port in spec.inputs:
+            src = wired.get(port)
+            if src is None:
+                continue
+            v = fwd.value(src)
+            value = None if v is None else _array(v)
+            text = (f"{model.label(src)} has no value" if value is None
+                    else f"{format_value(value)} → {data.label}.{port}")
+            wires.append(Wire(src, model.label(src), port, text, value=value))
+        out = fwd.value(n)
+        if out is None:
+            error = fwd.errors.get(n, "no value")
+            self.add(FORWARD, n, f"{data.label}: error: {error}", wires=tuple(wires),
+                     reason=error)
+            return
+        head, _ = node_formulas(model, fwd, n)
+        grad_fn = out.grad_fn.name() if out.grad_fn is not None else None
+        same = _same_tensor(fwd, n, wired)
+        if spec.is_leaf:
+            note = f"leaf, requires_grad={out.requires_grad}"
+        elif same is not None and out.requires_grad:
+            note = f"the same tensor as {model.label(same)}: " + (
+                f"grad_fn=<{grad_fn}>" if grad_fn else "requires_grad=True")
+        elif grad_fn is not None:
+            note = f"grad_fn=<{grad_fn}>"
+        else:
+            why = why_not_requires_grad(model, n, fwd.no_grad_mode) or "nothing requires grad"
+            note = f"no grad_fn: {why}"
+        self.add(FORWARD, n, f"{head}  ({note})", wires=tuple(wires), value=_array(out),
+                 grad_fn=grad_fn, maths=(head,))
+
+    # backward ------------------------------------------------------------------------------
+    def _engine_nodes(self) -> dict[int, list[str]]:
+        """Engine node (by id) -> the graph nodes whose output it is, downstream first
+        (a pass-through identity shares its input's node)."""
+        owners: dict[int, list[str]] = {}
+        for n in sorted(self.forward.values, key=self.position.__getitem__, reverse=True):
+            v = self.forward.values[n]
+            if v.requires_grad:
+                owners.setdefault(id(v._node_for_backward()), []).append(n)
+        return owners
+
+    def backward_steps(self, engine_steps: list[ge.BackwardStep]) -> None:
+        owners = self._engine_nodes()
+        target = self.backward.target
+        seed = np.ones(tuple(self.backward.loss.shape), dtype=self.backward.loss.dtype.numpy)
+        grads: dict[str, np.ndarray] = {}
+        order: list[str] = []
+        for step in engine_steps:
+            for n in owners.get(id(step.node), ()):
+                if n not in grads:
+                    grads[n] = np.array(step.grad_output)
+                    order.append(n)
+        self.reached = set(order)
+        if target in grads:
+            grads[target] = seed  # a pass-through target shares its input's engine node
+        for n in order:
+            if kind(self.model.node(n).kind).is_leaf:
+                self._leaf_step(n, grads[n])
+            else:
+                self._backward_step(n, grads[n], n == target)
+            self._place_skipped_inputs(n)
+
+    def _received(self, n: str, grad: np.ndarray, is_root: bool) -> str:
+        label = self.model.label(n)
+        if is_root:
+            return f"∂{label}/∂{label} = {format_value(grad)} (backward starts here)"
+        parts = [f"{format_value(a.value)} from {a.consumer_label}"
+                 for a in self.arrivals.get(n, ())]
+        head = f"∂{self.loss_label}/∂{label} = "
+        if len(parts) == 1:
+            return head + parts[0]
+        return head + " + ".join(parts) + f" = {format_value(grad)}"
+
+    def _backward_step(self, n: str, grad: np.ndarray, is_root: bool) -> None:
+        model, fwd = self.model, self.forward
+        data = model.node(n)
+        spec = kind(data.kind)
+        wired = model.inputs_of(n)
+        sources = [wired[p] for p in spec.inputs]
+        inputs = [fwd.values[s] for s in sources]
+        sent = _vjp(spec, data.params, inputs, grad)
+        head, derivatives = node_formulas(model, fwd, n)
+        wires = []
+        for port, src, value, s, (_, local) in zip(spec.inputs, sources, inputs, sent,
+                                                   derivatives, strict=True):
+            wires.append(self._wire(n, port, src, value, grad, local, s))
+        out = fwd.values[n]
+        op = (out.grad_fn.name() if out.grad_fn is not None and _same_tensor(fwd, n, wired) is None
+              else "passes the gradient on")
+        text = "; ".join([f"{data.label} ({op}): {self._received(n, grad, is_root)}",
+                          *(w.text for w in wires)])
+        self.add(BACKWARD, n, text, wires=tuple(wires), value=_array(out),
+                 grad_fn=out.grad_fn.name() if out.grad_fn is not None else None,
+                 arrivals=tuple(self.arrivals.get(n, ())), grad=grad,
+                 maths=tuple(line for line, _ in derivatives))
+
+    def _wire(self, n: str, port: str, src: str, value: ge.Tensor, grad: np.ndarray,
+              local: np.ndarray, sent: np.ndarray | None) -> Wire:
+        model = self.model
+        src_label = model.label(src)
+        if not value.requires_grad or sent is None:
+            why = (why_not_requires_grad(model, src, self.no_grad_mode)
+                   or f"{src_label} does not require grad")
+            return Wire(src, src_label, port, f"nothing → {src_label} ({why})", grad_out=grad,
+                        local=local, why_none=why)
+        summed = "" if np.shape(sent) == np.broadcast_shapes(np.shape(grad), np.shape(local)) \
+            else f", summed to shape {tuple(np.shape(sent))}"
+        text = (f"{format_term(grad)} × {format_term(local)}{summed} = "
+                f"{format_value(sent)} → {src_label}")
+        self.arrivals.setdefault(src, []).append(
+            Arrival(n, model.label(n), port, sent))
+        return Wire(src, src_label, port, text, grad_out=grad, local=local, contribution=sent)
+
+    def _leaf_step(self, n: str, grad: np.ndarray) -> None:
+        label = self.model.label(n)
+        old = self.before.get(n)
+        new = grad.copy() if old is None else (old + grad).astype(old.dtype)
+        old_text = "None" if old is None else format_value(old)
+        text = (f"{label}: {self._received(n, grad, False)}; {label}.grad = {old_text} + "
+                f"{format_term(grad)} = {format_value(new)}")
+        self.add(LEAF, n, text, value=_array(self.forward.values[n]),
+                 arrivals=tuple(self.arrivals.get(n, ())), grad=new, grad_before=old)
+
+    def refused(self) -> None:
+        target = self.backward.target
+        b = self.backward
+        self.add(REFUSED, target, f"backward from {self.model.label(target)} cannot run: "
+                 f"{b.error} ({b.reason})", reason=b.reason)
+        self.placed.add(target)
+        self._place_skipped_inputs(target)
+
+    # skipped -------------------------------------------------------------------------------
+    def _place_skipped_inputs(self, n: str) -> None:
+        """Right after a node's step, the inputs backward will not visit, with the reason
+        (and, depth first, theirs)."""
+        self.placed.add(n)
+        for src in dict.fromkeys(self.model.inputs_of(n).values()):
+            if src in self.placed or src in self.reached:
+                continue
+            self.add(SKIPPED, src, f"{self.model.label(src)} skipped: {self._why_skipped(src)}",
+                     reason=self._why_skipped(src))
+            self._place_skipped_inputs(src)
+
+    def skipped_steps(self) -> None:
+        """The nodes the loss does not depend on, last."""
+        for n in reversed(self.order):
+            if n not in self.placed and n not in self.reached:
+                reason = f"{self.loss_label} does not depend on it: backward never gets here"
+                self.add(SKIPPED, n, f"{self.model.label(n)} skipped: {reason}", reason=reason)
+                self.placed.add(n)
+
+    def _why_skipped(self, n: str) -> str:
+        model, fwd = self.model, self.forward
+        if n in fwd.errors:
+            return f"it has no value: {fwd.errors[n]}"
+        how = blocks_gradient(model, n)
+        label = model.label(n)
+        if how == "detached":
+            return f"{label} is detached: a detached wire cuts the gradient here"
+        if how:
+            return f"{label} is {how}: nothing was recorded, so the gradient stops here"
+        why = why_not_requires_grad(model, n, self.no_grad_mode)
+        if why is not None:
+            return why
+        return _cut_reason(model, n, self.backward.target)
+
+
+def _same_tensor(fwd: ForwardResult, n: str, wired: dict[str, str]) -> str | None:
+    """The input whose tensor the node passes on as its own output (an identity without
+    detach): such a node has no engine op of its own."""
+    for src in wired.values():
+        if fwd.values.get(src) is fwd.values[n]:
+            return src
+    return None
+
+
+def _cut_reason(model: GraphModel, n: str, target: str | None) -> str:
+    """Why a node that requires grad gets no gradient: every way to the target is cut."""
+    g = model.graph
+    if target is None:
+        return "backward did not run"
+    between = (nx.descendants(g, n) & nx.ancestors(g, target)) | {target}
+    cuts = sorted((m for m in between if blocks_gradient(model, m)), key=model.label)
+    if not cuts:
+        return f"no gradient reaches {model.label(n)} from {model.label(target)}"
+    parts = ", ".join(f"{model.label(c)} is {blocks_gradient(model, c)}" for c in cuts)
+    return f"no gradient comes back to {model.label(n)}: the way to " \
+           f"{model.label(target)} is cut here ({parts})"
