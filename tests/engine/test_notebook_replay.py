@@ -46,8 +46,8 @@ ENGINES = [
     pytest.param(CONTROL, id=CONTROL, marks=pytest.mark.torch),
 ]
 
+# The repository's copy; test_reference_data.py checks it against the shared seed when present.
 REPO_NOTEBOOK = Path(__file__).parent / "data" / "autograd_notebook.txt"
-SHARED_NOTEBOOK = Path("/work/shared/seed/autograd_notebook.txt")
 
 IMPORT_LINE = "import torch"
 # A number as Python prints a float (or int), for tolerance comparisons.
@@ -398,15 +398,9 @@ def check_against_file(path: Path) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("source", ["repository copy", "shared seed"])
-def test_transcription_matches_notebook_file(source: str) -> None:
-    path = REPO_NOTEBOOK if source == "repository copy" else SHARED_NOTEBOOK
+def test_transcription_matches_notebook_file() -> None:
+    path = REPO_NOTEBOOK
     if not path.exists():
-        if source == "shared seed":
-            pytest.skip(
-                f"{SHARED_NOTEBOOK} is not present (CI clones only the repository); the "
-                f"repository copy {REPO_NOTEBOOK.name} is checked instead"
-            )
         pytest.fail(f"the repository copy of the notebook is missing: {path}", pytrace=False)
     problems = check_against_file(path)
     if problems:

@@ -1,7 +1,7 @@
 """Printed forms of tensors: exact text recorded from PyTorch 2.13, plus a live torch parity check.
 
 The expected strings below are the "Printed forms" section of
-/work/shared/reference/pytorch_autograd.md; inputs are rebuilt in numpy.
+tests/engine/data/pytorch_reference.md; inputs are rebuilt in numpy.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Autograd semantics and messages of gradstudio.engine, case by case, against real PyTorch.
 
-Expected texts come from /work/shared/reference/pytorch_autograd.md ("Semantics and messages"),
+Expected texts come from tests/engine/data/pytorch_reference.md ("Semantics and messages"),
 which records what PyTorch 2.13 printed and raised. Cases the reference does not cover were run
 with real PyTorch 2.13 when these tests were written and its output is pasted here; such
 constants say "(PyTorch 2.13)". Nothing below was obtained by running the engine.

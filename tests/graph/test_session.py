@@ -8,7 +8,7 @@ import pytest
 from gradstudio.graph import GraphModel, Session, load
 from gradstudio.resources import example_paths
 
-# The reference (reference/pytorch_autograd.md): PyTorch 2.13 on the small network.
+# The reference (tests/engine/data/pytorch_reference.md): PyTorch 2.13 on the small network.
 W_GRAD, B_GRAD, LOSS = 6.6917619705200195, 0.9987704753875732, 6.701176166534424
 LOSS64, W_GRAD64, B_GRAD64 = 6.701230154951767, 6.691763029237442, 0.9987706013787226
 

@@ -1,4 +1,5 @@
-"""The autograd notebook (seed/autograd_notebook.txt), built and run through the GUI only.
+"""The autograd notebook (tests/engine/data/autograd_notebook.txt), built and run through the
+GUI only.
 
 Every graph is made the way a person makes it: entries dragged from the palette onto the
 canvas (QDrag runs its own event loop, so the drop is the drag-enter / drag-move / drop
