@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
 __all__ = ["export_scene"]
@@ -33,7 +33,7 @@ def _png(scene: QGraphicsScene, source: QRectF, path: str) -> tuple[bool, str]:
     scale = min(2.0, MAX_SIDE / max(source.width(), source.height()))
     size = QSize(int(source.width() * scale), int(source.height() * scale))
     image = QImage(size, QImage.Format_ARGB32_Premultiplied)
-    image.fill(QColor("white"))
+    image.fill(Qt.white)  # under the scene's own background
     painter = QPainter(image)
     painter.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
     scene.render(painter, QRectF(image.rect()), source, Qt.KeepAspectRatio)

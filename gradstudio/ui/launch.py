@@ -61,11 +61,9 @@ def _window(file: str | None, first_launch_example: bool = True, settings=None):
 def run_gui(file: str | None = None) -> int:
     app = make_app()
     window = _window(file, first_launch_example=False)
-    from . import style
     from .crash import install_excepthook
 
     install_excepthook(lambda: window)
-    style.follow_with_canvas(window.view)
     window.show()
     window.view.fit()
     code = app.exec()

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QGraphicsView
 
-__all__ = ["apply_appearance", "dark_palette", "follow_system_appearance", "follow_with_canvas",
+__all__ = ["apply_appearance", "dark_palette", "follow_system_appearance",
            "light_palette", "repaint_canvas", "wants_dark"]
 
 APPEARANCE_ENV = "GRADSTUDIO_APPEARANCE"
@@ -64,7 +64,8 @@ def wants_dark() -> bool:
 
 
 def apply_appearance(app: QApplication, dark: bool) -> None:
-    """Set the palette; widgets repaint, and the canvas picks its colours when painting."""
+    """Set the palette; every widget hears of it and re-renders in the theme's colours
+    (``theme.follow``)."""
     app.setPalette(dark_palette() if dark else light_palette())
 
 
@@ -87,12 +88,3 @@ def follow_system_appearance(app: QApplication) -> None:
         hints.colorSchemeChanged.connect(lambda _scheme: apply_appearance(app, wants_dark()))
         app.setProperty("gradstudio_follows_scheme", True)
 
-
-def follow_with_canvas(view: QGraphicsView) -> None:
-    """Also redraw this canvas when the system switches light/dark (after the palette)."""
-    hints = QGuiApplication.styleHints()
-    if hasattr(hints, "colorSchemeChanged"):
-        import shiboken6
-
-        hints.colorSchemeChanged.connect(
-            lambda _scheme: repaint_canvas(view) if shiboken6.isValid(view) else None)

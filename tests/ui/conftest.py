@@ -66,3 +66,14 @@ def canvas_ready(window) -> None:
     """Scene (0, 0) in the middle of the view at 100%, where ``gestures`` put cards. Canvas
     test modules ask for it with ``pytestmark = pytest.mark.usefixtures("canvas_ready")``."""
     keep_visible(window)
+
+
+@pytest.fixture
+def restore_palette():
+    """For tests that change the application palette: put it back for the tests after them."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    before = app.palette()
+    yield app
+    app.setPalette(before)

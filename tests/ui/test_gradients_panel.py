@@ -101,3 +101,27 @@ def test_clicking_a_row_selects_the_node(window, panel, qtbot):
     window.view.scene().clearSelection()
     window.view.scene().nodes[b].setSelected(True)
     assert [i.row() for i in table.selectionModel().selectedRows()] == [row]
+
+
+@pytest.mark.parametrize("tab", ["gradients", "ledger"])
+def test_the_accumulation_warning_does_not_move_the_canvas(window, qtbot, tab):
+    window.open_example("small_network")
+    window.docks[tab].raise_()
+    qtbot.waitUntil(window.panels[tab].isVisible)
+
+    def canvas() -> tuple:
+        qtbot.wait(20)  # let the window lay itself out again
+        vp = window.view.viewport()
+        return vp.mapTo(window, vp.rect().topLeft()), vp.size()
+
+    before = canvas()
+    window.actions["backward"].trigger()
+    assert canvas() == before
+    window.actions["backward"].trigger()  # the warning appears in both panels
+    assert canvas() == before
+    assert window.panels["ledger"].warning_visible()
+    if tab == "gradients":  # a hidden panel catches up when shown
+        assert "accumulating" in window.panels["gradients"].summary.text()
+    window.actions["zero_grad"].trigger()
+    assert not window.panels["ledger"].warning_visible()
+    assert canvas() == before

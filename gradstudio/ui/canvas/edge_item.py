@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGrap
 
 from gradstudio.graph import Edge
 
-from . import theme
+from .. import theme
 
 __all__ = ["EdgeItem", "wire_path"]
 
@@ -63,9 +63,9 @@ class EdgeItem(QGraphicsPathItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
-        c = theme.colors()
-        color = c["wire_selected"] if self.isSelected() else (
-            c["wire_grad"] if self.carried_grad and not self.detached else c["wire"])
+        c = theme.current()
+        color = c.wire_selected if self.isSelected() else (
+            c.wire_gradient if self.carried_grad and not self.detached else c.wire)
         pen = QPen(QColor(color), 3 if self.isSelected() else 2)
         pen.setCosmetic(True)
         if self.detached:
@@ -75,7 +75,7 @@ class EdgeItem(QGraphicsPathItem):
         painter.drawPath(self.path())
         if self.detached:  # a cut mark across the middle
             mid = self.path().pointAtPercent(0.5)
-            cut = QPen(QColor(c["error"]), 2)
+            cut = QPen(QColor(c.error), 2)
             cut.setCosmetic(True)
             painter.setPen(cut)
             painter.drawLine(mid + QPointF(-4, -9), mid + QPointF(4, 9))

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from gradstudio.graph import NodeData, kind
 from gradstudio.graph.layout import Box
 
-from . import theme
+from .. import theme
 
 __all__ = ["NodeItem"]
 
@@ -162,20 +162,20 @@ class NodeItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        colors = theme.colors()
-        accent = QColor(theme.CATEGORY_COLORS[self.spec.category])
+        colors = theme.current()
+        accent = QColor(colors.categories[self.spec.category])
         rect = QRectF(0, 0, WIDTH, self._height)
-        border = QColor(colors["error"]) if self.error else (
-            QColor(colors["selection"]) if self.isSelected() else QColor(colors["border"]))
+        border = QColor(colors.error) if self.error else (
+            QColor(colors.selection) if self.isSelected() else QColor(colors.border))
         pen = QPen(border, 3 if (self.isSelected() or self.error) else 1.2)
         pen.setCosmetic(True)
         painter.setPen(pen)
-        painter.setBrush(QBrush(QColor(colors["card"])))
+        painter.setBrush(QBrush(QColor(colors.card)))
         if lod < 0.35:  # far out: a box in the category colour and the name
             painter.setBrush(accent)
             painter.drawRect(rect)
             if lod > 0.15:
-                painter.setPen(QColor("white"))
+                painter.setPen(QColor(colors.on_fill))
                 f = QFont()
                 f.setPointSizeF(24)
                 painter.setFont(f)
@@ -186,7 +186,7 @@ class NodeItem(QGraphicsItem):
         self._paint_ports(painter, colors)
         self._paint_body(painter, colors)
 
-    def _paint_title(self, painter: QPainter, accent: QColor, colors: dict) -> None:
+    def _paint_title(self, painter: QPainter, accent: QColor, colors: theme.Theme) -> None:
         # Rounded on top, square below, drawn as one outline: the union of a rounded rect and
         # a rect (QPainterPath.simplified) left slivers poking out under the bar's corners.
         title = QPainterPath(QPointF(0, TITLE_H))
@@ -197,7 +197,7 @@ class NodeItem(QGraphicsItem):
         title.lineTo(WIDTH, TITLE_H)
         title.closeSubpath()
         painter.fillPath(title, accent)
-        painter.setPen(QColor("white"))
+        painter.setPen(QColor(colors.on_fill))
         font = QFont()
         font.setBold(True)
         painter.setFont(font)
@@ -213,49 +213,49 @@ class NodeItem(QGraphicsItem):
             w = QFontMetricsF(self._small()).horizontalAdvance(b) + 8
             x -= w
             r = QRectF(x, 5, w, TITLE_H - 10)
-            painter.setBrush(QColor(theme.BADGE_COLORS.get(b, "#555")))
+            painter.setBrush(QColor(colors.badge(b)))
             painter.setPen(Qt.NoPen)
             painter.drawRoundedRect(r, 3, 3)
-            painter.setPen(QColor("white"))
+            painter.setPen(QColor(colors.on_fill))
             painter.drawText(r, Qt.AlignCenter, b)
             x -= 2
 
-    def _paint_ports(self, painter: QPainter, colors: dict) -> None:
+    def _paint_ports(self, painter: QPainter, colors: theme.Theme) -> None:
         painter.setFont(self._small())
         for i, port in enumerate(self.spec.inputs):
             y = TITLE_H + 13 + i * PORT_ROW
             hot = port in self.highlighted_ports
-            painter.setPen(QPen(QColor(colors["border"]), 1))
-            painter.setBrush(QColor(colors["port_hot"] if hot else colors["port"]))
+            painter.setPen(QPen(QColor(colors.border), 1))
+            painter.setBrush(QColor(colors.port_hot if hot else colors.port))
             painter.drawEllipse(QPointF(0, y), PORT_R, PORT_R)
-            painter.setPen(QColor(colors["muted"]))
+            painter.setPen(QColor(colors.muted))
             painter.drawText(QRectF(PORT_R + 4, y - 8, 120, 16), Qt.AlignVCenter, port)
         y = TITLE_H + 13
-        painter.setPen(QPen(QColor(colors["border"]), 1))
-        painter.setBrush(QColor(colors["port_out"]))
+        painter.setPen(QPen(QColor(colors.border), 1))
+        painter.setBrush(QColor(colors.port_out))
         painter.drawEllipse(QPointF(WIDTH, y), PORT_R, PORT_R)
-        painter.setPen(QColor(colors["muted"]))
+        painter.setPen(QColor(colors.muted))
         painter.drawText(QRectF(WIDTH - 130, y - 8, 120 - PORT_R, 16),
                          Qt.AlignVCenter | Qt.AlignRight, "out")
 
-    def _paint_body(self, painter: QPainter, colors: dict) -> None:
+    def _paint_body(self, painter: QPainter, colors: theme.Theme) -> None:
         font = QFont("monospace")
         font.setStyleHint(QFont.Monospace)
         font.setPointSizeF(8.5)
         painter.setFont(font)
         fm = QFontMetricsF(font)
         y = TITLE_H + self._ports_height()
-        painter.setPen(QPen(QColor(colors["border"]), 0.6))
+        painter.setPen(QPen(QColor(colors.border), 0.6))
         painter.drawLine(QPointF(6, y - 3), QPointF(WIDTH - 6, y - 3))
         for line in self.display_lines() or ["(not evaluated)"]:
             if line.startswith("⚠"):
-                painter.setPen(QColor(colors["error"]))
+                painter.setPen(QColor(colors.error))
             elif line.startswith("grad:"):
-                painter.setPen(QColor(colors["grad"]))
+                painter.setPen(QColor(colors.gradient))
             elif line.startswith("grad_fn"):
-                painter.setPen(QColor(colors["muted"]))
+                painter.setPen(QColor(colors.muted))
             else:
-                painter.setPen(QColor(colors["text"]))
+                painter.setPen(QColor(colors.text))
             text = fm.elidedText(line, Qt.ElideRight, WIDTH - 14)
             painter.drawText(QRectF(7, y, WIDTH - 14, LINE_H), Qt.AlignVCenter, text)
             y += LINE_H

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QGraphicsScene
 from gradstudio.graph import Change, Edge, ForwardResult, GraphError, ModelEvent, pick_target
 from gradstudio.graph.evaluate import gradient_path
 
-from . import theme
+from .. import theme
 from .edge_item import EdgeItem
 from .node_item import NodeItem
 
@@ -162,11 +162,11 @@ class GraphScene(QGraphicsScene):
 
     # --- background -------------------------------------------------------------------------
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
-        c = theme.colors()
-        painter.fillRect(rect, QColor(c["background"]))
+        c = theme.current()
+        painter.fillRect(rect, QColor(c.background))
         if painter.worldTransform().m11() < 0.5:
             return
-        pen = QPen(QColor(c["grid"]), 1)
+        pen = QPen(QColor(c.grid), 1)
         pen.setCosmetic(True)
         painter.setPen(pen)
         left = int(rect.left()) - int(rect.left()) % GRID

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsView
 
 from gradstudio.graph import GraphError
 
+from .. import theme
 from ..commands import AddNode, Connect, MoveNodes
-from . import theme
+from ..style import repaint_canvas
 from .edge_item import EdgeItem, wire_path
 from .node_item import NodeItem
 from .scene import GraphScene
@@ -36,7 +37,7 @@ class _WireDrag:
     def __init__(self, view: GraphView, src: NodeItem) -> None:
         self.view, self.src = view, src
         self.item = QGraphicsPathItem()
-        pen = QPen(QColor(theme.colors()["wire_selected"]), 2, Qt.DashLine)
+        pen = QPen(QColor(theme.current().wire_selected), 2, Qt.DashLine)
         pen.setCosmetic(True)
         self.item.setPen(pen)
         self.item.setZValue(10)
@@ -98,6 +99,7 @@ class GraphView(QGraphicsView):
         self._press_positions: dict[str, tuple[float, float]] = {}
         self._pan_from: QPointF | None = None
         self._space_down = False
+        theme.follow(self, lambda: repaint_canvas(self))  # the cards cache their picture
 
     def scene(self) -> GraphScene:  # narrower type
         return super().scene()

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 from gradstudio.graph import format_number, kind, why_not_requires_grad
 from gradstudio.graph.chain_rule import ChainRuleStep, PortFlow, chain_rule_at
 
-from ..canvas import theme
+from .. import theme
 
 __all__ = ["ChainRulePanel"]
 
@@ -57,6 +57,7 @@ class ChainRulePanel(QWidget):
         document.evaluated.connect(lambda _: self.refresh())
         document.model_changed.connect(lambda _: self._timer.start())
         document.reset.connect(self.refresh)
+        theme.follow(self, self.refresh)
         self.refresh()
 
     def plain_text(self) -> str:
@@ -85,26 +86,26 @@ class ChainRulePanel(QWidget):
         self.text.setHtml(self._render(self.step))
 
     def _hint(self, text: str) -> None:
-        self.text.setHtml(f"<p style='color:{theme.colors()['muted']}'>{_esc(text)}</p>")
+        self.text.setHtml(f"<p style='color:{theme.current().muted}'>{_esc(text)}</p>")
 
     # --- rendering --------------------------------------------------------------------------
     def _render(self, step: ChainRuleStep) -> str:
         model = self.document.model
         data = model.node(step.node)
         spec = kind(data.kind)
-        c = theme.colors()
+        c = theme.current()
         if spec.is_leaf:
             head = (f"<h3 style='margin:0'>{_esc(step.label)}</h3>"
-                    f"<p style='color:{c['muted']}; margin-top:2px'>{_esc(spec.title)} · "
+                    f"<p style='color:{c.muted}; margin-top:2px'>{_esc(spec.title)} · "
                     f"{_esc(self.tr('leaf'))}</p>")
             return head + self._render_leaf(step)
         ports = {f.port: f.source for f in step.flows}
         formula = formula_with_labels(step.formula, ports)
         head = (f"<h3 style='margin:0'>{_esc(step.label)} = {_esc(formula)}</h3>"
-                f"<p style='color:{c['muted']}; margin-top:2px'>{_esc(spec.title)}"
+                f"<p style='color:{c.muted}; margin-top:2px'>{_esc(spec.title)}"
                 f" · {_esc(self._target_text())}</p>")
         if step.note:
-            return head + f"<p style='color:{c['error']}'>{_esc(step.note)}</p>"
+            return head + f"<p style='color:{c.error}'>{_esc(step.note)}</p>"
         loss = self._loss_label()
         stale = self._stale()
         if stale:
@@ -118,7 +119,7 @@ class ChainRulePanel(QWidget):
             incoming = (f"<p><b>∂{_esc(loss)}/∂{_esc(step.label)}</b>: nothing arrived here"
                         f"{' — ' + _esc(why) if why else ''}.</p>")
             if self.document.session.last_backward is None:
-                incoming += (f"<p style='color:{c['muted']}'>"
+                incoming += (f"<p style='color:{c.muted}'>"
                              + _esc(self.tr("Press Backward (F6) to run it. The local "
                                             "derivatives below are already known from the "
                                             "forward values.")) + "</p>")
@@ -127,44 +128,44 @@ class ChainRulePanel(QWidget):
             where = (self.tr("Backward starts here, with") if start else
                      self.tr("Gradient arriving from %s:") % loss)
             incoming = (f"<p>{_esc(where)} <b>∂{_esc(loss)}/∂{_esc(step.label)} = "
-                        f"<span style='color:{c['grad']}'>{_esc(format_number(step.incoming))}"
+                        f"<span style='color:{c.gradient}'>{_esc(format_number(step.incoming))}"
                         f"</span></b></p>")
         rows = "".join(self._row(step, f, loss, stale) for f in step.flows)
-        rule = (f"<p style='color:{c['muted']}'>"
+        rule = (f"<p style='color:{c.muted}'>"
                 + _esc(self.tr("Chain rule: each input receives ∂%1/∂%2 × ∂%2/∂input, and "
                                "adds it to what it gets from its other uses.")
                        .replace("%1", loss).replace("%2", step.label)) + "</p>")
         table = ("<table cellspacing=0 cellpadding=5 style='border-collapse:collapse'>"
-                 f"<tr style='color:{c['muted']}'><th align=left>input</th>"
+                 f"<tr style='color:{c.muted}'><th align=left>input</th>"
                  "<th align=left>local derivative</th><th align=left>chain rule</th>"
                  "<th align=left>sent</th></tr>" + rows + "</table>")
         return head + incoming + table + rule
 
     def _row(self, step: ChainRuleStep, f: PortFlow, loss: str, stale: bool = False) -> str:
-        c = theme.colors()
+        c = theme.current()
         local = "—" if f.local is None else format_number(f.local)
         deriv = f"∂{_esc(step.label)}/∂{_esc(f.source)} = <b>{_esc(local)}</b>"
-        port = f"<span style='color:{c['muted']}'>port {_esc(f.port)}</span>"
+        port = f"<span style='color:{c.muted}'>port {_esc(f.port)}</span>"
         if stale:
             return (f"<tr><td>{_esc(f.source)} {port}</td><td>{deriv}</td>"
-                    f"<td colspan=2 style='color:{c['muted']}'>—</td></tr>")
+                    f"<td colspan=2 style='color:{c.muted}'>—</td></tr>")
         if f.sent is None:
             why = f.why_none or self.tr("no gradient flows here")
             return (f"<tr><td>{_esc(f.source)} {port}</td><td>{deriv}</td>"
-                    f"<td colspan=2 style='color:{c['muted']}'>nothing sent to "
+                    f"<td colspan=2 style='color:{c.muted}'>nothing sent to "
                     f"{_esc(f.source)}: {_esc(why)}</td></tr>")
         incoming = "?" if step.incoming is None else format_number(step.incoming)
         sent = format_number(f.sent)
         dest = f"<b>{_esc(f.source)}</b>"
         if kind(self.document.model.node(self._source_id(step, f)).kind).is_leaf:
-            dest += f" <span style='color:{c['muted']}'>(adds up in {_esc(f.source)}.grad)</span>"
+            dest += f" <span style='color:{c.muted}'>(adds up in {_esc(f.source)}.grad)</span>"
         return (f"<tr><td>{_esc(f.source)} {port}</td><td>{deriv}</td>"
                 f"<td>{_esc(incoming)} × {_esc(local)} = "
-                f"<b style='color:{c['grad']}'>{_esc(sent)}</b></td>"
+                f"<b style='color:{c.gradient}'>{_esc(sent)}</b></td>"
                 f"<td>→ {dest}</td></tr>")
 
     def _render_leaf(self, step: ChainRuleStep) -> str:
-        c = theme.colors()
+        c = theme.current()
         model, session = self.document.model, self.document.session
         label = step.label
         value = model.node(step.node).params.get("value")
@@ -176,13 +177,13 @@ class ChainRulePanel(QWidget):
             parts.append(f"<p>value: <b>{_esc(_value_text(value))}</b></p>")
         why_not = why_not_requires_grad(model, step.node, session.no_grad_mode)
         if why_not:
-            parts.append(f"<p style='color:{c['muted']}'>{_esc(why_not)}, so no gradient is "
+            parts.append(f"<p style='color:{c.muted}'>{_esc(why_not)}, so no gradient is "
                          f"recorded for it.</p>")
         elif grad is None:
-            parts.append(f"<p style='color:{c['muted']}'>{_esc(label)}.grad is None: no "
+            parts.append(f"<p style='color:{c.muted}'>{_esc(label)}.grad is None: no "
                          f"backward has reached it yet.</p>")
         else:
-            parts.append(f"<p>{_esc(label)}.grad holds <b style='color:{c['grad']}'>"
+            parts.append(f"<p>{_esc(label)}.grad holds <b style='color:{c.gradient}'>"
                          f"{_esc(format_number(grad.numpy()))}</b></p>")
         return "".join(parts)
 

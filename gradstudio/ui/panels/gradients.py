@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 from gradstudio.graph import Change, ModelEvent, format_number, requires_grad_reason
 from gradstudio.graph.ledger import BackwardEntry
 
+from .. import theme
+
 if TYPE_CHECKING:
     from ..canvas.view import GraphView
     from ..document import Document
@@ -76,6 +78,7 @@ class GradientsPanel(QWidget):
         document.ledger_changed.connect(self._timer.start)
         document.reset.connect(self._timer.start)
         document.model_changed.connect(self._on_model_event)
+        theme.follow(self, self._show_summary)
 
     # --- content ----------------------------------------------------------------------------
     def node_ids(self) -> list[str]:
@@ -141,7 +144,7 @@ class GradientsPanel(QWidget):
         warning = session.ledger.warning()
         if warning:
             self.summary.setText(f"⚠ {warning}")
-            self.summary.setStyleSheet("color: #b34700;")
+            self.summary.setStyleSheet(f"color: {theme.current().warning};")
             return
         self.summary.setStyleSheet("")
         where = self.tr("leaves and computed nodes") if session.retain_intermediate \

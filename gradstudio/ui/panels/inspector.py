@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from gradstudio.graph import Change, GraphError, ModelEvent, kind, requires_grad_reason
 
+from .. import theme
 from ..commands import ModelCommand, Rename, SetFlag, SetLoss, SetParam
 
 if TYPE_CHECKING:
@@ -29,8 +30,11 @@ if TYPE_CHECKING:
     from ..document import Document
 
 __all__ = ["Inspector", "param_text"]
-ERROR_STYLE = "color: #d0312d;"
-MUTED_STYLE = "color: palette(placeholder-text);"
+
+
+def _text_color(color: str) -> str:
+    """A label's style sheet for text in ``color`` (a theme role)."""
+    return f"color: {color};"
 
 
 def param_text(value: Any, dtype: str = "float32") -> str:
@@ -79,7 +83,7 @@ class _Field(QWidget):
         self.edit.setToolTip(tip)
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setStyleSheet(_text_color(theme.current().error))
         self.error.setAccessibleName(f"{name} error")
         self.error.hide()
         layout = QVBoxLayout(self)
@@ -127,6 +131,7 @@ class Inspector(QWidget):
         self._params_for: tuple[str, str] | None = None
         self.param_fields: dict[str, _Field] = {}
         self._build()
+        theme.follow(self, self._restyle)
         view.scene().selectionChanged.connect(self.refresh)
         document.model_changed.connect(self._on_model_event)
         document.evaluated.connect(lambda _: self._show_facts())
@@ -139,7 +144,6 @@ class Inspector(QWidget):
         self.hint = QLabel(self.tr("Select a node to inspect it"))
         self.hint.setAlignment(Qt.AlignCenter)
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet(MUTED_STYLE)
         self.title = QLabel()
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
@@ -147,7 +151,6 @@ class Inspector(QWidget):
         self.title.setFont(font)
         self.kind_label = QLabel()
         self.kind_label.setWordWrap(True)
-        self.kind_label.setStyleSheet(MUTED_STYLE)
 
         node_box = QGroupBox(self.tr("Node"))
         form = QFormLayout(node_box)
@@ -196,7 +199,6 @@ class Inspector(QWidget):
                 facts.addRow(self.tr(text), label)
             else:
                 facts.addRow(label)
-        self.facts["error"].setStyleSheet(ERROR_STYLE)
 
         self.body = QWidget()
         body = QVBoxLayout(self.body)
@@ -214,6 +216,17 @@ class Inspector(QWidget):
         layout.addWidget(self.hint)
         layout.addWidget(scroll)
         self.setMinimumWidth(280)
+        self._restyle()
+
+    def _restyle(self) -> None:
+        """Colours from the theme: now and whenever the app switches light/dark."""
+        c = theme.current()
+        for label in (self.hint, self.kind_label):
+            label.setStyleSheet(_text_color(c.muted))
+        for field in [self.name_field, *self.param_fields.values()]:
+            field.error.setStyleSheet(_text_color(c.error))
+        self.facts["error"].setStyleSheet(_text_color(c.error))
+        self._show_facts()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - wide enough for a tensor's repr
         return QSize(360, 420)
@@ -315,7 +328,8 @@ class Inspector(QWidget):
         on, why = requires_grad_reason(model, n, session.no_grad_mode)
         f["requires_grad"].setText(str(on))
         f["why"].setText(why)
-        f["why"].setStyleSheet("color: #2e7d32;" if on else MUTED_STYLE)
+        c = theme.current()
+        f["why"].setStyleSheet(_text_color(c.ok if on else c.muted))
         f["error"].setText(f"⚠ {error}" if error else "")
         f["error"].setVisible(bool(error))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QAction, QColor, QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from gradstudio.graph.ledger import BackwardEntry, NoteEntry, ZeroGradEntry
 
-from ..canvas import theme
+from .. import theme
 
 __all__ = ["LedgerPanel", "LedgerListModel"]
 
@@ -76,12 +76,12 @@ class LedgerListModel(QAbstractListModel):
 
 
 def _entry_color(entry: object) -> str:
-    c = theme.colors()
+    c = theme.current()
     if isinstance(entry, BackwardEntry):
-        return c["grad"] if entry.accumulated else c["text"]
+        return c.gradient if entry.accumulated else c.text
     if isinstance(entry, ZeroGradEntry):
-        return "#2e7d32" if not theme.is_dark() else "#6fcf73"
-    return c["muted"]
+        return c.ok
+    return c.muted
 
 
 class LedgerPanel(QWidget):
@@ -104,7 +104,6 @@ class LedgerPanel(QWidget):
             "every leaf received and what its .grad holds after it."))
         self.placeholder.setWordWrap(True)
         self.placeholder.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-        self.placeholder.setStyleSheet(f"color: {theme.colors()['muted']}; padding: 6px;")
 
         self.list = QListView()
         self.list.setModel(self.model)
@@ -123,7 +122,6 @@ class LedgerPanel(QWidget):
         bar.valueChanged.connect(lambda v: setattr(self, "_follow", v >= bar.maximum()))
 
         self.count_label = QLabel()
-        self.count_label.setStyleSheet(f"color: {theme.colors()['muted']};")
         self.zero_button = QPushButton(self.tr("Zero grad"))
         self.zero_button.setToolTip(self.tr("Set every leaf's gradient to zero (F7), "
                                             "as x.grad.zero_() does"))
@@ -142,7 +140,14 @@ class LedgerPanel(QWidget):
 
         document.ledger_changed.connect(self.refresh)
         document.reset.connect(self.refresh)
+        theme.follow(self, self._restyle)
+        self._restyle()
         self.refresh()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        """The same with or without the warning banner: the banner takes its room from the
+        list, so the dock (and the canvas beside it) does not jump when it appears."""
+        return QSize(360, 220)
 
     # --- reading ----------------------------------------------------------------------------
     @property
@@ -157,6 +162,16 @@ class LedgerPanel(QWidget):
         return not self.banner.isHidden()
 
     # --- updating ---------------------------------------------------------------------------
+    def _restyle(self) -> None:
+        """Colours from the theme: now and whenever the app switches light/dark."""
+        c = theme.current()
+        self.placeholder.setStyleSheet(f"color: {c.muted}; padding: 6px;")
+        self.count_label.setStyleSheet(f"color: {c.muted};")
+        self.banner.setStyleSheet(
+            f"QLabel#ledgerWarning {{ background: {c.warning_fill}; color: {c.warning}; "
+            f"border: 1px solid {c.warning_border}; border-radius: 4px; padding: 6px 8px; }}")
+        self.list.viewport().update()  # the rows' colours are read as they are drawn
+
     def refresh(self) -> None:
         if self.model.ledger is not self.ledger:
             self.model.reset_to(self.ledger)
@@ -176,12 +191,6 @@ class LedgerPanel(QWidget):
         if not text:
             self.banner.hide()
             return
-        dark = theme.is_dark()
-        bg, fg, border = (("#4a3a12", "#ffd98a", "#a07b1c") if dark
-                          else ("#fff4d6", "#7a4b00", "#e0a800"))
-        self.banner.setStyleSheet(
-            f"QLabel#ledgerWarning {{ background: {bg}; color: {fg}; border: 1px solid "
-            f"{border}; border-radius: 4px; padding: 6px 8px; }}")
         hint = self.tr("Press <b>Zero grad</b> before the next backward to start fresh, "
                        "as <code>x.grad.zero_()</code> does in the notebook.")
         self.banner.setText(f"<b>⚠ {text[0].upper()}{text[1:]}.</b><br>{hint}")

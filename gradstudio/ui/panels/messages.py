@@ -8,6 +8,8 @@ import time
 
 from PySide6.QtWidgets import QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
+from .. import theme
+
 __all__ = ["MessagesPanel"]
 
 
@@ -16,6 +18,7 @@ class MessagesPanel(QWidget):
         super().__init__(parent)
         self.document = document
         self.entries: list[tuple[str, str]] = []  # (level, text)
+        self._stamps: list[str] = []
         self.text = QTextBrowser()
         self.text.setAccessibleName(self.tr("Messages"))
         clear = QPushButton(self.tr("Clear"))
@@ -25,16 +28,28 @@ class MessagesPanel(QWidget):
         layout.addWidget(self.text)
         layout.addWidget(clear)
         document.message.connect(self.add)
+        theme.follow(self, self._rerender)
 
     def add(self, level: str, text: str) -> None:
         self.entries.append((level, text))
-        color = "#d0312d" if level == "error" else "#2e7d32" if level == "info" else "#555"
+        self._stamps.append(time.strftime("%H:%M:%S"))
+        self.text.append(self._html(self._stamps[-1], level, text))
+
+    def _html(self, stamp: str, level: str, text: str) -> str:
+        c = theme.current()
+        color = {"error": c.error, "info": c.ok}.get(level, c.muted)
         lines = html.escape(text).split("\n")
         body = f"<b>{lines[0]}</b>" + "".join(f"<br>&nbsp;&nbsp;{ln}" for ln in lines[1:])
-        stamp = time.strftime("%H:%M:%S")
-        self.text.append(f"<span style='color:#888'>{stamp}</span> "
-                         f"<span style='color:{color}'>{body}</span>")
+        return (f"<span style='color:{c.muted}'>{stamp}</span> "
+                f"<span style='color:{color}'>{body}</span>")
+
+    def _rerender(self) -> None:
+        """Show the messages again in the colours of the new light/dark appearance."""
+        self.text.clear()
+        for stamp, (level, text) in zip(self._stamps, self.entries, strict=True):
+            self.text.append(self._html(stamp, level, text))
 
     def clear(self) -> None:
         self.entries.clear()
+        self._stamps.clear()
         self.text.clear()

@@ -30,15 +30,12 @@ from PySide6.QtWidgets import (
 
 from gradstudio.graph import Change, ModelEvent
 
-from ..canvas import theme
+from .. import theme
 
 __all__ = ["TrainingPanel"]
 
 MAX_ELEMENTS = 8  # a vector weight gets one curve per element, up to this many
 PREVIEW_SECONDS = 0.15
-LOSS_COLOR = "#c0392b"
-WEIGHT_COLORS = ["#2f6db5", "#2e8b57", "#b5562f", "#6c3483", "#7f6a00", "#17808a",
-                 "#c2185b", "#5f6670"]
 
 
 class TrainingPanel(QWidget):
@@ -58,6 +55,8 @@ class TrainingPanel(QWidget):
         document.model_changed.connect(self._on_model_event)
         document.trained.connect(self._on_trained)
         document.reset.connect(self._on_reset)
+        theme.follow(self, self._restyle)
+        self._restyle()
         self._show_lr()
         self._update_status()
 
@@ -90,7 +89,6 @@ class TrainingPanel(QWidget):
         self.reset_button.setToolTip(self.tr("Forget the plotted steps (the weights stay)"))
         self.reset_button.clicked.connect(self.reset_history)
         self.status = QLabel()
-        self.status.setStyleSheet(f"color: {theme.colors()['muted']};")
 
         controls = QHBoxLayout()
         controls.addWidget(self.lr_label)
@@ -121,33 +119,61 @@ class TrainingPanel(QWidget):
         if self._plots is None:
             import pyqtgraph as pg
 
-            c = theme.colors()
             plots = []
             for title, left in ((self.tr("Loss"), self.tr("loss")),
                                 (self.tr("Weights"), self.tr("value"))):
-                plot = pg.PlotWidget(background=self.palette().base().color())
+                plot = pg.PlotWidget()
                 plot.setMinimumHeight(120)
                 item = plot.getPlotItem()
-                item.setTitle(title, color=c["text"], size="10pt")
+                item.setTitle(title, size="10pt")
                 item.showGrid(x=True, y=True, alpha=0.25)
-                item.setLabel("bottom", self.tr("step"), color=c["muted"])
-                item.setLabel("left", left, color=c["muted"])
+                item.setLabel("bottom", self.tr("step"))
+                item.setLabel("left", left)
                 for name in ("left", "bottom"):
-                    axis = item.getAxis(name)
-                    axis.setPen(pg.mkPen(c["border"]))
-                    axis.setTextPen(pg.mkPen(c["muted"]))
-                    axis.enableAutoSIPrefix(False)
+                    item.getAxis(name).enableAutoSIPrefix(False)
                 self.plot_area.addWidget(plot, 1)
                 plots.append(plot)
-            legend = plots[1].getPlotItem().addLegend(offset=(-8, 8), labelTextColor=c["text"])
-            legend.setBrush(pg.mkBrush(self.palette().base().color()))
-            legend.setPen(pg.mkPen(c["border"]))
-            self._legend = legend
-            self._loss_curve = plots[0].plot(pen=pg.mkPen(LOSS_COLOR, width=2))
+            self._legend = plots[1].getPlotItem().addLegend(offset=(-8, 8))
+            self._loss_curve = plots[0].plot()
             self._plots = tuple(plots)
+            self._restyle()
             self._set_log(self.log_box.isChecked())
             self._redraw()
         return self._plots
+
+    def _restyle(self) -> None:
+        """Colours from the theme: now and whenever the app switches light/dark."""
+        c = theme.current()
+        self.status.setStyleSheet(f"color: {c.muted};")
+        if self._plots is None:
+            return
+        import pyqtgraph as pg
+
+        base = self.palette().base().color()
+        for plot in self._plots:
+            plot.setBackground(base)
+            item = plot.getPlotItem()
+            item.titleLabel.setText(item.titleLabel.text, color=c.text)
+            for name in ("left", "bottom"):
+                axis = item.getAxis(name)
+                axis.setPen(pg.mkPen(c.border))
+                axis.setTextPen(pg.mkPen(c.muted))
+                axis.setLabel(axis.labelText, color=c.muted)
+        self._legend.setLabelTextColor(c.text)
+        self._legend.setBrush(pg.mkBrush(base))
+        self._legend.setPen(pg.mkPen(c.border))
+        self._loss_curve.setPen(pg.mkPen(c.loss, width=2))
+        for i, key in enumerate(self.weight_history):
+            if key in self._curves:
+                self._curves[key].setPen(self._series_pen(i))
+
+    @staticmethod
+    def _series_pen(i: int):  # noqa: ANN205 - a pyqtgraph pen
+        """The pen of the i-th weight curve."""
+        import pyqtgraph as pg
+
+        series = theme.current().series
+        return pg.mkPen(series[i % len(series)], width=2)
 
     def _set_log(self, on: bool) -> None:
         if self._plots is not None:
@@ -156,7 +182,6 @@ class TrainingPanel(QWidget):
     def _redraw(self, extra_losses: list[float] | None = None) -> None:
         if self._plots is None:
             return
-        import pyqtgraph as pg
 
         losses = self.losses + (extra_losses or [])
         self._loss_curve.setData(np.arange(1, len(losses) + 1), np.asarray(losses, float))
@@ -166,8 +191,7 @@ class TrainingPanel(QWidget):
         for i, (key, values) in enumerate(self.weight_history.items()):
             curve = self._curves.get(key)
             if curve is None:
-                color = WEIGHT_COLORS[i % len(WEIGHT_COLORS)]
-                curve = self._curves[key] = weights.plot(pen=pg.mkPen(color, width=2),
+                curve = self._curves[key] = weights.plot(pen=self._series_pen(i),
                                                          name=key, connect="finite")
             curve.setData(np.arange(1, len(values) + 1), np.asarray(values, float))
         self._legend.setVisible(bool(self.weight_history))
