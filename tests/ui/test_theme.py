@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtWidgets import QLabel
 
 from gradstudio.ui import style, theme
 
@@ -71,8 +71,8 @@ def test_no_colour_is_written_outside_the_theme() -> None:
 
 # --- following a light/dark switch live -------------------------------------------------------
 @pytest.fixture
-def window(window, monkeypatch, restore_palette):
-    monkeypatch.setattr(window, "ask_save", lambda: QMessageBox.Discard)
+def window(window, restore_palette):
+    """The shared window, in the light appearance to start with."""
     style.apply_appearance(restore_palette, dark=False)
     return window
 
