@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from gradstudio.graph import GraphError, GraphModel, Session, load
+from gradstudio.graph import GraphError, GraphModel, Session, check_lr, load
 from gradstudio.graph.trace import Trace, build_trace
 
 __all__ = ["add_arguments", "run"]
@@ -46,12 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _learning_rate(text: str) -> float:
     try:
-        lr = float(text)
-    except ValueError:
-        lr = math.nan
-    if not (lr > 0 and math.isfinite(lr)):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-    return lr
+        return check_lr(text)
+    except GraphError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _plain(t: Any) -> Any:
@@ -76,8 +73,11 @@ def run(args: argparse.Namespace) -> int:
     """The run command; returns the exit code. Problems are one line on stderr."""
     if args.repeat < 1 or args.steps < 0:
         return _fail("--repeat must be at least 1 and --steps at least 0")
-    if args.lr is not None and not (args.lr > 0 and math.isfinite(args.lr)):
-        return _fail(f"--lr must be a positive number, got {args.lr}")
+    try:
+        if args.lr is not None:
+            check_lr(args.lr)
+    except GraphError as e:
+        return _fail(f"--lr: {e}")
     if args.trace and args.steps:
         return _fail("--trace shows one forward and backward: it cannot be combined with "
                      "--steps")

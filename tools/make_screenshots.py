@@ -55,7 +55,7 @@ def _backward(times: int = 1, target: str | None = None) -> Callable:
 
 def _backward_then_zero(window) -> None:  # noqa: ANN001
     _backward(2)(window)
-    window.actions["zero_grad"].trigger()
+    window.action_map["zero_grad"].trigger()
 
 
 def _detach_both(window) -> None:  # noqa: ANN001

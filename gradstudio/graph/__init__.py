@@ -9,13 +9,13 @@ from .evaluate import BackwardResult, Evaluator, ForwardResult, pick_target
 from .explain import requires_grad_reason, why_not_requires_grad
 from .fileformat import EXTENSION, GraphFileError, load, loads, save
 from .ledger import Ledger, format_number
-from .model import FLAGS, Change, Edge, GraphModel, ModelEvent, NodeData
-from .session import Session, TrainResult
+from .model import FLAGS, LR_MAX, LR_MIN, Change, Edge, GraphModel, ModelEvent, NodeData, check_lr
+from .session import MAX_TRAIN_STEPS, Session, TrainResult
 
 __all__ = [
     "CATEGORIES", "KINDS", "GraphError", "NodeKind", "Param", "kind", "parse_tensor_value",
     "BackwardResult", "Evaluator", "ForwardResult", "pick_target", "requires_grad_reason",
     "why_not_requires_grad", "EXTENSION", "GraphFileError", "load", "loads", "save", "Ledger",
-    "format_number", "FLAGS", "Change", "Edge", "GraphModel", "ModelEvent", "NodeData", "Session",
-    "TrainResult",
+    "format_number", "FLAGS", "LR_MAX", "LR_MIN", "check_lr", "Change", "Edge", "GraphModel",
+    "ModelEvent", "NodeData", "Session", "TrainResult", "MAX_TRAIN_STEPS",
 ]

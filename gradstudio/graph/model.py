@@ -19,11 +19,27 @@ import networkx as nx
 
 from .catalog import GraphError, NodeKind, kind
 
-__all__ = ["GraphModel", "Edge", "NodeData", "ModelEvent", "Change", "FLAGS", "GraphError"]
+__all__ = ["GraphModel", "Edge", "NodeData", "ModelEvent", "Change", "FLAGS", "GraphError",
+           "LR_MIN", "LR_MAX", "check_lr"]
 
 FLAGS = ("requires_grad", "detach", "no_grad")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 MAX_LABEL = 40
+# The learning rates a document may hold: what the toolbar's box offers and files are checked
+# against (a step of lr * grad outside this is a typo, not an experiment).
+LR_MIN, LR_MAX = 0.0001, 100.0
+
+
+def check_lr(value: Any) -> float:
+    """``value`` as a learning rate, or a GraphError saying the allowed range."""
+    try:
+        lr = None if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        lr = None
+    if lr is None or not LR_MIN <= lr <= LR_MAX:
+        raise GraphError(f"learning rate must be a number from {LR_MIN:g} to {LR_MAX:g}, "
+                         f"got {value!r}")
+    return lr
 
 
 class Edge(NamedTuple):
@@ -276,13 +292,7 @@ class GraphModel:
 
     def set_setting(self, name: str, value: Any) -> None:
         if name == "lr":
-            try:
-                lr = None if isinstance(value, bool) else float(value)
-            except (TypeError, ValueError):
-                lr = None
-            if lr is None or not (lr > 0 and lr < 1e6):
-                raise GraphError(f"learning rate must be a positive number, got {value!r}")
-            self.settings.lr = lr
+            self.settings.lr = check_lr(value)
         elif name == "dtype":
             if value not in ("float32", "float64"):
                 raise GraphError(f"dtype must be float32 or float64, got {value!r}")

@@ -19,7 +19,9 @@ from .evaluate import BackwardResult, Evaluator, ForwardResult, gc_paused, pick_
 from .ledger import BackwardEntry, Ledger
 from .model import Change, GraphModel, ModelEvent
 
-__all__ = ["Session", "TrainResult"]
+__all__ = ["Session", "TrainResult", "MAX_TRAIN_STEPS"]
+
+MAX_TRAIN_STEPS = 100_000  # the most steps one Train N run offers
 
 
 @dataclass

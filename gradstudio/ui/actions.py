@@ -13,7 +13,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QDoubleSpinBox, QInputDialog, QMenu, QToolBar, QToolButton
 
-from gradstudio.graph import Change
+from gradstudio.graph import LR_MAX, LR_MIN, MAX_TRAIN_STEPS, Change
 from gradstudio.resources import example_paths, resource_path
 
 from .canvas.arrange import arrange
@@ -37,6 +37,8 @@ EXAMPLE_TITLES = {
     "no_grad": QT_TRANSLATE_NOOP("Examples", "&8. torch.no_grad()"),
 }
 
+DUPLICATE_KEY = "Ctrl+D"
+
 # Toolbar actions with an icon (resources/icons/NAME.svg); the text stays beside the icon.
 TOOLBAR_ICONS = ("forward", "backward", "zero_grad", "train_step", "train_n", "no_grad",
                  "intermediates", "fit")
@@ -48,40 +50,76 @@ def action_icon(name: str) -> QIcon:
     return QIcon(str(path)) if path.exists() else QIcon()
 
 
-def _shortcuts(*keys: QKeySequence.StandardKey | str) -> list[QKeySequence]:
+# Keys a PC keyboard has: printable keys, Escape to ScrollLock, F1-F12. Platform bindings
+# beyond them (X11 adds F16 and a "Copy" key to Copy) clutter the shortcuts dialog.
+_LAST_PC_KEY = Qt.Key_F12
+
+
+def _shortcuts(*keys: QKeySequence.StandardKey | str,
+               without: tuple[str, ...] = ()) -> list[QKeySequence]:
+    """The key sequences for standard keys and literal ones, each once, PC keys only;
+    ``without`` drops some (X11's Delete includes Ctrl+D, which is Duplicate's)."""
+    dropped = [QKeySequence(k) for k in without]
     out: list[QKeySequence] = []
     for k in keys:
         seqs = QKeySequence.keyBindings(k) if isinstance(k, QKeySequence.StandardKey) \
             else [QKeySequence(k)]
         for s in seqs:
-            if not s.isEmpty() and s not in out:
+            if s.isEmpty() or s in out or s in dropped:
+                continue
+            if all(s[i].key().value <= _LAST_PC_KEY.value for i in range(s.count())):
                 out.append(s)
     return out
 
 
-def build_actions(w: MainWindow) -> dict[str, object]:
-    """Create every action of the window, its menus and toolbar; returns them by name."""
-    acts: dict[str, object] = {}
-    doc, edit, view = w.document, w.edit, w.view
+class _Builder:
+    """Makes the window's actions, each named, with its shortcuts, added to the window."""
 
-    def act(name: str, text: str, slot: Callable, *keys: object, checkable: bool = False,
-            tip: str = "") -> QAction:
-        a = QAction(action_icon(name) if name in TOOLBAR_ICONS else QIcon(), text, w)
-        a.setObjectName(f"action.{name}")
+    def __init__(self, window: MainWindow) -> None:
+        self.w = window
+        self.actions: dict[str, QAction] = {}
+
+    def act(self, name: str, text: str, slot: Callable, *keys: QKeySequence.StandardKey | str,
+            checkable: bool = False, tip: str = "", without: tuple[str, ...] = ()) -> QAction:
+        a = QAction(action_icon(name) if name in TOOLBAR_ICONS else QIcon(), text, self.w)
         if keys:
-            a.setShortcuts(_shortcuts(*keys))
+            a.setShortcuts(_shortcuts(*keys, without=without))
         a.setCheckable(checkable)
         if tip:
             a.setToolTip(tip)
             a.setStatusTip(tip)
         a.triggered.connect(slot)
-        w.addAction(a)  # shortcuts work wherever focus is in the window
-        acts[name] = a
+        return self.add(name, a)
+
+    def add(self, name: str, a: QAction) -> QAction:
+        a.setObjectName(f"action.{name}")
+        self.w.addAction(a)  # shortcuts work wherever focus is in the window
+        self.actions[name] = a
         return a
 
+
+def build_actions(w: MainWindow) -> dict[str, QAction]:
+    """Create every action of the window, its menus and toolbar; returns the actions by
+    name. Also sets ``w.recent_menu``, ``w.view_menu`` and ``w.lr_box``."""
+    b = _Builder(w)
     bar = w.menuBar()
-    # File (mnemonics: N O E R S A X Q)
-    m = bar.addMenu(w.tr("&File"))
+    _file_menu(b, bar.addMenu(w.tr("&File")))
+    _edit_menu(b, bar.addMenu(w.tr("&Edit")))
+    w.view_menu = bar.addMenu(w.tr("&View"))
+    _view_menu(b, w.view_menu)
+    _run_menu(b, bar.addMenu(w.tr("&Run")))
+    _help_menu(b, bar.addMenu(w.tr("&Help")))
+    # The menu bar's overflow button (a narrow window) says what it is to a screen reader.
+    for button in bar.findChildren(QToolButton, "qt_menubar_ext_button"):
+        button.setAccessibleName(w.tr("More menus"))
+        button.setToolTip(w.tr("More menus"))
+    _make_toolbar(w, b.actions)
+    return b.actions
+
+
+def _file_menu(b: _Builder, m: QMenu) -> None:
+    """File (mnemonics: N O E R S A X Q)."""
+    w, act = b.w, b.act
     m.addAction(act("new", w.tr("&New"), w.new_file, QKeySequence.New))
     m.addAction(act("open", w.tr("&Open…"), lambda: w.open_file(), QKeySequence.Open))
     examples = m.addMenu(w.tr("Open &Example"))
@@ -89,9 +127,8 @@ def build_actions(w: MainWindow) -> dict[str, object]:
         title = QCoreApplication.translate("Examples", EXAMPLE_TITLES.get(name, name))
         examples.addAction(act(f"example.{name}", title,
                                lambda _=False, n=name: w.open_example(n)))
-    recent = m.addMenu(w.tr("Open &Recent"))
-    recent.aboutToShow.connect(lambda: _fill_recent(w, recent))
-    acts["menu.recent"] = recent
+    w.recent_menu = m.addMenu(w.tr("Open &Recent"))
+    w.recent_menu.aboutToShow.connect(lambda: _fill_recent(w, w.recent_menu))
     m.addSeparator()
     m.addAction(act("save", w.tr("&Save"), w.save, QKeySequence.Save))
     m.addAction(act("save_as", w.tr("Save &As…"), w.save_as, QKeySequence.SaveAs))
@@ -103,33 +140,33 @@ def build_actions(w: MainWindow) -> dict[str, object]:
     m.addSeparator()
     m.addAction(act("quit", w.tr("&Quit"), w.close, QKeySequence.Quit, "Ctrl+Q"))
 
-    # Edit (U R T C P L D A N)
-    m = bar.addMenu(w.tr("&Edit"))
-    undo = doc.undo_stack.createUndoAction(w, w.tr("&Undo"))
+
+def _edit_menu(b: _Builder, m: QMenu) -> None:
+    """Edit (U R T C P L D A N)."""
+    w, act, edit, stack = b.w, b.act, b.w.edit, b.w.document.undo_stack
+    undo = stack.createUndoAction(w, w.tr("&Undo"))
     undo.setShortcuts(_shortcuts(QKeySequence.Undo))
-    redo = doc.undo_stack.createRedoAction(w, w.tr("&Redo"))
+    redo = stack.createRedoAction(w, w.tr("&Redo"))
     redo.setShortcuts(_shortcuts(QKeySequence.Redo))
-    for name, a in (("undo", undo), ("redo", redo)):
-        a.setObjectName(f"action.{name}")
-        w.addAction(a)
-        m.addAction(a)
-        acts[name] = a
+    m.addAction(b.add("undo", undo))
+    m.addAction(b.add("redo", redo))
     m.addSeparator()
     m.addAction(act("cut", w.tr("Cu&t"), edit.cut, QKeySequence.Cut))
     m.addAction(act("copy", w.tr("&Copy"), edit.copy, QKeySequence.Copy))
     m.addAction(act("paste", w.tr("&Paste"), edit.paste, QKeySequence.Paste))
-    m.addAction(act("duplicate", w.tr("Dup&licate"), edit.duplicate, "Ctrl+D"))
+    m.addAction(act("duplicate", w.tr("Dup&licate"), edit.duplicate, DUPLICATE_KEY))
     m.addAction(act("delete", w.tr("&Delete"), edit.delete_selection, QKeySequence.Delete,
-                    "Backspace"))
+                    "Backspace", without=(DUPLICATE_KEY,)))
     m.addSeparator()
     m.addAction(act("select_all", w.tr("Select &All"), edit.select_all,
                     QKeySequence.SelectAll))
-    m.addAction(act("arrange", w.tr("Arra&nge"), lambda: arrange(view), "Ctrl+L",
+    m.addAction(act("arrange", w.tr("Arra&nge"), lambda: arrange(w.view), "Ctrl+L",
                     tip=w.tr("Lay the graph out in columns, left to right, without overlaps")))
 
-    # View (F I O A S; the panels' toggles follow)
-    m = bar.addMenu(w.tr("&View"))
-    acts["menu.view"] = m
+
+def _view_menu(b: _Builder, m: QMenu) -> None:
+    """View (F I O A S; the panels' toggles are added after the docks)."""
+    w, act, view = b.w, b.act, b.w.view
     m.addAction(act("fit", w.tr("&Fit View"), view.fit, "F",
                     tip=w.tr("Zoom and scroll so the whole graph shows")))
     m.addAction(act("zoom_in", w.tr("Zoom &In"), lambda: view.zoom_by(1.25),
@@ -141,8 +178,10 @@ def build_actions(w: MainWindow) -> dict[str, object]:
     m.addAction(act("snap", w.tr("&Snap to Grid"),
                     lambda on: view.scene().set_snap_to_grid(on), checkable=True))
 
-    # Run (F B Z T N G A I)
-    m = bar.addMenu(w.tr("&Run"))
+
+def _run_menu(b: _Builder, m: QMenu) -> None:
+    """Run (F B Z T N G A I)."""
+    w, act, doc = b.w, b.act, b.w.document
     m.addAction(act("forward", w.tr("&Forward"), doc.forward, "F5",
                     tip=w.tr("Compute every node's value")))
     m.addAction(act("backward", w.tr("&Backward"), lambda: doc.backward(), "F6",
@@ -173,21 +212,16 @@ def build_actions(w: MainWindow) -> dict[str, object]:
     inter.setChecked(doc.session.retain_intermediate)
     m.addAction(inter)
 
-    # Help (K A)
-    m = bar.addMenu(w.tr("&Help"))
+
+def _help_menu(b: _Builder, m: QMenu) -> None:
+    """Help (K A)."""
+    w, act = b.w, b.act
     m.addAction(act("shortcuts", w.tr("&Keyboard Shortcuts"), w.show_shortcuts,
                     QKeySequence.HelpContents))
     m.addAction(act("about", w.tr("&About GradStudio"), w.show_about))
 
-    # The menu bar's overflow button (a narrow window) says what it is to a screen reader.
-    for button in bar.findChildren(QToolButton, "qt_menubar_ext_button"):
-        button.setAccessibleName(w.tr("More menus"))
-        button.setToolTip(w.tr("More menus"))
-    _make_toolbar(w, acts)
-    return acts
 
-
-def _make_toolbar(w: MainWindow, acts: dict[str, object]) -> None:
+def _make_toolbar(w: MainWindow, acts: dict[str, QAction]) -> None:
     """The Run toolbar: icon and text side by side, so every button says what it does."""
     tb = QToolBar(w.tr("Run"), w)
     tb.setObjectName("toolbar.run")
@@ -200,12 +234,12 @@ def _make_toolbar(w: MainWindow, acts: dict[str, object]) -> None:
     lr.setAccessibleName(w.tr("Learning rate"))
     lr.setToolTip(w.tr("Learning rate used by Train step"))
     lr.setDecimals(4)
-    lr.setRange(0.0001, 100.0)
+    lr.setRange(LR_MIN, LR_MAX)
     lr.setSingleStep(0.01)
     lr.setPrefix("lr ")
     lr.setValue(w.document.model.settings.lr)
     tb.addWidget(lr)
-    acts["lr_box"] = lr
+    w.lr_box = lr
 
     def commit() -> None:
         if abs(lr.value() - w.document.model.settings.lr) > 1e-12:
@@ -246,6 +280,7 @@ def _fill_recent(w: MainWindow, menu: QMenu) -> None:
 
 
 def _train_n(w: MainWindow) -> None:
-    steps, ok = QInputDialog.getInt(w, w.tr("Train"), w.tr("Number of steps:"), 100, 1, 100000)
+    steps, ok = QInputDialog.getInt(w, w.tr("Train"), w.tr("Number of steps:"), 100, 1,
+                                    MAX_TRAIN_STEPS)
     if ok:
         w.run_training(steps)

@@ -10,9 +10,11 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
+    QDoubleSpinBox,
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QWidget,
 )
@@ -55,7 +57,11 @@ class MainWindow(QMainWindow):
         self.quick_add = QuickAdd(self)
         self.docks: dict[str, QDockWidget] = {}
         self.panels: dict[str, QWidget] = {}
-        self.actions = build_actions(self)
+        # set by build_actions: the File menu's recent files, the View menu, the toolbar's lr
+        self.recent_menu: QMenu
+        self.view_menu: QMenu
+        self.lr_box: QDoubleSpinBox
+        self.action_map: dict[str, QAction] = build_actions(self)  # by name, e.g. "backward"
         self._make_docks()
         self._make_status_bar()
         self._connect()
@@ -78,10 +84,9 @@ class MainWindow(QMainWindow):
                 bottom.append(dock)
         if bottom:
             bottom[0].raise_()
-        view_menu = self.actions["menu.view"]
-        view_menu.addSeparator()
+        self.view_menu.addSeparator()
         for dock in self.docks.values():
-            view_menu.addAction(dock.toggleViewAction())
+            self.view_menu.addAction(dock.toggleViewAction())
         self.resize(1400, 900)
 
     def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea
@@ -262,8 +267,8 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         rows = []
-        for action in self.actions.values():
-            if isinstance(action, QAction) and action.shortcuts():
+        for action in self.action_map.values():
+            if action.shortcuts():
                 keys = ", ".join(s.toString(QKeySequence.NativeText) for s in action.shortcuts())
                 rows.append(f"<tr><td>{action.text().replace('&', '')}</td>"
                             f"<td><b>{keys}</b></td></tr>")

@@ -15,7 +15,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gradstudio.graph import KINDS, GraphError, GraphFileError, GraphModel, Session, kind
+from gradstudio.graph import (
+    KINDS,
+    LR_MAX,
+    LR_MIN,
+    GraphError,
+    GraphFileError,
+    GraphModel,
+    Session,
+    kind,
+)
 from gradstudio.graph.catalog import Param
 from gradstudio.graph.fileformat import MAX_BYTES, document, dumps, load, loads, save
 from gradstudio.resources import example_paths
@@ -63,7 +72,7 @@ def graphs(draw: st.DrawFn) -> GraphModel:
             if rank and draw(st.booleans()):
                 m.connect(order[draw(st.integers(0, rank - 1))], dst, port)
     m.set_loss(draw(st.sampled_from([None, *nodes])))
-    m.set_setting("lr", draw(st.floats(min_value=1e-6, max_value=1e5)))
+    m.set_setting("lr", draw(st.floats(min_value=LR_MIN, max_value=LR_MAX)))
     m.set_setting("dtype", draw(st.sampled_from(["float32", "float64"])))
     m.description = draw(st.text(st.characters(blacklist_categories=("Cs",)), max_size=30))
     return m

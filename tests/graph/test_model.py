@@ -7,7 +7,16 @@ from collections.abc import Callable
 
 import pytest
 
-from gradstudio.graph import Change, Edge, GraphError, GraphModel, ModelEvent, parse_tensor_value
+from gradstudio.graph import (
+    LR_MAX,
+    LR_MIN,
+    Change,
+    Edge,
+    GraphError,
+    GraphModel,
+    ModelEvent,
+    parse_tensor_value,
+)
 
 
 def _refused(model: GraphModel, edit: Callable[[], object], *words: str) -> str:
@@ -177,10 +186,18 @@ def test_bad_ids_are_refused(chain: tuple) -> None:
 
 
 @pytest.mark.parametrize("name, value", [("lr", 0), ("lr", -1), ("lr", "abc"), ("lr", None),
-                                         ("dtype", "int8"), ("speed", 1)])
+                                         ("lr", LR_MAX * 1.01), ("lr", LR_MIN / 2),
+                                         ("lr", True), ("dtype", "int8"), ("speed", 1)])
 def test_bad_settings_are_refused(name: str, value: object) -> None:
     m = GraphModel()
     _refused(m, lambda: m.set_setting(name, value), name if name != "lr" else "learning rate")
+
+
+def test_learning_rate_limits_are_inclusive() -> None:
+    m = GraphModel()
+    for lr in (LR_MIN, LR_MAX, "0.5"):
+        m.set_setting("lr", lr)
+        assert m.settings.lr == float(lr)
 
 
 def test_edits_on_missing_nodes_are_refused(chain: tuple) -> None:

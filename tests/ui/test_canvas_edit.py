@@ -64,16 +64,16 @@ def test_copy_paste_keeps_internal_wires_offsets_and_renames(qtbot, window):
     assert _by_label(model)["x3"].position == (-340 + 60, -200 + 60)
     qtbot.waitUntil(lambda: window.view.scene().nodes[_by_label(model)["square3"].id]
                     .display_lines() == ["tensor(9.)"])
-    window.actions["undo"].trigger()
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert set(_by_label(model)) == {"x", "square"}
 
 
 def test_copying_part_of_a_graph_drops_the_wires_that_leave_it(qtbot, window):
     x, sq = _x_square(window)
     click(window.view, _title(window, sq))
-    window.actions["copy"].trigger()
-    window.actions["paste"].trigger()
+    window.action_map["copy"].trigger()
+    window.action_map["paste"].trigger()
     model = window.document.model
     assert set(_by_label(model)) == {"x", "square", "square2"}
     assert _wires(model) == {("x", "square", "x")}
@@ -93,7 +93,7 @@ def test_cut_removes_and_paste_brings_back(qtbot, window):
 
 def test_duplicate_copies_the_selection_next_to_it(qtbot, window):
     x, sq = _x_square(window)
-    window.actions["select_all"].trigger()
+    window.action_map["select_all"].trigger()
     qtbot.keyClick(window.view, Qt.Key_D, Qt.ControlModifier)
     model = window.document.model
     nodes = _by_label(model)
@@ -101,7 +101,7 @@ def test_duplicate_copies_the_selection_next_to_it(qtbot, window):
     assert _wires(model) == {("x", "square", "x"), ("x2", "square2", "x")}
     assert nodes["square2"].position == (20 + 30, -200 + 30)
     assert window.document.undo_stack.undoText() == "Duplicate"
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert len(model) == 2
 
 
@@ -109,7 +109,7 @@ def test_paste_of_foreign_text_changes_nothing_and_says_so(qtbot, window):
     _x_square(window)
     QGuiApplication.clipboard().setText("not a graph")
     before = window.document.model.to_dict()
-    window.actions["paste"].trigger()
+    window.action_map["paste"].trigger()
     assert window.document.model.to_dict() == before
     assert "no GradStudio nodes" in window.statusBar().currentMessage()
 
@@ -131,7 +131,7 @@ def test_node_menu_rename(qtbot, window, monkeypatch):
     assert model.label(x) == "radius"
     press_shortcut(qtbot, window, QKeySequence.Undo)
     assert model.label(x) == "x"
-    window.actions["redo"].trigger()
+    window.action_map["redo"].trigger()
     assert model.label(x) == "radius"
 
 
@@ -158,7 +158,7 @@ def test_node_menu_toggle_detach_cuts_the_wire(qtbot, window):
     assert "detach" in item.badges()
     menu = window.edit.build_context_menu(item, item.scenePos())
     assert menu_action(menu, "Detach").isChecked()
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert not window.document.model.node(x).flags["detach"] and not edge_item.detached
 
 
@@ -171,7 +171,7 @@ def test_node_menu_set_as_loss(qtbot, window):
     menu = window.edit.build_context_menu(item, item.scenePos())
     trigger(menu, "Unset as loss")
     assert window.document.model.loss is None
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert window.document.model.loss == sq
 
 
@@ -231,7 +231,7 @@ def test_canvas_menu_select_all_whenever_there_are_cards(qtbot, window):
 # --- property edits and the title -------------------------------------------------------------
 def test_property_edits_undo_and_redo(qtbot, window):
     x, sq = _x_square(window)
-    lr = window.actions["lr_box"]
+    lr = window.lr_box
     model = window.document.model
     old = model.settings.lr
     lr.setFocus()
@@ -239,17 +239,17 @@ def test_property_edits_undo_and_redo(qtbot, window):
     qtbot.keyClicks(lr, "0.25")
     qtbot.keyClick(lr, Qt.Key_Return)
     assert model.settings.lr == pytest.approx(0.25)
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert model.settings.lr == pytest.approx(old)
     assert lr.value() == pytest.approx(old)  # the box follows the model
-    window.actions["redo"].trigger()
+    window.action_map["redo"].trigger()
     assert model.settings.lr == pytest.approx(0.25)
 
     item = window.view.scene().nodes[x]
     trigger(window.edit.build_context_menu(item, item.scenePos()), "Requires grad")
     qtbot.waitUntil(lambda: window.view.scene().nodes[sq].display_lines()
                     == ["tensor(9., grad_fn=<PowBackward0>)"])
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert not model.node(x).flags["requires_grad"]
     qtbot.waitUntil(lambda: window.view.scene().nodes[sq].display_lines() == ["tensor(9.)"])
 
@@ -263,7 +263,7 @@ def test_title_shows_the_file_name_and_the_modified_mark(qtbot, window, tmp_path
     assert window.document.save(path)
     assert window.windowTitle().startswith("graph.gsgraph[*]")
     assert not window.isWindowModified()
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert window.isWindowModified()
-    window.actions["redo"].trigger()  # back at the saved state
+    window.action_map["redo"].trigger()  # back at the saved state
     assert not window.isWindowModified()

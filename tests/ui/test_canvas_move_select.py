@@ -47,7 +47,7 @@ def test_dragging_a_card_moves_the_node_in_one_undo_step(qtbot, window):
     press_shortcut(qtbot, window, QKeySequence.Undo)
     assert model.node(x).position == old
     assert window.view.scene().nodes[x].pos() == QPointF(*old)
-    window.actions["redo"].trigger()
+    window.action_map["redo"].trigger()
     assert model.node(x).position == (old[0] + 65, old[1] + 45)
 
 
@@ -68,7 +68,7 @@ def test_wires_follow_a_moved_card(qtbot, window):
     path = scene.edges[(x, sq, "x")].path()
     assert path.pointAtPercent(0.0) == scene.nodes[x].output_port_pos()
     assert path.pointAtPercent(1.0) == scene.nodes[sq].input_port_pos("x")
-    window.actions["undo"].trigger()  # the wire follows an undone move too
+    window.action_map["undo"].trigger()  # the wire follows an undone move too
     assert scene.edges[(x, sq, "x")].path().pointAtPercent(1.0) == \
         scene.nodes[sq].input_port_pos("x")
 
@@ -128,7 +128,7 @@ def test_delete_key_removes_nodes_with_their_wires_and_undo_restores_them(qtbot,
     assert _doc(model) == before  # same ids, labels, positions and wires
     scene = window.view.scene()
     assert set(scene.nodes) == {x, w, mul, sq} and len(scene.edges) == 3
-    window.actions["redo"].trigger()
+    window.action_map["redo"].trigger()
     assert set(model.node_ids()) == {x, sq} and model.edges() == []
 
 
@@ -149,7 +149,7 @@ def test_clicking_a_wire_selects_it_and_delete_removes_only_the_wire(qtbot, wind
     press_shortcut(qtbot, window, QKeySequence.Delete)
     model = window.document.model
     assert model.edges() == [] and set(model.node_ids()) == {x, sq}
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert [tuple(e) for e in model.edges()] == [(x, sq, "x")]
 
 
@@ -162,17 +162,17 @@ def test_ctrl_dragging_an_unselected_card_moves_it_in_the_model(qtbot, window):
     assert model.node(b).position == (60, 30)
     assert window.view.scene().nodes[b].pos() == QPointF(60, 30)
     assert model.node(a).position == (-300, -170)
-    window.actions["undo"].trigger()  # one step for both
+    window.action_map["undo"].trigger()  # one step for both
     assert model.node(b).position == (20, 0) and model.node(a).position == (-340, -200)
 
 
 def test_snap_to_grid_snaps_the_drag_and_undo_restores_the_exact_position(qtbot, window):
     (x,) = build_chain(window, ("input", -293, -187))
-    window.actions["snap"].trigger()
+    window.action_map["snap"].trigger()
     drag(window.view, _title(window, x), _title(window, x) + QPointF(47, 33))
     model, item = window.document.model, window.view.scene().nodes[x]
     assert model.node(x).position == (-240, -160) and item.pos() == QPointF(-240, -160)
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert model.node(x).position == (-293, -187)
     assert item.pos() == QPointF(-293, -187)  # the card shows what the model holds
 

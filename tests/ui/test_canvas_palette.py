@@ -41,7 +41,7 @@ def test_dropping_a_palette_entry_creates_the_node_where_it_is_dropped(qtbot, wi
     assert node.kind == "sigmoid" and node.label == "sigmoid"
     assert abs(node.position[0] - target.x()) <= 1 and abs(node.position[1] - target.y()) <= 1
     assert window.view.selected_node_ids() == [node.id]  # the new card is selected
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert len(model) == 0
 
 

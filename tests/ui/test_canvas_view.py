@@ -68,7 +68,7 @@ def test_wheel_zoom_is_bounded(qtbot, window):
     _wheel(view, centre, -80)
     assert view.zoom() == pytest.approx(0.1)
     assert window.zoom_label.text() == "10%"
-    window.actions["zoom_reset"].trigger()
+    window.action_map["zoom_reset"].trigger()
     assert view.zoom() == pytest.approx(1.0) and window.zoom_label.text() == "100%"
 
 
@@ -86,7 +86,7 @@ def test_fit_view_brings_every_card_into_view(qtbot, window):
 
 def test_fit_view_does_not_blow_up_a_single_card(qtbot, window):
     build_chain(window, ("input", 0, 0))
-    window.actions["fit"].trigger()
+    window.action_map["fit"].trigger()
     assert window.view.zoom() <= 1.5
 
 
@@ -195,7 +195,7 @@ def test_export_svg_from_the_file_menu(qtbot, window, tmp_path, monkeypatch):
     _graph(window)
     path = tmp_path / "graph.svg"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
-    window.actions["export_svg"].trigger()
+    window.action_map["export_svg"].trigger()
     text = path.read_text()
     assert "<svg" in text and "square" in text
 
@@ -205,13 +205,13 @@ def test_export_adds_the_extension_when_the_name_has_none(qtbot, window, tmp_pat
     _graph(window)
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(tmp_path / "graph"), ""))
-    window.actions["export_png"].trigger()
+    window.action_map["export_png"].trigger()
     assert not QImage(str(tmp_path / "graph.png")).isNull()
 
 
 def test_export_keeps_the_selection(qtbot, window, tmp_path):
     _graph(window)
-    window.actions["select_all"].trigger()
+    window.action_map["select_all"].trigger()
     assert window.export_image(str(tmp_path / "g.png"), "png")
     assert len(window.view.selected_node_ids()) == 2
 

@@ -103,5 +103,5 @@ def test_dropping_on_an_occupied_input_replaces_the_wire_and_undo_restores_it(qt
     press_shortcut(qtbot, window, QKeySequence.Undo)
     assert _edges(window) == {(a, mul, "a"), (b, mul, "b")}
     qtbot.waitUntil(lambda: _card_text(window, mul)[:1] == ["tensor(3., grad_fn=<MulBackward0>)"])
-    window.actions["redo"].trigger()
+    window.action_map["redo"].trigger()
     assert _edges(window) == {(b, mul, "a"), (b, mul, "b")}

@@ -36,7 +36,7 @@ def test_before_backward_the_local_derivatives_are_known(window, panel, qtbot):
 
 def test_sigmoid_step_after_backward(window, panel, qtbot):
     window.open_example("small_network")
-    window.actions["backward"].trigger()
+    window.action_map["backward"].trigger()
     click_node(window, qtbot, "y_pred")
     text = panel.plain_text()
     assert "y_pred = σ(z)" in text
@@ -48,7 +48,7 @@ def test_sigmoid_step_after_backward(window, panel, qtbot):
 
 def test_mul_step_sends_to_w_and_nothing_to_x(window, panel, qtbot):
     window.open_example("small_network")
-    window.actions["backward"].trigger()
+    window.action_map["backward"].trigger()
     click_node(window, qtbot, "wx")
     text = panel.plain_text()
     assert "∂loss/∂wx = 0.9988" in text
@@ -59,7 +59,7 @@ def test_mul_step_sends_to_w_and_nothing_to_x(window, panel, qtbot):
 
 def test_a_leaf_says_what_its_grad_holds(window, panel, qtbot):
     window.open_example("small_network")
-    window.actions["backward"].trigger()
+    window.action_map["backward"].trigger()
     click_node(window, qtbot, "w")
     text = panel.plain_text()
     assert "w is a leaf" in text
@@ -72,9 +72,9 @@ def test_follows_the_next_backward_and_the_selection(window, panel, qtbot):
     window.open_example("small_network")
     click_node(window, qtbot, "w")
     assert "w.grad is None" in panel.plain_text()
-    window.actions["backward"].trigger()  # the panel updates without a new click
+    window.action_map["backward"].trigger()  # the panel updates without a new click
     assert "w.grad holds 6.6918" in panel.plain_text()
-    window.actions["backward"].trigger()
+    window.action_map["backward"].trigger()
     assert "w.grad holds 13.3835" in panel.plain_text()
     window.view.scene().clearSelection()
     assert "Select a node" in panel.plain_text()
@@ -82,12 +82,12 @@ def test_follows_the_next_backward_and_the_selection(window, panel, qtbot):
 
 def test_after_a_train_step_the_old_gradients_are_gone(window, panel, qtbot):
     window.open_example("small_network")
-    window.actions["train_step"].trigger()  # forward, backward, update, zero grad, forward
+    window.action_map["train_step"].trigger()  # forward, backward, update, zero grad, forward
     click_node(window, qtbot, "y_pred")
     text = panel.plain_text()
     assert "a forward has run since the last backward" in text
     assert "∂y_pred/∂z = " in text  # the local derivative at the new values is still shown
-    window.actions["backward"].trigger()
+    window.action_map["backward"].trigger()
     assert "a forward has run" not in panel.plain_text()
     assert "→ z" in panel.plain_text()
 

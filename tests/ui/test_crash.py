@@ -25,7 +25,7 @@ def test_error_in_a_slot_is_shown_logged_and_survived(window, qtbot, monkeypatch
 
     try:
         window.document.evaluated.connect(broken_view)
-        window.actions["backward"].trigger()
+        window.action_map["backward"].trigger()
         qtbot.waitUntil(lambda: bool(shown))
     finally:
         window.document.evaluated.disconnect(broken_view)
@@ -41,5 +41,5 @@ def test_error_in_a_slot_is_shown_logged_and_survived(window, qtbot, monkeypatch
     model = window.document.model
     x = model.find("x")
     assert window.document.session.grad(x).item() == 6.0
-    window.actions["backward"].trigger()
+    window.action_map["backward"].trigger()
     assert window.document.session.grad(x).item() == 12.0

@@ -80,7 +80,7 @@ def test_toolbar_actions_have_their_svg_icon(window, name: str) -> None:
     path = resource_path("icons", f"{name}.svg")
     assert path.is_file(), path
     assert "<svg" in path.read_text(encoding="utf-8")
-    action: QAction = window.actions[name]
+    action: QAction = window.action_map[name]
     assert not action.icon().isNull()
     image = action.icon().pixmap(48, 48).toImage()
     assert not image.isNull()
@@ -138,13 +138,13 @@ def test_no_shortcut_is_taken_twice(window) -> None:
 
 
 def test_quit_answers_ctrl_q_and_closes_the_window(window, qtbot) -> None:
-    assert QKeySequence("Ctrl+Q") in window.actions["quit"].shortcuts()
-    window.actions["quit"].trigger()
+    assert QKeySequence("Ctrl+Q") in window.action_map["quit"].shortcuts()
+    window.action_map["quit"].trigger()
     qtbot.waitUntil(lambda: not window.isVisible())
 
 
 def test_every_panel_can_be_shown_from_the_view_menu(window) -> None:
-    view_menu = window.actions["menu.view"]
+    view_menu = window.view_menu
     toggles = set(view_menu.actions())
     for name, dock in window.docks.items():
         assert dock.toggleViewAction() in toggles, name
@@ -161,7 +161,7 @@ def test_keyboard_shortcuts_dialog_lists_the_keys(window, monkeypatch) -> None:
     shown: list[tuple[str, str]] = []
     monkeypatch.setattr(QMessageBox, "information",
                         lambda parent, title, text, *a, **k: shown.append((title, text)))
-    window.actions["shortcuts"].trigger()
+    window.action_map["shortcuts"].trigger()
     assert len(shown) == 1
     title, text = shown[0]
     assert "shortcuts" in title.lower()
@@ -174,7 +174,7 @@ def test_about_shows_version_and_licence(window, monkeypatch) -> None:
     shown: list[tuple[str, str]] = []
     monkeypatch.setattr(QMessageBox, "about",
                         lambda parent, title, text: shown.append((title, text)))
-    window.actions["about"].trigger()
+    window.action_map["about"].trigger()
     assert len(shown) == 1
     title, text = shown[0]
     assert "GradStudio" in title
@@ -249,9 +249,9 @@ def test_menu_and_toolbar_strings_go_through_tr(qtbot) -> None:
         app.removeTranslator(translator)
     assert [a.text() for a in w.menuBar().actions()] == [
         "T:&File", "T:&Edit", "T:&View", "T:&Run", "T:&Help"]
-    for name, action in w.actions.items():
+    for name, action in w.action_map.items():
         if isinstance(action, QAction):
             assert action.text().startswith("T:"), name
-    assert w.actions["backward"].toolTip().startswith("T:Run backward")
-    assert w.actions["example.square"].text() == "T:&1. y = x²"
-    assert w.actions["lr_box"].accessibleName() == "T:Learning rate"
+    assert w.action_map["backward"].toolTip().startswith("T:Run backward")
+    assert w.action_map["example.square"].text() == "T:&1. y = x²"
+    assert w.lr_box.accessibleName() == "T:Learning rate"

@@ -29,7 +29,7 @@ def test_backward_accumulate_and_zero(window, panel):
     assert _cell(panel, window, "w", "requires_grad") == "True"
     assert _cell(panel, window, "x", "requires_grad") == "False"
 
-    window.actions["backward"].trigger()
+    window.action_map["backward"].trigger()
     assert _cell(panel, window, "w", "grad") == "tensor(6.6918)"
     assert _cell(panel, window, "b", "grad") == "tensor(0.9988)"
     assert _cell(panel, window, "w", "last contribution") == "6.6918"
@@ -37,13 +37,13 @@ def test_backward_accumulate_and_zero(window, panel):
     assert _cell(panel, window, "x", "grad") == "None"
     assert _cell(panel, window, "x", "last contribution") == "—"
 
-    window.actions["backward"].trigger()  # gradients add up
+    window.action_map["backward"].trigger()  # gradients add up
     assert _cell(panel, window, "w", "grad") == "tensor(13.3835)"
     assert _cell(panel, window, "b", "grad") == "tensor(1.9975)"
     assert _cell(panel, window, "w", "last contribution") == "6.6918"
     assert "accumulating" in panel.summary.text()
 
-    window.actions["zero_grad"].trigger()
+    window.action_map["zero_grad"].trigger()
     assert _cell(panel, window, "w", "grad") == "tensor(0.)"
     assert _cell(panel, window, "b", "grad") == "tensor(0.)"
     assert "accumulating" not in panel.summary.text()
@@ -52,16 +52,16 @@ def test_backward_accumulate_and_zero(window, panel):
 def test_intermediates_follow_the_toggle(window, panel):
     leaves = ["b", "w", "x", "y"]
     computed = ["wx", "z", "y_pred", "loss"]
-    assert window.actions["intermediates"].isChecked()
+    assert window.action_map["intermediates"].isChecked()
     assert _rows(panel) == leaves + computed
-    window.actions["backward"].trigger()
+    window.action_map["backward"].trigger()
     assert _cell(panel, window, "z", "grad") == "tensor(0.9988)"
     assert _cell(panel, window, "loss", "grad") == "tensor(1.)"
     assert _cell(panel, window, "z", "value") == "tensor(6.7000, grad_fn=<AddBackward0>)"
 
-    window.actions["intermediates"].trigger()
+    window.action_map["intermediates"].trigger()
     assert _rows(panel) == leaves
-    window.actions["intermediates"].trigger()
+    window.action_map["intermediates"].trigger()
     assert _rows(panel) == leaves + computed
 
 
@@ -76,10 +76,10 @@ def test_follows_model_changes(window, panel, qtbot):
     qtbot.keyClick(edit, Qt.Key_Return)
     qtbot.waitUntil(lambda: _cell(panel, window, "w", "value")
                     == "tensor([1., 2.], requires_grad=True)")
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     qtbot.waitUntil(lambda: _cell(panel, window, "w", "value")
                     == "tensor(1., requires_grad=True)")
-    window.actions["delete"].trigger()
+    window.action_map["delete"].trigger()
     assert "w" not in _rows(panel)
 
 

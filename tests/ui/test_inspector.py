@@ -55,7 +55,7 @@ def test_leaf_facts_value_edit_and_undo(qtbot, window):
     assert insp.facts["is_leaf"].text() == "True"
     assert insp.facts["why"].text() == "w requires grad: requires_grad is on"
 
-    window.actions["backward"].trigger()
+    window.action_map["backward"].trigger()
     assert insp.facts["grad"].text() == "tensor(6.6918)"
 
     depth = doc.undo_stack.index()
@@ -70,9 +70,9 @@ def test_leaf_facts_value_edit_and_undo(qtbot, window):
     qtbot.keyClick(value, undo.key(), undo.keyboardModifiers())
     assert doc.model.node(w).params["value"] == 1.0
     assert value.text() == "1.0"
-    window.actions["redo"].trigger()
+    window.action_map["redo"].trigger()
     assert value.text() == "2.5"
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert value.text() == "1.0" and doc.undo_stack.index() == depth
 
 
@@ -102,18 +102,18 @@ def test_requires_grad_off_explains_and_backward_fails(qtbot, window):
     assert doc.model.node(w).flags["requires_grad"] is False
     assert insp.facts["requires_grad"].text() == "False"
     assert insp.facts["why"].text() == "w does not require grad: requires_grad is off"
-    window.actions["backward"].trigger()  # b still requires grad: backward runs
+    window.action_map["backward"].trigger()  # b still requires grad: backward runs
     assert insp.facts["grad"].text() == "None"
 
     b = _click_node(qtbot, window, "b")
     _tick(qtbot, insp.requires_grad)
     assert doc.model.node(b).flags["requires_grad"] is False
-    window.actions["backward"].trigger()
+    window.action_map["backward"].trigger()
     level, text = window.panels["messages"].entries[-1]
     assert level == "error"
     assert "element 0 of tensors does not require grad and does not have a grad_fn" in text
     assert "requires_grad is off" in text
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert insp.requires_grad.isChecked()
 
 
@@ -127,7 +127,7 @@ def test_rename_and_refused_duplicate(qtbot, window):
     _type(qtbot, field.edit, "weight")
     assert doc.model.label(w) == "weight" and not field.error.isVisible()
     assert insp.title.text() == "weight"
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert field.edit.text() == "w"
 
 
@@ -149,18 +149,18 @@ def test_op_node_detach_no_grad_and_loss(qtbot, window):
     _tick(qtbot, insp.no_grad)
     assert doc.model.node(z).flags["no_grad"] is True
     assert "z is computed under no-grad" in insp.facts["why"].text()
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert not insp.no_grad.isChecked()
     assert insp.facts["requires_grad"].text() == "True"
 
-    window.actions["no_grad"].trigger()  # the global mode is honoured too
+    window.action_map["no_grad"].trigger()  # the global mode is honoured too
     assert insp.facts["why"].text().startswith("no-grad mode is on")
-    window.actions["no_grad"].trigger()
+    window.action_map["no_grad"].trigger()
 
     assert not insp.is_loss.isChecked()
     _tick(qtbot, insp.is_loss)
     assert doc.model.loss == z
-    window.actions["undo"].trigger()
+    window.action_map["undo"].trigger()
     assert doc.model.loss == doc.model.find("loss") and not insp.is_loss.isChecked()
 
 
@@ -185,7 +185,7 @@ def test_keyboard_labels_and_follows_deletion(qtbot, window):
     insp.name_field.edit.setFocus()
     qtbot.keyClick(insp.name_field.edit, Qt.Key_Tab)
     assert insp.param_fields["value"].edit.hasFocus()
-    window.actions["delete"].trigger()
+    window.action_map["delete"].trigger()
     assert "w" not in [n.label for n in doc.model.nodes()]
     assert insp.hint.isVisible()
 

@@ -24,11 +24,11 @@ def test_backward_twice_accumulates_and_zero_grad_clears(window, panel, qtbot):
     window.open_example("accumulation")
     session, x = window.document.session, window.document.model.find("x")
 
-    window.actions["backward"].trigger()
+    window.action_map["backward"].trigger()
     assert panel.lines() == ["backward #1: x.grad += 4 -> 4"]
     assert not panel.banner.isVisible()  # one backward is not accumulation yet
 
-    window.actions["backward"].trigger()
+    window.action_map["backward"].trigger()
     assert panel.lines() == ["backward #1: x.grad += 4 -> 4", "backward #2: x.grad += 4 -> 8"]
     assert panel.list.isVisible() and not panel.placeholder.isVisible()
     assert panel.banner.isVisible()
@@ -45,7 +45,7 @@ def test_backward_twice_accumulates_and_zero_grad_clears(window, panel, qtbot):
 def test_zero_grad_button_triggers_the_menu_action(window, panel, qtbot):
     window.open_example("accumulation")
     triggered = []
-    window.actions["zero_grad"].triggered.connect(lambda *_: triggered.append(True))
+    window.action_map["zero_grad"].triggered.connect(lambda *_: triggered.append(True))
     qtbot.mouseClick(panel.zero_button, Qt.LeftButton)
     assert triggered == [True]
 
@@ -53,7 +53,7 @@ def test_zero_grad_button_triggers_the_menu_action(window, panel, qtbot):
 def test_newest_entry_is_scrolled_into_view(window, panel):
     window.open_example("accumulation")
     for _ in range(40):
-        window.actions["backward"].trigger()
+        window.action_map["backward"].trigger()
     last = panel.model.index(panel.model.rowCount() - 1)
     assert panel.list.viewport().rect().intersects(panel.list.visualRect(last))
     assert panel.lines()[-1] == "backward #40: x.grad += 4 -> 160"
@@ -61,8 +61,8 @@ def test_newest_entry_is_scrolled_into_view(window, panel):
 
 def test_opening_another_graph_empties_the_list(window, panel):
     window.open_example("accumulation")
-    window.actions["backward"].trigger()
-    window.actions["backward"].trigger()
+    window.action_map["backward"].trigger()
+    window.action_map["backward"].trigger()
     window.open_example("small_network")
     assert panel.lines() == []
     assert not panel.banner.isVisible()

@@ -52,7 +52,7 @@ def show_whole_canvas(window) -> None:
     columns of cards fit in the viewport."""
     keep_visible(window)
     for _ in range(2):
-        window.actions["zoom_out"].trigger()
+        window.action_map["zoom_out"].trigger()
     assert window.view.zoom() == pytest.approx(0.64)
 
 
@@ -119,7 +119,7 @@ def set_flag(qtbot, window, node_id: str, flag: str, on: bool) -> None:
 def press(qtbot, window, name: str) -> None:
     """Click an action's button on the Run toolbar."""
     bar = window.findChild(QToolBar, "toolbar.run")
-    button = bar.widgetForAction(window.actions[name])
+    button = bar.widgetForAction(window.action_map[name])
     assert button is not None and button.isVisible() and button.isEnabled()
     qtbot.mouseClick(button, Qt.LeftButton)
 
@@ -251,7 +251,7 @@ def test_3_small_network_and_one_train_step(qtbot, window):
     assert grad_column(window, n["x"]) == "None"  # x does not require grad
 
     # the learning rate, typed into the toolbar's box (first another value: the box commits)
-    lr_box = window.actions["lr_box"]
+    lr_box = window.lr_box
     point = lr_box.locale().decimalPoint()
     for typed, lr in ((f"0{point}5", 0.5), (f"0{point}1", 0.1)):
         type_into(qtbot, lr_box, typed)
@@ -401,7 +401,7 @@ def test_6c_no_grad_on_the_operation(qtbot, window):
 
 def test_6d_global_no_grad_mode(qtbot, window):
     x, y = build_x_squared(qtbot, window, "2")
-    action = window.actions["no_grad"]
+    action = window.action_map["no_grad"]
     press(qtbot, window, "no_grad")
     assert action.isChecked() and window.document.session.no_grad_mode
     assert card(window, y) == ["tensor(4.)"]

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 def test_train_step_uses_the_lr_being_typed(window, qtbot):
     window.open_example("small_network")
-    box = window.actions["lr_box"]
+    box = window.lr_box
     box.setFocus()
     box.selectAll()
     qtbot.keyClicks(box, "0.5")  # no Enter: the person goes straight to Train step
     model, session = window.document.model, window.document.session
     w = model.find("w")
-    window.actions["train_step"].trigger()
+    window.action_map["train_step"].trigger()
     assert model.settings.lr == 0.5
     grad = 6.6917619705200195  # the notebook's w.grad at the first step
     assert abs(model.node(w).params["value"] - (1.0 - 0.5 * grad)) < 1e-5
@@ -23,8 +23,8 @@ def test_train_step_after_backward_does_not_double_the_step(window, qtbot):
     window.open_example("small_network")
     model = window.document.model
     w = model.find("w")
-    window.actions["backward"].trigger()
-    window.actions["train_step"].trigger()
+    window.action_map["backward"].trigger()
+    window.action_map["train_step"].trigger()
     assert abs(model.node(w).params["value"] - (1.0 - 0.1 * 6.6917619705200195)) < 1e-5
     assert any("zero grad before the train step" in line
                for line in window.document.session.ledger.lines())

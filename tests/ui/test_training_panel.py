@@ -49,7 +49,7 @@ def test_train_20_steps_then_undo(window, panel, qtbot):
     assert "20 steps" in panel.status.text()
     assert weight(window, "w") != 1.0
 
-    window.actions["undo"].trigger()  # one Ctrl+Z takes back the whole run
+    window.action_map["undo"].trigger()  # one Ctrl+Z takes back the whole run
     assert weight(window, "w") == 1.0
     assert weight(window, "b") == 0.0
     assert len(panel.losses) == 20  # the history of what happened stays
@@ -82,8 +82,8 @@ def test_cancel_stops_a_long_run(window, panel, qtbot):
 
 
 def test_train_step_from_the_menu_is_recorded(window, panel):
-    window.actions["train_step"].trigger()
-    window.actions["train_step"].trigger()
+    window.action_map["train_step"].trigger()
+    window.action_map["train_step"].trigger()
     assert len(panel.losses) == 2
     assert panel.losses[1] < panel.losses[0]
     assert panel.weight_history["w"][1] == pytest.approx(weight(window, "w"))
@@ -91,30 +91,30 @@ def test_train_step_from_the_menu_is_recorded(window, panel):
 
 def test_lr_follows_the_toolbar_box(window, panel, qtbot):
     assert "0.1" in panel.lr_text
-    type_into(qtbot, window.actions["lr_box"], "0.05")
+    type_into(qtbot, window.lr_box, "0.05")
     assert window.document.model.settings.lr == pytest.approx(0.05)
     assert "0.05" in panel.lr_text
-    window.actions["train_step"].trigger()
+    window.action_map["train_step"].trigger()
     assert weight(window, "w") == pytest.approx(1.0 - 0.05 * 6.6918, abs=1e-4)
-    window.actions["undo"].trigger()  # the train step
-    window.actions["undo"].trigger()  # the lr change
+    window.action_map["undo"].trigger()  # the train step
+    window.action_map["undo"].trigger()  # the lr change
     assert "0.1" in panel.lr_text
 
 
 def test_reset_history(window, panel, qtbot):
-    window.actions["train_step"].trigger()
+    window.action_map["train_step"].trigger()
     assert panel.losses
     w = weight(window, "w")
     qtbot.mouseClick(panel.reset_button, Qt.LeftButton)
     assert panel.losses == [] and panel.weight_history == {}
     assert weight(window, "w") == w
-    window.actions["train_step"].trigger()  # starts again at step 1
+    window.action_map["train_step"].trigger()  # starts again at step 1
     assert len(panel.losses) == 1 and len(panel.weight_history["w"]) == 1
     assert not math.isnan(panel.weight_history["w"][0])
 
 
 def test_opening_a_graph_clears_the_history(window, panel):
-    window.actions["train_step"].trigger()
+    window.action_map["train_step"].trigger()
     window.open_example("square")
     assert panel.losses == [] and panel.weight_history == {}
 

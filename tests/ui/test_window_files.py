@@ -108,7 +108,7 @@ def test_save_close_and_reopen_gives_the_same_graph_and_numbers(qtbot, window, t
     qtbot.addWidget(again)
     never_prompt(again)
     _answer_open_dialog(monkeypatch, saved)
-    again.actions["open"].trigger()
+    again.action_map["open"].trigger()
     assert again.document.model.to_dict() == data
     assert again.document.path == saved and not again.document.modified
     assert _numbers(again) == numbers
@@ -122,7 +122,7 @@ def test_save_writes_to_the_open_file_without_asking(qtbot, window, tmp_path, mo
     assert window.document.save(path)
     window.view.add_node("sin", QPointF(-300, 100))
     dialog = _answer_save_dialog(monkeypatch, tmp_path / "other.gsgraph")
-    window.actions["save"].trigger()
+    window.action_map["save"].trigger()
     assert dialog == [] and not window.document.modified
     assert len(fileformat.load(path)) == 3
 
@@ -130,7 +130,7 @@ def test_save_writes_to_the_open_file_without_asking(qtbot, window, tmp_path, mo
 def test_save_as_dialog_cancelled_saves_nothing(qtbot, window, tmp_path, monkeypatch):
     _build(window)
     _answer_save_dialog(monkeypatch, "")
-    window.actions["save_as"].trigger()
+    window.action_map["save_as"].trigger()
     assert window.document.modified and window.document.path is None
     assert list(tmp_path.glob("*.gsgraph")) == []
 
@@ -139,7 +139,7 @@ def test_a_failed_save_says_why_and_keeps_the_changes(qtbot, window, tmp_path, m
                                                      errors):
     _build(window)
     _answer_save_dialog(monkeypatch, tmp_path / "no such folder" / "g.gsgraph")
-    window.actions["save"].trigger()
+    window.action_map["save"].trigger()
     assert len(errors) == 1 and "g.gsgraph" in errors[0]
     assert window.document.modified and window.document.path is None
     assert window.recent_files() == []
@@ -167,7 +167,7 @@ def test_opening_a_corrupt_file_shows_why_and_keeps_the_document(qtbot, window, 
     _answer_prompt(monkeypatch, window, QMessageBox.Discard)
     _answer_open_dialog(monkeypatch, bad)
 
-    window.actions["open"].trigger()
+    window.action_map["open"].trigger()
 
     assert len(errors) == 1 and says in errors[0] and "bad.gsgraph" in errors[0]
     assert window.document.model.to_dict() == before
@@ -184,7 +184,7 @@ def test_opening_a_missing_file_shows_why(qtbot, window, tmp_path, errors):
 # --- the unsaved-changes prompt ---------------------------------------------------------------
 def test_no_prompt_when_nothing_changed(qtbot, window, monkeypatch):
     calls = _answer_prompt(monkeypatch, window, QMessageBox.Cancel)
-    window.actions["new"].trigger()
+    window.action_map["new"].trigger()
     assert calls == []
 
 
@@ -196,7 +196,7 @@ def test_prompt_on_new(qtbot, window, tmp_path, monkeypatch, answer):
         "cancel": QMessageBox.Cancel, "discard": QMessageBox.Discard,
         "save": QMessageBox.Save}[answer])
     _answer_save_dialog(monkeypatch, tmp_path / "kept.gsgraph")
-    window.actions["new"].trigger()
+    window.action_map["new"].trigger()
     assert calls == [1]
     doc = window.document
     if answer == "cancel":
@@ -214,7 +214,7 @@ def test_prompt_save_then_cancel_the_file_dialog_keeps_everything(qtbot, window,
     before = window.document.model.to_dict()
     _answer_prompt(monkeypatch, window, QMessageBox.Save)
     _answer_save_dialog(monkeypatch, "")
-    window.actions["new"].trigger()
+    window.action_map["new"].trigger()
     assert window.document.model.to_dict() == before and window.document.modified
 
 
@@ -228,7 +228,7 @@ def test_prompt_on_open(qtbot, window, tmp_path, monkeypatch, answer):
     _answer_save_dialog(monkeypatch, tmp_path / "kept.gsgraph")
     other = example_paths()["sin_of_square"]
     dialog = _answer_open_dialog(monkeypatch, other)
-    window.actions["open"].trigger()
+    window.action_map["open"].trigger()
     doc = window.document
     if answer == "cancel":
         assert dialog == []  # no file dialog after Cancel
@@ -261,10 +261,10 @@ def test_recent_files_are_updated_and_remembered(qtbot, window, tmp_path, monkey
     a, b = tmp_path / "a.gsgraph", tmp_path / "b.gsgraph"
     _build(window)
     _answer_save_dialog(monkeypatch, a)
-    window.actions["save_as"].trigger()
+    window.action_map["save_as"].trigger()
     window.view.add_node("sin", QPointF(-300, 100))
     _answer_save_dialog(monkeypatch, b)
-    window.actions["save_as"].trigger()
+    window.action_map["save_as"].trigger()
     assert window.recent_files() == [str(b), str(a)]
     window.open_file(a)
     assert window.recent_files() == [str(a), str(b)]  # most recent first, no duplicates
@@ -275,7 +275,7 @@ def test_recent_files_are_updated_and_remembered(qtbot, window, tmp_path, monkey
     qtbot.addWidget(later)
     assert later.recent_files() == [str(a), str(b)]
 
-    menu = later.actions["menu.recent"]
+    menu = later.recent_menu
     menu.aboutToShow.emit()
     entries = [act for act in menu.actions() if act.text()]
     assert [act.text() for act in entries] == [str(a), str(b)]
@@ -286,13 +286,13 @@ def test_recent_files_are_updated_and_remembered(qtbot, window, tmp_path, monkey
 def test_recent_files_are_capped(qtbot, window, tmp_path, monkeypatch):
     for i in range(12):
         _answer_save_dialog(monkeypatch, tmp_path / f"g{i}.gsgraph")
-        window.actions["save_as"].trigger()
+        window.action_map["save_as"].trigger()
     assert len(window.recent_files()) == 8
     assert window.recent_files()[0] == str(tmp_path / "g11.gsgraph")
 
 
 def test_quit_has_a_shortcut_and_closes(qtbot, window):
-    quit_action = window.actions["quit"]
+    quit_action = window.action_map["quit"]
     assert QKeySequence("Ctrl+Q") in quit_action.shortcuts()
     for seq in QKeySequence.keyBindings(QKeySequence.Quit):
         assert seq in quit_action.shortcuts()

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradstudio.graph import Change, ModelEvent
+from gradstudio.graph import MAX_TRAIN_STEPS, Change, ModelEvent
 
 from .. import theme
 
@@ -65,7 +65,7 @@ class TrainingPanel(QWidget):
         self.lr_label.setToolTip(self.tr("The learning rate of w -= lr * w.grad; change it in "
                                          "the toolbar"))
         self.steps_box = QSpinBox()
-        self.steps_box.setRange(1, 100000)
+        self.steps_box.setRange(1, MAX_TRAIN_STEPS)
         self.steps_box.setValue(100)
         self.steps_box.setPrefix(self.tr("steps "))
         self.steps_box.setAccessibleName(self.tr("Number of steps"))
