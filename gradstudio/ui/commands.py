@@ -7,14 +7,16 @@ it through the same GraphModel calls.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from gradstudio.graph import Edge, GraphModel
+from gradstudio.graph import Edge, GraphError, GraphModel
 
 __all__ = ["ModelCommand", "AddNode", "RemoveItems", "Connect", "MoveNodes", "Rename",
-           "SetParam", "SetFlag", "SetLoss", "SetSetting", "PasteNodes", "SetValues"]
+           "SetParam", "SetFlag", "SetLoss", "SetSetting", "PasteNodes", "SetValues",
+           "Composite", "MoveWire", "AddWired", "InsertIntoWire", "first_free_input"]
 
 
 class ModelCommand(QUndoCommand):
@@ -246,3 +248,93 @@ class PasteNodes(ModelCommand):
     def undo(self) -> None:
         for n in reversed(self.new_ids):
             self.model.remove_node(n)
+
+
+# --- composite edits: one gesture, several model changes, one undo step ------------------------
+class Composite(ModelCommand):
+    """Several commands as one undo step. ``steps()`` yields them one at a time and each is
+    done before the next is made, so a later step can use an earlier one's result (a new
+    node's id). If a step is refused, the steps before it are undone and nothing is left."""
+
+    def __init__(self, model: GraphModel, text: str) -> None:
+        super().__init__(model, text)
+        self.done: list[ModelCommand] = []
+
+    def steps(self) -> Iterator[ModelCommand]:  # pragma: no cover - subclasses override
+        raise NotImplementedError
+
+    def do(self) -> None:
+        if self.done:  # a redo replays the recorded steps
+            for command in self.done:
+                command.do()
+            return
+        try:
+            for command in self.steps():
+                command.do()
+                self.done.append(command)
+        except Exception:
+            for command in reversed(self.done):
+                command.undo()
+            self.done = []
+            raise
+
+    def undo(self) -> None:
+        for command in reversed(self.done):
+            command.undo()
+
+
+class MoveWire(Composite):
+    """A wire's end picked up from one input and dropped on another."""
+
+    def __init__(self, model: GraphModel, edge: Edge, dst: str, port: str) -> None:
+        super().__init__(model, f"Move wire {model.label(edge.src)} → {model.label(dst)}.{port}")
+        self.edge, self.dst, self.port = edge, dst, port
+
+    def steps(self) -> Iterator[ModelCommand]:
+        yield RemoveItems(self.model, [], [self.edge])
+        yield Connect(self.model, self.edge.src, self.dst, self.port)
+
+
+def first_free_input(model: GraphModel, node_id: str) -> str | None:
+    """The first input port of a node with no wire in it."""
+    taken = model.inputs_of(node_id)
+    return next((p for p in model.node(node_id).spec.inputs if p not in taken), None)
+
+
+class AddWired(Composite):
+    """Add a node and wire it in: from ``src`` into its first input, and/or from its output
+    into ``into`` = (node, port). With both, it is inserted into the wire src -> into."""
+
+    def __init__(self, model: GraphModel, kind_name: str, position: tuple[float, float],
+                 src: str | None = None, into: tuple[str, str] | None = None) -> None:
+        super().__init__(model, f"Add {kind_name} wired")
+        self.kind, self.position, self.src, self.into = kind_name, position, src, into
+        self.node_id: str | None = None
+
+    def steps(self) -> Iterator[ModelCommand]:
+        add = AddNode(self.model, self.kind, self.position)
+        yield add
+        self.node_id = add.node_id
+        if self.src is not None:
+            yield Connect(self.model, self.src, add.node_id, first_free_input(self.model,
+                                                                              add.node_id))
+        if self.into is not None:
+            yield Connect(self.model, add.node_id, *self.into)
+
+
+class InsertIntoWire(Composite):
+    """A card dropped on a wire: (moved there and) spliced in, src -> node -> old dst."""
+
+    def __init__(self, model: GraphModel, node_id: str, edge: Edge,
+                 moves: dict[str, tuple[tuple, tuple]] | None = None) -> None:
+        super().__init__(model, f"Insert {model.label(node_id)} into a wire")
+        self.node_id, self.edge, self.moves = node_id, edge, moves
+
+    def steps(self) -> Iterator[ModelCommand]:
+        if self.moves:
+            yield MoveNodes(self.model, self.moves)
+        port = first_free_input(self.model, self.node_id)
+        if port is None:
+            raise GraphError(f"{self.model.label(self.node_id)} has no free input")
+        yield Connect(self.model, self.edge.src, self.node_id, port)
+        yield Connect(self.model, self.node_id, self.edge.dst, self.edge.port)

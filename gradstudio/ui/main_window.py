@@ -24,7 +24,6 @@ from gradstudio.graph import EXTENSION
 from gradstudio.resources import example_paths
 
 from .actions import build_actions
-from .canvas.quick_add import QuickAdd
 from .canvas.view import GraphView
 from .document import Document
 from .edit_controller import EditController
@@ -54,7 +53,7 @@ class MainWindow(QMainWindow):
         self.view = GraphView(self.document)
         self.setCentralWidget(self.view)
         self.edit = EditController(self.document, self.view, self)
-        self.quick_add = QuickAdd(self)
+        self.quick_add = self.view.quick_add  # the canvas opens it (Tab, double-click, a wire)
         self.docks: dict[str, QDockWidget] = {}
         self.panels: dict[str, QWidget] = {}
         # set by build_actions: the File menu's recent files, the View menu, the toolbar's lr
@@ -114,10 +113,6 @@ class MainWindow(QMainWindow):
         doc.path_changed.connect(lambda _: self._update_title())
         doc.message.connect(self._show_message)
         self.view.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.view.quick_add_requested.connect(
-            lambda pos: self.quick_add.open_at(self.view.mapToGlobal(self.view.mapFromScene(pos)),
-                                               pos))
-        self.quick_add.chosen.connect(self.view.add_node)
         self.view.context_menu_requested.connect(self.edit.context_menu)
         self.palette_panel.add_requested.connect(
             lambda k: self.view.add_node(k, self.view.center_scene_pos()))

@@ -10,7 +10,7 @@ from PySide6.QtGui import QKeySequence, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 __all__ = ["build_chain", "click", "drag", "keep_visible", "key", "press_shortcut", "to_view",
-           "wire", "menu_action", "trigger"]
+           "wire", "menu_action", "trigger", "press", "move_to", "release"]
 
 
 def to_view(view, scene_pos: QPointF) -> QPoint:
@@ -38,6 +38,23 @@ def drag(view, start: QPointF, end: QPointF, button=Qt.LeftButton,
         p = a + (b - a) * (i / steps)
         _send(view, QEvent.MouseMove, p, Qt.NoButton, button, modifiers)
     _send(view, QEvent.MouseButtonRelease, b, button, Qt.NoButton, modifiers)
+
+
+def press(view, scene_pos: QPointF, button=Qt.LeftButton) -> None:
+    """Hover, then press (scene coordinates); pair with ``move_to`` and ``release``."""
+    p = to_view(view, scene_pos)
+    _send(view, QEvent.MouseMove, p, Qt.NoButton, Qt.NoButton, Qt.NoModifier)
+    _send(view, QEvent.MouseButtonPress, p, button, button, Qt.NoModifier)
+
+
+def move_to(view, scene_pos: QPointF, button=Qt.LeftButton) -> None:
+    """Move with ``button`` held (a drag in progress)."""
+    _send(view, QEvent.MouseMove, to_view(view, scene_pos), Qt.NoButton, button, Qt.NoModifier)
+
+
+def release(view, scene_pos: QPointF, button=Qt.LeftButton) -> None:
+    _send(view, QEvent.MouseButtonRelease, to_view(view, scene_pos), button, Qt.NoButton,
+          Qt.NoModifier)
 
 
 def click(view, scene_pos: QPointF, modifiers=Qt.NoModifier, button=Qt.LeftButton) -> None:

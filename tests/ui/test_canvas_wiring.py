@@ -10,7 +10,7 @@ from gestures import (
     trigger,
     wire,
 )
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
 
 pytestmark = pytest.mark.usefixtures("canvas_ready")
@@ -82,11 +82,14 @@ def test_a_wire_dropped_on_an_output_port_is_refused(qtbot, window):
              "input port")
 
 
-def test_a_wire_dropped_on_empty_canvas_leaves_nothing(qtbot, window):
+def test_a_wire_dropped_on_empty_canvas_then_esc_leaves_nothing(qtbot, window):
     (x,) = build_chain(window, ("input", -330, -60))
     model = window.document.model
     before, items = model.to_dict(), len(window.view.scene().items())
     drag(window.view, window.view.scene().nodes[x].output_port_pos(), QPointF(150, 200))
+    assert window.quick_add.isVisible()  # offers a node to wire it into
+    qtbot.keyClick(window.quick_add.search, Qt.Key_Escape)
+    assert not window.quick_add.isVisible()
     assert model.to_dict() == before and len(window.view.scene().items()) == items
 
 

@@ -1,10 +1,13 @@
-"""Quick add: a small search popup (Tab or double-click on the canvas) that adds the chosen
-node where the cursor is."""
+"""Quick add: a small search popup (Tab or double-click on the canvas, or a wire let go in
+empty space) that adds the chosen node where the cursor is. For a wire it lists only the
+kinds that can take it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPoint, QPointF, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QHideEvent, QKeyEvent
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
 from gradstudio.graph import KINDS
@@ -13,9 +16,10 @@ __all__ = ["QuickAdd"]
 
 
 class QuickAdd(QFrame):
-    """Emits ``chosen(kind, scene_pos)``."""
+    """Emits ``chosen(kind, scene_pos)``, or ``closed`` when it goes away without a choice."""
 
     chosen = Signal(str, QPointF)
+    closed = Signal()
 
     def __init__(self, parent=None) -> None:  # noqa: ANN001
         super().__init__(parent, Qt.Popup)
@@ -30,6 +34,8 @@ class QuickAdd(QFrame):
         layout.addWidget(self.list)
         self.resize(240, 280)
         self._scene_pos = QPointF()
+        self._accepts: Callable[[str], bool] | None = None
+        self._choosing = False
         for spec in KINDS.values():
             item = QListWidgetItem(f"{spec.title}  —  {spec.category}")
             item.setData(Qt.UserRole, spec.name)
@@ -40,8 +46,10 @@ class QuickAdd(QFrame):
         self.list.itemActivated.connect(lambda _: self._accept())
         self.search.installEventFilter(self)
 
-    def open_at(self, global_pos: QPoint, scene_pos: QPointF) -> None:
-        self._scene_pos = scene_pos
+    def open_at(self, global_pos: QPoint, scene_pos: QPointF,
+                accepts: Callable[[str], bool] | None = None) -> None:
+        """Show at ``global_pos``; ``accepts(kind)`` limits the list (None: every kind)."""
+        self._scene_pos, self._accepts = scene_pos, accepts
         self.search.clear()
         self._filter("")
         self.move(global_pos)
@@ -54,7 +62,8 @@ class QuickAdd(QFrame):
         for i in range(self.list.count()):
             item = self.list.item(i)
             spec = KINDS[item.data(Qt.UserRole)]
-            hidden = bool(needle) and needle not in f"{spec.name} {spec.title}".lower()
+            hidden = (bool(needle) and needle not in f"{spec.name} {spec.title}".lower()) or \
+                (self._accepts is not None and not self._accepts(spec.name))
             item.setHidden(hidden)
             if not hidden and first is None:
                 first = item
@@ -75,5 +84,20 @@ class QuickAdd(QFrame):
     def _accept(self) -> None:
         item = self.list.currentItem()
         if item is not None and not item.isHidden():
-            self.hide()
+            self._choosing = True
+            try:
+                self.hide()
+            finally:
+                self._choosing = False
             self.chosen.emit(item.data(Qt.UserRole), self._scene_pos)
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802
+        super().hideEvent(event)
+        # Give the keyboard back to the canvas (Ctrl+Z right after a quick-add must undo it);
+        # otherwise the hidden popup can stay the active window.
+        parent = self.parentWidget()
+        if parent is not None:
+            parent.activateWindow()
+            parent.setFocus(Qt.PopupFocusReason)
+        if not self._choosing:
+            self.closed.emit()

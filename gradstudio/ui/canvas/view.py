@@ -4,26 +4,20 @@ from the palette, zoom around the cursor, panning, rubber-band selection."""
 
 from __future__ import annotations
 
-import networkx as nx
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (
-    QColor,
-    QKeyEvent,
-    QMouseEvent,
-    QPainter,
-    QPen,
-    QWheelEvent,
-)
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsView
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import QGraphicsView
 
-from gradstudio.graph import GraphError
+from gradstudio.graph import FLAGS, KINDS, Edge, NodeData
 
 from .. import theme
-from ..commands import AddNode, Connect, MoveNodes
+from ..commands import AddNode, AddWired, MoveNodes
 from ..style import repaint_canvas
-from .edge_item import EdgeItem, wire_path
+from .edge_item import EdgeItem
 from .node_item import NodeItem
+from .quick_add import QuickAdd
 from .scene import GraphScene
+from .wiring import HIT_PX, Port, WireDrag, ports_near
 
 __all__ = ["GraphView", "KIND_MIME"]
 
@@ -31,54 +25,10 @@ KIND_MIME = "application/x-gradstudio-node-kind"
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 
 
-class _WireDrag:
-    """A wire being drawn from an output port; compatible input ports light up."""
-
-    def __init__(self, view: GraphView, src: NodeItem) -> None:
-        self.view, self.src = view, src
-        self.item = QGraphicsPathItem()
-        pen = QPen(QColor(theme.current().wire_selected), 2, Qt.DashLine)
-        pen.setCosmetic(True)
-        self.item.setPen(pen)
-        self.item.setZValue(10)
-        view.scene().addItem(self.item)
-        model = view.document.model
-        blocked = nx.ancestors(model.graph, src.node_id)  # wiring into these makes a cycle
-        for n, item in view.scene().nodes.items():
-            if n != src.node_id and n not in blocked:
-                item.highlighted_ports = set(item.spec.inputs)
-                item.update()
-
-    def move(self, scene_pos: QPointF) -> None:
-        self.item.setPath(wire_path(self.src.output_port_pos(), scene_pos))
-
-    def finish(self, scene_pos: QPointF) -> None:
-        self.view.scene().removeItem(self.item)
-        for item in self.view.scene().nodes.values():
-            if item.highlighted_ports:
-                item.highlighted_ports = set()
-                item.update()
-        target = self.view.port_under(scene_pos)
-        if target is None:
-            return
-        item, (side, port) = target
-        if side != "in":
-            self.view.status.emit("Drop the wire on an input port (the left side of a card)")
-            return
-        doc = self.view.document
-        try:
-            doc.model.check_connection(self.src.node_id, item.node_id, port, replace=True)
-        except GraphError as e:
-            self.view.status.emit(str(e))
-            return
-        doc.run(Connect(doc.model, self.src.node_id, item.node_id, port))
-
-
 class GraphView(QGraphicsView):
     """The canvas. ``status`` carries messages for the status bar (e.g. a refused wire)."""
 
     status = Signal(str)
-    quick_add_requested = Signal(QPointF)  # scene position for the quick-add popup
     context_menu_requested = Signal(object, QPointF)  # item or None, global position
     zoom_changed = Signal(float)  # the new scale, 1.0 = 100%
 
@@ -95,7 +45,11 @@ class GraphView(QGraphicsView):
         self.setDragMode(QGraphicsView.RubberBandDrag)
         self.setAcceptDrops(True)
         self.setAccessibleName("Graph canvas")
-        self._wire: _WireDrag | None = None
+        self._wire: WireDrag | None = None
+        self._pending_wire: WireDrag | None = None  # let go in empty space, quick-add open
+        self.quick_add = QuickAdd(self)
+        self.quick_add.chosen.connect(self._quick_add_chosen)
+        self.quick_add.closed.connect(self._quick_add_closed)
         self._press_positions: dict[str, tuple[float, float]] = {}
         self._pan_from: QPointF | None = None
         self._space_down = False
@@ -112,14 +66,9 @@ class GraphView(QGraphicsView):
         return None
 
     def port_under(self, scene_pos: QPointF) -> tuple[NodeItem, tuple[str, str | None]] | None:
-        """The card and port at a scene position (ports stick out of the card's edge)."""
-        area = QRectF(scene_pos - QPointF(14, 14), scene_pos + QPointF(14, 14))
-        for item in self.scene().items(area):
-            if isinstance(item, NodeItem):
-                port = item.port_at(scene_pos)
-                if port is not None:
-                    return item, port
-        return None
+        """The card and port nearest a scene position, within HIT_PX screen pixels."""
+        near = ports_near(self, scene_pos, HIT_PX)
+        return (near[0].item, (near[0].side, near[0].port)) if near else None
 
     def selected_node_ids(self) -> list[str]:
         return [i.node_id for i in self.scene().selectedItems() if isinstance(i, NodeItem)]
@@ -168,9 +117,9 @@ class GraphView(QGraphicsView):
             self.viewport().setCursor(Qt.ClosedHandCursor)
             return
         if event.button() == Qt.LeftButton:
-            hit = self.port_under(pos)
-            if hit is not None and hit[1][0] == "out":
-                self._wire = _WireDrag(self, hit[0])
+            near = ports_near(self, pos, HIT_PX)
+            if near:
+                self._wire = self._start_wire(near[0])
                 self._wire.move(pos)
                 return
             # Every card, not only the selected ones: Ctrl+dragging an unselected card moves
@@ -198,11 +147,23 @@ class GraphView(QGraphicsView):
             return
         if self._wire is not None:
             wire, self._wire = self._wire, None
-            wire.finish(self.mapToScene(event.position().toPoint()))
+            pos = self.mapToScene(event.position().toPoint())
+            if wire.finish(pos):
+                self.open_quick_add(pos, wire)
             return
         super().mouseReleaseEvent(event)
         if event.button() == Qt.LeftButton and self._press_positions:
             self._commit_moves()
+
+    def _start_wire(self, port: Port) -> WireDrag:
+        """From an output or a free input a new wire; from a connected input, that input's
+        wire, picked up by its end."""
+        if port.side == "in":
+            src = self.document.model.inputs_of(port.node_id).get(port.port)
+            if src is not None:
+                return WireDrag(self, Port(self.scene().nodes[src], "out", None),
+                                lifted=Edge(src, port.node_id, port.port))
+        return WireDrag(self, port)
 
     def _commit_moves(self) -> None:
         moves = {}
@@ -217,7 +178,7 @@ class GraphView(QGraphicsView):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = self.mapToScene(event.position().toPoint())
         if self.node_at(pos) is None:
-            self.quick_add_requested.emit(pos)
+            self.open_quick_add(pos)
             return
         super().mouseDoubleClickEvent(event)
 
@@ -245,8 +206,7 @@ class GraphView(QGraphicsView):
         if event.key() == Qt.Key_Tab:
             cursor = self.mapFromGlobal(self.cursor().pos())
             inside = self.viewport().rect().contains(cursor)
-            self.quick_add_requested.emit(self.mapToScene(cursor) if inside
-                                          else self.center_scene_pos())
+            self.open_quick_add(self.mapToScene(cursor) if inside else self.center_scene_pos())
             return
         super().keyPressEvent(event)
 
@@ -278,12 +238,55 @@ class GraphView(QGraphicsView):
         self.add_node(kind, pos)
         event.acceptProposedAction()
 
+    # --- quick add ----------------------------------------------------------------------------
+    def open_quick_add(self, scene_pos: QPointF, wire: WireDrag | None = None) -> None:
+        """The quick-add popup at a scene position; with ``wire`` (let go in empty space) it
+        offers the kinds that wire fits and wires the chosen node in."""
+        self._quick_add_closed()
+        self._pending_wire = wire
+        global_pos = self.viewport().mapToGlobal(self.mapFromScene(scene_pos))
+        self.quick_add.open_at(global_pos, scene_pos,
+                               None if wire is None else wire.accepts_kind)
+
+    def _quick_add_chosen(self, kind: str, scene_pos: QPointF) -> None:
+        wire, self._pending_wire = self._pending_wire, None
+        if wire is None:
+            self.add_node(kind, scene_pos)
+            return
+        wire.clear()
+        anchor = wire.anchor
+        if anchor.side == "out":  # the new card's first input where the wire was let go
+            offset = _probe(kind).input_port_pos(KINDS[kind].inputs[0])
+            src, into = anchor.node_id, None
+        else:  # its output there
+            offset = _probe(kind).output_port_pos()
+            src, into = None, (anchor.node_id, anchor.port)
+        at = scene_pos - offset
+        cmd = AddWired(self.document.model, kind, (round(at.x()), round(at.y())), src, into)
+        if self.document.run(cmd):
+            self._select_only(cmd.node_id)
+
+    def _quick_add_closed(self) -> None:
+        """The popup went away without a choice (Esc, a click elsewhere): nothing changes."""
+        wire, self._pending_wire = self._pending_wire, None
+        if wire is not None:
+            wire.clear()
+
+    def _select_only(self, node_id: str) -> None:
+        self.scene().clearSelection()
+        self.scene().nodes[node_id].setSelected(True)
+
     def add_node(self, kind: str, scene_pos: QPointF) -> str | None:
         """Add a node of ``kind`` with its card's top-left near scene_pos; returns its id."""
         cmd = AddNode(self.document.model, kind, (round(scene_pos.x()), round(scene_pos.y())))
         if self.document.run(cmd):
-            for item in self.scene().selectedItems():
-                item.setSelected(False)
-            self.scene().nodes[cmd.node_id].setSelected(True)
+            self._select_only(cmd.node_id)
             return cmd.node_id
         return None
+
+
+def _probe(kind_name: str) -> NodeItem:
+    """A card of ``kind_name`` at (0, 0), off the canvas: where its ports sit on a card."""
+    spec = KINDS[kind_name]
+    return NodeItem(NodeData("probe", kind_name, spec.default_label or spec.name,
+                             spec.defaults(), dict.fromkeys(FLAGS, False), (0.0, 0.0)))
