@@ -115,13 +115,13 @@ def test_the_accumulation_warning_does_not_move_the_canvas(window, qtbot, tab):
         return vp.mapTo(window, vp.rect().topLeft()), vp.size()
 
     before = canvas()
-    window.actions["backward"].trigger()
+    window.action_map["backward"].trigger()
     assert canvas() == before
-    window.actions["backward"].trigger()  # the warning appears in both panels
+    window.action_map["backward"].trigger()  # the warning appears in both panels
     assert canvas() == before
     assert window.panels["ledger"].warning_visible()
     if tab == "gradients":  # a hidden panel catches up when shown
         assert "accumulating" in window.panels["gradients"].summary.text()
-    window.actions["zero_grad"].trigger()
+    window.action_map["zero_grad"].trigger()
     assert not window.panels["ledger"].warning_visible()
     assert canvas() == before

@@ -144,8 +144,8 @@ def test_every_panel_and_the_cards_follow_a_switch_to_dark_and_back(window, qtbo
     view.ensureVisible(item)
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier,
                      view.mapFromScene(item.sceneBoundingRect().center()))
-    window.actions["backward"].trigger()
-    window.actions["backward"].trigger()  # gradients accumulate: both warnings show
+    window.action_map["backward"].trigger()
+    window.action_map["backward"].trigger()  # gradients accumulate: both warnings show
     assert window.panels["inspector"].node_id == item.node_id
     _check(_shown_colours(window, qtbot), theme.LIGHT)
 
