@@ -1,5 +1,6 @@
 """Graph benchmarks: forward + backward through the compiled plan of a GraphModel, against
-the same computation written directly in PyTorch; and loading a 10,000-node file.
+the same computation written directly in PyTorch; loading a 10,000-node file; building and
+stepping through the step-through trace of a 1,000-node graph.
 
 A recipe (a list of ops over earlier values) is generated once; the engine side builds a
 GraphModel from it and replays it through a Session, the PyTorch side evaluates the recipe.
@@ -122,6 +123,53 @@ def load_10000(lib: Any) -> Run:
     return run
 
 
+STEPS_SHOWN = 50  # steps visited per run of trace_step_1000
+
+
+def _traced_session(n_nodes: int) -> Any:
+    from gradstudio.graph import Session
+
+    session = Session(build_model(recipe(n_nodes), 0.3))
+    session.forward()  # the plan is compiled, as in the app before Step Through
+    return session
+
+
+def trace_build_1000(lib: Any) -> Run:
+    """Entering step-through: the whole trace of a 1,000-node graph, built once."""
+    from gradstudio.graph.trace import build_trace
+
+    session = _traced_session(1_000)
+
+    def run() -> dict[str, float]:
+        trace = build_trace(session)
+        return {"steps": float(len(trace))}
+
+    return run
+
+
+def trace_step_1000(lib: Any) -> Run:
+    """One step on a built 1,000-node trace: the step itself (its text and wires) and the
+    frame the canvas redraws after a jump or Step back, at evenly spread steps."""
+    import time
+
+    from gradstudio.graph.trace import build_trace
+
+    trace = build_trace(_traced_session(1_000))
+    spread = [i * (len(trace) - 1) // (STEPS_SHOWN - 1) for i in range(STEPS_SHOWN)]
+
+    def run() -> dict[str, float]:
+        t0 = time.perf_counter()
+        wires = 0
+        for i in spread:
+            step = trace[i]
+            wires += len(step.text) > 0 and len(step.wires)
+            trace.frame(i)
+        return {"seconds_per_step": (time.perf_counter() - t0) / STEPS_SHOWN,
+                "wires": float(wires)}
+
+    return run
+
+
 CASES = [
     Case("graph_scalar_1000", "1,000-node scalar graph, plan forward + backward",
          _graph_case(1_000, None), max_ratio=0.5, repeats=20, quick_repeats=3, rtol=1e-4,
@@ -132,6 +180,12 @@ CASES = [
     Case("graph_vector_50", "50-node graph over 1M-element float32 vectors, fwd + bwd",
          _graph_case(50, 1_000_000), max_ratio=1.0, repeats=10, quick_repeats=2, rtol=1e-3,
          atol=1e-6),
+    Case("trace_build_1000", "build the step-through of a 1,000-node graph (once per Step "
+         "Through)", trace_build_1000, max_seconds=1.0, against_torch=False, repeats=5,
+         quick_repeats=1),
+    Case("trace_step_1000", f"{STEPS_SHOWN} steps on a 1,000-node trace: step + frame each",
+         trace_step_1000, max_seconds=STEPS_SHOWN * 0.016, against_torch=False, repeats=5,
+         quick_repeats=1),
     Case("load_10000_nodes", "load + validate a 10,000-node .gsgraph file", load_10000,
          max_seconds=1.0, against_torch=False, repeats=3, quick_repeats=1),
 ]

@@ -26,7 +26,7 @@ import numpy as np
 import gradstudio.engine as ge
 
 from .catalog import NodeKind, kind
-from .evaluate import BackwardResult, ForwardResult
+from .evaluate import BackwardResult, ForwardResult, gc_paused
 from .explain import blocks_gradient, why_not_requires_grad
 from .maths import derivative_line, format_term, format_value, forward_line, values_for
 from .model import GraphModel
@@ -188,13 +188,18 @@ def build_trace(session: Session, target: str | None = None, *, accumulate: bool
     forward = session.evaluator.forward(leaves, no_grad=session.no_grad_mode)
     with ge.trace_backward() as engine_steps:
         backward = session.evaluator.backward(forward, target)
-    builder = _Builder(model, forward, backward, session.no_grad_mode, before)
-    builder.forward_steps()
-    if backward.ok:
-        builder.backward_steps(engine_steps)
-    elif backward.target is not None:
-        builder.refused()
-    builder.skipped_steps()
+    plan = session.evaluator.plan()
+    inputs = {st.node: {port: plan.node_ids[i] for port, i in zip(st.ports, st.sources,
+                                                                    strict=True) if i is not None}
+              for st in plan.steps}
+    builder = _Builder(model, forward, backward, session.no_grad_mode, before, inputs)
+    with gc_paused():  # thousands of small objects, no reference cycles among them
+        builder.forward_steps()
+        if backward.ok:
+            builder.backward_steps(engine_steps)
+        elif backward.target is not None:
+            builder.refused()
+        builder.skipped_steps()
     return Trace(tuple(builder.steps), backward.target, backward, forward, before)
 
 
@@ -204,13 +209,17 @@ def node_formulas(model: GraphModel, forward: ForwardResult, node: str
     ``forward`` substituted: ``("y_pred = σ(z) = σ(6.7000) = 0.9988", (("∂y_pred/∂z =
     y_pred·(1−y_pred) = 0.9988·(1−0.9988) = 0.0012", 0.0012),))``. For the Chain rule
     panel, a card's tooltip and the step-through alike."""
+    return _formulas(model, forward, node, model.inputs_of(node))
+
+
+def _formulas(model: GraphModel, forward: ForwardResult, node: str, wired: dict[str, str]
+              ) -> tuple[str, tuple[tuple[str, np.ndarray], ...]]:
     data = model.node(node)
     spec = kind(data.kind)
     out = forward.value(node)
     if spec.is_leaf:
         return (forward_line(spec.maths, data.label, {}, {}, values_for({}, _array(out), {}))
                 if out is not None else data.label), ()
-    wired = model.inputs_of(node)
     inputs = {p: forward.value(wired[p]) if p in wired else None for p in spec.inputs}
     if out is None or any(v is None for v in inputs.values()):
         return f"{data.label} = {spec.formula}", ()
@@ -233,19 +242,27 @@ def _vjp(spec: NodeKind, params: dict, inputs: list[ge.Tensor], grad: np.ndarray
 
 class _Builder:
     def __init__(self, model: GraphModel, forward: ForwardResult, backward: BackwardResult,
-                 no_grad_mode: bool, before: dict[str, np.ndarray]) -> None:
+                 no_grad_mode: bool, before: dict[str, np.ndarray],
+                 inputs: dict[str, dict[str, str]]) -> None:
         self.model = model
+        self.inputs = inputs  # node -> port -> source (from the plan: no graph queries)
+        self._formulas: dict[str, tuple] = {}
         self.forward = forward
         self.backward = backward
         self.no_grad_mode = no_grad_mode
         self.before = before
         self.steps: list[TraceStep] = []
-        self.order = list(nx.lexicographical_topological_sort(model.graph))
+        self.order = list(inputs)  # the plan's topological order
         self.position = {n: i for i, n in enumerate(self.order)}
         self.placed: set[str] = set()
         self.reached: set[str] = set()  # nodes backward runs
         self.arrivals: dict[str, list[Arrival]] = {}
         self.loss_label = model.label(backward.target) if backward.target else "loss"
+
+    def formulas(self, n: str) -> tuple[str, tuple[tuple[str, np.ndarray], ...]]:
+        if n not in self._formulas:
+            self._formulas[n] = _formulas(self.model, self.forward, n, self.inputs[n])
+        return self._formulas[n]
 
     def add(self, phase: str, node: str, text: str, **fields: object) -> TraceStep:
         step = TraceStep(len(self.steps), phase, node, self.model.label(node), text, **fields)
@@ -261,7 +278,7 @@ class _Builder:
         model, fwd = self.model, self.forward
         data = model.node(n)
         spec = kind(data.kind)
-        wired = model.inputs_of(n)
+        wired = self.inputs[n]
         wires = []
         for port in spec.inputs:
             src = wired.get(port)
@@ -278,7 +295,7 @@ class _Builder:
             self.add(FORWARD, n, f"{data.label}: error: {error}", wires=tuple(wires),
                      reason=error)
             return
-        head, _ = node_formulas(model, fwd, n)
+        head, _ = self.formulas(n)
         grad_fn = out.grad_fn.name() if out.grad_fn is not None else None
         same = _same_tensor(fwd, n, wired)
         if spec.is_leaf:
@@ -341,11 +358,11 @@ class _Builder:
         model, fwd = self.model, self.forward
         data = model.node(n)
         spec = kind(data.kind)
-        wired = model.inputs_of(n)
+        wired = self.inputs[n]
         sources = [wired[p] for p in spec.inputs]
         inputs = [fwd.values[s] for s in sources]
         sent = _vjp(spec, data.params, inputs, grad)
-        head, derivatives = node_formulas(model, fwd, n)
+        _, derivatives = self.formulas(n)
         wires = []
         for port, src, value, s, (_, local) in zip(spec.inputs, sources, inputs, sent,
                                                    derivatives, strict=True):
@@ -400,7 +417,7 @@ class _Builder:
         """Right after a node's step, the inputs backward will not visit, with the reason
         (and, depth first, theirs)."""
         self.placed.add(n)
-        for src in dict.fromkeys(self.model.inputs_of(n).values()):
+        for src in dict.fromkeys(self.inputs[n].values()):
             if src in self.placed or src in self.reached:
                 continue
             self.add(SKIPPED, src, f"{self.model.label(src)} skipped: {self._why_skipped(src)}",
