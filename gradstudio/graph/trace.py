@@ -110,6 +110,12 @@ class Trace:
     backward: BackwardResult
     forward: ForwardResult
     grads_before: dict[str, np.ndarray] = field(default_factory=dict)
+    versions: tuple[int, int] = (-1, -1)  # the model's (structure, values) versions
+
+    def is_current(self, model: GraphModel) -> bool:
+        """False once the model was edited (moving cards does not count): the steps then
+        describe a graph that is no longer on the canvas."""
+        return self.versions == (model.structure_version, model.values_version)
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -200,7 +206,8 @@ def build_trace(session: Session, target: str | None = None, *, accumulate: bool
         elif backward.target is not None:
             builder.refused()
         builder.skipped_steps()
-    return Trace(tuple(builder.steps), backward.target, backward, forward, before)
+    return Trace(tuple(builder.steps), backward.target, backward, forward, before,
+                 (model.structure_version, model.values_version))
 
 
 def node_formulas(model: GraphModel, forward: ForwardResult, node: str
@@ -313,13 +320,13 @@ class _Builder:
 
     # backward ------------------------------------------------------------------------------
     def _engine_nodes(self) -> dict[int, list[str]]:
-        """Engine node (by id) -> the graph nodes whose output it is, downstream first
-        (a pass-through identity shares its input's node)."""
+        """Engine node (by id; a leaf's accumulator by its tensor's id) -> the graph nodes
+        whose output it is, downstream first (a pass-through identity shares its input's)."""
         owners: dict[int, list[str]] = {}
         for n in sorted(self.forward.values, key=self.position.__getitem__, reverse=True):
             v = self.forward.values[n]
             if v.requires_grad:
-                owners.setdefault(id(v._node_for_backward()), []).append(n)
+                owners.setdefault(id(v.grad_fn if v.grad_fn is not None else v), []).append(n)
         return owners
 
     def backward_steps(self, engine_steps: list[ge.BackwardStep]) -> None:
@@ -329,7 +336,8 @@ class _Builder:
         grads: dict[str, np.ndarray] = {}
         order: list[str] = []
         for step in engine_steps:
-            for n in owners.get(id(step.node), ()):
+            variable = getattr(step.node, "variable", None)  # AccumulateGrad: its leaf
+            for n in owners.get(id(step.node if variable is None else variable), ()):
                 if n not in grads:
                     grads[n] = np.array(step.grad_output)
                     order.append(n)

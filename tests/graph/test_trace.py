@@ -304,3 +304,13 @@ def test_a_fan_out_and_self_mul_graph_trace_without_the_session_changing() -> No
         build_trace(s)
         assert all(s.grad(n) is None for n in s.model.node_ids()
                    if s.model.node(n).spec.is_leaf)
+
+
+def test_a_trace_knows_when_the_model_was_edited() -> None:
+    s, t = _trace("small_network")
+    m = s.model
+    m.move(m.find("w"), (40.0, 40.0))
+    assert t.is_current(m)  # moving a card changes nothing computed
+    m.set_param(m.find("x"), "value", 2.0)
+    assert not t.is_current(m)
+    assert build_trace(s).is_current(m)
