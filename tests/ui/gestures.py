@@ -6,11 +6,12 @@ where they claim to). Fixtures live in ``conftest.py``."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QKeySequence, QMouseEvent
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 __all__ = ["build_chain", "click", "drag", "keep_visible", "key", "press_shortcut", "to_view",
-           "wire", "menu_action", "trigger", "press", "move_to", "release"]
+           "wire", "menu_action", "trigger", "press", "move_to", "release",
+           "drop_on_canvas"]
 
 
 def to_view(view, scene_pos: QPointF) -> QPoint:
@@ -55,6 +56,21 @@ def move_to(view, scene_pos: QPointF, button=Qt.LeftButton) -> None:
 def release(view, scene_pos: QPointF, button=Qt.LeftButton) -> None:
     _send(view, QEvent.MouseButtonRelease, to_view(view, scene_pos), button, Qt.NoButton,
           Qt.NoModifier)
+
+
+def drop_on_canvas(view, mime, at: QPoint) -> bool:
+    """A drag from outside (the palette): enter at the viewport's edge, move to ``at``, drop
+    there; True if accepted. (QDrag.exec runs its own loop, which a test cannot drive.)"""
+    vp = view.viewport()
+    enter = QDragEnterEvent(QPoint(2, 2), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(vp, enter)
+    if not enter.isAccepted():
+        return False
+    move = QDragMoveEvent(at, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(vp, move)
+    drop = QDropEvent(QPointF(at), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(vp, drop)
+    return drop.isAccepted()
 
 
 def click(view, scene_pos: QPointF, modifiers=Qt.NoModifier, button=Qt.LeftButton) -> None:

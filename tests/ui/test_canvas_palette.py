@@ -7,26 +7,11 @@ drag payload (``mimeData`` of the entry)."""
 from __future__ import annotations
 
 import pytest
+from gestures import drop_on_canvas as _drop
 from gestures import to_view
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QMimeData, QPointF, Qt
 
 pytestmark = pytest.mark.usefixtures("canvas_ready")
-
-
-def _drop(view, mime: QMimeData, at: QPoint) -> bool:
-    """Drag-enter at the viewport's edge, move to ``at``, drop there; True if accepted."""
-    vp = view.viewport()
-    enter = QDragEnterEvent(QPoint(2, 2), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    QApplication.sendEvent(vp, enter)
-    if not enter.isAccepted():
-        return False
-    move = QDragMoveEvent(at, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    QApplication.sendEvent(vp, move)
-    drop = QDropEvent(QPointF(at), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
-    QApplication.sendEvent(vp, drop)
-    return drop.isAccepted()
 
 
 def test_dropping_a_palette_entry_creates_the_node_where_it_is_dropped(qtbot, window):

@@ -11,12 +11,13 @@ from PySide6.QtWidgets import QGraphicsView
 from gradstudio.graph import FLAGS, KINDS, Edge, NodeData
 
 from .. import theme
-from ..commands import AddNode, AddWired, MoveNodes
+from ..commands import AddNode, AddWired, InsertIntoWire, MoveNodes
 from ..style import repaint_canvas
 from .edge_item import EdgeItem
 from .node_item import NodeItem
 from .quick_add import QuickAdd
 from .scene import GraphScene
+from .wire_insert import WireHighlight, can_insert, wire_under
 from .wiring import HIT_PX, Port, WireDrag, ports_near
 
 __all__ = ["GraphView", "KIND_MIME"]
@@ -46,7 +47,11 @@ class GraphView(QGraphicsView):
         self.setAcceptDrops(True)
         self.setAccessibleName("Graph canvas")
         self._wire: WireDrag | None = None
-        self._pending_wire: WireDrag | None = None  # let go in empty space, quick-add open
+        # what a quick-add choice is wired to: a wire let go in empty space, or a wire to
+        # insert the new node into (double-click on it)
+        self._pending: WireDrag | Edge | None = None
+        self._insert = WireHighlight(self)  # the wire a dragged card or kind would go into
+        self._dragged_card: NodeItem | None = None
         self.quick_add = QuickAdd(self)
         self.quick_add.chosen.connect(self._quick_add_chosen)
         self.quick_add.closed.connect(self._quick_add_closed)
@@ -127,6 +132,8 @@ class GraphView(QGraphicsView):
             self._press_positions = {n: (i.pos().x(), i.pos().y())
                                      for n, i in self.scene().nodes.items()}
         super().mousePressEvent(event)
+        grabber = self.scene().mouseGrabberItem()
+        self._dragged_card = grabber if isinstance(grabber, NodeItem) else None
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._pan_from is not None:
@@ -139,6 +146,17 @@ class GraphView(QGraphicsView):
             self._wire.move(self.mapToScene(event.position().toPoint()))
             return
         super().mouseMoveEvent(event)
+        if self._dragged_card is not None and event.buttons() & Qt.LeftButton:
+            self._insert.show(self._wire_for_card(self.mapToScene(event.position().toPoint())))
+
+    def _wire_for_card(self, scene_pos: QPointF) -> EdgeItem | None:
+        """The wire under the cursor the dragged card would be inserted into, if it alone
+        is being dragged and fits."""
+        card = self._dragged_card
+        if self.selected_node_ids() not in ([], [card.node_id]):
+            return None
+        model = self.document.model
+        return wire_under(self, scene_pos, lambda e: can_insert(model, card.node_id, e))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._pan_from is not None:
@@ -152,8 +170,10 @@ class GraphView(QGraphicsView):
                 self.open_quick_add(pos, wire)
             return
         super().mouseReleaseEvent(event)
+        card, self._dragged_card = self._dragged_card, None
+        into = self._insert.take()
         if event.button() == Qt.LeftButton and self._press_positions:
-            self._commit_moves()
+            self._commit_moves(None if card is None or into is None else (card.node_id, into))
 
     def _start_wire(self, port: Port) -> WireDrag:
         """From an output or a free input a new wire; from a connected input, that input's
@@ -165,20 +185,26 @@ class GraphView(QGraphicsView):
                                 lifted=Edge(src, port.node_id, port.port))
         return WireDrag(self, port)
 
-    def _commit_moves(self) -> None:
+    def _commit_moves(self, insert: tuple[str, Edge] | None = None) -> None:
+        """One command for the drag: the move, or the move and the dragged card's insertion
+        into the wire it was let go on."""
         moves = {}
         for n, old in self._press_positions.items():
             item = self.scene().nodes.get(n)
             if item is not None and (item.pos().x(), item.pos().y()) != old:
                 moves[n] = (old, (item.pos().x(), item.pos().y()))
         self._press_positions = {}
-        if moves:
-            self.document.run(MoveNodes(self.document.model, moves))
+        model = self.document.model
+        if moves and insert is not None:
+            self.document.run(InsertIntoWire(model, *insert, moves))
+        elif moves:
+            self.document.run(MoveNodes(model, moves))
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = self.mapToScene(event.position().toPoint())
         if self.node_at(pos) is None:
-            self.open_quick_add(pos)
+            on_wire = wire_under(self, pos)
+            self.open_quick_add(pos, None if on_wire is None else on_wire.edge)
             return
         super().mouseDoubleClickEvent(event)
 
@@ -227,7 +253,21 @@ class GraphView(QGraphicsView):
         else:
             event.ignore()
 
-    dragMoveEvent = dragEnterEvent
+    def dragMoveEvent(self, event) -> None:  # noqa: N802, ANN001
+        """A kind with inputs dragged over a wire lights it up: dropping inserts it."""
+        self.dragEnterEvent(event)
+        if event.isAccepted():
+            self._insert.show(self._wire_for_kind(event))
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802, ANN001
+        self._insert.show(None)
+        super().dragLeaveEvent(event)
+
+    def _wire_for_kind(self, event) -> EdgeItem | None:  # noqa: ANN001
+        kind = bytes(event.mimeData().data(KIND_MIME)).decode()
+        if kind not in KINDS or not _takes_input(kind):
+            return None
+        return wire_under(self, self.mapToScene(event.position().toPoint()))
 
     def dropEvent(self, event) -> None:  # noqa: N802, ANN001
         if not event.mimeData().hasFormat(KIND_MIME):
@@ -235,23 +275,33 @@ class GraphView(QGraphicsView):
             return
         kind = bytes(event.mimeData().data(KIND_MIME)).decode()
         pos = self.mapToScene(event.position().toPoint())
-        self.add_node(kind, pos)
+        self._insert.show(self._wire_for_kind(event))
+        into = self._insert.take()
+        if into is None:
+            self.add_node(kind, pos)
+        else:
+            self.insert_node(kind, pos, into)
         event.acceptProposedAction()
 
     # --- quick add ----------------------------------------------------------------------------
-    def open_quick_add(self, scene_pos: QPointF, wire: WireDrag | None = None) -> None:
-        """The quick-add popup at a scene position; with ``wire`` (let go in empty space) it
-        offers the kinds that wire fits and wires the chosen node in."""
+    def open_quick_add(self, scene_pos: QPointF, wire: WireDrag | Edge | None = None) -> None:
+        """The quick-add popup at a scene position. With ``wire`` — one let go in empty
+        space, or a wire to insert into — it offers the kinds that fit and wires the chosen
+        node in."""
         self._quick_add_closed()
-        self._pending_wire = wire
+        self._pending = wire
         global_pos = self.viewport().mapToGlobal(self.mapFromScene(scene_pos))
-        self.quick_add.open_at(global_pos, scene_pos,
-                               None if wire is None else wire.accepts_kind)
+        accepts = (None if wire is None else
+                   _takes_input if isinstance(wire, Edge) else wire.accepts_kind)
+        self.quick_add.open_at(global_pos, scene_pos, accepts)
 
     def _quick_add_chosen(self, kind: str, scene_pos: QPointF) -> None:
-        wire, self._pending_wire = self._pending_wire, None
+        wire, self._pending = self._pending, None
         if wire is None:
             self.add_node(kind, scene_pos)
+            return
+        if isinstance(wire, Edge):
+            self.insert_node(kind, scene_pos, wire)
             return
         wire.clear()
         anchor = wire.anchor
@@ -268,9 +318,18 @@ class GraphView(QGraphicsView):
 
     def _quick_add_closed(self) -> None:
         """The popup went away without a choice (Esc, a click elsewhere): nothing changes."""
-        wire, self._pending_wire = self._pending_wire, None
-        if wire is not None:
+        wire, self._pending = self._pending, None
+        if isinstance(wire, WireDrag):
             wire.clear()
+
+    def insert_node(self, kind: str, scene_pos: QPointF, edge: Edge) -> str | None:
+        """Add a node of ``kind`` at scene_pos spliced into the wire ``edge``."""
+        cmd = AddWired(self.document.model, kind, (round(scene_pos.x()), round(scene_pos.y())),
+                       edge.src, (edge.dst, edge.port))
+        if self.document.run(cmd):
+            self._select_only(cmd.node_id)
+            return cmd.node_id
+        return None
 
     def _select_only(self, node_id: str) -> None:
         self.scene().clearSelection()
@@ -283,6 +342,10 @@ class GraphView(QGraphicsView):
             self._select_only(cmd.node_id)
             return cmd.node_id
         return None
+
+
+def _takes_input(kind_name: str) -> bool:
+    return bool(KINDS[kind_name].inputs)
 
 
 def _probe(kind_name: str) -> NodeItem:

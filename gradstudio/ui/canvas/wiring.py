@@ -25,7 +25,7 @@ from .node_item import NodeItem
 if TYPE_CHECKING:
     from .view import GraphView
 
-__all__ = ["HIT_PX", "SNAP_PX", "Port", "WireDrag", "ports_near"]
+__all__ = ["HIT_PX", "SNAP_PX", "Port", "WireDrag", "ports_near", "scene_radius"]
 
 HIT_PX = 10.0  # a port answers within this many screen pixels of its centre: a 20 px target
 SNAP_PX = 24.0  # a dragged wire's end jumps to a compatible port this close
