@@ -10,12 +10,20 @@ from .explain import requires_grad_reason, why_not_requires_grad
 from .fileformat import EXTENSION, GraphFileError, load, loads, save
 from .ledger import Ledger, format_number
 from .model import FLAGS, LR_MAX, LR_MIN, Change, Edge, GraphModel, ModelEvent, NodeData, check_lr
-from .session import MAX_TRAIN_STEPS, Session, TrainResult
+from .session import (
+    MAX_TRAIN_STEPS,
+    Session,
+    TrainResult,
+    TrainRun,
+    TrainStep,
+    apply_updates,
+)
 
 __all__ = [
     "CATEGORIES", "KINDS", "GraphError", "NodeKind", "Param", "kind", "parse_tensor_value",
     "BackwardResult", "Evaluator", "ForwardResult", "pick_target", "requires_grad_reason",
     "why_not_requires_grad", "EXTENSION", "GraphFileError", "load", "loads", "save", "Ledger",
     "format_number", "FLAGS", "LR_MAX", "LR_MIN", "check_lr", "Change", "Edge", "GraphModel",
-    "ModelEvent", "NodeData", "Session", "TrainResult", "MAX_TRAIN_STEPS",
+    "ModelEvent", "NodeData", "Session", "TrainResult", "TrainRun", "TrainStep",
+    "MAX_TRAIN_STEPS", "apply_updates",
 ]

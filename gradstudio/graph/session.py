@@ -3,12 +3,17 @@
 Like a notebook kernel, a session keeps each leaf's tensor alive between runs, so pressing
 Backward twice accumulates (4, then 8) exactly as running the notebook's cell twice does.
 Every backward and zero-grad is written in the ledger.
+
+A train step computes the new weight values and returns them; it never writes them into the
+model. Whoever runs it applies them: the window through an undoable command, a script or the
+CLI with ``apply_updates`` (``Session.train`` does that for a headless loop).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -19,22 +24,66 @@ from .evaluate import BackwardResult, Evaluator, ForwardResult, gc_paused, pick_
 from .ledger import BackwardEntry, Ledger
 from .model import Change, GraphModel, ModelEvent
 
-__all__ = ["Session", "TrainResult", "MAX_TRAIN_STEPS"]
+__all__ = ["Session", "TrainResult", "TrainStep", "TrainRun", "MAX_TRAIN_STEPS",
+           "apply_updates"]
 
 MAX_TRAIN_STEPS = 100_000  # the most steps one Train N run offers
 
 
 @dataclass
 class TrainResult:
-    """One train step: the loss before the update, and the update itself."""
+    """One train step: the loss before the update, and the update itself (not yet applied
+    to the model)."""
 
     loss: float | None
     backward: BackwardResult
-    updates: dict[str, list | float] = field(default_factory=dict)  # label -> new value
+    updates: dict[str, Any] = field(default_factory=dict)  # node id -> new value
 
     @property
     def ok(self) -> bool:
         return self.backward.ok
+
+    def record(self, number: int) -> TrainStep:
+        """This step as views keep it: no tensors, so a long run holds little memory."""
+        assert self.loss is not None, "a failed step has no record"
+        return TrainStep(number, self.loss, self.updates)
+
+
+@dataclass(frozen=True)
+class TrainStep:
+    """One step of a run: its number (1-based in the run), the loss before its update, and
+    the update (node id -> new value)."""
+
+    number: int
+    loss: float
+    updates: dict[str, Any]
+
+
+@dataclass
+class TrainRun:
+    """A run of train steps (Train step, Train N) and how it ended."""
+
+    steps: list[TrainStep] = field(default_factory=list)
+    loss_after: float | None = None  # the loss after the last update, from a fresh forward
+    failure: BackwardResult | None = None  # the step that could not run, if one could not
+    cancelled: bool = False
+
+    @property
+    def losses(self) -> list[float]:
+        """Each step's loss before its update."""
+        return [s.loss for s in self.steps]
+
+    @property
+    def losses_after(self) -> list[float | None]:
+        """Each step's loss after its update: the next step's loss before, and for the last
+        step ``loss_after``."""
+        return [s.loss for s in self.steps[1:]] + ([self.loss_after] if self.steps else [])
+
+
+def apply_updates(model: GraphModel, updates: dict[str, Any]) -> None:
+    """Write a train step's new values into the model's weights."""
+    for node_id, value in updates.items():
+        model.set_param(node_id, "value", value)
 
 
 class Session:
@@ -139,7 +188,8 @@ class Session:
         self.ledger.zero_grad()
 
     def train_step(self, lr: float | None = None) -> TrainResult:
-        """Forward, backward, ``w -= lr * w.grad`` on every trainable weight, zero grad.
+        """Forward, backward, ``w - lr * w.grad`` for every trainable weight, zero grad. The
+        new values are returned, not written: apply them before the next step.
 
         Gradients left over from earlier Backward presses would be added into this step's
         (the classic forgotten ``optimizer.zero_grad()``): they are zeroed first, and the
@@ -157,20 +207,17 @@ class Session:
             for n, t in self._leaves.items():
                 data = self.model.node(n)
                 if kind(data.kind).trainable and t.requires_grad and t.grad is not None:
-                    t -= lr * t.grad
-                    updates[n] = t.tolist()
+                    updates[n] = (t - lr * t.grad).tolist()  # w - lr * w.grad, in w's dtype
         self.zero_grad()
-        for n, value in updates.items():
-            self.model.set_param(n, "value", value)
         loss = float(np.mean(_numpy(result.loss)))
         self.loss_history.append(loss)
-        return TrainResult(loss, result, {self.model.label(n): v for n, v in updates.items()})
+        return TrainResult(loss, result, updates)
 
     def train(self, steps: int, lr: float | None = None,
               progress: Callable[[int, float], None] | None = None,
               should_stop: Callable[[], bool] | None = None) -> list[TrainResult]:
-        """Repeat train_step; report (step, loss) after each; stop early when asked or when a
-        step fails."""
+        """Repeat train_step, applying each step's updates to the model (the headless loop);
+        report (step, loss) after each; stop early when asked or when a step fails."""
         results = []
         for i in range(steps):
             if should_stop is not None and should_stop():
@@ -179,6 +226,7 @@ class Session:
             results.append(r)
             if not r.ok:
                 break
+            apply_updates(self.model, r.updates)
             if progress is not None:
                 progress(i + 1, r.loss)
         return results

@@ -12,10 +12,10 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from gradstudio.graph import Edge, GraphError, GraphModel
+from gradstudio.graph import Edge, GraphError, GraphModel, apply_updates
 
 __all__ = ["ModelCommand", "AddNode", "RemoveItems", "Connect", "MoveNodes", "Rename",
-           "SetParam", "SetFlag", "SetLoss", "SetSetting", "PasteNodes", "SetValues",
+           "SetParam", "SetFlag", "SetLoss", "SetSetting", "PasteNodes", "ApplyTrainStep",
            "Composite", "MoveWire", "AddWired", "InsertIntoWire", "first_free_input"]
 
 
@@ -154,21 +154,37 @@ class SetParam(ModelCommand):
         self.model.set_param(self.node_id, self.name, self.old)
 
 
-class SetValues(ModelCommand):
-    """Several leaf values at once, e.g. what a train step wrote into the weights."""
+class ApplyTrainStep(ModelCommand):
+    """A train step's new weight values (from ``Session.train_step``). The steps of one run
+    merge on the undo stack, so one Ctrl+Z takes back a whole Train N."""
 
-    def __init__(self, model: GraphModel, text: str, old: dict[str, Any],
-                 new: dict[str, Any]) -> None:
-        super().__init__(model, text)
-        self.old, self.new = old, new
+    MERGE_ID = 1
+
+    def __init__(self, model: GraphModel, run: object, updates: dict[str, Any]) -> None:
+        super().__init__(model, "Train step")
+        self.run = run  # steps merge only within the same run
+        self.steps = 1
+        self.old = {n: model.node(n).params["value"] for n in updates}
+        self.new = dict(updates)
 
     def do(self) -> None:
-        for n, v in self.new.items():
-            self.model.set_param(n, "value", v)
+        apply_updates(self.model, self.new)
 
     def undo(self) -> None:
-        for n, v in self.old.items():
-            self.model.set_param(n, "value", v)
+        apply_updates(self.model, self.old)
+
+    def id(self) -> int:
+        return self.MERGE_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
+        if not isinstance(other, ApplyTrainStep) or other.run is not self.run:
+            return False
+        for n, v in other.old.items():
+            self.old.setdefault(n, v)  # a weight first changed by a later step
+        self.new.update(other.new)
+        self.steps += other.steps
+        self.setText(f"Train {self.steps} steps")
+        return True
 
 
 class SetFlag(ModelCommand):

@@ -21,10 +21,12 @@ from gradstudio.graph import (
     GraphModel,
     ModelEvent,
     Session,
+    TrainRun,
+    TrainStep,
     fileformat,
 )
 
-from .commands import ModelCommand, SetValues
+from .commands import ApplyTrainStep, ModelCommand
 
 __all__ = ["Document", "TrainJob"]
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ class Document(QObject):
     evaluated = Signal(object)  # ForwardResult
     backward_done = Signal(object)  # BackwardResult
     ledger_changed = Signal()
-    trained = Signal(object)  # list of losses added
+    trained = Signal(object)  # TrainRun: the steps of a finished run, with their updates
     message = Signal(str, str)  # level ("info", "error"), text
     path_changed = Signal(object)  # Path | None
     reset = Signal()  # the whole model was replaced (new, open)
@@ -126,7 +128,7 @@ class Document(QObject):
         self.run_requested.emit()
         job = TrainJob(self, steps, lr)
         job.run_all()
-        return job.losses
+        return job.run.losses
 
     def start_training(self, steps: int, lr: float | None = None) -> TrainJob:
         """Train in slices between events so the window stays responsive."""
@@ -135,28 +137,29 @@ class Document(QObject):
         job.start()
         return job
 
+    def _apply_train_step(self, job: TrainJob, updates: dict) -> bool:
+        """One step's new weights, through the undo stack (merged with the run's earlier
+        steps); False if the model refused them."""
+        return not updates or self.run(ApplyTrainStep(self.model, job, updates))
+
     def _finish_training(self, job: TrainJob) -> None:
-        new = {n: self.model.node(n).params["value"] for n in job.old if n in self.model}
-        old = {n: v for n, v in job.old.items() if n in new}
-        if new != old:
-            text = "Train step" if len(job.losses) == 1 else f"Train {len(job.losses)} steps"
-            command = SetValues(self.model, text, old, new)
-            command._applied = True  # the session already wrote the new values
-            self.undo_stack.push(command)
+        run = job.run
         self.ledger_changed.emit()
-        if job.losses:
-            self.trained.emit(job.losses)
         forward = self._evaluate()
-        if job.failure is not None:
-            self.backward_done.emit(job.failure)
-            self.message.emit("error", f"{job.failure.error}\n{job.failure.reason}")
-        elif job.losses:
+        run.loss_after = self._loss_now(forward)
+        if run.steps:
+            self.trained.emit(run)
+        if run.failure is not None:
+            self.backward_done.emit(run.failure)
+            self.message.emit("error", f"{run.failure.error}\n{run.failure.reason}")
+        elif run.steps:
             # the losses are each step's loss before its update: say where it went, too
-            steps = f"{len(job.losses)} step{'s' * (len(job.losses) != 1)}"
-            now = self._loss_now(forward)
-            self.message.emit("info", f"trained {steps}: loss {job.losses[-1]:.6g}"
+            n = len(run.steps)
+            steps = f"{n} step{'s' * (n != 1)}"
+            now = run.loss_after
+            self.message.emit("info", f"trained {steps}: loss {run.losses[-1]:.6g}"
                               if now is None else
-                              f"trained {steps}: loss {job.losses[0]:.6g} -> {now:.6g}")
+                              f"trained {steps}: loss {run.losses[0]:.6g} -> {now:.6g}")
 
     def _loss_now(self, forward: ForwardResult) -> float | None:
         try:
@@ -212,24 +215,31 @@ class Document(QObject):
 
 class TrainJob(QObject):
     """Train steps run in short slices on the event loop; cancel() stops after the current
-    step. ``finished`` fires once, after the weights' change is on the undo stack."""
+    step. The session computes each step's new weights and the document applies them as an
+    undoable command; ``progress`` carries the steps of each slice, ``finished`` fires once
+    at the end, after ``Document.trained``."""
 
-    progress = Signal(int, float)  # steps done, latest loss
+    progress = Signal(object)  # list[TrainStep]: the steps done since the last progress
     finished = Signal()
     SLICE_SECONDS = 0.03
 
     def __init__(self, document: Document, steps: int, lr: float | None) -> None:
         super().__init__(document)
         self.document, self.steps, self.lr = document, steps, lr
-        self.losses: list[float] = []
-        self.failure: BackwardResult | None = None
-        self.cancelled = False
+        self.run = TrainRun()
         self.done = False
-        model = document.model
-        self.old = {n.id: n.params["value"] for n in model.nodes() if n.spec.trainable}
+
+    @property
+    def losses(self) -> list[float]:
+        """Each step's loss before its update, so far."""
+        return self.run.losses
+
+    @property
+    def cancelled(self) -> bool:
+        return self.run.cancelled
 
     def cancel(self) -> None:
-        self.cancelled = True
+        self.run.cancelled = True
 
     def start(self) -> None:
         QTimer.singleShot(0, self._slice)
@@ -245,18 +255,25 @@ class TrainJob(QObject):
     def _step_slice(self, seconds: float) -> bool:
         """Run steps for up to ``seconds``; True when the job is over."""
         deadline = time.monotonic() + seconds
-        session = self.document.session
-        while len(self.losses) < self.steps and not self.cancelled and self.failure is None:
+        session, run = self.document.session, self.run
+        done: list[TrainStep] = []
+        refused = False
+        while len(run.steps) < self.steps and not run.cancelled and run.failure is None:
             result = session.train_step(self.lr)
             if not result.ok:
-                self.failure = result.backward
+                run.failure = result.backward
                 break
-            self.losses.append(result.loss)
+            if not self.document._apply_train_step(self, result.updates):
+                refused = True  # the document said why; the run ends here
+                break
+            done.append(result.record(len(run.steps) + 1))
+            run.steps.append(done[-1])
             if time.monotonic() > deadline:
                 break
-        if self.losses:
-            self.progress.emit(len(self.losses), self.losses[-1])
-        over = len(self.losses) >= self.steps or self.cancelled or self.failure is not None
+        if done:
+            self.progress.emit(done)
+        over = refused or len(run.steps) >= self.steps or run.cancelled or \
+            run.failure is not None
         if over and not self.done:
             self.done = True
             self.document._finish_training(self)

@@ -248,8 +248,8 @@ class MainWindow(QMainWindow):
         dialog.setWindowTitle(self.tr("Train"))
         dialog.setMinimumDuration(300)
         job = self.document.start_training(steps)
-        job.progress.connect(lambda done, loss: (dialog.setValue(done), dialog.setLabelText(
-            self.tr("Step %d of %d — loss %.6g") % (done, steps, loss))))
+        job.progress.connect(lambda done: (dialog.setValue(done[-1].number), dialog.setLabelText(
+            self.tr("Step %d of %d — loss %.6g") % (done[-1].number, steps, done[-1].loss))))
         dialog.canceled.connect(job.cancel)
         job.finished.connect(dialog.reset)
         self._training = job

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradstudio.graph import GraphModel, Session, load
+from gradstudio.graph import GraphModel, Session, TrainRun, TrainStep, apply_updates, load
 from gradstudio.resources import example_paths
 
 # The reference (tests/engine/data/pytorch_reference.md): PyTorch 2.13 on the small network.
@@ -89,9 +89,12 @@ def test_train_step_moves_weights_against_their_gradients() -> None:
     assert step.ok and step.loss == pytest.approx(LOSS, abs=0)
     new_w = np.float32(1.0) - lr * np.float32(W_GRAD)  # w -= lr * w.grad, in float32
     new_b = np.float32(0.0) - lr * np.float32(B_GRAD)
+    assert step.updates == {w: float(new_w), b: float(new_b)}
+    assert m.node(w).params["value"] == 1.0  # computed, not written: the caller applies it
+    assert s.leaf(w).item() == 1.0
+    apply_updates(m, step.updates)
+    assert m.node(w).params["value"] == float(new_w)
     assert s.leaf(w).item() == new_w and s.leaf(b).item() == new_b
-    assert step.updates == {"w": float(new_w), "b": float(new_b)}
-    assert m.node(w).params["value"] == float(new_w)  # written into the model
     assert m.node(m.find("x")).params["value"] == 6.7  # inputs are not trained
     assert s.grad(w).item() == 0.0 and s.ledger.lines()[-1] == "zero grad"
     second = s.train_step(0.1)
@@ -153,3 +156,19 @@ def test_removed_and_re_added_leaves() -> None:
     m.connect(x, y, "x")
     assert s.grad(x) is None  # a new node is a new tensor
     assert s.backward().ok and s.grad(x).item() == 4.0
+
+
+def test_train_applies_each_step_so_the_next_starts_from_it() -> None:
+    s = _session("small_network")
+    w = s.model.find("w")
+    results = s.train(2, 0.1)
+    assert [r.ok for r in results] == [True, True]
+    assert s.model.node(w).params["value"] == results[1].updates[w]  # the last step's value
+    assert results[1].updates[w] != results[0].updates[w]
+
+
+def test_a_run_knows_each_steps_loss_after_its_update() -> None:
+    run = TrainRun([TrainStep(1, 3.0, {}), TrainStep(2, 2.0, {})], loss_after=1.5)
+    assert run.losses == [3.0, 2.0]
+    assert run.losses_after == [2.0, 1.5]
+    assert TrainRun().losses_after == []

@@ -2,11 +2,10 @@
 learning rate, and a Train button that runs N steps in slices (progress bar, Cancel) so the
 window stays responsive.
 
-The data plotted lives in plain lists (``losses``, ``weight_history``). Weights are recorded
-per step from the model's change events: a train step writes each weight's new value
-before the session appends that step's loss, so the values heard while
-``len(session.loss_history) == k`` belong to step k. pyqtgraph is imported only when the
-panel is first shown, so starting the app does not pay for it.
+The data plotted lives in plain lists (``losses``, ``weight_history``), recorded from the
+steps the document reports (``Document.trained``: each step's loss and new weight values).
+pyqtgraph is imported only when the panel is first shown, so starting the app does not pay
+for it.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradstudio.graph import MAX_TRAIN_STEPS, Change, ModelEvent
+from gradstudio.graph import MAX_TRAIN_STEPS, Change, ModelEvent, TrainRun, TrainStep
 
 from .. import theme
 
@@ -47,7 +46,6 @@ class TrainingPanel(QWidget):
         self.losses: list[float] = []
         self.weight_history: dict[str, list[float]] = {}
         self.job = None  # the TrainJob started here, while it runs
-        self._pending: dict[int, dict[str, float]] = {}  # step index -> weight values
         self._plots = None  # (loss PlotWidget, weights PlotWidget), made on first show
         self._curves: dict[str, object] = {}
         self._last_preview = 0.0
@@ -217,7 +215,8 @@ class TrainingPanel(QWidget):
             self.job.cancel()
             self.cancel_button.setEnabled(False)
 
-    def _on_progress(self, done: int, loss: float) -> None:
+    def _on_progress(self, steps: list[TrainStep]) -> None:
+        done, loss = steps[-1].number, steps[-1].loss
         self.progress.setValue(done)
         self.status.setText(self.tr("step %1 of %2 — loss %3")
                             .replace("%1", str(done)).replace("%2", str(self.progress.maximum()))
@@ -239,49 +238,48 @@ class TrainingPanel(QWidget):
         """Forget the plotted steps; the weights keep their values."""
         self.losses.clear()
         self.weight_history.clear()
-        self._pending.clear()
         self._redraw()
         self._update_status()
 
     # --- recording ----------------------------------------------------------------------------
-    def _weights(self, node_id: str) -> dict[str, float]:
-        data = self.document.model.node(node_id)
-        values = np.asarray(data.params.get("value", math.nan), dtype=float).ravel()
+    @staticmethod
+    def _weights(label: str, value: object) -> dict[str, float]:
+        """A weight's curves: one per element of a short vector, else its mean."""
+        values = np.asarray(value, dtype=float).ravel()
         if values.size == 1:
-            return {data.label: float(values[0])}
+            return {label: float(values[0])}
         if values.size <= MAX_ELEMENTS:
-            return {f"{data.label}[{i}]": float(v) for i, v in enumerate(values)}
-        return {f"mean({data.label})": float(values.mean())}
+            return {f"{label}[{i}]": float(v) for i, v in enumerate(values)}
+        return {f"mean({label})": float(values.mean())}
 
     def _current_weights(self) -> dict[str, float]:
         out: dict[str, float] = {}
         for n in self.document.model.nodes():
             if n.spec.trainable:
-                out.update(self._weights(n.id))
+                out.update(self._weights(n.label, n.params.get("value", math.nan)))
         return out
 
     def _on_model_event(self, event: ModelEvent) -> None:
         if event.kind is Change.SETTINGS_CHANGED:
             self._show_lr()
-        elif event.kind is Change.NODE_CHANGED and event.node in self.document.model:
-            if self.document.model.node(event.node).spec.trainable:
-                step = len(self.document.session.loss_history)
-                self._pending.setdefault(step, {}).update(self._weights(event.node))
 
-    def _on_trained(self, losses: list[float]) -> None:
-        end = len(self.document.session.loss_history)
-        start = end - len(losses)
+    def _on_trained(self, run: TrainRun) -> None:
+        """Record a finished run: each step's loss and the weights its update set (a weight
+        a step left alone keeps its last value)."""
+        model = self.document.model
         current = self._current_weights()
         history = self.weight_history
-        for offset, _ in enumerate(losses):
-            row = self._pending.get(start + offset, {})
+        for step in run.steps:
+            row: dict[str, float] = {}
+            for node_id, value in step.updates.items():
+                if node_id in model:
+                    row.update(self._weights(model.label(node_id), value))
             for key in dict.fromkeys([*history, *row, *current]):
                 values = history.setdefault(key, [math.nan] * len(self.losses))
                 last = values[-1] if values and not math.isnan(values[-1]) else None
                 values.append(row.get(key, last if last is not None
                                        else current.get(key, math.nan)))
-            self.losses.append(float(losses[offset]))
-        self._pending = {k: v for k, v in self._pending.items() if k >= end}
+            self.losses.append(step.loss)
         self._redraw()
         self._update_status()
 
