@@ -2,6 +2,8 @@
 
 A wire leaving a detached node is drawn dashed with a cut mark: no gradient crosses it.
 A wire that carried a gradient in the last backward is drawn in the gradient colour.
+A wire has no Python ``itemChange`` (cheap to build by the ten thousand); the scene keeps a
+rubber band from selecting wires.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from gradstudio.graph import Edge
 from .. import theme
 
 __all__ = ["EdgeItem", "wire_path"]
+SELECTABLE = QGraphicsItem.ItemIsSelectable  # looked up once: enum access is slow
 
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
@@ -32,7 +35,7 @@ class EdgeItem(QGraphicsPathItem):
         self.src_item, self.dst_item = src_item, dst_item
         self.detached = False
         self.carried_grad = False
-        self.setFlag(QGraphicsItem.ItemIsSelectable)
+        self.setFlags(SELECTABLE)
         self.setZValue(-1)
         self.setAcceptHoverEvents(True)
         self.update_path()
@@ -47,14 +50,6 @@ class EdgeItem(QGraphicsPathItem):
             self.setToolTip("detached: no gradient flows back along this wire"
                             if detached else "")
             self.update()
-
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:  # noqa: N802
-        # A rubber band selects cards only: a wire that merely passes through the band must
-        # not be selected (and then deleted with them). A click still selects a wire.
-        if change == QGraphicsItem.ItemSelectedChange and value and self.scene() is not None \
-                and any(not v.rubberBandRect().isNull() for v in self.scene().views()):
-            return False
-        return super().itemChange(change, value)
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()

@@ -2,13 +2,24 @@
 
 Painted, not built from widgets, so a thousand cards stay fast; far zoomed out a card is
 drawn as a plain box. The card only displays; editing happens in the inspector.
+
+Ten thousand cards open at once, so a card is cheap to build: its texts (value, gradient,
+tooltip) are formatted when first shown, not when set, and it has no Python ``itemChange``
+(every flag, tooltip or position change of every card would call into Python): a card moved
+by the hand or by the model moves its wires itself (``mouseMoveEvent``, ``place``).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsSceneHoverEvent,
+    QGraphicsSceneMouseEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from gradstudio.graph import NodeData, kind
 from gradstudio.graph.layout import Box
@@ -23,61 +34,81 @@ PORT_ROW = 20.0
 LINE_H = 15.0
 PORT_R = 6.0
 MAX_VALUE_LINES = 3
+# Enum members looked up once: each PySide6 enum attribute access costs microseconds.
+FLAGS = (QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable)
+CACHE = QGraphicsItem.DeviceCoordinateCache
+OUT_PORT = QPointF(WIDTH, TITLE_H + 13)
+
+
+def _value_lines(text: str) -> list[str]:
+    lines = text.split("\n")
+    if len(lines) > MAX_VALUE_LINES:
+        lines = lines[:MAX_VALUE_LINES - 1] + ["  …"]
+    return lines
 
 
 class NodeItem(QGraphicsItem):
-    """One node card. ``lines`` is what the body shows (value, grad, grad_fn or error)."""
+    """One node card. ``display_lines()`` is what the body shows (value, grad or error)."""
 
     def __init__(self, data: NodeData) -> None:
         super().__init__()
         self.node_id = data.id
-        self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
-                      | QGraphicsItem.ItemSendsGeometryChanges)
-        self.setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        self.setFlags(FLAGS)
+        self.setCacheMode(CACHE)
         self.setAcceptHoverEvents(True)
         self.edges: list = []  # EdgeItems attached, kept in sync by the scene
-        self.value_lines: list[str] = []
-        self.grad_line = ""
-        self.grad_fn = ""
+        self._value: object = None  # the evaluated tensor, printed when first shown
+        self._grad: object = None
+        self._n_value_lines = 0
+        self._lines: list[str] | None = []  # None: not formatted since the last result
         self.error: str | None = None
         self.is_loss = False
         self.highlighted_ports: set[str] = set()
         self.snap = 0.0
-        self.update_data(data)
+        self.data_ = data
+        self.spec = kind(data.kind)
+        self._height = self._compute_height()
         self.setPos(*data.position)
 
     # --- content ----------------------------------------------------------------------------
     def update_data(self, data: NodeData) -> None:
         self.data_ = data
         self.spec = kind(data.kind)
-        self.prepareGeometryChange()
-        self._height = self._compute_height()
-        self.setToolTip(self._tooltip())
-        self.update()
+        self._geometry_changed()
 
-    def set_result(self, value_text: str | None, grad_text: str | None, grad_fn: str | None,
-                   error: str | None) -> None:
-        """Show the latest evaluation: the value in PyTorch's printed form, etc."""
-        lines = (value_text or "").split("\n")
-        if len(lines) > MAX_VALUE_LINES:
-            lines = lines[:MAX_VALUE_LINES - 1] + ["  …"]
-        self.value_lines = [] if value_text is None else lines
-        self.grad_line = "" if grad_text is None else f"grad: {grad_text}"
-        self.grad_fn = grad_fn or ""
-        self.error = error
-        self.prepareGeometryChange()
-        self._height = self._compute_height()
-        self.setToolTip(self._tooltip())
+    def set_result(self, value: object, grad: object, error: str | None) -> None:
+        """Show the latest evaluation: the value and gradient tensors (or None), printed in
+        PyTorch's form when the card is first shown; the value's repr names its grad_fn."""
+        self._value, self._grad, self.error = value, grad, error
+        self._lines = None
+        # A 0-d tensor prints on one line: the height needs no printing for most cards.
+        self._n_value_lines = (0 if value is None else 1 if value.dim() == 0
+                               else len(_value_lines(repr(value))))
+        self._geometry_changed()
+
+    def _geometry_changed(self) -> None:
+        height = self._compute_height()
+        if height != self._height:
+            self.prepareGeometryChange()
+            self._height = height
+        if self.toolTip():  # shown once already: keep it current
+            self.setToolTip(self._tooltip())
         self.update()
 
     def display_lines(self) -> list[str]:
         """The body text as shown on the card, top to bottom."""
         if self.error:
             return [f"⚠ {self.error}"]
-        lines = list(self.value_lines)  # the repr names grad_fn, as PyTorch prints it
-        if self.grad_line:
-            lines.append(self.grad_line)
-        return lines
+        if self._lines is None:
+            self._lines = [] if self._value is None else _value_lines(repr(self._value))
+            if self._grad is not None:
+                self._lines.append(f"grad: {self._grad!r}")
+        return list(self._lines)
+
+    def _line_count(self) -> int:
+        if self.error:
+            return 1
+        return self._n_value_lines + (self._grad is not None)
 
     def badges(self) -> list[str]:
         flags = self.data_.flags
@@ -92,6 +123,10 @@ class NodeItem(QGraphicsItem):
             out.append("no-grad")
         return out
 
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:  # noqa: N802
+        self.setToolTip(self._tooltip())  # made when first needed, not for every card
+        super().hoverEnterEvent(event)
+
     def _tooltip(self) -> str:
         tip = f"{self.data_.label} — {self.spec.title}: {self.spec.doc}"
         if self.error:
@@ -103,7 +138,7 @@ class NodeItem(QGraphicsItem):
         return max(len(self.spec.inputs), 1) * PORT_ROW + 6
 
     def _compute_height(self) -> float:
-        body = max(len(self.display_lines()), 1) * LINE_H + 10
+        body = max(self._line_count(), 1) * LINE_H + 10
         return TITLE_H + self._ports_height() + body
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
@@ -122,10 +157,10 @@ class NodeItem(QGraphicsItem):
     def input_port_pos(self, port: str) -> QPointF:
         """Scene position of an input port's socket."""
         i = self.spec.inputs.index(port)
-        return self.mapToScene(QPointF(0, TITLE_H + 13 + i * PORT_ROW))
+        return self.pos() + QPointF(0, TITLE_H + 13 + i * PORT_ROW)  # a top-level item
 
     def output_port_pos(self) -> QPointF:
-        return self.mapToScene(QPointF(WIDTH, TITLE_H + 13))
+        return self.pos() + OUT_PORT
 
     def port_at(self, scene_pos: QPointF) -> tuple[str, str | None] | None:
         """("out", None) or ("in", port) when scene_pos is on a socket (generous radius)."""
@@ -139,24 +174,30 @@ class NodeItem(QGraphicsItem):
 
     def place(self, x: float, y: float) -> None:
         """Put the card exactly where the model says (snapping is for the hand only)."""
-        snap, self.snap = self.snap, 0.0
-        try:
-            self.setPos(x, y)
-        finally:
-            self.snap = snap
+        self.setPos(x, y)
+        self._follow()
 
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:  # noqa: N802
-        if change == QGraphicsItem.ItemPositionChange and self.snap:
-            p = value
-            return QPointF(round(p.x() / self.snap) * self.snap,
-                           round(p.y() / self.snap) * self.snap)
-        if change == QGraphicsItem.ItemPositionHasChanged:
-            for edge in self.edges:
-                edge.update_path()
-            scene = self.scene()
-            if scene is not None and hasattr(scene, "include"):  # dragged towards the edge
-                scene.include(self.sceneBoundingRect())
-        return super().itemChange(change, value)
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        super().mouseMoveEvent(event)  # Qt moves this card and every selected one
+        scene = self.scene()
+        moved = {self, *scene.selectedItems()} if scene is not None else {self}
+        for item in moved:
+            if isinstance(item, NodeItem):
+                item._moved_by_hand()
+
+    def _moved_by_hand(self) -> None:
+        if self.snap:
+            p = self.pos()
+            self.setPos(round(p.x() / self.snap) * self.snap,
+                        round(p.y() / self.snap) * self.snap)
+        self._follow()
+        scene = self.scene()
+        if scene is not None and hasattr(scene, "include"):  # dragged towards the edge
+            scene.include(self.sceneBoundingRect())
+
+    def _follow(self) -> None:
+        for edge in self.edges:
+            edge.update_path()
 
     # --- painting ---------------------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,

@@ -10,7 +10,15 @@ from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
 
-from gradstudio.graph import Change, Edge, ForwardResult, GraphError, ModelEvent, pick_target
+from gradstudio.graph import (
+    Change,
+    Edge,
+    ForwardResult,
+    GraphError,
+    ModelEvent,
+    NodeData,
+    pick_target,
+)
 from gradstudio.graph.evaluate import gradient_path
 
 from .. import theme
@@ -40,6 +48,8 @@ class GraphScene(QGraphicsScene):
         document.evaluated.connect(self.show_results)
         document.backward_done.connect(lambda _: self._mark_gradient_wires())
         document.reset.connect(self.rebuild)
+        # Connected first, so every other listener sees the selection without such wires.
+        self.selectionChanged.connect(self._drop_wires_from_rubber_band)
         self.rebuild()
 
     # --- mirroring the model ----------------------------------------------------------------
@@ -48,18 +58,32 @@ class GraphScene(QGraphicsScene):
             self.removeItem(item)
         self.nodes.clear()
         self.edges.clear()
-        self.setSceneRect(HOME)  # a new document starts from the usual room
         model = self.document.model
+        detached = {}
         for n in model.nodes():
-            self._add_node(n.id)
+            self._add_node(n, grow=False)
+            detached[n.id] = n.flags["detach"]
         for e in model.edges():
-            self._add_edge(e)
+            self._add_edge(e, detached[e.src])
+        self.setSceneRect(HOME)  # a new document starts from the usual room
+        if self.nodes:  # grown once for all the cards, not card by card
+            self.include(self._cards_rect())
         self._refresh_loss()
+
+    def _cards_rect(self) -> QRectF:
+        """The bounding rect of every card, from their positions in one pass (asking each
+        card for its ``sceneBoundingRect`` calls into Python twice per card)."""
+        items = self.nodes.values()
+        xs, ys = [i.x() for i in items], [i.y() for i in items]
+        local = next(iter(items)).boundingRect()
+        tallest = max(i.boundingRect().height() for i in items)
+        return QRectF(min(xs) + local.left(), min(ys) + local.top(),
+                      max(xs) - min(xs) + local.width(), max(ys) - min(ys) + tallest)
 
     def _on_model_event(self, event: ModelEvent) -> None:
         what = event.kind
         if what is Change.NODE_ADDED:
-            self._add_node(event.node)
+            self._add_node(self.document.model.node(event.node))
         elif what is Change.NODE_REMOVED:
             item = self.nodes.pop(event.node, None)
             if item is not None:
@@ -89,26 +113,37 @@ class GraphScene(QGraphicsScene):
                       Change.EDGE_ADDED, Change.EDGE_REMOVED):
             self._loss_timer.start()  # once for a burst of edits (a paste, a load)
 
-    def _add_node(self, node_id: str) -> None:
-        item = NodeItem(self.document.model.node(node_id))
+    def _add_node(self, data: NodeData, grow: bool = True) -> None:
+        item = NodeItem(data)
         item.snap = GRID if self.snap_to_grid else 0.0
-        self.nodes[node_id] = item
+        self.nodes[data.id] = item
         self.addItem(item)
-        self.include(item.sceneBoundingRect())
+        if grow:
+            self.include(item.sceneBoundingRect())
 
     def include(self, rect: QRectF) -> None:
         """Grow the scene rect so ``rect`` (a card) can be scrolled to, with room around it."""
         if not self.sceneRect().contains(rect):
             self.setSceneRect(self.sceneRect().united(rect.adjusted(-ROOM, -ROOM, ROOM, ROOM)))
 
-    def _add_edge(self, edge: Edge) -> None:
+    def _add_edge(self, edge: Edge, detached: bool | None = None) -> None:
         src, dst = self.nodes[edge.src], self.nodes[edge.dst]
         item = EdgeItem(edge, src, dst)
         src.edges.append(item)
         dst.edges.append(item)
         self.edges[edge] = item
         self.addItem(item)
-        item.set_state(self.document.model.node(edge.src).flags["detach"], False)
+        if detached is None:
+            detached = self.document.model.node(edge.src).flags["detach"]
+        item.set_state(detached, False)
+
+    def _drop_wires_from_rubber_band(self) -> None:
+        """A rubber band selects cards only: a wire that merely passes through the band must
+        not be selected (and then deleted with them). A click still selects a wire."""
+        if any(not v.rubberBandRect().isNull() for v in self.views()):
+            for item in self.selectedItems():
+                if isinstance(item, EdgeItem):
+                    item.setSelected(False)
 
     def _refresh_loss(self) -> None:
         """The loss badge goes where Backward starts: the chosen loss, else the single end."""
@@ -135,17 +170,9 @@ class GraphScene(QGraphicsScene):
     def show_results(self, result: ForwardResult | None) -> None:
         if result is None:
             return
-        session = self.document.session
-        for n, item in self.nodes.items():
-            value = result.values.get(n)
-            grad = session.grad(n)
-            item.set_result(None if value is None else repr(value),
-                            None if grad is None else repr(grad),
-                            None if value is None or value.grad_fn is None
-                            else value.grad_fn.name(),
-                            result.errors.get(n))
-        for edge_item in self.edges.values():
-            edge_item.update_path()
+        session, values, errors = self.document.session, result.values, result.errors
+        for n, item in self.nodes.items():  # the cards print their values when shown
+            item.set_result(values.get(n), session.grad(n), errors.get(n))
 
     def _mark_gradient_wires(self) -> None:
         """Colour the wires a gradient travelled along in the last backward: both ends
