@@ -162,6 +162,15 @@ class NodeItem(QGraphicsItem):
     def output_port_pos(self) -> QPointF:
         return self.pos() + OUT_PORT
 
+    def title_rect(self) -> QRectF:
+        """The title bar, in item coordinates (a double-click there renames on the card)."""
+        return QRectF(0, 0, WIDTH, TITLE_H)
+
+    def value_rect(self) -> QRectF:
+        """The body under the ports, where the value is shown, in item coordinates."""
+        top = TITLE_H + self._ports_height()
+        return QRectF(0, top, WIDTH, self._height - top)
+
     def port_at(self, scene_pos: QPointF) -> tuple[str, str | None] | None:
         """("out", None) or ("in", port) when scene_pos is on a socket (generous radius)."""
         reach = PORT_R * 2.2

@@ -14,6 +14,7 @@ from .. import theme
 from ..commands import AddNode, AddWired, InsertIntoWire, MoveNodes
 from ..style import repaint_canvas
 from .edge_item import EdgeItem
+from .inline_edit import InlineEditor, edit_label, edit_value
 from .node_item import NodeItem
 from .quick_add import QuickAdd
 from .scene import GraphScene
@@ -52,6 +53,7 @@ class GraphView(QGraphicsView):
         self._pending: WireDrag | Edge | None = None
         self._insert = WireHighlight(self)  # the wire a dragged card or kind would go into
         self._dragged_card: NodeItem | None = None
+        self.editor: InlineEditor | None = None  # a name or value being typed on a card
         self.quick_add = QuickAdd(self)
         self.quick_add.chosen.connect(self._quick_add_chosen)
         self.quick_add.closed.connect(self._quick_add_closed)
@@ -202,11 +204,37 @@ class GraphView(QGraphicsView):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = self.mapToScene(event.position().toPoint())
-        if self.node_at(pos) is None:
+        card = self.node_at(pos)
+        if card is None:
             on_wire = wire_under(self, pos)
             self.open_quick_add(pos, None if on_wire is None else on_wire.edge)
             return
+        local = card.mapFromScene(pos)
+        if card.title_rect().contains(local):
+            self.edit_on_card(card.node_id)
+            return
+        if card.spec.is_leaf and card.value_rect().contains(local):
+            self.edit_on_card(card.node_id, value=True)
+            return
         super().mouseDoubleClickEvent(event)
+
+    # --- editing on the card ------------------------------------------------------------------
+    def edit_on_card(self, node_id: str, value: bool = False) -> InlineEditor | None:
+        """Open the editor over a card's name (or a leaf's value)."""
+        item = self.scene().nodes.get(node_id)
+        if item is None or (value and not item.spec.is_leaf):
+            return None
+        if self.editor is not None:
+            self.editor.close_editor()
+        self._select_only(node_id)
+        self.editor = edit_value(self, item) if value else edit_label(self, item)
+        return self.editor
+
+    def editor_closed(self, editor: InlineEditor, had_focus: bool) -> None:
+        if self.editor is editor:
+            self.editor = None
+        if had_focus:  # Enter or Esc: the keys go back to the canvas
+            self.setFocus(Qt.OtherFocusReason)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120.0
@@ -228,6 +256,9 @@ class GraphView(QGraphicsView):
         if event.key() == Qt.Key_Space and not event.isAutoRepeat():
             self._space_down = True
             self.viewport().setCursor(Qt.OpenHandCursor)
+            return
+        if event.key() == Qt.Key_F2 and len(self.selected_node_ids()) == 1:
+            self.edit_on_card(self.selected_node_ids()[0])
             return
         if event.key() == Qt.Key_Tab:
             cursor = self.mapFromGlobal(self.cursor().pos())
