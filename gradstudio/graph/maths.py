@@ -80,8 +80,17 @@ _FIELD = re.compile(r"\{([^{}]+)\}")
 
 def fill(template: str, names: Mapping[str, str]) -> str:
     """``template`` with each ``{name}`` replaced by ``names[name]`` (kept as the bare name
-    when not given)."""
-    return _FIELD.sub(lambda m: names.get(m.group(1), m.group(1)), template)
+    when not given). A negative number gets parentheses unless it stands alone between
+    brackets or commas: ``σ(-0.5)``, ``clamp(x, -0.5, 1)`` but ``(-0.5)²``, ``1/(-2)``."""
+    def substitute(m: re.Match) -> str:
+        text = names.get(m.group(1), m.group(1))
+        if not text.startswith("-"):
+            return text
+        before, after = template[:m.start()].rstrip(" "), template[m.end():]
+        alone = (not before or before[-1] in "(,") and (not after or after[0] in "),")
+        return text if alone else f"({text})"
+
+    return _FIELD.sub(substitute, template)
 
 
 def format_value(value: np.ndarray | float) -> str:
@@ -135,12 +144,12 @@ def _labels(label: str, sources: Mapping[str, str], params: Mapping[str, object]
             ) -> dict[str, str]:
     names = {"out": label, **sources}
     for name, value in params.items():
-        names.setdefault(name, format_term(np.asarray(value)))
+        names.setdefault(name, format_value(np.asarray(value)))
     return names
 
 
 def _numbers(values: Values) -> dict[str, str]:
-    return {name: (str(int(v)) if name == "N" else format_term(v))
+    return {name: (str(int(v)) if name == "N" else format_value(v))
             for name, v in values.items()}
 
 

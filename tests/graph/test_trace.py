@@ -10,7 +10,13 @@ from trace_graphs import all_graphs, bce_vector, broadcast, fan_out, self_mul
 
 import gradstudio.engine as ge
 from gradstudio.graph import KINDS, GraphModel, Session, load
-from gradstudio.graph.maths import format_value, local_derivative, symbolic_lines, values_for
+from gradstudio.graph.maths import (
+    fill,
+    format_value,
+    local_derivative,
+    symbolic_lines,
+    values_for,
+)
 from gradstudio.graph.trace import (
     BACKWARD,
     FORWARD,
@@ -98,6 +104,17 @@ def test_symbolic_forms_read_like_the_notebook() -> None:
         "∂L/∂p = −(t/p − (1−t)/(1−p))"
     assert symbolic_lines(KINDS["mean"].maths, ("x",))[1] == "∂mean(x)/∂x = 1/N"
     assert symbolic_lines(KINDS["mul"].maths, ("a",))[1] == "∂(a · b)/∂a = b"
+
+
+def test_negative_numbers_get_parentheses_only_inside_an_expression() -> None:
+    names = {"x": "-0.5000", "min": "-1", "max": "1"}
+    assert fill("σ({x})", names) == "σ(-0.5000)"
+    assert fill("clamp({x}, {min}, {max})", names) == "clamp(-0.5000, -1, 1)"
+    assert fill("{x}²", names) == "(-0.5000)²"
+    assert fill("1/{x}", names) == "1/(-0.5000)"
+    assert fill("−{x}", names) == "−(-0.5000)"
+    _, t = _trace("sin_of_square")
+    assert "1 × (-0.9111) = -0.9111 → y" in t.lines()[3]
 
 
 def test_vectors_show_their_shape_and_first_elements() -> None:
