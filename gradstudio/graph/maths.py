@@ -24,7 +24,7 @@ import numpy as np
 from .ledger import format_number
 
 __all__ = ["Derivative", "Maths", "LEAF_MATHS", "format_value", "format_term", "symbolic_lines",
-           "forward_line", "derivative_line", "local_derivative", "values_for", "fill",
+           "forward_line", "derivative_line", "local_derivative", "values_for", "fill", "chain",
            "NUMBERS"]
 
 Values = Mapping[str, np.ndarray]  # port or parameter name, "out", "N" -> value
@@ -131,7 +131,7 @@ def symbolic_lines(maths: Maths, ports: tuple[str, ...]) -> list[str]:
     return lines
 
 
-def _chain(*parts: str) -> str:
+def chain(*parts: str) -> str:
     """``a = b = c`` without repeating a part that reads the same as the one before."""
     kept: list[str] = []
     for p in parts:
@@ -159,7 +159,7 @@ def forward_line(maths: Maths, label: str, sources: Mapping[str, str],
     into it, ``values`` holds each port's value and ``out``."""
     written = fill(maths.forward, _labels(label, sources, params))
     numbers = fill(maths.forward, _numbers(values))
-    return _chain(label, written, numbers, format_value(values["out"]))
+    return chain(label, written, numbers, format_value(values["out"]))
 
 
 def local_derivative(maths: Maths, port: str, values: Values) -> np.ndarray:
@@ -180,7 +180,7 @@ def derivative_line(maths: Maths, port: str, label: str, sources: Mapping[str, s
     rule = maths.derivative(port).rule
     value = local_derivative(maths, port, values)
     head = f"∂{label}/∂{sources.get(port, port)}"
-    return _chain(head, fill(rule, _labels(label, sources, params)),
+    return chain(head, fill(rule, _labels(label, sources, params)),
                   fill(rule, _numbers(values)), format_value(value)), value
 
 
