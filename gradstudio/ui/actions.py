@@ -142,7 +142,7 @@ def _file_menu(b: _Builder, m: QMenu) -> None:
 
 
 def _edit_menu(b: _Builder, m: QMenu) -> None:
-    """Edit (U R T C P L D A N)."""
+    """Edit (U R T C P L D M A N)."""
     w, act, edit, stack = b.w, b.act, b.w.edit, b.w.document.undo_stack
     undo = stack.createUndoAction(w, w.tr("&Undo"))
     undo.setShortcuts(_shortcuts(QKeySequence.Undo))
@@ -157,6 +157,8 @@ def _edit_menu(b: _Builder, m: QMenu) -> None:
     m.addAction(act("duplicate", w.tr("Dup&licate"), edit.duplicate, DUPLICATE_KEY))
     m.addAction(act("delete", w.tr("&Delete"), edit.delete_selection, QKeySequence.Delete,
                     "Backspace", without=(DUPLICATE_KEY,)))
+    m.addAction(act("rename", w.tr("Rena&me"), edit.rename_selected, "F2",
+                    tip=w.tr("Rename the selected node on its card")))
     m.addSeparator()
     m.addAction(act("select_all", w.tr("Select &All"), edit.select_all,
                     QKeySequence.SelectAll))

@@ -7,14 +7,14 @@ import json
 
 from PySide6.QtCore import QMimeData, QObject, QPointF
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 from gradstudio.graph import CATEGORIES, KINDS, kind
 
 from .canvas.edge_item import EdgeItem
 from .canvas.node_item import NodeItem
 from .canvas.view import GraphView
-from .commands import PasteNodes, RemoveItems, Rename, SetFlag, SetLoss
+from .commands import PasteNodes, RemoveItems, SetFlag, SetLoss
 from .document import Document
 
 __all__ = ["EditController", "GRAPH_MIME"]
@@ -94,10 +94,13 @@ class EditController(QObject):
 
     # --- per-node edits ---------------------------------------------------------------------
     def rename(self, node_id: str) -> None:
-        label, ok = QInputDialog.getText(self.window, self.tr("Rename"), self.tr("Name:"),
-                                         text=self.model.label(node_id))
-        if ok and label != self.model.label(node_id):
-            self.document.run(Rename(self.model, node_id, label))
+        """Rename on the card: an editor opens over its title (Enter commits, Esc cancels)."""
+        self.view.edit_on_card(node_id)
+
+    def rename_selected(self) -> None:
+        nodes = self.view.selected_node_ids()
+        if len(nodes) == 1:
+            self.rename(nodes[0])
 
     def toggle_flag(self, node_id: str, flag: str) -> None:
         on = not self.model.node(node_id).flags[flag]

@@ -14,7 +14,7 @@ from gestures import (
 )
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QApplication, QInputDialog, QMenu
+from PySide6.QtWidgets import QApplication, QLineEdit, QMenu
 
 from gradstudio.ui import edit_controller
 
@@ -115,18 +115,21 @@ def test_paste_of_foreign_text_changes_nothing_and_says_so(qtbot, window):
 
 
 # --- right-click menus ------------------------------------------------------------------------
-def test_node_menu_rename(qtbot, window, monkeypatch):
+def _card_editor(window):
+    """The editor the keyboard types into: one laid over a card."""
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit) and editor.parent() is window.view.viewport()
+    return editor
+
+
+def test_node_menu_rename(qtbot, window):
     x, sq = _x_square(window)
-    asked = []
-
-    def get_text(parent, title, label, echo=None, text="", *args, **kwargs):
-        asked.append(text)
-        return "radius", True
-
-    monkeypatch.setattr(QInputDialog, "getText", get_text)
     item = window.view.scene().nodes[x]
     trigger(window.edit.build_context_menu(item, item.scenePos()), "Rename…")
-    assert asked == ["x"]  # the dialog starts from the current name
+    editor = _card_editor(window)
+    assert editor.text() == "x"  # the editor starts from the current name
+    qtbot.keyClicks(editor, "radius")
+    qtbot.keyClick(editor, Qt.Key_Return)
     model = window.document.model
     assert model.label(x) == "radius"
     press_shortcut(qtbot, window, QKeySequence.Undo)
@@ -135,15 +138,28 @@ def test_node_menu_rename(qtbot, window, monkeypatch):
     assert model.label(x) == "radius"
 
 
-def test_node_menu_rename_to_a_taken_name_is_refused(qtbot, window, monkeypatch):
+def test_node_menu_rename_to_a_taken_name_is_refused(qtbot, window):
     x, sq = _x_square(window)
-    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("square", True))
     steps = window.document.undo_stack.count()
     item = window.view.scene().nodes[x]
     trigger(window.edit.build_context_menu(item, item.scenePos()), "Rename…")
+    editor = _card_editor(window)
+    qtbot.keyClicks(editor, "square")
+    qtbot.keyClick(editor, Qt.Key_Return)
     assert window.document.model.label(x) == "x"
     assert window.document.undo_stack.count() == steps
     assert "already exists" in window.statusBar().currentMessage()
+
+
+def test_edit_menu_rename_is_f2(qtbot, window):
+    x, sq = _x_square(window)
+    item = window.view.scene().nodes[x]
+    click(window.view, item.mapToScene(item.title_rect().center()))
+    assert "F2" in [k.toString() for k in window.action_map["rename"].shortcuts()]
+    qtbot.keyClick(window.view, Qt.Key_F2)
+    qtbot.keyClicks(_card_editor(window), "radius")
+    qtbot.keyClick(_card_editor(window), Qt.Key_Return)
+    assert window.document.model.label(x) == "radius"
 
 
 def test_node_menu_toggle_detach_cuts_the_wire(qtbot, window):

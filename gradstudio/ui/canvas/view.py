@@ -257,9 +257,6 @@ class GraphView(QGraphicsView):
             self._space_down = True
             self.viewport().setCursor(Qt.OpenHandCursor)
             return
-        if event.key() == Qt.Key_F2 and len(self.selected_node_ids()) == 1:
-            self.edit_on_card(self.selected_node_ids()[0])
-            return
         if event.key() == Qt.Key_Tab:
             cursor = self.mapFromGlobal(self.cursor().pos())
             inside = self.viewport().rect().contains(cursor)
