@@ -67,9 +67,14 @@ def _flow(model: GraphModel, no_grad_mode: bool) -> _Flow:
 
 
 def _names(model: GraphModel, nodes: frozenset, most: int = 6) -> str:
+    """``w``, ``b and w``, ``a, b and c``, ``a, b, … and 3 more``: the labels, sorted."""
     labels = sorted(model.label(a) for a in nodes)
     more = len(labels) - most
-    return ", ".join(labels[:most]) + (f" and {more} more" if more > 0 else "")
+    if more > 0:
+        return ", ".join(labels[:most]) + f" and {more} more"
+    if len(labels) < 2:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
 def requires_grad_reason(model: GraphModel, n: str, no_grad_mode: bool = False
@@ -81,8 +86,9 @@ def requires_grad_reason(model: GraphModel, n: str, no_grad_mode: bool = False
     label = model.label(n)
     if _is_leaf(model, n):
         return True, f"{label} requires grad: requires_grad is on"
-    names = _names(model, _flow(model, no_grad_mode).flows[n])
-    return True, f"{label} requires grad: it depends on {names}, which require grad"
+    leaves = _flow(model, no_grad_mode).flows[n]
+    verb = "requires" if len(leaves) == 1 else "require"
+    return True, f"{label} requires grad: it depends on {_names(model, leaves)}, which {verb} grad"
 
 
 def why_not_requires_grad(model: GraphModel, n: str, no_grad_mode: bool = False) -> str | None:
@@ -102,6 +108,8 @@ def why_not_requires_grad(model: GraphModel, n: str, no_grad_mode: bool = False)
         return None
     if not on:
         off = flow.off[n]
+        if not off:  # nothing wired in yet, or only ops that have no inputs themselves
+            return f"{label} does not require grad: no input, weight or constant reaches it yet"
         if len(off) == 1:
             return f"{model.label(next(iter(off)))} does not require grad: requires_grad is off"
         names = _names(model, off, most=len(off))

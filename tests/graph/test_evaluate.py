@@ -142,7 +142,7 @@ def test_requires_grad_off_on_every_leaf() -> None:
     result = Session(m).backward()
     assert result.error == NO_GRAD_ERROR
     assert result.reason == ("loss does not require grad: requires_grad is off on every leaf "
-                             "that reaches it (x, y)")
+                             "that reaches it (x and y)")
     assert loss == result.target
 
 

@@ -138,7 +138,7 @@ def test_op_node_detach_no_grad_and_loss(qtbot, window):
     assert insp.detach.isVisible() and insp.no_grad.isVisible()
     assert not insp.params_box.isVisible()
     assert insp.facts["grad_fn"].text() == "<AddBackward0>"
-    assert insp.facts["why"].text() == "z requires grad: it depends on b, w, which require grad"
+    assert insp.facts["why"].text() == "z requires grad: it depends on b and w, which require grad"
 
     _tick(qtbot, insp.detach)
     assert doc.model.node(z).flags["detach"] is True
@@ -201,3 +201,22 @@ def test_typing_then_clicking_away_commits_to_the_node_typed_into(qtbot, window)
     assert doc.model.node(w).params["value"] == 4.0
     assert doc.model.node(b).params["value"] == 0.0
     assert insp.title.text() == "b" and insp.param_fields["value"].edit.text() == "0.0"
+
+
+def test_why_reads_as_a_sentence_for_one_leaf_and_for_several(qtbot, window):
+    insp, _ = _open(window)
+    _click_node(qtbot, window, "wx")
+    assert insp.facts["why"].text() == "wx requires grad: it depends on w, which requires grad"
+    _click_node(qtbot, window, "loss")
+    assert insp.facts["why"].text() == \
+        "loss requires grad: it depends on b and w, which require grad"
+
+
+def test_an_op_with_nothing_wired_in_says_so_without_empty_parentheses(qtbot, window):
+    palette = window.palette_panel
+    qtbot.keyClicks(palette.filter, "mul")
+    qtbot.keyClick(palette.filter, Qt.Key_Return)  # adds the node, selected
+    insp = window.panels["inspector"]
+    assert insp.title.text() == "mul"
+    assert insp.facts["why"].text() == \
+        "mul does not require grad: no input, weight or constant reaches it yet"
