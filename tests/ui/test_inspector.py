@@ -220,3 +220,33 @@ def test_an_op_with_nothing_wired_in_says_so_without_empty_parentheses(qtbot, wi
     assert insp.title.text() == "mul"
     assert insp.facts["why"].text() == \
         "mul does not require grad: no input, weight or constant reaches it yet"
+
+
+def _field_heights(insp) -> dict[str, int]:
+    """Where each field sits (its top, in the inspector's own coordinates)."""
+    value = insp.param_fields.get("value", insp.computed_value).edit
+    widgets = {"name": insp.name_field.edit, "kind": insp.kind_name, "value": value,
+               "requires_grad": insp.requires_grad, "detach": insp.detach,
+               "no_grad": insp.no_grad, "loss": insp.is_loss}
+    return {k: w.mapTo(insp, w.rect().topLeft()).y() for k, w in widgets.items()}
+
+
+def test_fields_sit_at_the_same_heights_for_every_kind(qtbot, window):
+    insp, doc = _open(window)
+    seen = {}
+    for label in ("x", "w", "y", "wx", "z", "y_pred", "loss"):  # input ... bce
+        _click_node(qtbot, window, label)
+        qtbot.wait(10)  # the layout settles
+        assert insp.title.text() == label
+        seen[doc.model.node(doc.model.find(label)).kind] = heights = _field_heights(insp)
+        order = sorted(heights, key=heights.get)
+        assert order == ["name", "kind", "value", "requires_grad", "detach", "no_grad", "loss"]
+        last_switch = insp.is_loss.mapTo(insp, insp.is_loss.rect().bottomLeft()).y()
+        facts = insp.facts["value"].mapTo(insp, insp.facts["value"].rect().topLeft()).y()
+        assert last_switch < facts  # read-only facts come after every editable field
+    assert len({tuple(h.values()) for h in seen.values()}) == 1, seen
+    # the kind-specific parameter (bce's epsilon) comes after the switches
+    eps = insp.param_fields["epsilon"].edit
+    assert eps.mapTo(insp, eps.rect().topLeft()).y() > seen["bce"]["loss"]
+    assert insp.value_label.buddy() is insp.computed_value.edit
+    assert insp.computed_value.edit.isReadOnly()

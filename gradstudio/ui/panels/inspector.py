@@ -16,11 +16,19 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QScrollArea,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from gradstudio.graph import Change, GraphError, ModelEvent, kind, requires_grad_reason
+from gradstudio.graph import (
+    Change,
+    GraphError,
+    ModelEvent,
+    format_number,
+    kind,
+    requires_grad_reason,
+)
 
 from .. import theme
 from ..commands import ModelCommand, Rename, SetFlag, SetLoss, SetParam
@@ -149,15 +157,31 @@ class Inspector(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         self.title.setFont(font)
-        self.kind_label = QLabel()
+        self.kind_label = QLabel()  # the kind's formula and description, at the bottom
         self.kind_label.setWordWrap(True)
 
+        # Fixed rows first, the same for every kind: name, kind, value; then the switches
+        # (a switch a kind lacks keeps its room); then kind-specific parameters; then facts.
         node_box = QGroupBox(self.tr("Node"))
         form = QFormLayout(node_box)
         self.name_field = _Field(self.tr("Name"), self.tr("The node's unique name"))
         self.name_field.submitted.connect(self._rename)
         self._add_row(form, self.tr("&Name:"), self.name_field, self.name_field.edit)
-        self.params_box = QGroupBox(self.tr("Value and parameters"))
+        self.kind_name = QLabel()
+        form.addRow(self.tr("Kind:"), self.kind_name)
+        self.computed_value = _Field(self.tr("Computed value"), self.tr(
+            "What the last Forward computed here; only inputs, weights and constants take a "
+            "typed value"))
+        self.computed_value.edit.setReadOnly(True)  # drawn as text, not as a box to type in
+        self.computed_value.edit.setStyleSheet("QLineEdit { background: transparent; "
+                                               "border: none; }")
+        self.computed_value.edit.setFixedHeight(self.name_field.edit.sizeHint().height())
+        self.computed_value.edit.setPlaceholderText(self.tr("run Forward to compute it"))
+        self.value_slot = QStackedWidget()  # a leaf's value field, or the computed value
+        self.value_slot.addWidget(self.computed_value)
+        self.value_label = QLabel(self.tr("Va&lue:"))
+        form.addRow(self.value_label, self.value_slot)
+        self.params_box = QGroupBox(self.tr("Parameters"))
         self.params_form = QFormLayout(self.params_box)
 
         flags_box = QGroupBox(self.tr("Autograd switches"))
@@ -176,6 +200,9 @@ class Inspector(QWidget):
             box.setToolTip(tip)
             box.setAccessibleName(text.replace("&", ""))
             box.clicked.connect(lambda on, f=flag: self._set_flag(f, on))
+            policy = box.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)  # the switches below stay where they are
+            box.setSizePolicy(policy)
             flags.addWidget(box)
         self.requires_grad, self.detach = self.checks["requires_grad"], self.checks["detach"]
         self.no_grad, self.is_loss = self.checks["no_grad"], self.checks["loss"]
@@ -203,7 +230,7 @@ class Inspector(QWidget):
         self.body = QWidget()
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
-        for w in (self.title, self.kind_label, node_box, self.params_box, flags_box, facts_box):
+        for w in (self.title, node_box, flags_box, self.params_box, facts_box, self.kind_label):
             body.addWidget(w)
         body.addStretch(1)
         scroll = QScrollArea()
@@ -239,12 +266,16 @@ class Inspector(QWidget):
         field.show()
 
     def _build_params(self, node_id: str, kind_name: str) -> None:
-        """One field per parameter of the node's kind (the value, pow's exponent, ...)."""
+        """One field per parameter of the node's kind: a leaf's value in the Value row,
+        others (pow's exponent, clamp's min and max, ...) under Parameters."""
         if self._params_for == (node_id, kind_name):
             return
         self._params_for = (node_id, kind_name)
         for old in self.param_fields.values():  # leaving focus as it goes must not commit
             old.blockSignals(True)
+            if self.value_slot.indexOf(old) >= 0:
+                self.value_slot.removeWidget(old)
+                old.deleteLater()
         while self.params_form.rowCount():
             self.params_form.removeRow(0)
         self.param_fields.clear()
@@ -253,17 +284,22 @@ class Inspector(QWidget):
             limits = [f"≥ {p.minimum:g}" if p.minimum is not None else "",
                       f"≤ {p.maximum:g}" if p.maximum is not None else ""]
             tip = p.doc + (f" ({', '.join(x for x in limits if x)})" if any(limits) else "")
-            name = self.tr("Value") if p.name == "value" else p.name
-            text = self.tr("Va&lue:") if p.name == "value" else f"{p.name}:"
-            field = _Field(name, tip)
+            field = _Field(self.tr("Value") if p.name == "value" else p.name, tip)
             field.edit.setPlaceholderText(self.tr("3  or  1, 2, 3  or  [[1, 2], [3, 4]]")
                                           if p.type == "tensor" else f"{p.default:g}")
             field.submitted.connect(lambda text, n=p.name: self._set_param(n, text))
-            self._add_row(self.params_form, text, field, field.edit)
+            if p.name == "value":
+                self.value_slot.addWidget(field)
+            else:
+                self._add_row(self.params_form, f"{p.name}:", field, field.edit)
             self.param_fields[p.name] = field
-        self.params_box.setVisible(bool(spec.params))
-        chain = [self.name_field.edit] + [f.edit for f in self.param_fields.values()] + [
-            self.requires_grad, self.detach, self.no_grad, self.is_loss]
+        value = self.param_fields.get("value", self.computed_value)
+        self.value_slot.setCurrentWidget(value)
+        self.value_label.setBuddy(value.edit)
+        others = [f for n, f in self.param_fields.items() if n != "value"]
+        self.params_box.setVisible(bool(others))
+        chain = [self.name_field.edit, value.edit, self.requires_grad, self.detach,
+                 self.no_grad, self.is_loss] + [f.edit for f in others]
         for a, b in zip(chain, chain[1:], strict=False):
             QWidget.setTabOrder(a, b)
 
@@ -288,6 +324,8 @@ class Inspector(QWidget):
         data = model.node(self.node_id)
         spec = data.spec
         self.title.setText(data.label)
+        self.kind_name.setText(spec.title)
+        self.kind_name.setToolTip(spec.doc)
         formula = f" = {spec.formula}" if spec.formula else ""
         self.kind_label.setText(f"{spec.title}{formula} — {spec.doc}")
         self.name_field.show_value(data.label, force=self.node_id != previous)
@@ -310,6 +348,8 @@ class Inspector(QWidget):
         value = None if forward is None else forward.value(n)
         error = None if forward is None else forward.errors.get(n)
         f = self.facts
+        self.computed_value.show_value("" if value is None
+                                       else format_number(value.detach().numpy()))
         if value is None:
             for key in ("value", "grad", "grad_fn", "shape", "dtype", "is_leaf"):
                 f[key].setText("—")
