@@ -115,6 +115,8 @@ def _shown_colours(window, qtbot) -> dict[str, str]:
         "inspector kind": _fg(p["inspector"].kind_label),
         "training status": _fg(training.status),
         "training loss curve": training._loss_curve.opts["pen"].color().name(),
+        "training w curve": training._curves["w"].opts["pen"].color().name(),
+        "training legend": QColor(training._legend.items[0][1].opts["color"]).name(),
         "training axis": training._plots[0].getPlotItem().getAxis("left").textPen()
         .color().name(),
         "messages": p["messages"].text.toHtml(),
@@ -126,7 +128,8 @@ def _expected(t: theme.Theme) -> dict[str, str]:
     return {"card": t.card, "gradients warning": t.warning, "ledger banner": t.warning,
             "ledger banner fill": t.warning_fill, "ledger accumulated row": t.gradient,
             "ledger count": t.muted, "inspector why": t.ok, "inspector kind": t.muted,
-            "training status": t.muted, "training loss curve": t.loss, "training axis": t.muted}
+            "training status": t.muted, "training loss curve": t.loss, "training axis": t.muted,
+            "training w curve": t.series[0], "training legend": t.text}
 
 
 def _check(shown: dict[str, str], t: theme.Theme) -> None:
@@ -144,6 +147,7 @@ def test_every_panel_and_the_cards_follow_a_switch_to_dark_and_back(window, qtbo
     view.ensureVisible(item)
     qtbot.mouseClick(view.viewport(), Qt.LeftButton, Qt.NoModifier,
                      view.mapFromScene(item.sceneBoundingRect().center()))
+    window.action_map["train_step"].trigger()  # curves and a legend in the Training panel
     window.action_map["backward"].trigger()
     window.action_map["backward"].trigger()  # gradients accumulate: both warnings show
     assert window.panels["inspector"].node_id == item.node_id

@@ -3,9 +3,12 @@ learning rate, and a Train button that runs N steps in slices (progress bar, Can
 window stays responsive.
 
 The data plotted lives in plain lists (``losses``, ``weight_history``), recorded from the
-steps the document reports (``Document.trained``: each step's loss and new weight values).
-pyqtgraph is imported only when the panel is first shown, so starting the app does not pay
-for it.
+steps the document reports (``Document.trained``: each step's loss and new weight values,
+and the loss after the run's last update). Both plots show the state after k steps: the loss
+curve starts at k = 0 (the loss before any update) and ends at the loss the last step left,
+so a single step draws a line; points get a marker while there are few of them. The step
+axis shows whole steps only. pyqtgraph is imported only when the panel is first shown, so
+starting the app does not pay for it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QSize
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -35,6 +38,25 @@ __all__ = ["TrainingPanel"]
 
 MAX_ELEMENTS = 8  # a vector weight gets one curve per element, up to this many
 PREVIEW_SECONDS = 0.15
+MARKERS_UP_TO = 60  # points on a curve drawn with a marker each, up to this many
+
+
+def _step_axis():  # noqa: ANN202 - a pyqtgraph AxisItem, made once pyqtgraph is imported
+    """A bottom axis that labels whole steps only: 0, 1, 2, not 0.0, 0.2, 0.4, ..."""
+    import pyqtgraph as pg
+
+    class StepAxis(pg.AxisItem):
+        def tickValues(self, minVal, maxVal, size):  # noqa: ANN001, ANN202, N802, N803
+            levels = [(spacing, [v for v in values if float(v).is_integer()])
+                      for spacing, values in super().tickValues(minVal, maxVal, size)
+                      if spacing >= 1]
+            if levels:
+                return levels
+            whole = range(math.ceil(minVal), math.floor(maxVal) + 1)  # too close for Qt's ticks
+            step = max(1, math.ceil(len(whole) / 8))
+            return [(float(step), [float(v) for v in whole[::step]])]
+
+    return StepAxis(orientation="bottom")
 
 
 class TrainingPanel(QWidget):
@@ -43,7 +65,8 @@ class TrainingPanel(QWidget):
     def __init__(self, document, view=None, parent: QWidget | None = None) -> None:  # noqa: ANN001
         super().__init__(parent)
         self.document = document
-        self.losses: list[float] = []
+        self.losses: list[float] = []  # each step's loss, before its update
+        self.loss_now: float | None = None  # the loss after the last step's update
         self.weight_history: dict[str, list[float]] = {}
         self.job = None  # the TrainJob started here, while it runs
         self._plots = None  # (loss PlotWidget, weights PlotWidget), made on first show
@@ -120,7 +143,7 @@ class TrainingPanel(QWidget):
             plots = []
             for title, left in ((self.tr("Loss"), self.tr("loss")),
                                 (self.tr("Weights"), self.tr("value"))):
-                plot = pg.PlotWidget()
+                plot = pg.PlotWidget(axisItems={"bottom": _step_axis()})
                 plot.setMinimumHeight(120)
                 item = plot.getPlotItem()
                 item.setTitle(title, size="10pt")
@@ -158,20 +181,25 @@ class TrainingPanel(QWidget):
                 axis.setTextPen(pg.mkPen(c.muted))
                 axis.setLabel(axis.labelText, color=c.muted)
         self._legend.setLabelTextColor(c.text)
-        self._legend.setBrush(pg.mkBrush(base))
+        for _sample, label in self._legend.items:  # drawn again, in the new colour
+            label.setText(label.text, color=c.text)
+        see_through = QColor(base)
+        see_through.setAlpha(190)  # a point under the legend still shows
+        self._legend.setBrush(pg.mkBrush(see_through))
         self._legend.setPen(pg.mkPen(c.border))
-        self._loss_curve.setPen(pg.mkPen(c.loss, width=2))
+        self._paint_curve(self._loss_curve, c.loss)
         for i, key in enumerate(self.weight_history):
             if key in self._curves:
-                self._curves[key].setPen(self._series_pen(i))
+                self._paint_curve(self._curves[key], c.series[i % len(c.series)])
 
     @staticmethod
-    def _series_pen(i: int):  # noqa: ANN205 - a pyqtgraph pen
-        """The pen of the i-th weight curve."""
+    def _paint_curve(curve, color: str) -> None:  # noqa: ANN001 - a pyqtgraph PlotDataItem
+        """A curve's line and its markers in one colour."""
         import pyqtgraph as pg
 
-        series = theme.current().series
-        return pg.mkPen(series[i % len(series)], width=2)
+        curve.setPen(pg.mkPen(color, width=2))
+        curve.setSymbolBrush(pg.mkBrush(color))
+        curve.setSymbolPen(pg.mkPen(color))
 
     def _set_log(self, on: bool) -> None:
         if self._plots is not None:
@@ -180,19 +208,34 @@ class TrainingPanel(QWidget):
     def _redraw(self, extra_losses: list[float] | None = None) -> None:
         if self._plots is None:
             return
-
         losses = self.losses + (extra_losses or [])
-        self._loss_curve.setData(np.arange(1, len(losses) + 1), np.asarray(losses, float))
+        if not extra_losses and self.loss_now is not None:
+            losses.append(self.loss_now)  # where the last step left the loss
+        self._set_points(self._loss_curve, np.arange(len(losses)), losses)
         weights = self._plots[1]
         for key in [k for k in self._curves if k not in self.weight_history]:
             weights.removeItem(self._curves.pop(key))
+        series = theme.current().series
         for i, (key, values) in enumerate(self.weight_history.items()):
             curve = self._curves.get(key)
             if curve is None:
-                curve = self._curves[key] = weights.plot(pen=self._series_pen(i),
-                                                         name=key, connect="finite")
-            curve.setData(np.arange(1, len(values) + 1), np.asarray(values, float))
+                curve = self._curves[key] = weights.plot(name=key, connect="finite")
+                self._paint_curve(curve, series[i % len(series)])
+            self._set_points(curve, np.arange(1, len(values) + 1), values)
         self._legend.setVisible(bool(self.weight_history))
+
+    @staticmethod
+    def _set_points(curve, xs: np.ndarray, ys: list[float]) -> None:  # noqa: ANN001
+        curve.setData(xs, np.asarray(ys, float), symbol="o" if len(ys) <= MARKERS_UP_TO
+                      else None, symbolSize=6)
+
+    def _reset_ranges(self) -> None:
+        """Forget where the plots were zoomed: the next steps are shown from 0 again."""
+        if self._plots is None:
+            return
+        for plot in self._plots:
+            plot.getViewBox().setRange(xRange=(0, 1), yRange=(0, 1), padding=0.05)
+            plot.enableAutoRange()
 
     # --- training -----------------------------------------------------------------------------
     def train(self) -> None:
@@ -237,8 +280,10 @@ class TrainingPanel(QWidget):
     def reset_history(self) -> None:
         """Forget the plotted steps; the weights keep their values."""
         self.losses.clear()
+        self.loss_now = None
         self.weight_history.clear()
         self._redraw()
+        self._reset_ranges()
         self._update_status()
 
     # --- recording ----------------------------------------------------------------------------
@@ -280,6 +325,7 @@ class TrainingPanel(QWidget):
                 values.append(row.get(key, last if last is not None
                                        else current.get(key, math.nan)))
             self.losses.append(step.loss)
+        self.loss_now = run.loss_after
         self._redraw()
         self._update_status()
 
@@ -301,8 +347,9 @@ class TrainingPanel(QWidget):
                                         "w -= lr * w.grad, zero grad (Train or F8)."))
             return
         n = len(self.losses)
+        last = self.losses[-1] if self.loss_now is None else self.loss_now
         text = (self.tr("1 step") if n == 1 else self.tr("%s steps") % n) + (
-            f" · loss {self.losses[0]:.6g} → {self.losses[-1]:.6g}")
+            f" · loss {self.losses[0]:.6g} → {last:.6g}")
         if cancelled:
             text += " · " + self.tr("cancelled")
         self.status.setText(text)
