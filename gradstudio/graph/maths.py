@@ -163,11 +163,14 @@ def forward_line(maths: Maths, label: str, sources: Mapping[str, str],
 
 
 def local_derivative(maths: Maths, port: str, values: Values) -> np.ndarray:
-    """∂(node)/∂(port) from the formula, at the broadcast shape of the inputs."""
-    result = np.asarray(maths.derivative(port).value(values))
+    """∂(node)/∂(port) from the formula, at the broadcast shape of the inputs. A read-only
+    broadcast view: a constant such as add's 1 takes no memory, and mul's local derivative
+    is the other input's own array (copy it to keep it while that input changes)."""
     shape = np.broadcast_shapes(*(np.shape(values[p]) for p in _ports(maths)))
     dtype = np.result_type(*(np.asarray(values[p]).dtype for p in _ports(maths)))
-    return np.broadcast_to(result, shape).astype(dtype if dtype.kind == "f" else np.float32)
+    result = np.asarray(maths.derivative(port).value(values),
+                        dtype=dtype if dtype.kind == "f" else np.float32)
+    return np.broadcast_to(result, shape)
 
 
 def _ports(maths: Maths) -> list[str]:

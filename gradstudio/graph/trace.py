@@ -165,7 +165,13 @@ class Trace:
 # --- building -------------------------------------------------------------------------------
 
 def _array(t: ge.Tensor) -> np.ndarray:
+    """A private copy, for tensors that may change later (the session's leaves)."""
     return np.array(t.detach().numpy())
+
+
+def _view(t: ge.Tensor) -> np.ndarray:
+    """The values without a copy: the trace's own forward is never changed afterwards."""
+    return t.detach().numpy()
 
 
 def _private_leaves(session: Session) -> dict[str, ge.Tensor]:
@@ -225,13 +231,13 @@ def _formulas(model: GraphModel, forward: ForwardResult, node: str, wired: dict[
     spec = kind(data.kind)
     out = forward.value(node)
     if spec.is_leaf:
-        return (forward_line(spec.maths, data.label, {}, {}, values_for({}, _array(out), {}))
+        return (forward_line(spec.maths, data.label, {}, {}, values_for({}, _view(out), {}))
                 if out is not None else data.label), ()
     inputs = {p: forward.value(wired[p]) if p in wired else None for p in spec.inputs}
     if out is None or any(v is None for v in inputs.values()):
         return f"{data.label} = {spec.formula}", ()
     sources = {p: model.label(wired[p]) for p in spec.inputs}
-    values = values_for({p: _array(v) for p, v in inputs.items()}, _array(out), data.params)
+    values = values_for({p: _view(v) for p, v in inputs.items()}, _view(out), data.params)
     head = forward_line(spec.maths, data.label, sources, data.params, values)
     return head, tuple(derivative_line(spec.maths, p, data.label, sources, data.params, values)
                        for p in spec.inputs)
@@ -241,10 +247,10 @@ def _vjp(spec: NodeKind, params: dict, inputs: list[ge.Tensor], grad: np.ndarray
          ) -> tuple[np.ndarray | None, ...]:
     """What the node's backward sends to each input for ``grad``: the node is replayed on
     private copies, so each port gets its own share even when one source feeds two ports."""
-    copies = [ge.tensor(_array(v), dtype=v.dtype, requires_grad=True) for v in inputs]
+    copies = [v.detach().requires_grad_() for v in inputs]  # new leaves, same storage
     out = spec.build(params)(*copies)
     sent = ge.autograd.grad(out, copies, ge.tensor(grad, dtype=out.dtype), allow_unused=True)
-    return tuple(None if s is None else _array(s) for s in sent)
+    return tuple(None if s is None else _view(s) for s in sent)
 
 
 class _Builder:
@@ -292,7 +298,7 @@ class _Builder:
             if src is None:
                 continue
             v = fwd.value(src)
-            value = None if v is None else _array(v)
+            value = None if v is None else _view(v)
             text = (f"{model.label(src)} has no value" if value is None
                     else f"{format_value(value)} → {data.label}.{port}")
             wires.append(Wire(src, model.label(src), port, text, value=value))
@@ -315,7 +321,7 @@ class _Builder:
         else:
             why = why_not_requires_grad(model, n, fwd.no_grad_mode) or "nothing requires grad"
             note = f"no grad_fn: {why}"
-        self.add(FORWARD, n, f"{head}  ({note})", wires=tuple(wires), value=_array(out),
+        self.add(FORWARD, n, f"{head}  ({note})", wires=tuple(wires), value=_view(out),
                  grad_fn=grad_fn, maths=(head,))
 
     # backward ------------------------------------------------------------------------------
@@ -338,8 +344,8 @@ class _Builder:
         for step in engine_steps:
             variable = getattr(step.node, "variable", None)  # AccumulateGrad: its leaf
             for n in owners.get(id(step.node if variable is None else variable), ()):
-                if n not in grads:
-                    grads[n] = np.array(step.grad_output)
+                if n not in grads:  # the engine never changes a gradient it has passed on
+                    grads[n] = np.asarray(step.grad_output)
                     order.append(n)
         self.reached = set(order)
         if target in grads:
@@ -380,7 +386,7 @@ class _Builder:
               else "passes the gradient on")
         text = "; ".join([f"{data.label} ({op}): {self._received(n, grad, is_root)}",
                           *(w.text for w in wires)])
-        self.add(BACKWARD, n, text, wires=tuple(wires), value=_array(out),
+        self.add(BACKWARD, n, text, wires=tuple(wires), value=_view(out),
                  grad_fn=out.grad_fn.name() if out.grad_fn is not None else None,
                  arrivals=tuple(self.arrivals.get(n, ())), grad=grad,
                  maths=tuple(line for line, _ in derivatives))
@@ -409,7 +415,7 @@ class _Builder:
         old_text = "None" if old is None else format_value(old)
         text = (f"{label}: {self._received(n, grad, False)}; {label}.grad = {old_text} + "
                 f"{format_term(grad)} = {format_value(new)}")
-        self.add(LEAF, n, text, value=_array(self.forward.values[n]),
+        self.add(LEAF, n, text, value=_view(self.forward.values[n]),
                  arrivals=tuple(self.arrivals.get(n, ())), grad=new, grad_before=old)
 
     def refused(self) -> None:

@@ -17,6 +17,7 @@ from gradstudio.graph.maths import (
     symbolic_lines,
     values_for,
 )
+from gradstudio.graph.session import apply_updates
 from gradstudio.graph.trace import (
     BACKWARD,
     FORWARD,
@@ -331,3 +332,28 @@ def test_a_trace_knows_when_the_model_was_edited() -> None:
     m.set_param(m.find("x"), "value", 2.0)
     assert not t.is_current(m)
     assert build_trace(s).is_current(m)
+
+
+def test_training_afterwards_leaves_the_trace_as_it_was() -> None:
+    """The steps hold the trace's own arrays, not views of the session's live leaves."""
+    s, t = _trace("broadcast")
+    frozen = [(st.text, None if st.value is None else np.array(st.value)) for st in t]
+    apply_updates(s.model, s.train_step(0.5).updates)  # the weights change in place
+    s.backward()
+    for st, (text, value) in zip(t, frozen, strict=True):
+        assert st.text == text
+        if value is not None:
+            np.testing.assert_array_equal(st.value, value)
+
+
+def test_a_thousand_element_vector_keeps_every_line_short() -> None:
+    m = GraphModel()
+    x = m.add_node("weight", label="x", params={"value": list(np.linspace(-1, 1, 1000))})
+    y = m.add_node("tanh", label="y")
+    z = m.add_node("mean", label="z")
+    m.connect(x, y, "x")
+    m.connect(y, z, "x")
+    t = build_trace(Session(m))
+    assert all(len(line) < 300 for line in t.lines()), max(t.lines(), key=len)
+    assert "(1000)[-1.0000, -0.9980, -0.9960, …]" in t.find(x, FORWARD).text
+    assert t.find(x, LEAF).grad.shape == (1000,)
