@@ -134,8 +134,10 @@ class GraphView(QGraphicsView):
             self._press_positions = {n: (i.pos().x(), i.pos().y())
                                      for n, i in self.scene().nodes.items()}
         super().mousePressEvent(event)
+        # a card dragged alone may be dropped into a wire (looked up once, not per move)
         grabber = self.scene().mouseGrabberItem()
-        self._dragged_card = grabber if isinstance(grabber, NodeItem) else None
+        alone = isinstance(grabber, NodeItem) and len(self.scene().selectedItems()) <= 1
+        self._dragged_card = grabber if alone else None
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._pan_from is not None:
@@ -152,11 +154,8 @@ class GraphView(QGraphicsView):
             self._insert.show(self._wire_for_card(self.mapToScene(event.position().toPoint())))
 
     def _wire_for_card(self, scene_pos: QPointF) -> EdgeItem | None:
-        """The wire under the cursor the dragged card would be inserted into, if it alone
-        is being dragged and fits."""
+        """The wire under the cursor the dragged card would be inserted into, if it fits."""
         card = self._dragged_card
-        if self.selected_node_ids() not in ([], [card.node_id]):
-            return None
         model = self.document.model
         return wire_under(self, scene_pos, lambda e: can_insert(model, card.node_id, e))
 

@@ -31,6 +31,7 @@ HIT_PX = 10.0  # a port answers within this many screen pixels of its centre: a 
 SNAP_PX = 24.0  # a dragged wire's end jumps to a compatible port this close
 MIN_HIT_ZOOM = 0.5  # below this zoom the hit radius stops growing in scene units
 HINT_PX = 7.0  # radius of the ring marking a port the wire may go to
+HINT_MIN_ZOOM = 0.35  # further out the rings would cover the cards
 
 
 class Port(NamedTuple):
@@ -113,8 +114,11 @@ class WireDrag:
         return port.side != self.anchor.side and port.node_id not in self.blocked
 
     def _mark_compatible(self) -> None:
-        """Ring the compatible ports on screen (only those: a big graph stays fast)."""
+        """Ring the compatible ports on screen (only those: a big graph stays fast; none
+        when zoomed out so far that cards are drawn without ports)."""
         view = self.view
+        if view.zoom() < HINT_MIN_ZOOM:
+            return
         visible = view.mapToScene(view.viewport().rect()).boundingRect()
         r = scene_radius(view, HINT_PX)
         path = QPainterPath()
