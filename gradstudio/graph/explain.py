@@ -100,10 +100,11 @@ def why_not_requires_grad(model: GraphModel, n: str, no_grad_mode: bool = False)
     own = blocks_gradient(model, n)
     if own is not None:
         return f"{label} is {own}: its output does not require grad"
+    if _is_leaf(model, n):  # its own switch: no need to analyse the whole graph
+        return None if model.node(n).flags["requires_grad"] else \
+            f"{label} does not require grad: requires_grad is off"
     flow = _flow(model, no_grad_mode)
     on = sorted(flow.on[n], key=model.label)
-    if _is_leaf(model, n):
-        return None if on else f"{label} does not require grad: requires_grad is off"
     if flow.flows[n]:
         return None
     if not on:

@@ -359,11 +359,15 @@ class GraphModel:
     def load_dict(self, data: dict[str, Any]) -> None:
         """Replace the whole document. Everything is checked on a scratch model first, so a
         bad document leaves this one untouched."""
-        scratch = GraphModel.from_dict(data)
-        self._g, self._loss, self.settings = scratch._g, scratch._loss, scratch.settings
-        self._labels = scratch._labels
-        self.description = scratch.description
-        self._next_id = scratch._next_id
+        self.take_over(GraphModel.from_dict(data))
+
+    def take_over(self, other: GraphModel) -> None:
+        """Replace the whole document by ``other``'s, which must not be used afterwards: how
+        a file read and checked into a model becomes the document without a second pass."""
+        self._g, self._loss, self.settings = other._g, other._loss, other.settings
+        self._labels = other._labels
+        self.description = other.description
+        self._next_id = other._next_id
         self._emit(ModelEvent(Change.RESET))
 
     @classmethod

@@ -176,13 +176,18 @@ class Document(QObject):
         except GraphError as e:
             self.message.emit("error", str(e))
             return False
-        self.replace_model(loaded.to_dict())
+        self.replace_model(loaded)
         self.path = Path(path)
         self.path_changed.emit(self.path)
         return True
 
-    def replace_model(self, data: dict) -> None:
-        self.model.load_dict(data)
+    def replace_model(self, data: dict | GraphModel) -> None:
+        """Make this the whole document: plain data (checked first), or a model just read
+        from a file (taken over as it is, not copied)."""
+        if isinstance(data, GraphModel):
+            self.model.take_over(data)
+        else:
+            self.model.load_dict(data)
         self.session.ledger.clear()
         self.session.loss_history.clear()
         self.session.last_backward = None

@@ -87,13 +87,13 @@ def test_clicking_a_row_selects_the_node(window, panel, qtbot):
     table = panel.table
     b = window.document.model.find("b")
     row = panel.row_of(b)
-    rect = table.visualItemRect(table.item(row, 0))
+    rect = table.visualRect(table.model().index(row, 0))
     qtbot.mouseClick(table.viewport(), Qt.LeftButton, pos=rect.center())
     assert window.view.selected_node_ids() == [b]
     assert window.panels["inspector"].title.text() == "b"
 
     z = window.document.model.find("z")
-    rect = table.visualItemRect(table.item(panel.row_of(z), 3))
+    rect = table.visualRect(table.model().index(panel.row_of(z), 3))
     qtbot.mouseClick(table.viewport(), Qt.LeftButton, pos=rect.center())
     assert window.view.selected_node_ids() == [z]  # the others are cleared
 

@@ -22,9 +22,11 @@ SELECTABLE = QGraphicsItem.ItemIsSelectable  # looked up once: enum access is sl
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     """A horizontal-tangent cubic, the usual node-editor wire."""
-    path = QPainterPath(start)
-    dx = max(abs(end.x() - start.x()) * 0.5, 40.0)
-    path.cubicTo(QPointF(start.x() + dx, start.y()), QPointF(end.x() - dx, end.y()), end)
+    sx, sy, ex, ey = start.x(), start.y(), end.x(), end.y()
+    path = QPainterPath()
+    path.moveTo(sx, sy)
+    dx = max(abs(ex - sx) * 0.5, 40.0)
+    path.cubicTo(sx + dx, sy, ex - dx, ey, ex, ey)  # plain floats: no QPointF to build
     return path
 
 

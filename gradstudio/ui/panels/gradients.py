@@ -1,25 +1,34 @@
 """Gradients: a table of the leaves (and, when intermediate gradients are kept, the computed
 nodes) with value, grad, what the last backward added, and requires_grad. Selecting a row
-selects that node on the canvas."""
+selects that node on the canvas.
+
+The table is a view over a list model whose cells are printed when first shown, so a graph
+of ten thousand nodes costs its visible rows, not ten thousand reprs per evaluation."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from gradstudio.graph import Change, ModelEvent, format_number, requires_grad_reason
+from gradstudio.graph import Change, ModelEvent, format_number, kind, requires_grad_reason
 from gradstudio.graph.ledger import BackwardEntry
 
 from .. import theme
@@ -32,10 +41,92 @@ __all__ = ["GradientsPanel", "COLUMNS"]
 
 COLUMNS = ("node", "kind", "value", "grad", "last contribution", "requires_grad")
 ID_ROLE = Qt.UserRole + 1
+SIZE_ROWS = 100  # rows read to size the columns: all of them in any graph a person builds
+_Index = QModelIndex | QPersistentModelIndex
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+class GradientsModel(QAbstractTableModel):
+    """One row per node id; a row's cells and tooltips are made from the session the first
+    time the row is read after ``show`` (then kept until the next ``show``)."""
+
+    def __init__(self, document: Document, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.ids: list[str] = []
+        self._row_of: dict[str, int] = {}
+        self._made: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._received: dict[str, object] = {}
+
+    def show(self, ids: list[str], received: dict[str, object]) -> None:
+        """Show these rows from now on; every cell is made afresh when next read."""
+        self._made.clear()
+        self._received = received
+        if ids == self.ids:
+            if ids:
+                self.dataChanged.emit(self.index(0, 0),
+                                      self.index(len(ids) - 1, len(COLUMNS) - 1))
+            return
+        self.beginResetModel()
+        self.ids = ids
+        self._row_of = {n: r for r, n in enumerate(ids)}
+        self.endResetModel()
+
+    def row_of(self, node_id: str) -> int:
+        return self._row_of.get(node_id, -1)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.ids)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.DisplayRole) -> Any:  # noqa: ANN401
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return self.tr(COLUMNS[section])
+        return None
+
+    def data(self, index: _Index, role: int = Qt.DisplayRole) -> Any:  # noqa: ANN401
+        if not index.isValid():
+            return None
+        if role == ID_ROLE:
+            return self.ids[index.row()]
+        if role in (Qt.DisplayRole, Qt.ToolTipRole):
+            cells, tips = self.row(index.row())
+            return (cells if role == Qt.DisplayRole else tips)[index.column()]
+        return None
+
+    def row(self, row: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The cells and tooltips of a row, made on first reading."""
+        made = self._made.get(row)
+        if made is None:
+            made = self._made[row] = self._make(self.ids[row])
+        return made
+
+    def _make(self, n: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        model, session = self.document.model, self.document.session
+        forward = session.last_forward
+        data = model.node(n)
+        value = None if forward is None else forward.value(n)
+        grad = session.grad(n)
+        got = self._received.get(data.label) if data.spec.is_leaf else None
+        if data.spec.is_leaf:  # the full reason is cheap for a leaf, not for every op
+            on, why = requires_grad_reason(model, n, session.no_grad_mode)
+        else:
+            on = "—" if value is None else value.requires_grad
+            why = self.tr("Select the node: the inspector says why")
+        cells = (data.label, data.spec.title,
+                 "—" if value is None else _one_line(repr(value)),
+                 "None" if grad is None else _one_line(repr(grad)),
+                 "—" if got is None else format_number(got), str(on))
+        tips = (n, data.spec.doc, "" if value is None else repr(value),
+                "" if grad is None else repr(grad),
+                self.tr("what the last backward added to %s.grad") % data.label, why)
+        return cells, tips
 
 
 class GradientsPanel(QWidget):
@@ -51,8 +142,9 @@ class GradientsPanel(QWidget):
         self.document, self.view = document, view
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
+        self.model = GradientsModel(document, self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
         self.table.setAccessibleName(self.tr("Gradients table"))
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
@@ -63,6 +155,7 @@ class GradientsPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.Interactive)
         header.setStretchLastSection(True)
+        header.setResizeContentsPrecision(SIZE_ROWS)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -70,9 +163,12 @@ class GradientsPanel(QWidget):
         layout.addWidget(self.table)
         self._syncing = False
         self._stale = True
+        self._order_version = -1
+        self._order: tuple[list[str], list[str]] = ([], [])
         self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self._refresh_if_shown)
-        self.table.itemSelectionChanged.connect(self._select_on_canvas)
+        self.table.selectionModel().selectionChanged.connect(
+            lambda *_: self._select_on_canvas())
         view.scene().selectionChanged.connect(self._follow_canvas)
         document.evaluated.connect(lambda _: self._timer.start())
         document.ledger_changed.connect(self._timer.start)
@@ -84,14 +180,27 @@ class GradientsPanel(QWidget):
     def node_ids(self) -> list[str]:
         """The rows: leaves by name, then computed nodes in evaluation order if kept."""
         model = self.document.model
-        leaves = sorted((n.id for n in model.nodes() if n.spec.is_leaf), key=model.label)
+        leaves, computed = self._kinds_in_order()
+        leaves = sorted(leaves, key=model.label)
         if not self.document.session.retain_intermediate:
             return leaves
-        try:
-            order = list(nx.topological_sort(model.graph))
-        except nx.NetworkXUnfeasible:  # pragma: no cover - the model refuses cycles
-            order = model.node_ids()
-        return leaves + [n for n in order if not model.node(n).spec.is_leaf]
+        return leaves + computed
+
+    def _kinds_in_order(self) -> tuple[list[str], list[str]]:
+        """The leaves, and the computed nodes in evaluation order: sorted once per change of
+        the graph's structure, not on every evaluation."""
+        model = self.document.model
+        if self._order_version != model.structure_version:
+            graph = model.graph
+            leaf = [n for n, k in graph.nodes(data="kind") if kind(k).is_leaf]
+            try:
+                order = list(nx.topological_sort(graph))
+            except nx.NetworkXUnfeasible:  # pragma: no cover - the model refuses cycles
+                order = list(graph.nodes)
+            is_leaf = set(leaf)
+            self._order = (leaf, [n for n in order if n not in is_leaf])
+            self._order_version = model.structure_version
+        return self._order
 
     def _last_received(self) -> dict[str, object]:
         for entry in reversed(self.document.session.ledger.entries):
@@ -100,40 +209,11 @@ class GradientsPanel(QWidget):
         return {}
 
     def refresh(self) -> None:
-        """Rebuild the rows now from the model and the session."""
+        """Show the rows of the model and the session now (cells are printed when shown)."""
         self._timer.stop()
         self._stale = False
-        model, session = self.document.model, self.document.session
-        forward = session.last_forward
-        received = self._last_received()
-        ids = self.node_ids()
         self._syncing = True
-        self.table.setRowCount(len(ids))
-        for row, n in enumerate(ids):
-            data = model.node(n)
-            value = None if forward is None else forward.value(n)
-            grad = session.grad(n)
-            got = received.get(data.label) if data.spec.is_leaf else None
-            if data.spec.is_leaf:  # the full reason is cheap for a leaf, not for every op
-                on, why = requires_grad_reason(model, n, session.no_grad_mode)
-            else:
-                on = "—" if value is None else value.requires_grad
-                why = self.tr("Select the node: the inspector says why")
-            cells = (data.label, data.spec.title,
-                     "—" if value is None else _one_line(repr(value)),
-                     "None" if grad is None else _one_line(repr(grad)),
-                     "—" if got is None else format_number(got), str(on))
-            tips = (n, data.spec.doc, None if value is None else repr(value),
-                    None if grad is None else repr(grad),
-                    self.tr("what the last backward added to %s.grad") % data.label, why)
-            for col, (text, tip) in enumerate(zip(cells, tips, strict=True)):
-                item = self.table.item(row, col)
-                if item is None:
-                    item = QTableWidgetItem()
-                    self.table.setItem(row, col, item)
-                item.setText(text)
-                item.setToolTip(tip or "")
-                item.setData(ID_ROLE, n)
+        self.model.show(self.node_ids(), self._last_received())
         self._syncing = False
         self._follow_canvas()
         self.table.resizeColumnsToContents()
@@ -165,19 +245,16 @@ class GradientsPanel(QWidget):
     def rows(self) -> list[str]:
         """The node ids shown, top to bottom."""
         self._catch_up()
-        return [self.table.item(r, 0).data(ID_ROLE) for r in range(self.table.rowCount())]
+        return list(self.model.ids)
 
     def row_of(self, node_id: str) -> int:
         self._catch_up()
-        for row in range(self.table.rowCount()):
-            if self.table.item(row, 0).data(ID_ROLE) == node_id:
-                return row
-        return -1
+        return self.model.row_of(node_id)
 
     def text(self, node_id: str, column: str) -> str:
         """What a cell shows, by node id and column name (for tests and tools)."""
         row = self.row_of(node_id)
-        return "" if row < 0 else self.table.item(row, COLUMNS.index(column)).text()
+        return "" if row < 0 else self.model.index(row, COLUMNS.index(column)).data()
 
     # --- following and driving the canvas ---------------------------------------------------
     def _on_model_event(self, event: ModelEvent) -> None:
@@ -195,7 +272,7 @@ class GradientsPanel(QWidget):
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             return
-        node_id = self.table.item(rows[0].row(), 0).data(ID_ROLE)
+        node_id = rows[0].data(ID_ROLE)
         scene = self.view.scene()
         item = scene.nodes.get(node_id)
         if item is None:
