@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PRINT_OPTIONS", "PrintOptions", "format_tensor", "format_values", "set_printoptions"]
+__all__ = ["PRINT_OPTIONS", "PrintOptions", "element_texts", "format_tensor", "format_values",
+           "set_printoptions"]
 
 _PREFIX = "tensor("
 
@@ -162,6 +163,19 @@ def format_values(values: np.ndarray, indent: int = 7) -> str:
     shown = _summarized(values) if summarize else values.reshape(-1)
     fmt = _Formatter(shown.tolist(), floating=values.dtype.kind == "f")
     return _nested_str(values, indent, summarize, fmt)
+
+
+def element_texts(values: np.ndarray, count: int) -> list[str]:
+    """The first ``count`` elements (in row order) written as the repr writes them: the
+    notation and precision chosen from the whole tensor, without the column padding. For
+    short displays (a canvas card) that must agree with the full repr."""
+    values = np.asarray(values)
+    if values.size == 0 or count <= 0:
+        return []
+    summarize = values.size > PRINT_OPTIONS.threshold
+    shown = _summarized(values) if summarize else values.reshape(-1)
+    fmt = _Formatter(shown.tolist(), floating=values.dtype.kind == "f")
+    return [fmt.format(v).strip() for v in values.reshape(-1)[:count].tolist()]
 
 
 def _add_suffixes(text: str, suffixes: list[str], indent: int) -> str:

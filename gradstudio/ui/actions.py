@@ -169,7 +169,7 @@ def _edit_menu(b: _Builder, m: QMenu) -> None:
 def _view_menu(b: _Builder, m: QMenu) -> None:
     """View (F I O A S; the panels' toggles are added after the docks)."""
     w, act, view = b.w, b.act, b.w.view
-    m.addAction(act("fit", w.tr("&Fit View"), view.fit, "F",
+    m.addAction(act("fit", w.tr("&Fit View"), view.fit_all, "F",
                     tip=w.tr("Zoom and scroll so the whole graph shows")))
     m.addAction(act("zoom_in", w.tr("Zoom &In"), lambda: view.zoom_by(1.25),
                     QKeySequence.ZoomIn))

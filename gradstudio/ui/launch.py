@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 __all__ = ["frame_for_picture", "make_app", "offscreen", "process_age", "run_gui", "screenshot",
-           "smoke_test"]
+           "smoke_test", "start_window"]
 
 # Messages Qt's offscreen platform prints that say nothing about the app.
 _OFFSCREEN_NOISE = ("This plugin does not support propagateSizeHints()",)
@@ -58,14 +58,21 @@ def _window(file: str | None, first_launch_example: bool = True, settings=None):
     return window
 
 
+def start_window(file: str | None = None, settings=None):  # noqa: ANN001, ANN201
+    """The window as the app opens it: ``file``, or on the first launch small_network;
+    shown, then fitted (the canvas has its real size only once the window is shown)."""
+    window = _window(file, first_launch_example=False, settings=settings)
+    window.show()
+    window.view.fit()
+    return window
+
+
 def run_gui(file: str | None = None) -> int:
     app = make_app()
-    window = _window(file, first_launch_example=False)
+    window = start_window(file)
     from .crash import install_excepthook
 
     install_excepthook(lambda: window)
-    window.show()
-    window.view.fit()
     code = app.exec()
     _dispose(window)
     return code

@@ -32,6 +32,7 @@ from .panels.palette import Palette
 __all__ = ["MainWindow", "PANELS"]
 
 MAX_RECENT = 8
+SIDE_DOCK_WIDTHS = {"palette": 180, "inspector": 320}  # first-launch widths, pixels
 FILE_FILTER = f"GradStudio graphs (*{EXTENSION});;All files (*)"
 # (module, class, title, area): the docked panels; each takes (document, view).
 PANELS = [
@@ -87,6 +88,11 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
         self.resize(1400, 900)
+        # The side panels start narrow so the canvas gets the room (the first graph a
+        # learner sees must fit at a readable size); people widen them as they like.
+        self.resizeDocks([self.docks["palette"], self.docks["inspector"]],
+                         [SIDE_DOCK_WIDTHS["palette"], SIDE_DOCK_WIDTHS["inspector"]],
+                         Qt.Horizontal)
 
     def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea
                   ) -> QDockWidget:

@@ -9,9 +9,9 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-__all__ = ["build_chain", "click", "drag", "keep_visible", "key", "press_shortcut", "to_view",
-           "wire", "menu_action", "trigger", "press", "move_to", "release",
-           "drop_on_canvas"]
+__all__ = ["build_chain", "card_centre_as_added", "click", "drag", "keep_visible", "key",
+           "press_shortcut", "to_view", "wire", "menu_action", "trigger", "press", "move_to",
+           "release", "drop_on_canvas"]
 
 
 def to_view(view, scene_pos: QPointF) -> QPoint:
@@ -108,13 +108,27 @@ def keep_visible(window) -> None:
 
 
 def build_chain(window, *kinds_at: tuple[str, float, float]) -> list[str]:
-    """Add nodes through the view (as the palette does) at scene positions; returns ids."""
+    """Add nodes through the view (as the palette does) with their cards' top-left corners
+    at scene positions: each is dropped where its card's centre must go. Returns ids."""
+    from gradstudio.ui.canvas.node_item import fresh_size
+
     ids = []
     for kind_name, x, y in kinds_at:
-        node_id = window.view.add_node(kind_name, QPointF(x, y))
+        width, height = fresh_size(kind_name)
+        node_id = window.view.add_node(kind_name, QPointF(x + width / 2, y + height / 2))
         assert node_id is not None
         ids.append(node_id)
     return ids
+
+
+def card_centre_as_added(window, node_id: str) -> QPointF:
+    """The centre of a node's card as it was added (before evaluation grew it): where the
+    person dropped it."""
+    from gradstudio.ui.canvas.node_item import fresh_size
+
+    node = window.document.model.node(node_id)
+    width, height = fresh_size(node.kind)
+    return QPointF(node.position[0] + width / 2, node.position[1] + height / 2)
 
 
 def menu_action(menu, text: str):

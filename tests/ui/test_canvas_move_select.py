@@ -14,12 +14,14 @@ from gestures import (
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
 
+from gradstudio.ui.canvas.node_item import WIDTH
+
 pytestmark = pytest.mark.usefixtures("canvas_ready")
 
 
 def _title(window, node_id: str) -> QPointF:
     """A point on the card's title bar: where a person grabs it."""
-    return window.view.scene().nodes[node_id].mapToScene(QPointF(150, 10))
+    return window.view.scene().nodes[node_id].mapToScene(QPointF(WIDTH / 2, 10))
 
 
 def _doc(model) -> dict:

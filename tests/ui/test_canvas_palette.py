@@ -7,8 +7,8 @@ drag payload (``mimeData`` of the entry)."""
 from __future__ import annotations
 
 import pytest
+from gestures import card_centre_as_added, to_view
 from gestures import drop_on_canvas as _drop
-from gestures import to_view
 from PySide6.QtCore import QMimeData, QPointF, Qt
 
 pytestmark = pytest.mark.usefixtures("canvas_ready")
@@ -24,7 +24,8 @@ def test_dropping_a_palette_entry_creates_the_node_where_it_is_dropped(qtbot, wi
     model = window.document.model
     (node,) = model.nodes()
     assert node.kind == "sigmoid" and node.label == "sigmoid"
-    assert abs(node.position[0] - target.x()) <= 1 and abs(node.position[1] - target.y()) <= 1
+    centre = card_centre_as_added(window, node.id)  # the card is centred on the drop
+    assert abs(centre.x() - target.x()) <= 1 and abs(centre.y() - target.y()) <= 1
     assert window.view.selected_node_ids() == [node.id]  # the new card is selected
     window.action_map["undo"].trigger()
     assert len(model) == 0
@@ -55,8 +56,8 @@ def test_double_click_on_an_entry_adds_it_at_the_view_centre(qtbot, window):
 
     (node,) = window.document.model.nodes()
     assert node.kind == "weight" and node.flags["requires_grad"]
-    centre = window.view.center_scene_pos()
-    assert abs(node.position[0] - centre.x()) <= 1 and abs(node.position[1] - centre.y()) <= 1
+    centre, card = window.view.center_scene_pos(), card_centre_as_added(window, node.id)
+    assert abs(card.x() - centre.x()) <= 1 and abs(card.y() - centre.y()) <= 1
 
 
 def test_filter_box_hides_entries_that_do_not_match(qtbot, window):

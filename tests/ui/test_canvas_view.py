@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from gestures import (
     build_chain,
+    card_centre_as_added,
     click,
     drag,
     key,
@@ -17,6 +18,7 @@ from PySide6.QtGui import QImage, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from gradstudio.graph import GraphModel, fileformat
+from gradstudio.ui.canvas.node_item import READABLE_ZOOM, WIDTH
 
 pytestmark = pytest.mark.usefixtures("canvas_ready")
 
@@ -96,8 +98,11 @@ def test_fit_view_reaches_cards_far_from_the_origin(qtbot, window, tmp_path):
         {"id": "a", "kind": "input", "position": [0, 0]},
         {"id": "b", "kind": "square", "position": [6000, 3000]}],
         "edges": [{"src": "a", "dst": "b", "port": "x"}]}), path)
-    assert window.load(path)  # opening a file fits the view
+    assert window.load(path)  # too big to show readable: the end of the graph shows
     scene = window.view.scene()
+    assert _visible(window.view).contains(scene.nodes["b"].sceneBoundingRect())
+    assert not _visible(window.view).contains(scene.nodes["a"].sceneBoundingRect())
+    key(qtbot, window.view, "F")  # View > Fit View shows all of it
     for n in ("a", "b"):
         assert _visible(window.view).contains(scene.nodes[n].sceneBoundingRect())
 
@@ -107,10 +112,10 @@ def test_a_card_dragged_past_the_edge_stays_reachable(qtbot, window):
     (x,) = build_chain(window, ("input", 4600, 0))
     item = view.scene().nodes[x]
     view.centerOn(item)
-    title = item.mapToScene(QPointF(150, 10))
+    title = item.mapToScene(QPointF(WIDTH / 2, 10))
     assert _visible(view).right() <= 5001  # the canvas ends here for now
-    drag(view, title, title + QPointF(150, 0))  # to the edge of the window
-    assert window.document.model.node(x).position == (4750, 0)
+    drag(view, title, title + QPointF(300, 0))  # to the edge of the window
+    assert window.document.model.node(x).position == (4900, 0)
     view.horizontalScrollBar().setValue(view.horizontalScrollBar().maximum())
     assert _visible(view).left() > item.sceneBoundingRect().right()  # room beyond it
 
@@ -131,7 +136,7 @@ def test_middle_drag_pans_the_view(qtbot, window):
 def test_space_drag_pans_instead_of_selecting(qtbot, window):
     view = window.view
     (x,) = build_chain(window, ("input", -100, -50))
-    title = view.scene().nodes[x].mapToScene(QPointF(150, 10))
+    title = view.scene().nodes[x].mapToScene(QPointF(WIDTH / 2, 10))
     h = view.horizontalScrollBar().value()
     qtbot.keyPress(view, Qt.Key_Space)
     drag(view, title, title + QPointF(-100, 0))
@@ -167,12 +172,13 @@ def test_double_click_on_empty_canvas_opens_quick_add_there(qtbot, window):
     qtbot.keyClick(popup.search, Qt.Key_Enter)
     (node,) = window.document.model.nodes()
     assert node.kind == chosen
-    assert abs(node.position[0] - where.x()) <= 1 and abs(node.position[1] - where.y()) <= 1
+    centre = card_centre_as_added(window, node.id)  # the new card is centred there
+    assert abs(centre.x() - where.x()) <= 1 and abs(centre.y() - where.y()) <= 1
 
 
 def test_double_click_on_a_card_does_not_open_quick_add(qtbot, window):
     (x,) = build_chain(window, ("input", -100, -50))
-    title = window.view.scene().nodes[x].mapToScene(QPointF(150, 10))
+    title = window.view.scene().nodes[x].mapToScene(QPointF(WIDTH / 2, 10))
     qtbot.mouseDClick(window.view.viewport(), Qt.LeftButton, pos=to_view(window.view, title))
     assert not window.quick_add.isVisible()
 
@@ -255,17 +261,17 @@ def test_a_thousand_node_graph_opens_and_a_card_can_be_dragged(qtbot, window, tm
     model, view = window.document.model, window.view
     assert len(model) == 1000 and len(model.edges()) == 750
     assert len(view.scene().nodes) == 1000 and len(view.scene().edges) == 750
-    qtbot.waitUntil(lambda: view.scene().nodes["n2"].display_lines() == ["tensor(9.)"])
+    qtbot.waitUntil(lambda: view.scene().nodes["n2"].display_lines() == ["9."])
     everything = view.scene().itemsBoundingRect()
     assert view.sceneRect().contains(everything)  # every card can be scrolled to
-    centre = view.mapToScene(view.viewport().rect().center())
-    assert abs(centre.x() - everything.center().x()) < 50  # fitted on the middle
-    assert abs(centre.y() - everything.center().y()) < 50
+    # too big to show readable: at readable size, from its first card (no single loss)
+    assert view.zoom() == pytest.approx(READABLE_ZOOM)
+    assert _visible(view).contains(view.scene().nodes["n1"].sceneBoundingRect())
 
     target = view.scene().nodes["n6"]  # sq1, in the middle of a column
     view.resetTransform()
     view.centerOn(target)
-    title = target.mapToScene(QPointF(150, 10))
+    title = target.mapToScene(QPointF(WIDTH / 2, 10))
     old = model.node("n6").position
     drag(view, title, title + QPointF(40, 25), steps=20)
     assert model.node("n6").position == (old[0] + 40, old[1] + 25)

@@ -182,7 +182,7 @@ def test_wire_into_empty_space_adds_a_wired_node_and_one_undo_removes_both(qtbot
     assert _edges(window) == {(x, new, "x")}
     card = view.scene().nodes[new]
     assert (card.input_port_pos("x") - where).manhattanLength() <= 2  # its input where let go
-    qtbot.waitUntil(lambda: card.display_lines()[:1] == ["tensor(0.1411)"])
+    qtbot.waitUntil(lambda: card.display_lines() == ["0.1411"])
     assert stack.count() == steps + 1
     press_shortcut(qtbot, window, QKeySequence.Undo)
     assert [n.id for n in model.nodes()] == [x] and _edges(window) == set()

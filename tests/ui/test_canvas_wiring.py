@@ -24,6 +24,10 @@ def _card_text(window, node_id: str) -> list[str]:
     return window.view.scene().nodes[node_id].display_lines()
 
 
+def _badges(window, node_id: str) -> list[str]:
+    return window.view.scene().nodes[node_id].badges()
+
+
 def test_x_into_square_shows_the_value_with_its_grad_fn(qtbot, window):
     x, sq = build_chain(window, ("input", -330, -60), ("square", 40, -60))
     item = window.view.scene().nodes[x]
@@ -33,8 +37,8 @@ def test_x_into_square_shows_the_value_with_its_grad_fn(qtbot, window):
     wire(window, x, sq, "x")
 
     assert _edges(window) == {(x, sq, "x")}
-    qtbot.waitUntil(lambda: _card_text(window, sq) == ["tensor(9., grad_fn=<PowBackward0>)"])
-    assert _card_text(window, x) == ["tensor(3., requires_grad=True)"]
+    qtbot.waitUntil(lambda: _card_text(window, sq) == ["9.", "PowBackward0"])
+    assert _card_text(window, x) == ["3."] and "grad" in _badges(window, x)
     edge_item = window.view.scene().edges[(x, sq, "x")]
     assert edge_item.path().pointAtPercent(1.0) == window.view.scene().nodes[sq].input_port_pos("x")
 
@@ -42,7 +46,7 @@ def test_x_into_square_shows_the_value_with_its_grad_fn(qtbot, window):
 def test_without_requires_grad_the_value_has_no_grad_fn(qtbot, window):
     x, sq = build_chain(window, ("input", -330, -60), ("square", 40, -60))
     wire(window, x, sq, "x")
-    qtbot.waitUntil(lambda: _card_text(window, sq) == ["tensor(9.)"])
+    qtbot.waitUntil(lambda: _card_text(window, sq) == ["9."])
 
 
 def _refused(qtbot, window, start: QPointF, end: QPointF, reason: str) -> None:
@@ -101,10 +105,10 @@ def test_dropping_on_an_occupied_input_replaces_the_wire_and_undo_restores_it(qt
     assert _edges(window) == {(a, mul, "a"), (b, mul, "b")}
     wire(window, b, mul, "a")  # mul(w, w): the old wire into "a" goes
     assert _edges(window) == {(b, mul, "a"), (b, mul, "b")}
-    qtbot.waitUntil(lambda: _card_text(window, mul)[:1] == ["tensor(1., grad_fn=<MulBackward0>)"])
+    qtbot.waitUntil(lambda: _card_text(window, mul) == ["1.", "MulBackward0"])
 
     press_shortcut(qtbot, window, QKeySequence.Undo)
     assert _edges(window) == {(a, mul, "a"), (b, mul, "b")}
-    qtbot.waitUntil(lambda: _card_text(window, mul)[:1] == ["tensor(3., grad_fn=<MulBackward0>)"])
+    qtbot.waitUntil(lambda: _card_text(window, mul) == ["3.", "MulBackward0"])
     window.action_map["redo"].trigger()
     assert _edges(window) == {(b, mul, "a"), (b, mul, "b")}

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gradstudio.graph import fileformat
 from gradstudio.resources import example_paths
+from gradstudio.ui.canvas.node_item import WIDTH
 from gradstudio.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.usefixtures("canvas_ready")
@@ -90,7 +91,7 @@ def test_save_close_and_reopen_gives_the_same_graph_and_numbers(qtbot, window, t
     doc = window.document
     w = doc.model.find("w")
     node = window.view.scene().nodes[w]
-    title = node.mapToScene(QPointF(150, 10))
+    title = node.mapToScene(QPointF(WIDTH / 2, 10))
     window.view.centerOn(title)
     drag(window.view, title, title + QPointF(30, 20))  # an edit, by mouse
     assert doc.modified

@@ -1,15 +1,20 @@
-"""NodeItem: a node drawn as a card — title, ports, value, gradient, grad_fn, badges.
+"""NodeItem: a node drawn as a compact card — title, ports, a short value line, the
+gradient, grad_fn, badges. The full repr is in the tooltip and the Inspector.
 
-Painted, not built from widgets, so a thousand cards stay fast; far zoomed out a card is
-drawn as a plain box. The card only displays; editing happens in the inspector.
+Painted, not built from widgets, so a thousand cards stay fast; zoomed far out (level of
+detail below ``LOD_TITLE_BLOCK``) a card is a plain title block with its name.
 
-Ten thousand cards open at once, so a card is cheap to build: its texts (value, gradient,
-tooltip) are formatted when first shown, not when set, and it has no Python ``itemChange``
-(every flag, tooltip or position change of every card would call into Python): a card moved
-by the hand or by the model moves its wires itself (``mouseMoveEvent``, ``place``).
+Ten thousand cards open at once, so a card is cheap to build: no font work (fonts and the
+characters that fit are measured once, at first use), its texts (value, tooltip) formatted
+when first shown, not when set (a value with a gradient is formatted when set: whether the
+two share a line decides the card's height), and no Python ``itemChange`` (every flag,
+tooltip or position change of every card would call into Python): a card moved by the hand
+or by the model moves its wires itself (``mouseMoveEvent``, ``place``).
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
@@ -21,34 +26,80 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradstudio.graph import NodeData, kind
+from gradstudio.graph import NodeData, NodeKind, kind
 from gradstudio.graph.layout import Box
 
 from .. import theme
+from .card_text import GRAD, SEP, value_lines
 
-__all__ = ["NodeItem"]
+__all__ = ["NodeItem", "WIDTH", "TITLE_H", "TITLE_PX", "BODY_PX", "SMALL_PX", "MIN_TEXT_PX",
+           "READABLE_ZOOM", "LOD_TITLE_BLOCK", "card_fonts", "fresh_size"]
 
-WIDTH = 300.0
-TITLE_H = 24.0
-PORT_ROW = 20.0
-LINE_H = 15.0
+# Card metrics in scene units (= screen pixels at 100%). Fonts are sized in pixels so the
+# text's size on screen is its pixel size times the zoom, whatever the screen's DPI.
+WIDTH = 136.0
+TITLE_H = 22.0
+PORT_ROW = 18.0
 PORT_R = 6.0
-MAX_VALUE_LINES = 3
+LINE_H = 17.0  # a body line (value, grad)
+SMALL_LINE_H = 15.0  # grad_fn
+PAD = 7.0
+TITLE_PX, BODY_PX, SMALL_PX = 13, 13, 11
+# The card's main text (title, value, grad) must be at least this tall on screen to read:
+# Fit never zooms out further when the whole graph fits at this size.
+MIN_TEXT_PX = 11
+READABLE_ZOOM = MIN_TEXT_PX / min(TITLE_PX, BODY_PX)
+LOD_TITLE_BLOCK = 0.4  # below this level of detail a card is a title block
 # Enum members looked up once: each PySide6 enum attribute access costs microseconds.
 FLAGS = (QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable)
 CACHE = QGraphicsItem.DeviceCoordinateCache
-OUT_PORT = QPointF(WIDTH, TITLE_H + 13)
 
 
-def _value_lines(text: str) -> list[str]:
-    lines = text.split("\n")
-    if len(lines) > MAX_VALUE_LINES:
-        lines = lines[:MAX_VALUE_LINES - 1] + ["  …"]
-    return lines
+@cache
+def card_fonts() -> dict[str, QFont]:
+    """The card's fonts: title (bold), kind (beside the title), body (monospace), small."""
+    def font(px: int, bold: bool = False, mono: bool = False) -> QFont:
+        f = QFont("monospace") if mono else QFont()
+        if mono:
+            f.setStyleHint(QFont.Monospace)
+        f.setPixelSize(px)
+        f.setBold(bold)
+        return f
+
+    return {"title": font(TITLE_PX, bold=True), "kind": font(TITLE_PX),
+            "body": font(BODY_PX, mono=True), "small": font(SMALL_PX)}
+
+
+@cache
+def body_chars() -> int:
+    """How many monospace characters fit across the card's body."""
+    advance = QFontMetricsF(card_fonts()["body"]).horizontalAdvance("0")
+    return max(8, int((WIDTH - 2 * PAD) // advance))
+
+
+def _port_y(i: int) -> float:
+    return TITLE_H + 3 + PORT_ROW * (i + 0.5)
+
+
+OUT_PORT = QPointF(WIDTH, _port_y(0))
+
+
+def _ports_height(spec: NodeKind) -> float:
+    return max(len(spec.inputs), 1) * PORT_ROW + 6
+
+
+def _height(spec: NodeKind, lines: int, small_lines: int) -> float:
+    return TITLE_H + _ports_height(spec) + max(lines, 1) * LINE_H + \
+        small_lines * SMALL_LINE_H + 6
+
+
+def fresh_size(kind_name: str) -> tuple[float, float]:
+    """Width and height of a new, not yet evaluated card of a kind (to centre it on a drop)."""
+    return WIDTH, _height(kind(kind_name), 1, 0)
 
 
 class NodeItem(QGraphicsItem):
-    """One node card. ``display_lines()`` is what the body shows (value, grad or error)."""
+    """One node card. ``display_lines()`` is what its body shows."""
 
     def __init__(self, data: NodeData) -> None:
         super().__init__()
@@ -57,16 +108,15 @@ class NodeItem(QGraphicsItem):
         self.setCacheMode(CACHE)
         self.setAcceptHoverEvents(True)
         self.edges: list = []  # EdgeItems attached, kept in sync by the scene
-        self._value: object = None  # the evaluated tensor, printed when first shown
-        self._grad: object = None
-        self._n_value_lines = 0
-        self._lines: list[str] | None = []  # None: not formatted since the last result
+        self.value = self.grad = None  # the latest evaluation's tensors
+        self._lines: list[str] | None = []  # the value lines; None: not formatted yet
         self.error: str | None = None
         self.is_loss = False
         self.highlighted_ports: set[str] = set()
         self.snap = 0.0
         self.data_ = data
         self.spec = kind(data.kind)
+        self._height = 0.0
         self._height = self._compute_height()
         self.setPos(*data.position)
 
@@ -76,15 +126,28 @@ class NodeItem(QGraphicsItem):
         self.spec = kind(data.kind)
         self._geometry_changed()
 
-    def set_result(self, value: object, grad: object, error: str | None) -> None:
-        """Show the latest evaluation: the value and gradient tensors (or None), printed in
-        PyTorch's form when the card is first shown; the value's repr names its grad_fn."""
-        self._value, self._grad, self.error = value, grad, error
-        self._lines = None
-        # A 0-d tensor prints on one line: the height needs no printing for most cards.
-        self._n_value_lines = (0 if value is None else 1 if value.dim() == 0
-                               else len(_value_lines(repr(value))))
+    def set_result(self, value: object | None, grad: object | None, error: str | None) -> None:
+        """Show the latest evaluation: ``value`` and ``grad`` are tensors (or None)."""
+        self.value, self.grad, self.error = value, grad, error
+        self._lines = None if value is not None and grad is None else self._format()
         self._geometry_changed()
+
+    def _format(self) -> list[str]:
+        if self.value is None:
+            return []
+        return value_lines(self.value, self.grad, body_chars())
+
+    @property
+    def value_lines(self) -> list[str]:
+        """The value and gradient as the card shows them, without grad_fn."""
+        if self._lines is None:
+            self._lines = self._format()
+        return self._lines
+
+    @property
+    def grad_fn(self) -> str:
+        fn = None if self.value is None else self.value.grad_fn
+        return "" if fn is None else fn.name()
 
     def _geometry_changed(self) -> None:
         height = self._compute_height()
@@ -92,23 +155,20 @@ class NodeItem(QGraphicsItem):
             self.prepareGeometryChange()
             self._height = height
         if self.toolTip():  # shown once already: keep it current
-            self.setToolTip(self._tooltip())
+            self.setToolTip(self.tooltip_text())
         self.update()
+
+    def title_text(self) -> str:
+        """The name, and the kind when the name does not already say it."""
+        label, title = self.data_.label, self.spec.title
+        return label if label.lower() in (title.lower(), self.spec.name) else \
+            f"{label}{SEP}{title}"
 
     def display_lines(self) -> list[str]:
         """The body text as shown on the card, top to bottom."""
         if self.error:
             return [f"⚠ {self.error}"]
-        if self._lines is None:
-            self._lines = [] if self._value is None else _value_lines(repr(self._value))
-            if self._grad is not None:
-                self._lines.append(f"grad: {self._grad!r}")
-        return list(self._lines)
-
-    def _line_count(self) -> int:
-        if self.error:
-            return 1
-        return self._n_value_lines + (self._grad is not None)
+        return self.value_lines + ([self.grad_fn] if self.grad_fn else [])
 
     def badges(self) -> list[str]:
         flags = self.data_.flags
@@ -123,23 +183,28 @@ class NodeItem(QGraphicsItem):
             out.append("no-grad")
         return out
 
-    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:  # noqa: N802
-        self.setToolTip(self._tooltip())  # made when first needed, not for every card
-        super().hoverEnterEvent(event)
-
-    def _tooltip(self) -> str:
+    def tooltip_text(self) -> str:
+        """Kind and doc, then the full value and grad as PyTorch prints them, or the error."""
         tip = f"{self.data_.label} — {self.spec.title}: {self.spec.doc}"
+        if self.value is not None:
+            tip += f"\n\n{self.data_.label} = {self.value!r}"
+        if self.grad is not None:
+            tip += f"\n{self.data_.label}.grad = {self.grad!r}"
         if self.error:
             tip += f"\n\nError: {self.error}"
         return tip
 
-    # --- geometry ---------------------------------------------------------------------------
-    def _ports_height(self) -> float:
-        return max(len(self.spec.inputs), 1) * PORT_ROW + 6
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:  # noqa: N802
+        self.setToolTip(self.tooltip_text())  # made when wanted: reprs can be long
+        super().hoverEnterEvent(event)
 
+    # --- geometry ---------------------------------------------------------------------------
     def _compute_height(self) -> float:
-        body = max(self._line_count(), 1) * LINE_H + 10
-        return TITLE_H + self._ports_height() + body
+        if self.error:
+            return _height(self.spec, 1, 0)
+        lines = len(self._lines) if self._lines is not None else 1  # unformatted: one value
+        has_fn = self.value is not None and self.value.grad_fn is not None
+        return _height(self.spec, lines, 1 if has_fn else 0)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
         return QRectF(-PORT_R - 2, -2, WIDTH + 2 * PORT_R + 4, self._height + 4)
@@ -151,13 +216,12 @@ class NodeItem(QGraphicsItem):
 
     def box(self) -> Box:
         """The card's size and port heights, for the layered layout."""
-        return Box(WIDTH, self._height, TITLE_H + 13,
-                   {p: TITLE_H + 13 + i * PORT_ROW for i, p in enumerate(self.spec.inputs)})
+        return Box(WIDTH, self._height, _port_y(0),
+                   {p: _port_y(i) for i, p in enumerate(self.spec.inputs)})
 
     def input_port_pos(self, port: str) -> QPointF:
         """Scene position of an input port's socket."""
-        i = self.spec.inputs.index(port)
-        return self.pos() + QPointF(0, TITLE_H + 13 + i * PORT_ROW)  # a top-level item
+        return self.pos() + QPointF(0, _port_y(self.spec.inputs.index(port)))  # top-level item
 
     def output_port_pos(self) -> QPointF:
         return self.pos() + OUT_PORT
@@ -168,18 +232,21 @@ class NodeItem(QGraphicsItem):
 
     def value_rect(self) -> QRectF:
         """The body under the ports, where the value is shown, in item coordinates."""
-        top = TITLE_H + self._ports_height()
+        top = TITLE_H + _ports_height(self.spec)
         return QRectF(0, top, WIDTH, self._height - top)
 
     def port_at(self, scene_pos: QPointF) -> tuple[str, str | None] | None:
-        """("out", None) or ("in", port) when scene_pos is on a socket (generous radius)."""
-        reach = PORT_R * 2.2
-        if (self.output_port_pos() - scene_pos).manhattanLength() <= reach * 1.4:
-            return ("out", None)
-        for port in self.spec.inputs:
-            if (self.input_port_pos(port) - scene_pos).manhattanLength() <= reach * 1.4:
-                return ("in", port)
-        return None
+        """("out", None) or ("in", port) for the socket nearest scene_pos, when it is within
+        a generous reach; None when no socket is."""
+        reach = PORT_R * 2.2 * 1.4
+        sockets = [(("out", None), self.output_port_pos())] + [
+            (("in", p), self.input_port_pos(p)) for p in self.spec.inputs]
+        distance, hit = min(((pos - scene_pos).manhattanLength(), hit) for hit, pos in sockets)
+        return hit if distance <= reach else None
+
+    def card_rect(self) -> QRectF:
+        """The card itself in scene coordinates (the sockets stick out of it)."""
+        return self.mapRectToScene(QRectF(0, 0, WIDTH, self._height))
 
     def place(self, x: float, y: float) -> None:
         """Put the card exactly where the model says (snapping is for the hand only)."""
@@ -220,21 +287,30 @@ class NodeItem(QGraphicsItem):
         pen = QPen(border, 3 if (self.isSelected() or self.error) else 1.2)
         pen.setCosmetic(True)
         painter.setPen(pen)
-        painter.setBrush(QBrush(QColor(colors.card)))
-        if lod < 0.35:  # far out: a box in the category colour and the name
-            painter.setBrush(accent)
-            painter.drawRect(rect)
-            if lod > 0.15:
-                painter.setPen(QColor(colors.on_fill))
-                f = QFont()
-                f.setPointSizeF(24)
-                painter.setFont(f)
-                painter.drawText(rect, Qt.AlignCenter, self.data_.label)
+        if lod < LOD_TITLE_BLOCK:
+            self._paint_title_block(painter, accent, colors, rect, lod)
             return
+        painter.setBrush(QBrush(QColor(colors.card)))
         painter.drawRoundedRect(rect, 6, 6)
         self._paint_title(painter, accent, colors)
         self._paint_ports(painter, colors)
         self._paint_body(painter, colors)
+
+    def _paint_title_block(self, painter: QPainter, accent: QColor, colors: theme.Theme,
+                           rect: QRectF, lod: float) -> None:
+        """Far out: the card as one block in its category colour, the name large enough to
+        read (while it still fits), nothing else."""
+        painter.setBrush(accent)
+        painter.drawRoundedRect(rect, 6, 6)
+        px = min(max(TITLE_PX, round(MIN_TEXT_PX / max(lod, 0.01))), int(rect.height() * 0.6))
+        if px * lod < MIN_TEXT_PX * 0.8:
+            return  # too far out for any name to read: the block alone
+        font = QFont(card_fonts()["title"])
+        font.setPixelSize(px)
+        painter.setFont(font)
+        painter.setPen(QColor(colors.on_fill))
+        text = QFontMetricsF(font).elidedText(self.data_.label, Qt.ElideRight, WIDTH - 8)
+        painter.drawText(rect, Qt.AlignCenter, text)
 
     def _paint_title(self, painter: QPainter, accent: QColor, colors: theme.Theme) -> None:
         # Rounded on top, square below, drawn as one outline: the union of a rounded rect and
@@ -247,71 +323,91 @@ class NodeItem(QGraphicsItem):
         title.lineTo(WIDTH, TITLE_H)
         title.closeSubpath()
         painter.fillPath(title, accent)
+        fonts = card_fonts()
+        room = WIDTH - 2 * PAD
+        label = QFontMetricsF(fonts["title"]).elidedText(self.data_.label, Qt.ElideRight, room)
         painter.setPen(QColor(colors.on_fill))
-        font = QFont()
-        font.setBold(True)
-        painter.setFont(font)
-        fm = QFontMetricsF(font)
-        badges = self.badges()
-        badge_w = sum(QFontMetricsF(self._small()).horizontalAdvance(b) + 10 for b in badges)
-        text = f"{self.data_.label}  ·  {self.spec.title}"
-        text = fm.elidedText(text, Qt.ElideRight, WIDTH - 12 - badge_w)
-        painter.drawText(QRectF(8, 0, WIDTH - 16, TITLE_H), Qt.AlignVCenter | Qt.AlignLeft, text)
-        x = WIDTH - 6
-        painter.setFont(self._small())
-        for b in reversed(badges):
-            w = QFontMetricsF(self._small()).horizontalAdvance(b) + 8
-            x -= w
-            r = QRectF(x, 5, w, TITLE_H - 10)
+        painter.setFont(fonts["title"])
+        bar = QRectF(PAD, 0, room, TITLE_H)
+        painter.drawText(bar, Qt.AlignVCenter | Qt.AlignLeft, label)
+        rest = self.title_text()[len(self.data_.label):]
+        used = QFontMetricsF(fonts["title"]).horizontalAdvance(label)
+        if rest and used < room:
+            kind_text = QFontMetricsF(fonts["kind"]).elidedText(rest, Qt.ElideRight, room - used)
+            painter.setFont(fonts["kind"])
+            kind_colour = QColor(colors.on_fill)
+            kind_colour.setAlpha(200)
+            painter.setPen(kind_colour)
+            painter.drawText(bar.adjusted(used, 0, 0, 0), Qt.AlignVCenter | Qt.AlignLeft,
+                             kind_text)
+
+    def _paint_ports(self, painter: QPainter, colors: theme.Theme) -> None:
+        small = card_fonts()["small"]
+        fm = QFontMetricsF(small)
+        painter.setFont(small)
+        y0 = _port_y(0)
+        # the first row's right end: badges, then "out" beside the output socket
+        right = WIDTH - PAD - fm.horizontalAdvance("out")
+        painter.setPen(QColor(colors.muted))
+        painter.drawText(QRectF(right, y0 - 8, WIDTH - PAD - right, 16),
+                         Qt.AlignVCenter | Qt.AlignRight, "out")
+        for b in reversed(self.badges()):
+            w = fm.horizontalAdvance(b) + 8
+            right -= w + 3
+            r = QRectF(right, y0 - 7, w, 14)
             painter.setBrush(QColor(colors.badge(b)))
             painter.setPen(Qt.NoPen)
             painter.drawRoundedRect(r, 3, 3)
             painter.setPen(QColor(colors.on_fill))
             painter.drawText(r, Qt.AlignCenter, b)
-            x -= 2
-
-    def _paint_ports(self, painter: QPainter, colors: theme.Theme) -> None:
-        painter.setFont(self._small())
         for i, port in enumerate(self.spec.inputs):
-            y = TITLE_H + 13 + i * PORT_ROW
+            y = _port_y(i)
             hot = port in self.highlighted_ports
             painter.setPen(QPen(QColor(colors.border), 1))
             painter.setBrush(QColor(colors.port_hot if hot else colors.port))
             painter.drawEllipse(QPointF(0, y), PORT_R, PORT_R)
             painter.setPen(QColor(colors.muted))
-            painter.drawText(QRectF(PORT_R + 4, y - 8, 120, 16), Qt.AlignVCenter, port)
-        y = TITLE_H + 13
+            end = (right - 3) if i == 0 else WIDTH - PAD
+            name = fm.elidedText(port, Qt.ElideRight, end - PORT_R - 4)
+            painter.drawText(QRectF(PORT_R + 4, y - 8, end - PORT_R - 4, 16), Qt.AlignVCenter,
+                             name)
         painter.setPen(QPen(QColor(colors.border), 1))
         painter.setBrush(QColor(colors.port_out))
-        painter.drawEllipse(QPointF(WIDTH, y), PORT_R, PORT_R)
-        painter.setPen(QColor(colors.muted))
-        painter.drawText(QRectF(WIDTH - 130, y - 8, 120 - PORT_R, 16),
-                         Qt.AlignVCenter | Qt.AlignRight, "out")
+        painter.drawEllipse(QPointF(WIDTH, y0), PORT_R, PORT_R)
 
     def _paint_body(self, painter: QPainter, colors: theme.Theme) -> None:
-        font = QFont("monospace")
-        font.setStyleHint(QFont.Monospace)
-        font.setPointSizeF(8.5)
-        painter.setFont(font)
-        fm = QFontMetricsF(font)
-        y = TITLE_H + self._ports_height()
+        fonts = card_fonts()
+        y = TITLE_H + _ports_height(self.spec)
         painter.setPen(QPen(QColor(colors.border), 0.6))
-        painter.drawLine(QPointF(6, y - 3), QPointF(WIDTH - 6, y - 3))
-        for line in self.display_lines() or ["(not evaluated)"]:
-            if line.startswith("⚠"):
-                painter.setPen(QColor(colors.error))
-            elif line.startswith("grad:"):
-                painter.setPen(QColor(colors.gradient))
-            elif line.startswith("grad_fn"):
-                painter.setPen(QColor(colors.muted))
-            else:
-                painter.setPen(QColor(colors.text))
-            text = fm.elidedText(line, Qt.ElideRight, WIDTH - 14)
-            painter.drawText(QRectF(7, y, WIDTH - 14, LINE_H), Qt.AlignVCenter, text)
+        painter.drawLine(QPointF(PAD - 1, y - 3), QPointF(WIDTH - PAD + 1, y - 3))
+        width = WIDTH - 2 * PAD
+        if self.error:
+            painter.setFont(fonts["body"])
+            painter.setPen(QColor(colors.error))
+            text = QFontMetricsF(fonts["body"]).elidedText(self.display_lines()[0],
+                                                           Qt.ElideRight, width)
+            painter.drawText(QRectF(PAD, y, width, LINE_H), Qt.AlignVCenter, text)
+            return
+        if not self.value_lines:
+            painter.setFont(fonts["small"])
+            painter.setPen(QColor(colors.muted))
+            painter.drawText(QRectF(PAD, y, width, LINE_H), Qt.AlignVCenter, "not evaluated")
+            return
+        painter.setFont(fonts["body"])
+        advance = QFontMetricsF(fonts["body"]).horizontalAdvance("0")
+        for line in self.value_lines:
+            value, grad = (line, "") if not line.startswith(GRAD) else ("", line)
+            if SEP + GRAD in line:  # "6.7000 · grad 0.9988": the gradient in its colour
+                value, grad = line.split(SEP, 1)
+                grad = SEP + grad
+            painter.setPen(QColor(colors.text))
+            painter.drawText(QRectF(PAD, y, width, LINE_H), Qt.AlignVCenter, value)
+            painter.setPen(QColor(colors.gradient))
+            painter.drawText(QRectF(PAD + len(value) * advance, y, width, LINE_H),
+                             Qt.AlignVCenter, grad)
             y += LINE_H
-
-    @staticmethod
-    def _small() -> QFont:
-        f = QFont()
-        f.setPointSizeF(7.5)
-        return f
+        if self.grad_fn:
+            painter.setFont(fonts["small"])
+            painter.setPen(QColor(colors.muted))
+            painter.drawText(QRectF(PAD, y, width, SMALL_LINE_H), Qt.AlignVCenter,
+                             self.grad_fn)

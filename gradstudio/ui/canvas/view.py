@@ -4,18 +4,18 @@ from the palette, zoom around the cursor, panning, rubber-band selection."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
 
-from gradstudio.graph import FLAGS, KINDS, Edge, NodeData
+from gradstudio.graph import FLAGS, KINDS, Edge, GraphError, NodeData, pick_target
 
 from .. import theme
 from ..commands import AddNode, AddWired, InsertIntoWire, MoveNodes
 from ..style import repaint_canvas
 from .edge_item import EdgeItem
 from .inline_edit import InlineEditor, edit_label, edit_value
-from .node_item import NodeItem
+from .node_item import READABLE_ZOOM, NodeItem, fresh_size
 from .quick_add import QuickAdd
 from .scene import GraphScene
 from .wire_insert import WireHighlight, can_insert, wire_under
@@ -25,6 +25,7 @@ __all__ = ["GraphView", "KIND_MIME"]
 
 KIND_MIME = "application/x-gradstudio-node-kind"
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+FIT_MARGIN = 12  # screen pixels kept free around a fitted graph
 
 
 class GraphView(QGraphicsView):
@@ -38,6 +39,7 @@ class GraphView(QGraphicsView):
         super().__init__(parent)
         self.document = document
         self.setScene(GraphScene(document))
+        document.reset.connect(self.reset_zoom)  # New at 100%; opening a file fits after
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
         self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
         # The wheel zooms around its own event position (see zoom_by); Qt's AnchorUnderMouse
@@ -102,15 +104,70 @@ class GraphView(QGraphicsView):
         self.zoom_changed.emit(self.zoom())
 
     def fit(self) -> None:
-        items = self.scene().itemsBoundingRect()
-        if items.isEmpty():
+        """Frame the graph as a file opens: all of it, at up to 100%, when it fits with its
+        text readable (READABLE_ZOOM); a graph too big for that is shown at readable size
+        around where backward starts (the loss at the right), else from its first card."""
+        cards = self._cards_rect()
+        if cards is None:
+            self.reset_zoom()
             return
-        self.fitInView(items.adjusted(-40, -40, 40, 40), Qt.KeepAspectRatio)
-        if self.zoom() > 1.5:
-            self.zoom_by(1.5 / self.zoom())
-        elif self.zoom() < MIN_ZOOM:
-            self.zoom_by(MIN_ZOOM / self.zoom())
+        zoom = min(1.0, self._zoom_showing(cards))
+        if zoom >= READABLE_ZOOM:
+            self._frame(zoom, cards.center())
+            return
+        self._frame(READABLE_ZOOM, self._start_centre(cards, READABLE_ZOOM))
+
+    def fit_all(self) -> None:
+        """View ▸ Fit View: the whole graph, however small, at most 100%."""
+        cards = self._cards_rect()
+        if cards is None:
+            self.reset_zoom()
+            return
+        zoom = max(MIN_ZOOM, min(1.0, self._zoom_showing(cards)))
+        self._frame(zoom, cards.center())
+
+    def reset_zoom(self) -> None:
+        """100%, scene (0, 0) in the middle: a new document."""
+        self._frame(1.0, QPointF(0, 0))
+
+    def _cards_rect(self) -> QRectF | None:
+        rect = QRectF()
+        for item in self.scene().nodes.values():
+            rect = rect.united(item.sceneBoundingRect())
+        return None if rect.isEmpty() else rect
+
+    def _zoom_showing(self, rect: QRectF) -> float:
+        """The zoom at which ``rect`` just fits in the viewport, with FIT_MARGIN around it."""
+        vp = self.viewport().rect()
+        return min((vp.width() - 2 * FIT_MARGIN) / rect.width(),
+                   (vp.height() - 2 * FIT_MARGIN) / rect.height())
+
+    def _frame(self, zoom: float, centre: QPointF) -> None:
+        self.setTransform(QTransform.fromScale(zoom, zoom))
+        self.centerOn(centre)
         self.zoom_changed.emit(self.zoom())
+
+    def _start_centre(self, cards: QRectF, zoom: float) -> QPointF:
+        """Where to centre a graph larger than the viewport: on each axis where it fits, its
+        middle; where it does not, the loss card at the right edge (a learner looks at the
+        loss and what leads to it), or without a loss the first card at the left and top."""
+        try:
+            anchor = self.scene().nodes[pick_target(self.document.model)].sceneBoundingRect()
+            at_loss = True
+        except (GraphError, KeyError):
+            first = min(self.scene().nodes.values(), key=lambda i: (i.x(), i.y()))
+            anchor, at_loss = first.sceneBoundingRect(), False
+        vp, margin = self.viewport().rect(), FIT_MARGIN / zoom
+        half_w, half_h = vp.width() / zoom / 2, vp.height() / zoom / 2
+        if cards.width() + 2 * margin <= 2 * half_w:
+            x = cards.center().x()
+        else:
+            x = anchor.right() + margin - half_w if at_loss else anchor.left() - margin + half_w
+        if cards.height() + 2 * margin <= 2 * half_h:
+            y = cards.center().y()
+        else:
+            y = anchor.center().y() if at_loss else anchor.top() - margin + half_h
+        return QPointF(x, y)
 
     def center_scene_pos(self) -> QPointF:
         return self.mapToScene(self.viewport().rect().center())
@@ -363,8 +420,13 @@ class GraphView(QGraphicsView):
         self.scene().nodes[node_id].setSelected(True)
 
     def add_node(self, kind: str, scene_pos: QPointF) -> str | None:
-        """Add a node of ``kind`` with its card's top-left near scene_pos; returns its id."""
-        cmd = AddNode(self.document.model, kind, (round(scene_pos.x()), round(scene_pos.y())))
+        """Add a node of ``kind`` with its card centred on scene_pos; returns its id."""
+        try:
+            width, height = fresh_size(kind)
+        except GraphError:  # an unknown kind: AddNode says so
+            width = height = 0.0
+        cmd = AddNode(self.document.model, kind, (round(scene_pos.x() - width / 2),
+                                                  round(scene_pos.y() - height / 2)))
         if self.document.run(cmd):
             self._select_only(cmd.node_id)
             return cmd.node_id
