@@ -67,10 +67,10 @@ class GraphScene(QGraphicsScene):
             self._add_edge(e, detached[e.src])
         self.setSceneRect(HOME)  # a new document starts from the usual room
         if self.nodes:  # grown once for all the cards, not card by card
-            self.include(self._cards_rect())
+            self.include(self.cards_rect())
         self._refresh_loss()
 
-    def _cards_rect(self) -> QRectF:
+    def cards_rect(self) -> QRectF:
         """The bounding rect of every card, from their positions in one pass (asking each
         card for its ``sceneBoundingRect`` calls into Python twice per card)."""
         items = self.nodes.values()

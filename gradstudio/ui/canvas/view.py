@@ -131,10 +131,7 @@ class GraphView(QGraphicsView):
         self._frame(1.0, QPointF(0, 0))
 
     def _cards_rect(self) -> QRectF | None:
-        rect = QRectF()
-        for item in self.scene().nodes.values():
-            rect = rect.united(item.sceneBoundingRect())
-        return None if rect.isEmpty() else rect
+        return self.scene().cards_rect() if self.scene().nodes else None
 
     def _zoom_showing(self, rect: QRectF) -> float:
         """The zoom at which ``rect`` just fits in the viewport, with FIT_MARGIN around it."""
