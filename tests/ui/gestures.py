@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 __all__ = ["build_chain", "card_centre_as_added", "click", "drag", "keep_visible", "key",
            "press_shortcut", "to_view", "wire", "menu_action", "trigger", "press", "move_to",
-           "release", "drop_on_canvas"]
+           "release", "hover", "drop_on_canvas"]
 
 
 def to_view(view, scene_pos: QPointF) -> QPoint:
@@ -46,6 +46,12 @@ def press(view, scene_pos: QPointF, button=Qt.LeftButton) -> None:
     p = to_view(view, scene_pos)
     _send(view, QEvent.MouseMove, p, Qt.NoButton, Qt.NoButton, Qt.NoModifier)
     _send(view, QEvent.MouseButtonPress, p, button, button, Qt.NoModifier)
+
+
+def hover(view, scene_pos: QPointF) -> None:
+    """Move the pointer with no button held."""
+    _send(view, QEvent.MouseMove, to_view(view, scene_pos), Qt.NoButton, Qt.NoButton,
+          Qt.NoModifier)
 
 
 def move_to(view, scene_pos: QPointF, button=Qt.LeftButton) -> None:

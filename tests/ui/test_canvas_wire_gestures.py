@@ -8,6 +8,7 @@ import pytest
 from gestures import (
     build_chain,
     drag,
+    hover,
     move_to,
     press,
     press_shortcut,
@@ -202,3 +203,26 @@ def test_wire_from_an_input_into_empty_space_adds_the_node_feeding_it(qtbot, win
     (w,) = [n.id for n in model.nodes() if n.kind == "weight"]
     assert _edges(window) == {(w, sq, "x")}
     assert (view.scene().nodes[w].output_port_pos() - where).manhattanLength() <= 2
+
+
+def test_esc_while_holding_a_wire_drops_it(qtbot, window):
+    x, sq = build_chain(window, ("input", -330, -60), ("square", 40, -60))
+    view, nodes = window.view, window.view.scene().nodes
+    items, steps = len(view.scene().items()), window.document.undo_stack.count()
+    press(view, nodes[x].output_port_pos())
+    move_to(view, nodes[sq].input_port_pos("x"))
+    assert len(view.scene().items()) > items  # the wire being drawn
+    qtbot.keyClick(view, Qt.Key_Escape)
+    assert len(view.scene().items()) == items
+    release(view, nodes[sq].input_port_pos("x"))
+    assert _edges(window) == set() and window.document.undo_stack.count() == steps
+    assert not window.quick_add.isVisible()
+
+
+def test_the_pointer_turns_into_a_crosshair_over_a_port(qtbot, window):
+    (x,) = build_chain(window, ("input", -330, -60))
+    view, item = window.view, window.view.scene().nodes[x]
+    hover(view, item.output_port_pos() + _px(view, 6, 4))
+    assert view.viewport().cursor().shape() == Qt.CrossCursor
+    hover(view, item.mapToScene(item.title_rect().center()))
+    assert view.viewport().cursor().shape() == Qt.ArrowCursor

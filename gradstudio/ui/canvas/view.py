@@ -56,6 +56,7 @@ class GraphView(QGraphicsView):
         self._insert = WireHighlight(self)  # the wire a dragged card or kind would go into
         self._dragged_card: NodeItem | None = None
         self.editor: InlineEditor | None = None  # a name or value being typed on a card
+        self._on_port = False  # the pointer is over a port (crosshair cursor)
         self.quick_add = QuickAdd(self)
         self.quick_add.chosen.connect(self._quick_add_chosen)
         self.quick_add.closed.connect(self._quick_add_closed)
@@ -204,8 +205,20 @@ class GraphView(QGraphicsView):
             self._wire.move(self.mapToScene(event.position().toPoint()))
             return
         super().mouseMoveEvent(event)
+        pos = self.mapToScene(event.position().toPoint())
         if self._dragged_card is not None and event.buttons() & Qt.LeftButton:
-            self._insert.show(self._wire_for_card(self.mapToScene(event.position().toPoint())))
+            self._insert.show(self._wire_for_card(pos))
+        elif event.buttons() == Qt.NoButton and not self._space_down:
+            self._show_port_cursor(bool(ports_near(self, pos, HIT_PX)))
+
+    def _show_port_cursor(self, on_port: bool) -> None:
+        """A crosshair over a port says "a wire starts here"."""
+        if on_port != self._on_port:
+            self._on_port = on_port
+            if on_port:
+                self.viewport().setCursor(Qt.CrossCursor)
+            else:
+                self.viewport().unsetCursor()
 
     def _wire_for_card(self, scene_pos: QPointF) -> EdgeItem | None:
         """The wire under the cursor the dragged card would be inserted into, if it fits."""
@@ -306,6 +319,10 @@ class GraphView(QGraphicsView):
 
     # --- keys -------------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key_Escape and self._wire is not None:
+            self._wire.clear()  # a wire being drawn is dropped, nothing changes
+            self._wire = None
+            return
         if event.key() == Qt.Key_Space and not event.isAutoRepeat():
             self._space_down = True
             self.viewport().setCursor(Qt.OpenHandCursor)
