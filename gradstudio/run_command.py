@@ -173,7 +173,8 @@ def _trace(args: argparse.Namespace, session: Session, target: str | None) -> in
 
 def _trace_data(trace: Trace) -> list[dict]:
     return [{"step": s.index + 1, "phase": s.phase, "node": s.label, "text": s.text,
-             "value": _plain(s.value), "grad": _plain(s.grad),
+             "value": _plain(s.value), "grad": _plain(s.grad), "maths": list(s.maths),
+             "reason": s.reason,
              "wires": [{"from": w.source_label, "port": w.port, "text": w.text,
                         "contribution": _plain(w.contribution)} for w in s.wires]}
             for s in trace.steps]

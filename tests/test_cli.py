@@ -197,6 +197,7 @@ def test_trace_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     leaf = steps[-1]
     assert leaf["node"] == "x" and leaf["grad"] == pytest.approx([2 / 3, 4 / 3, 2.0])
     x_sq = steps[4]
+    assert x_sq["maths"] == ["∂x_sq/∂x = 2·x = 2·[1., 2., 3.] = [2., 4., 6.]"]
     assert x_sq["wires"][0]["from"] == "x"
     assert x_sq["wires"][0]["contribution"] == pytest.approx([2 / 3, 4 / 3, 2.0])
 

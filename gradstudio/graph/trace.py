@@ -459,7 +459,7 @@ class _Builder:
         why = why_not_requires_grad(model, n, self.no_grad_mode)
         if why is not None:
             return why
-        return _cut_reason(model, n, self.backward.target)
+        return _cut_reason(model, n, self.backward.target, self.backward.ok)
 
 
 def _same_tensor(fwd: ForwardResult, n: str, wired: dict[str, str]) -> str | None:
@@ -471,14 +471,18 @@ def _same_tensor(fwd: ForwardResult, n: str, wired: dict[str, str]) -> str | Non
     return None
 
 
-def _cut_reason(model: GraphModel, n: str, target: str | None) -> str:
-    """Why a node that requires grad gets no gradient: every way to the target is cut."""
+def _cut_reason(model: GraphModel, n: str, target: str | None, ran: bool) -> str:
+    """Why a node that requires grad gets no gradient: every way to the target is cut, or
+    the backward did not run at all."""
     g = model.graph
     if target is None:
         return "backward did not run"
     between = (nx.descendants(g, n) & nx.ancestors(g, target)) | {target}
     cuts = sorted((m for m in between if blocks_gradient(model, m)), key=model.label)
     if not cuts:
+        if not ran:
+            return f"backward from {model.label(target)} did not run, so nothing reaches " \
+                   f"{model.label(n)}"
         return f"no gradient reaches {model.label(n)} from {model.label(target)}"
     parts = ", ".join(f"{model.label(c)} is {blocks_gradient(model, c)}" for c in cuts)
     return f"no gradient comes back to {model.label(n)}: the way to " \

@@ -313,7 +313,19 @@ def test_an_unwired_node_is_a_forward_error_step() -> None:
     t = build_trace(s)
     assert t.find(y, FORWARD).text == "y: error: input 'b' is not connected"
     assert t.find(y, REFUSED) is not None
-    assert t.find(x, SKIPPED).reason.startswith("no gradient")
+    assert t.find(x, SKIPPED).reason == "backward from y did not run, so nothing reaches x"
+
+
+def test_a_vector_loss_is_refused_with_the_engines_message() -> None:
+    m = GraphModel()
+    x = m.add_node("weight", label="x", params={"value": [1.0, 2.0]})
+    y = m.add_node("square", label="y")
+    m.connect(x, y, "x")
+    t = build_trace(Session(m))
+    refused = t.find(y, REFUSED)
+    assert "grad can be implicitly created only for scalar outputs" in refused.text
+    assert "add a mean or sum node after it" in refused.text
+    assert t.find(x, SKIPPED).reason == "backward from y did not run, so nothing reaches x"
 
 
 def test_a_fan_out_and_self_mul_graph_trace_without_the_session_changing() -> None:
