@@ -11,6 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QGraphicsView
 
+from .theme import DARK
+
 __all__ = ["apply_appearance", "dark_palette", "follow_system_appearance",
            "light_palette", "repaint_canvas", "wants_dark"]
 
@@ -18,8 +20,9 @@ APPEARANCE_ENV = "GRADSTUDIO_APPEARANCE"
 
 
 def dark_palette() -> QPalette:
+    """Fusion in dark colours; text, selection and error share the dark theme's roles."""
     p = QPalette()
-    window, base, text = QColor(37, 40, 45), QColor(28, 30, 34), QColor(230, 232, 235)
+    window, base, text = QColor(37, 40, 45), QColor(28, 30, 34), QColor(DARK.text)
     muted = QColor(120, 120, 120)
     p.setColor(QPalette.Window, window)
     p.setColor(QPalette.WindowText, text)
@@ -31,13 +34,13 @@ def dark_palette() -> QPalette:
     p.setColor(QPalette.Text, text)
     p.setColor(QPalette.Button, window)
     p.setColor(QPalette.ButtonText, text)
-    p.setColor(QPalette.BrightText, QColor(255, 107, 97))
+    p.setColor(QPalette.BrightText, QColor(DARK.error))
     p.setColor(QPalette.Light, QColor(70, 75, 82))
     p.setColor(QPalette.Midlight, QColor(55, 59, 66))
     p.setColor(QPalette.Mid, QColor(30, 32, 36))
     p.setColor(QPalette.Dark, QColor(20, 22, 25))
     p.setColor(QPalette.Shadow, QColor(0, 0, 0))
-    p.setColor(QPalette.Highlight, QColor(240, 163, 10))
+    p.setColor(QPalette.Highlight, QColor(DARK.selection))
     p.setColor(QPalette.HighlightedText, QColor(20, 20, 20))
     p.setColor(QPalette.Link, QColor(100, 170, 255))
     p.setColor(QPalette.LinkVisited, QColor(170, 140, 255))
