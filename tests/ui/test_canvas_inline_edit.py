@@ -119,3 +119,16 @@ def test_an_operations_body_has_no_value_to_type(qtbot, window):
     item = window.view.scene().nodes[sq]
     _double_click(qtbot, window, item.mapToScene(item.value_rect().center()))
     assert not _editors(window)
+
+
+def test_the_editor_goes_away_with_its_card(qtbot, window):
+    x, sq = _x_square(window)
+    item = window.view.scene().nodes[sq]
+    _double_click(qtbot, window, item.mapToScene(item.title_rect().center()))
+    assert _editors(window)
+    window.action_map["undo"].trigger()  # undoes the wire
+    assert _editors(window)
+    window.action_map["undo"].trigger()  # undoes adding the square
+    assert not _editors(window)
+    window.action_map["new"].trigger()
+    assert not _editors(window)

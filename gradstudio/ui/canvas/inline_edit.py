@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QLabel, QLineEdit
 
-from gradstudio.graph import GraphError
+from gradstudio.graph import Change, GraphError, ModelEvent
 
 from .. import theme
 from ..commands import Rename, SetParam
@@ -42,6 +42,8 @@ class InlineEditor(QLineEdit):
         self.error.hide()
         self._closed = False
         self.returnPressed.connect(self._enter)
+        view.document.model_changed.connect(self._model_changed)
+        view.document.reset.connect(self.close_editor)
         view.zoom_changed.connect(self.place)
         view.horizontalScrollBar().valueChanged.connect(self.place)
         view.verticalScrollBar().valueChanged.connect(self.place)
@@ -63,6 +65,11 @@ class InlineEditor(QLineEdit):
         self.error.setGeometry(box.left(), box.bottom() + 2, max(box.width(), 220),
                                self.error.heightForWidth(max(box.width(), 220)))
 
+    def _model_changed(self, event: ModelEvent) -> None:
+        """The card went away (an undo, a delete): so does its editor."""
+        if event.kind == Change.NODE_REMOVED and event.node == self.item.node_id:
+            self.close_editor()
+
     def _enter(self) -> None:
         reason = self.commit(self.text())
         if reason is None:
@@ -79,6 +86,8 @@ class InlineEditor(QLineEdit):
             return
         self._closed = True
         had_focus = self.hasFocus()
+        self.view.document.model_changed.disconnect(self._model_changed)
+        self.view.document.reset.disconnect(self.close_editor)
         self.hide()
         self.error.hide()
         self.error.deleteLater()
