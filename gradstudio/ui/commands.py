@@ -25,6 +25,7 @@ class ModelCommand(QUndoCommand):
     def __init__(self, model: GraphModel, text: str) -> None:
         super().__init__(text)
         self.model = model
+        self.nodes: tuple[str, ...] = ()  # the nodes a refusal of this edit is about
         self._applied = False
 
     def apply(self) -> None:
@@ -103,6 +104,7 @@ class Connect(ModelCommand):
         super().__init__(model, f"Connect {model.label(src)} → {model.label(dst)}.{port}")
         self.edge = Edge(src, dst, port)
         self.replaced: Edge | None = None
+        self.nodes = (dst, src)
 
     def do(self) -> None:
         self.replaced = self.model.connect(*self.edge, replace=True)
@@ -133,6 +135,7 @@ class Rename(ModelCommand):
     def __init__(self, model: GraphModel, node_id: str, label: str) -> None:
         super().__init__(model, f"Rename {model.label(node_id)} to {label}")
         self.node_id, self.new, self.old = node_id, label, model.label(node_id)
+        self.nodes = (node_id,)
 
     def do(self) -> None:
         self.model.rename(self.node_id, self.new)
@@ -146,6 +149,7 @@ class SetParam(ModelCommand):
         super().__init__(model, f"Set {model.label(node_id)}.{name}")
         self.node_id, self.name, self.new = node_id, name, value
         self.old = model.node(node_id).params[name]
+        self.nodes = (node_id,)
 
     def do(self) -> None:
         self.model.set_param(self.node_id, self.name, self.new)
@@ -193,6 +197,7 @@ class SetFlag(ModelCommand):
         super().__init__(model, f"{'Set' if on else 'Clear'} {name} on {model.label(node_id)}")
         self.node_id, self.flag, self.on = node_id, flag, on
         self.old = model.node(node_id).flags[flag]
+        self.nodes = (node_id,)
 
     def do(self) -> None:
         self.model.set_flag(self.node_id, self.flag, self.on)
@@ -206,6 +211,7 @@ class SetLoss(ModelCommand):
         name = "none" if node_id is None else model.label(node_id)
         super().__init__(model, f"Set loss to {name}")
         self.new, self.old = node_id, model.loss
+        self.nodes = () if node_id is None else (node_id,)
 
     def do(self) -> None:
         self.model.set_loss(self.new)
@@ -286,6 +292,7 @@ class Composite(ModelCommand):
             return
         try:
             for command in self.steps():
+                self.nodes = command.nodes  # a refusal is about the step that was refused
                 command.do()
                 self.done.append(command)
         except Exception:

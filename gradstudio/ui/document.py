@@ -2,13 +2,20 @@
 
 Views subscribe to its Qt signals; edits arrive as commands through ``run()``; running
 (forward, backward, train) goes through the graph Session and is announced afterwards.
+
+Whatever is refused (an edit, a backward, a train step, an open, a save) becomes a
+``Refusal``: it is emitted once on ``message`` and returned to the caller, who can read its
+reason and the nodes it concerns.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
@@ -28,8 +35,35 @@ from gradstudio.graph import (
 
 from .commands import ApplyTrainStep, ModelCommand
 
-__all__ = ["Document", "TrainJob"]
+__all__ = ["Document", "TrainJob", "Message", "Refusal", "Outcome"]
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Message:
+    """Something to tell the person once: a note (``info``) or a refusal (``error``)."""
+
+    level: str  # "info" or "error"
+    text: str  # the first line says what happened; more lines say why
+    nodes: tuple[str, ...] = ()  # the nodes it concerns, first the one to point at
+
+
+class Refusal(Message):
+    """Why something did not happen. It is falsy, so ``if document.run(command):`` reads
+    "if it was done", and the caller who needs the reason has it."""
+
+    def __init__(self, reason: str, nodes: Iterable[str | None] = ()) -> None:
+        super().__init__("error", reason, tuple(n for n in nodes if n is not None))
+
+    def __bool__(self) -> bool:
+        return False
+
+    @property
+    def reason(self) -> str:
+        return self.text
+
+
+Outcome = Literal[True] | Refusal  # what an edit, an open or a save returns
 
 
 class Document(QObject):
@@ -40,7 +74,7 @@ class Document(QObject):
     backward_done = Signal(object)  # BackwardResult
     ledger_changed = Signal()
     trained = Signal(object)  # TrainRun: the steps of a finished run, with their updates
-    message = Signal(str, str)  # level ("info", "error"), text
+    message = Signal(object)  # Message (a Refusal for what was refused)
     path_changed = Signal(object)  # Path | None
     reset = Signal()  # the whole model was replaced (new, open)
     # The person asked to run (Forward, Backward, Zero grad, Train, a mode switch): editors
@@ -54,25 +88,29 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self.path: Path | None = None
         self.auto_evaluate = True
-        self.last_error: str | None = None
-        self.message.connect(self._remember_error)
         self._unsubscribe = self.model.subscribe(self._on_model_event)
         self._timer = QTimer(self, singleShot=True, interval=30)
         self._timer.timeout.connect(self._evaluate)
 
-    def _remember_error(self, level: str, text: str) -> None:
-        if level == "error":
-            self.last_error = text
+    # --- messages -------------------------------------------------------------------------
+    def say(self, text: str) -> None:
+        """Tell the person what happened (status bar, Messages)."""
+        self.message.emit(Message("info", text))
+
+    def refuse(self, reason: str, nodes: Iterable[str | None] = ()) -> Refusal:
+        """Report a refusal once, as a message, and return it for the caller."""
+        refusal = Refusal(reason, nodes)
+        self.message.emit(refusal)
+        return refusal
 
     # --- editing --------------------------------------------------------------------------
-    def run(self, command: ModelCommand) -> bool:
-        """Apply an edit and put it on the undo stack; a refused edit is reported as a
-        message and leaves nothing behind."""
+    def run(self, command: ModelCommand) -> Outcome:
+        """Apply an edit and put it on the undo stack: True, or the Refusal (reported once
+        as a message) when the model refused it; a refused edit leaves nothing behind."""
         try:
             command.apply()
         except GraphError as e:
-            self.message.emit("error", str(e))
-            return False
+            return self.refuse(str(e), command.nodes)
         self.undo_stack.push(command)
         return True
 
@@ -104,16 +142,16 @@ class Document(QObject):
         self.backward_done.emit(result)
         self.ledger_changed.emit()
         if result.ok:
-            self.message.emit("info", f"backward from {self.model.label(result.target)} done")
+            self.say(f"backward from {self.model.label(result.target)} done")
         else:
-            self.message.emit("error", f"{result.error}\n{result.reason}")
+            self.refuse(f"{result.error}\n{result.reason}", [result.target])
         return result
 
     def zero_grad(self) -> None:
         self.session.zero_grad()
         self.ledger_changed.emit()
         self.forward()
-        self.message.emit("info", "gradients set to zero")
+        self.say("gradients set to zero")
 
     def set_no_grad_mode(self, on: bool) -> None:
         self.session.no_grad_mode = on
@@ -137,9 +175,9 @@ class Document(QObject):
         job.start()
         return job
 
-    def _apply_train_step(self, job: TrainJob, updates: dict) -> bool:
+    def _apply_train_step(self, job: TrainJob, updates: dict) -> Outcome:
         """One step's new weights, through the undo stack (merged with the run's earlier
-        steps); False if the model refused them."""
+        steps); the Refusal if the model refused them."""
         return not updates or self.run(ApplyTrainStep(self.model, job, updates))
 
     def _finish_training(self, job: TrainJob) -> None:
@@ -151,15 +189,14 @@ class Document(QObject):
             self.trained.emit(run)
         if run.failure is not None:
             self.backward_done.emit(run.failure)
-            self.message.emit("error", f"{run.failure.error}\n{run.failure.reason}")
+            self.refuse(f"{run.failure.error}\n{run.failure.reason}", [run.failure.target])
         elif run.steps:
             # the losses are each step's loss before its update: say where it went, too
             n = len(run.steps)
             steps = f"{n} step{'s' * (n != 1)}"
             now = run.loss_after
-            self.message.emit("info", f"trained {steps}: loss {run.losses[-1]:.6g}"
-                              if now is None else
-                              f"trained {steps}: loss {run.losses[0]:.6g} -> {now:.6g}")
+            self.say(f"trained {steps}: loss {run.losses[-1]:.6g}" if now is None else
+                     f"trained {steps}: loss {run.losses[0]:.6g} -> {now:.6g}")
 
     def _loss_now(self, forward: ForwardResult) -> float | None:
         try:
@@ -169,13 +206,13 @@ class Document(QObject):
         return None if value is None or value.numel() != 1 else float(value.item())
 
     # --- files ----------------------------------------------------------------------------
-    def load(self, path: str | Path) -> bool:
-        """Open a file; a bad file is reported and the current document stays as it was."""
+    def load(self, path: str | Path) -> Outcome:
+        """Open a file: True, or the Refusal saying why (the current document stays as it
+        was)."""
         try:
             loaded = fileformat.load(path)
         except GraphError as e:
-            self.message.emit("error", str(e))
-            return False
+            return self.refuse(str(e))
         self.replace_model(loaded)
         self.path = Path(path)
         self.path_changed.emit(self.path)
@@ -202,19 +239,19 @@ class Document(QObject):
         self.path = None
         self.path_changed.emit(None)
 
-    def save(self, path: str | Path | None = None) -> bool:
+    def save(self, path: str | Path | None = None) -> Outcome:
+        """Save (atomically): True, or the Refusal saying why."""
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("save() needs a path for a new document")
         try:
             fileformat.save(self.model, target)
         except GraphError as e:
-            self.message.emit("error", str(e))
-            return False
+            return self.refuse(str(e))
         self.path = target
         self.undo_stack.setClean()
         self.path_changed.emit(self.path)
-        self.message.emit("info", f"saved {target.name}")
+        self.say(f"saved {target.name}")
         return True
 
 

@@ -66,7 +66,7 @@ class EditController(QObject):
             if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
                 raise ValueError
         except ValueError:
-            self.document.message.emit("error", "The clipboard holds no GradStudio nodes")
+            self.document.refuse("The clipboard holds no GradStudio nodes")
             return
         self._pastes += 1
         self._paste(data, self._pastes * PASTE_OFFSET, "Paste")
@@ -81,7 +81,7 @@ class EditController(QObject):
         try:
             ok = self.document.run(cmd)
         except (KeyError, TypeError, ValueError) as e:  # malformed clipboard content
-            self.document.message.emit("error", f"Cannot paste: {e}")
+            self.document.refuse(f"Cannot paste: {e}")
             return
         if ok:
             self.view.scene().clearSelection()

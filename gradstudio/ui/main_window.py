@@ -24,8 +24,9 @@ from gradstudio.graph import EXTENSION
 from gradstudio.resources import example_paths
 
 from .actions import build_actions
+from .canvas.refusal import RefusalMarker
 from .canvas.view import GraphView
-from .document import Document
+from .document import Document, Message
 from .edit_controller import EditController
 from .panels.palette import Palette
 
@@ -63,6 +64,8 @@ class MainWindow(QMainWindow):
         self.lr_box: QDoubleSpinBox
         self.action_map: dict[str, QAction] = build_actions(self)  # by name, e.g. "backward"
         self._make_docks()
+        self.refusals = RefusalMarker(self.document, self.view.scene())
+        self._unseen_errors = 0  # refusals that arrived while the Messages tab was hidden
         self._make_status_bar()
         self._connect()
         self._restore_settings()
@@ -118,14 +121,29 @@ class MainWindow(QMainWindow):
         doc.undo_stack.cleanChanged.connect(lambda _: self._update_title())
         doc.path_changed.connect(lambda _: self._update_title())
         doc.message.connect(self._show_message)
+        doc.message.connect(self._mark_messages)
+        self.docks["messages"].visibilityChanged.connect(self._messages_seen)
         self.view.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.view.context_menu_requested.connect(self.edit.context_menu)
         self.palette_panel.add_requested.connect(
             lambda k: self.view.add_node(k, self.view.center_scene_pos()))
 
-    def _show_message(self, level: str, text: str) -> None:
-        first = text.split("\n")[0]
-        self.statusBar().showMessage(first, 10000 if level == "error" else 4000)
+    def _show_message(self, message: Message) -> None:
+        first = message.text.split("\n")[0]
+        self.statusBar().showMessage(first, 10000 if message.level == "error" else 4000)
+
+    def _mark_messages(self, message: Message) -> None:
+        """A refusal while the Messages tab is hidden marks its title until it is shown."""
+        dock = self.docks["messages"]
+        if message.level != "error" or (dock.isVisible() and not dock.visibleRegion().isEmpty()):
+            return  # not a refusal, or the person sees it arrive
+        self._unseen_errors += 1
+        dock.setWindowTitle(self.tr("Messages ⚠ %s") % self._unseen_errors)
+
+    def _messages_seen(self, visible: bool) -> None:
+        if visible and self._unseen_errors:
+            self._unseen_errors = 0
+            self.docks["messages"].setWindowTitle(self.tr("Messages"))
 
     def _update_title(self) -> None:
         if self.document.path is not None:
@@ -172,13 +190,13 @@ class MainWindow(QMainWindow):
     def load(self, path: str | Path) -> bool:
         """Open a file without asking; errors are shown in a dialog."""
         path = Path(path)
-        if self.document.load(path):
+        opened = self.document.load(path)
+        if opened:
             self._add_recent(path)
             self.settings.setValue("files/last_folder", str(path.parent))
             self.view.fit()
             return True
-        QMessageBox.critical(self, self.tr("Cannot open"), self.document.last_error or
-                             self.tr("The file could not be opened."))
+        QMessageBox.critical(self, self.tr("Cannot open"), opened.reason)
         return False
 
     def open_example(self, name: str) -> bool:
@@ -208,11 +226,11 @@ class MainWindow(QMainWindow):
         return self._save_to(Path(path))
 
     def _save_to(self, path: Path) -> bool:
-        if self.document.save(path):
+        saved = self.document.save(path)
+        if saved:
             self._add_recent(path)
             return True
-        QMessageBox.critical(self, self.tr("Cannot save"), self.document.last_error or
-                             self.tr("The file could not be saved."))
+        QMessageBox.critical(self, self.tr("Cannot save"), saved.reason)
         return False
 
     def _last_folder(self) -> str:

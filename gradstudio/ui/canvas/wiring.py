@@ -216,8 +216,8 @@ class WireDrag:
         src, dst = (self.anchor, target) if self.anchor.side == "out" else (target, self.anchor)
         try:
             model.check_connection(src.node_id, dst.node_id, dst.port, replace=True)
-        except GraphError as e:
-            self.view.status.emit(str(e))
+        except GraphError as e:  # a refusal: said once, and shown at the card it concerns
+            self.view.document.refuse(str(e), [dst.node_id, src.node_id])
             return
         if self.lifted is not None:
             self._run(MoveWire(model, self.lifted, dst.node_id, dst.port))

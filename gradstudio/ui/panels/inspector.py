@@ -383,18 +383,8 @@ class Inspector(QWidget):
             field.commit_typed()
     def _run(self, command: ModelCommand) -> str | None:
         """Run an edit through the document; the refusal's reason, if it was refused."""
-        refused: list[str] = []
-
-        def catch(level: str, text: str) -> None:
-            if level == "error":
-                refused.append(text)
-
-        self.document.message.connect(catch)
-        try:
-            ok = self.document.run(command)
-        finally:
-            self.document.message.disconnect(catch)
-        return None if ok else (refused[-1] if refused else self.tr("refused"))
+        done = self.document.run(command)
+        return None if done else done.reason
 
     def _rename(self, text: str) -> None:
         if self.node_id is None:

@@ -9,6 +9,7 @@ import time
 from PySide6.QtWidgets import QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from .. import theme
+from ..document import Message
 
 __all__ = ["MessagesPanel"]
 
@@ -30,7 +31,8 @@ class MessagesPanel(QWidget):
         document.message.connect(self.add)
         theme.follow(self, self._rerender)
 
-    def add(self, level: str, text: str) -> None:
+    def add(self, message: Message) -> None:
+        level, text = message.level, message.text
         self.entries.append((level, text))
         self._stamps.append(time.strftime("%H:%M:%S"))
         self.text.append(self._html(self._stamps[-1], level, text))
