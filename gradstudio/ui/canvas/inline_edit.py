@@ -110,8 +110,8 @@ class InlineEditor(QLineEdit):
 
 
 def _reason(view: GraphView, command) -> str | None:  # noqa: ANN001
-    document = view.document
-    return None if document.run(command) else (document.last_error or "refused")
+    done = view.document.run(command)
+    return None if done else done.reason
 
 
 def edit_label(view: GraphView, item: NodeItem) -> InlineEditor:
