@@ -12,6 +12,10 @@ from gradstudio.graph import GraphModel, Session
 from gradstudio.graph.trace import BACKWARD, LEAF, REFUSED, build_trace
 
 torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these tests")
+hypothesis = pytest.importorskip("hypothesis")
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
 
 pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore::RuntimeWarning")]
 GRAPHS = all_graphs()
@@ -101,7 +105,56 @@ def _close(a, b, what: str) -> None:
 
 @pytest.mark.parametrize("name", list(GRAPHS))
 def test_trace_matches_pytorchs_hooks(name: str) -> None:
-    model = GRAPHS[name]()
+    check_against_torch(GRAPHS[name]())
+
+
+UNARY = ("sin", "cos", "exp", "tanh", "sigmoid", "square", "neg", "relu", "identity", "mean",
+         "sum", "clamp")
+BINARY = ("add", "sub", "mul")
+
+
+@hs.composite
+def random_graphs(draw: hs.DrawFn) -> GraphModel:
+    """A chain of ops over two or three leaves (scalars or 3-vectors, some requiring grad):
+    each op takes the value before it, a binary op also any earlier value (so values fan out
+    and leaves get ready at different times); an identity sometimes detached, an op now and
+    then no-grad; a mean at the end."""
+    m = GraphModel()
+    ids = []
+    for i in range(draw(hs.integers(2, 3))):
+        size = draw(hs.sampled_from([None, 3]))
+        values = draw(hs.lists(hs.floats(0.2, 0.9), min_size=size or 1, max_size=size or 1))
+        ids.append(m.add_node("weight", label=f"w{i}", params={
+            "value": values if size else values[0]}, flags={
+            "requires_grad": i == 0 or draw(hs.integers(0, 3)) > 0}))
+    leaves = len(ids)
+    for i in range(draw(hs.integers(1, 7))):
+        kind = draw(hs.sampled_from(BINARY)) if draw(hs.booleans()) else \
+            draw(hs.sampled_from(UNARY))
+        flags = {"detach": kind == "identity" and draw(hs.integers(0, 3)) == 0,
+                 "no_grad": draw(hs.integers(0, 14)) == 0}
+        params = {"min": 0.3, "max": 0.8} if kind == "clamp" else {}
+        node = m.add_node(kind, label=f"n{i}", flags=flags, params=params)
+        first = ids[-1] if len(ids) > leaves else ids[draw(hs.integers(0, leaves - 1))]
+        m.connect(first, node, "a" if kind in BINARY else "x")
+        if kind in BINARY:
+            m.connect(ids[draw(hs.integers(0, len(ids) - 1))], node, "b")
+        ids.append(node)
+    mean = m.add_node("mean", label="loss")
+    m.connect(ids[-1], mean, "x")
+    m.set_loss(mean)
+    return m
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_graphs())
+def test_trace_matches_pytorchs_hooks_on_random_graphs(model: GraphModel) -> None:
+    check_against_torch(model)
+
+
+def check_against_torch(model: GraphModel) -> None:
+    """Every gradient reaching a node, every wire's contribution, every leaf's .grad and the
+    order backward visits the tensors, against torch's hooks on the same graph."""
     s = Session(model)
     trace = build_trace(s)
     ref = TorchRun(model)
