@@ -31,7 +31,7 @@ class Op:
     require grad is watched for in-place changes.
     """
 
-    __slots__ = ("name", "forward", "backward", "saves", "saves_b", "saves_pair")
+    __slots__ = ("name", "forward", "backward", "saves", "saves_b", "saves_pair", "float_only")
 
     def __init__(self, name: str, forward: Callable, backward: Callable,
                  saves: int = SAVES_INPUTS, saves_b: int = SAVES_NOTHING) -> None:
@@ -41,6 +41,7 @@ class Op:
         self.saves = saves
         self.saves_b = saves_b
         self.saves_pair = False  # saved is (a, b): drop the one no gradient will read
+        self.float_only = False  # integer operands become float32 first (true division)
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
@@ -135,9 +136,9 @@ def _operands(a: Tensor, b: Any) -> tuple:
             if b and b == b and len(_F32_NUMBERS) < 4096:  # not 0.0 / -0.0 (equal keys), not nan
                 _F32_NUMBERS[b] = s
         return ad, s, False
-    if isinstance(b, Tensor):
-        return _operands(a, Tensor._from_array(b._data)) if not b._rg else (
-            *_operands(a, Tensor._from_array(b._data))[:2], True)
+    if isinstance(b, Tensor):  # a subclass of Tensor: promoted as a plain one
+        ad, bd, _ = _operands(a, _wrap(b._data, None))
+        return ad, bd, b._rg
     if isinstance(b, _SCALARS):
         dkind = ad.dtype.kind
         if dkind == "f" or (dkind in "iu" and not isinstance(b, (float, np.floating))):
@@ -163,9 +164,9 @@ def _result_dtype(a: Tensor, b: Tensor) -> dtypes.dtype:
     return dtypes.combine_categories(dim_type, zero_type)
 
 
-def _binary(op: Op, a: Tensor, b: Any, float_only: bool = False) -> Tensor:
+def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     ad, bd, brg = _operands(a, b)
-    if float_only and ad.dtype.kind != "f":
+    if op.float_only and ad.dtype.kind != "f":
         ad, bd = ad.astype(np.float32), np.asarray(bd).astype(np.float32)[()]
     try:
         out, saved = op.forward(ad, bd)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import re
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,15 +128,12 @@ class AccumulateGrad:
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self):#x}>"
 
-    def accumulate(self, grad: Any) -> None:
-        _accumulate_into(self.variable, grad)
-
 
 def _accumulate_into(t: Tensor, grad: Any) -> None:
     """First gradient: a private copy; later ones: added in place, as PyTorch does."""
     held = t._grad
     if held is None:
-        t._grad = t._wrap_grad(np.array(grad, dtype=t._data.dtype))
+        t._grad = t._from_array(np.array(grad, dtype=t._data.dtype))
     else:
         data = held._data
         if isinstance(data, np.ndarray) and data.flags.writeable and data.shape == np.shape(grad):
@@ -228,71 +226,98 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
                  capture: dict | None = None) -> None:
     """Propagate ``grads`` (numpy arrays) from the root nodes down to the leaves.
 
+    Every node reachable from the roots runs once, when all the edges into it have delivered
+    their gradient (summed in ``_pending``), in PyTorch's order (``_ReadyNodes``).
+
     With ``capture`` (node -> None), the gradient arriving at each listed node is stored there
     instead of being accumulated into leaves: that is ``autograd.grad``.
     """
     _count_dependencies(roots)
-    # Ready nodes run highest sequence_nr first (PyTorch's order); a ready leaf's
-    # AccumulateGrad outranks every node, so it runs at once. A chain has one ready node at a
-    # time: it waits in ``single``, and the heap is only used when several are ready.
-    leaves: list = []  # ready AccumulateGrads, in the order they became ready
-    heap: list = []  # (-sequence_nr, node): sequence numbers are unique, so no ties
-    single = None
+    ready = _ReadyNodes()
     for root, g in zip(roots, grads, strict=True):
-        queued = root._pending is not None
+        queued = root._pending is not None  # the same root given twice runs once
         root._pending = g if root._pending is None else root._pending + g
         if root._deps == 0 and not queued:
-            if type(root) is AccumulateGrad:
-                leaves.append(root)
-            else:
-                heapq.heappush(heap, (-root.sequence_nr, root))
+            ready.push(root)
     observers, leaf_observers = _observers, _observers + _leaf_observers
-    while True:
-        if leaves:
-            node = leaves.pop(0)
-        elif single is not None:
-            node, single = single, None
-        elif heap:
-            node = heapq.heappop(heap)[1]
-        else:
-            break
-        g = node._pending
-        node._pending = None
+    node = ready.pop()
+    while node is not None:
+        # The gradient this node received; its hooks may replace it.
+        g, node._pending = node._pending, None
         if node.pre_hooks:
             g = _run_hooks(node.pre_hooks, g)
         if capture is not None and node in capture:
             capture[node] = g
+        # A leaf adds it into .grad.
         if type(node) is AccumulateGrad:
             if capture is None:
-                node.accumulate(g)
+                _accumulate_into(node.variable, g)
             if leaf_observers:
                 _notify(leaf_observers, node, g, ())
+            node = ready.pop()
             continue
-        retained = node.retained
-        if retained is not None and capture is None:
-            t = retained()
-            if t is not None:
-                _accumulate_into(t, g)
+        # Any other node: retain_grad(), then the vector-Jacobian product of its op.
+        if node.retained is not None and capture is None:
+            _retain(node, g)
         out = node.backward(g)
         if not retain_graph and node.saved is not None:
             node.saved = _FREED
         if observers:
             _notify(observers, node, g, out)
+        # One gradient down each input edge; an input whose edges have all delivered is ready.
+        became_ready = None
         for child, gi in zip(node.next, out, strict=True):
             if child is None:
                 continue
             child._pending = gi if child._pending is None else child._pending + gi
             child._deps -= 1
             if child._deps == 0:
-                if type(child) is AccumulateGrad:
-                    leaves.append(child)
-                elif single is None and not heap:
-                    single = child
-                else:
-                    if single is not None:
-                        heapq.heappush(heap, (-single.sequence_nr, single))
-                        single = None
-                    heapq.heappush(heap, (-child.sequence_nr, child))
+                if became_ready is not None:
+                    ready.push(became_ready)
+                became_ready = child
+        if became_ready is not None and not ready.leaves and not ready.heap:
+            node = became_ready  # the chain fast path (see _ReadyNodes)
+        else:
+            if became_ready is not None:
+                ready.push(became_ready)
+            node = ready.pop()
+
+
+class _ReadyNodes:
+    """Nodes whose gradient is complete, in PyTorch's order: a leaf's AccumulateGrad first
+    (its sequence_nr is the highest), then the latest-made node (highest sequence_nr).
+
+    Fast path: in a chain (the commonest graph) one node becomes ready while none waits, so
+    run_backward runs it at once without pushing and popping it here; that push and pop
+    would cost about a tenth of a scalar backward.
+    """
+
+    __slots__ = ("leaves", "heap")
+
+    def __init__(self) -> None:
+        self.leaves: deque = deque()  # ready AccumulateGrads, in the order they became ready
+        self.heap: list = []  # (-sequence_nr, node): sequence numbers are unique, so no ties
+
+    def push(self, node: Any) -> None:
+        if type(node) is AccumulateGrad:
+            self.leaves.append(node)
+        else:
+            heapq.heappush(self.heap, (-node.sequence_nr, node))
+
+    def pop(self) -> Any:
+        """The next node to run, or None when backward is done."""
+        if self.leaves:
+            return self.leaves.popleft()
+        if self.heap:
+            return heapq.heappop(self.heap)[1]
+        return None
+
+
+def _retain(node: Node, g: Any) -> None:
+    """retain_grad(): the tensor this node made keeps its gradient in ``.grad``."""
+    t = node.retained()
+    if t is not None:
+        _accumulate_into(t, g)
 
 
 def _run_hooks(hooks: list, g: Any) -> Any:

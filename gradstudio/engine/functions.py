@@ -1,4 +1,5 @@
-"""The engine's functions and Tensor's operators: ``torch.sin(x)``, ``x * 2``, ``w -= lr * g``.
+"""The engine's functions: ``torch.sin(x)``, and behind Tensor's operators and methods
+(``x * 2``, ``x.sin()``, ``w -= lr * g``, defined in tensor.py) the same functions again.
 Each checks its arguments, then runs its one op from ops.py through apply.py.
 """
 
@@ -30,13 +31,14 @@ def _number_first(name: str, number: Any, other: Any) -> Tensor:
     return _wrap(np.asarray(_operands(other, number)[1]), None)
 
 
-def _arithmetic(op: Op, name: str, float_only: bool = False) -> Callable[[Any, Any], Tensor]:
-    """add, sub, mul, div: a Python number may come first (``torch.add(2, x)``)."""
+def _arithmetic(op: Op, name: str) -> Callable[[Any, Any], Tensor]:
+    """add, sub, mul, div: a Python number may come first (``torch.add(2, x)``); that is all
+    they add to the operators ``x + y`` (Tensor.__add__), which run the op directly."""
 
     def apply(a: Any, b: Any) -> Tensor:
         if a.__class__ is not Tensor and not isinstance(a, Tensor):
             a = _number_first(name, a, b)
-        return _binary(op, a, b, float_only)
+        return _binary(op, a, b)
 
     apply.__name__ = apply.__qualname__ = name
     return apply
@@ -44,7 +46,7 @@ def _arithmetic(op: Op, name: str, float_only: bool = False) -> Callable[[Any, A
 
 add, sub = _arithmetic(ops.ADD, "add"), _arithmetic(ops.SUB, "sub")
 mul = _arithmetic(ops.MUL, "mul")
-div = _arithmetic(ops.DIV, "div", float_only=True)
+div = _arithmetic(ops.DIV, "div")
 
 
 def pow(a: Tensor, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
@@ -52,7 +54,7 @@ def pow(a: Tensor, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
         if not isinstance(exponent, Tensor) or not isinstance(a, _SCALARS):
             raise TypeError(f"pow(): unsupported operand types: {type(a).__name__} and "
                             f"{type(exponent).__name__}")
-        return _rpow(exponent, a)
+        return rpow(exponent, a)
     if isinstance(exponent, Tensor):
         return _binary(ops.POW_TENSOR, a, exponent)
     if not isinstance(exponent, _SCALARS):
@@ -176,8 +178,9 @@ _T_ND_WARNING = (
     "tensor.")
 
 
-# --- operators, reversed forms and in-place updates on Tensor ----------------------------------
-def _rsub(a: Tensor, b: Any) -> Tensor:
+# --- the reflected, comparing and in-place forms behind Tensor's operators -------------------
+def rsub(a: Tensor, b: Any) -> Tensor:
+    """``b - a`` for a number (or array) b: Tensor.__rsub__."""
     if not isinstance(b, _SCALARS):  # an array or list: an ordinary tensor subtraction
         from .tensor import tensor
 
@@ -188,11 +191,12 @@ def _rsub(a: Tensor, b: Any) -> Tensor:
     return _unary(ops.RSUB, a, bd)
 
 
-def _rtruediv(a: Tensor, b: Any) -> Tensor:
+def rdiv(a: Tensor, b: Any) -> Tensor:
+    """``b / a``: Tensor.__rtruediv__, recorded as PyTorch does (reciprocal, then mul)."""
     return mul(reciprocal(a), b)
 
 
-def _rpow(a: Tensor, b: Any) -> Tensor:
+def rpow(a: Tensor, b: Any) -> Tensor:
     """``b ** a`` for a Python number b (PowBackward2). log(b) is taken in double precision
     and rounded to a's type, as PyTorch's backward does."""
     if not isinstance(b, _SCALARS):
@@ -205,17 +209,25 @@ def _rpow(a: Tensor, b: Any) -> Tensor:
     return _unary(ops.RPOW, a, base, ad.dtype.type(log_base))
 
 
-def _compare(ufunc: np.ufunc) -> Callable:
+def _compare(ufunc: np.ufunc) -> Callable[[Tensor, Any], Tensor]:
+    """lt, eq, ...: a bool tensor, never recorded."""
+
     def compare(a: Tensor, b: Any) -> Tensor:
         ad, bd, _ = _operands(a, b)
         return _wrap(ufunc(ad, bd), None)
 
+    compare.__name__ = compare.__qualname__ = ufunc.__name__
     return compare
 
 
-def _inplace(fn: Callable) -> Callable:
-    """``a -= b`` and friends: values written into a's memory. On a leaf that requires grad
-    this is refused (outside no_grad); on a computed tensor the op is recorded as a's new
+lt, le = _compare(np.less), _compare(np.less_equal)
+gt, ge = _compare(np.greater), _compare(np.greater_equal)
+eq, ne = _compare(np.equal), _compare(np.not_equal)
+
+
+def _inplace(fn: Callable[[Tensor, Any], Tensor]) -> Callable[[Tensor, Any], Tensor]:
+    """``a -= b`` and ``a.sub_(b)``: values written into a's memory. On a leaf that requires
+    grad this is refused (outside no_grad); on a computed tensor the op is recorded as a's new
     history, as in PyTorch."""
 
     def update(a: Tensor, b: Any) -> Tensor:
@@ -232,7 +244,11 @@ def _inplace(fn: Callable) -> Callable:
         _store(a, fn(a, b))
         return a
 
+    update.__name__ = update.__qualname__ = f"{fn.__name__}_"
     return update
+
+
+add_, sub_, mul_, div_ = _inplace(add), _inplace(sub), _inplace(mul), _inplace(div)
 
 
 def _store(a: Tensor, result: Tensor) -> None:
@@ -247,30 +263,3 @@ def _store(a: Tensor, result: Tensor) -> None:
         raise RuntimeError(f"result type {result.dtype._title} can't be cast to the desired "
                            f"output type {a.dtype._title}")
     a._assign(result._data)
-
-
-def _install() -> None:
-    """Give Tensor its operators and methods; each points at the one definition above."""
-    methods = {
-        "__add__": add, "__radd__": add, "__sub__": sub, "__rsub__": _rsub,
-        "__mul__": mul, "__rmul__": mul, "__truediv__": div, "__rtruediv__": _rtruediv,
-        "__pow__": pow, "__rpow__": _rpow, "__neg__": neg, "__abs__": abs,
-        "__iadd__": _inplace(add), "__isub__": _inplace(sub), "__imul__": _inplace(mul),
-        "__itruediv__": _inplace(div),
-        "add_": _inplace(add), "sub_": _inplace(sub), "mul_": _inplace(mul),
-        "div_": _inplace(div),
-        "__lt__": _compare(np.less), "__le__": _compare(np.less_equal),
-        "__gt__": _compare(np.greater), "__ge__": _compare(np.greater_equal),
-        "__eq__": _compare(np.equal), "__ne__": _compare(np.not_equal),
-        "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg,
-        "sin": sin, "cos": cos, "exp": exp, "log": log, "sigmoid": sigmoid, "tanh": tanh,
-        "relu": relu, "sqrt": sqrt, "abs": abs, "reciprocal": reciprocal, "clamp": clamp,
-        "sum": sum, "mean": mean, "to": to, "clone": clone, "square": square,
-        "float": lambda a: to(a, dtypes.float32), "double": lambda a: to(a, dtypes.float64),
-    }
-    for name, fn in methods.items():
-        setattr(Tensor, name, fn)
-    Tensor.__hash__ = object.__hash__  # __eq__ is elementwise; identity stays the hash
-
-
-_install()

@@ -210,6 +210,7 @@ def _rpow_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
 MUL = _op("MulBackward0", lambda a, b: (a * b, (a, b)), _mul_backward, _B, _A)
 DIV = _op("DivBackward0", lambda a, b: (a / b, (a, b)), _div_backward, _B, _A | _B)
 MUL.saves_pair = DIV.saves_pair = True  # saved is (a, b): a big unneeded one is dropped
+DIV.float_only = True  # 7 / 2 is 3.5, as in PyTorch
 POW_TENSOR = _op("PowBackward1", lambda a, b: (o := a ** b, (a, b, o)), _pow_tensor_backward,
                  _A | _B | _OUT, _A | _B | _OUT)
 RPOW = _op("PowBackward2", _rpow_forward, _rpow_backward, _A | _OUT)

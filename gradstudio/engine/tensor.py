@@ -2,14 +2,15 @@
 
 A tensor is a leaf (made by the user, ``grad_fn`` is None) or the result of a recorded op
 (``grad_fn`` is the Node that made it). Leaves that require grad collect gradients in
-``.grad``; the ops themselves live in ops.py, which also gives Tensor its operators.
+``.grad``. Its operators and methods (``x * y``, ``x.sin()``) hand over to functions.py,
+which runs each op's one definition in ops.py.
 """
 
 from __future__ import annotations
 
 import warnings
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -61,12 +62,9 @@ class Tensor:
     def __init__(self, data: Any = ()) -> None:
         _init(self, _to_array(data, dtypes.float32), False)
 
-    # --- construction helpers (internal) -------------------------------------------------
-    @classmethod
-    def _from_array(cls, array: Any) -> Tensor:
-        return _wrap(array, None)
-
-    def _wrap_grad(self, array: np.ndarray) -> Tensor:
+    @staticmethod
+    def _from_array(array: Any) -> Tensor:
+        """A plain tensor around an array: for autograd.py, which tensor.py imports."""
         return _wrap(array, None)
 
     # --- autograd state ----------------------------------------------------------------
@@ -257,9 +255,7 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        from .functions import reverse_dims
-
-        return reverse_dims(self)
+        return _functions.reverse_dims(self)
 
     @property
     def device(self) -> str:
@@ -305,8 +301,6 @@ class Tensor:
                             "index")
         return int(self.item())
 
-    __hash__ = object.__hash__
-
     # --- printing -------------------------------------------------------------------------
     def __repr__(self) -> str:
         dt = self.dtype
@@ -324,6 +318,137 @@ class Tensor:
         if spec:
             raise TypeError("unsupported format string passed to Tensor.__format__")
         return repr(self)
+
+    # --- operators and methods ------------------------------------------------------------
+    # Each op is defined once: forward and backward in ops.py, its arguments in functions.py.
+    # These are its spellings as an operator or a method and hand over to that function, so
+    # ``x.sin()`` and ``torch.sin(x)`` cannot disagree. + - * / run their op directly: the
+    # function forms add only what a number as first argument needs (``torch.add(2, x)``).
+    def __add__(self, other: Tensor | float) -> Tensor:
+        return _apply._binary(ops.ADD, self, other)
+
+    def __sub__(self, other: Tensor | float) -> Tensor:
+        return _apply._binary(ops.SUB, self, other)
+
+    def __rsub__(self, other: float) -> Tensor:
+        return _functions.rsub(self, other)
+
+    def __mul__(self, other: Tensor | float) -> Tensor:
+        return _apply._binary(ops.MUL, self, other)
+
+    def __truediv__(self, other: Tensor | float) -> Tensor:
+        return _apply._binary(ops.DIV, self, other)
+
+    def __rtruediv__(self, other: float) -> Tensor:
+        return _functions.rdiv(self, other)
+
+    def __pow__(self, exponent: Tensor | float) -> Tensor:
+        return _functions.pow(self, exponent)
+
+    def __rpow__(self, base: float) -> Tensor:
+        return _functions.rpow(self, base)
+
+    def __neg__(self) -> Tensor:
+        return _functions.neg(self)
+
+    def __abs__(self) -> Tensor:
+        return _functions.abs(self)
+
+    add = __radd__ = __add__
+    sub = __sub__
+    mul = __rmul__ = __mul__
+    div = __truediv__
+    pow = __pow__  # noqa: A003
+    neg = __neg__
+    abs = __abs__  # noqa: A003
+
+    # in place: ``w -= lr * w.grad`` writes into w's memory
+    def __iadd__(self, other: Tensor | float) -> Tensor:
+        return _functions.add_(self, other)
+
+    def __isub__(self, other: Tensor | float) -> Tensor:
+        return _functions.sub_(self, other)
+
+    def __imul__(self, other: Tensor | float) -> Tensor:
+        return _functions.mul_(self, other)
+
+    def __itruediv__(self, other: Tensor | float) -> Tensor:
+        return _functions.div_(self, other)
+
+    add_, sub_, mul_, div_ = __iadd__, __isub__, __imul__, __itruediv__
+
+    # comparisons give bool tensors; hashing stays by identity (__eq__ is elementwise)
+    def __lt__(self, other: Tensor | float) -> Tensor:
+        return _functions.lt(self, other)
+
+    def __le__(self, other: Tensor | float) -> Tensor:
+        return _functions.le(self, other)
+
+    def __gt__(self, other: Tensor | float) -> Tensor:
+        return _functions.gt(self, other)
+
+    def __ge__(self, other: Tensor | float) -> Tensor:
+        return _functions.ge(self, other)
+
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        return _functions.eq(self, other)
+
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        return _functions.ne(self, other)
+
+    __hash__ = object.__hash__
+
+    def sin(self) -> Tensor:
+        return _functions.sin(self)
+
+    def cos(self) -> Tensor:
+        return _functions.cos(self)
+
+    def exp(self) -> Tensor:
+        return _functions.exp(self)
+
+    def log(self) -> Tensor:
+        return _functions.log(self)
+
+    def sigmoid(self) -> Tensor:
+        return _functions.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return _functions.tanh(self)
+
+    def relu(self) -> Tensor:
+        return _functions.relu(self)
+
+    def sqrt(self) -> Tensor:
+        return _functions.sqrt(self)
+
+    def reciprocal(self) -> Tensor:
+        return _functions.reciprocal(self)
+
+    def square(self) -> Tensor:
+        return _functions.square(self)
+
+    def clone(self) -> Tensor:
+        return _functions.clone(self)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        return _functions.clamp(self, min, max)
+
+    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False  # noqa: A003
+            ) -> Tensor:
+        return _functions.sum(self, dim, keepdim)
+
+    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
+        return _functions.mean(self, dim, keepdim)
+
+    def to(self, dtype: dtypes.dtype | str) -> Tensor:
+        return _functions.to(self, dtype)
+
+    def double(self) -> Tensor:
+        return _functions.to(self, dtypes.float64)
+
+    def float(self) -> Tensor:  # noqa: A003 - defined last: it shadows float in this body
+        return _functions.to(self, dtypes.float32)
 
 
 _new = object.__new__
@@ -532,3 +657,9 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
     t = _new(Tensor)
     _init(t, np.arange(start, end, step, dtype=np.float64).astype(dt.numpy), requires_grad)
     return t
+
+
+# Last, because these modules need Tensor: the methods above call into them.
+from . import apply as _apply  # noqa: E402
+from . import functions as _functions  # noqa: E402
+from . import ops  # noqa: E402
