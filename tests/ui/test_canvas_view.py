@@ -13,11 +13,12 @@ from gestures import (
     to_view,
     wire,
 )
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QImage, QMouseEvent, QWheelEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from gradstudio.graph import GraphModel, fileformat
+from gradstudio.ui import theme
 from gradstudio.ui.canvas.node_item import READABLE_ZOOM, WIDTH
 
 pytestmark = pytest.mark.usefixtures("canvas_ready")
@@ -278,3 +279,21 @@ def test_a_thousand_node_graph_opens_and_a_card_can_be_dragged(qtbot, window, tm
     assert window.document.undo_stack.count() == 1
     edge_item = view.scene().edges[("n5", "n6", "x")]
     assert edge_item.path().pointAtPercent(1.0) == target.input_port_pos("x")
+
+
+def test_the_grid_is_the_same_however_a_region_is_repainted(qtbot, window):
+    """Painting a region that starts off the grid (a partial repaint while a wire is drawn)
+    continues the same lines: they sit at multiples of 100 scene units."""
+    scene = window.view.scene()
+    grid = QColor(theme.current().grid)
+
+    def columns_with_grid(left: float) -> list[float]:
+        image = QImage(300, 60, QImage.Format_RGB32)
+        painter = QPainter(image)
+        scene.render(painter, QRectF(0, 0, 300, 60), QRectF(left, 10, 300, 60))
+        painter.end()
+        return [left + x for x in range(300) if image.pixelColor(x, 30) == grid]
+
+    for left in (-35.0, 0.0, 13.0, 50.0):
+        found = columns_with_grid(left)
+        assert found and all(x % 100 == 0 for x in found), (left, found)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .view import GraphView
 
 __all__ = ["InlineEditor", "edit_label", "edit_value"]
-MIN_WIDTH = 140
+MIN_WIDTH = 120  # room to type a name even on a card seen small
 
 
 class InlineEditor(QLineEdit):

@@ -6,6 +6,8 @@ onto the cards. It never edits the model itself.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsScene
@@ -196,13 +198,14 @@ class GraphScene(QGraphicsScene):
         pen = QPen(QColor(c.grid), 1)
         pen.setCosmetic(True)
         painter.setPen(pen)
-        left = int(rect.left()) - int(rect.left()) % GRID
-        top = int(rect.top()) - int(rect.top()) % GRID
-        x = left
+        # Lines at whole multiples of the step, wherever the exposed rect starts: a partial
+        # repaint (a wire being drawn, a card moved) must continue the same grid.
+        step = GRID * 5
+        x = math.floor(rect.left() / step) * step
         while x < rect.right():
             painter.drawLine(x, rect.top(), x, rect.bottom())
-            x += GRID * 5
-        y = top
+            x += step
+        y = math.floor(rect.top() / step) * step
         while y < rect.bottom():
             painter.drawLine(rect.left(), y, rect.right(), y)
-            y += GRID * 5
+            y += step
