@@ -19,6 +19,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QGraphicsEllipseItem
 
+from gradstudio.ui.canvas.refusal import RefusalBubble
+
 pytestmark = pytest.mark.usefixtures("canvas_ready")
 
 
@@ -106,6 +108,19 @@ def test_a_wire_from_an_input_dropped_on_an_input_is_refused(qtbot, window):
     drag(window.view, nodes[b].input_port_pos("x"), nodes[a].input_port_pos("x"))
     assert _edges(window) == set()
     assert "output port" in window.statusBar().currentMessage()
+    (bubble,) = [i for i in window.view.scene().items() if isinstance(i, RefusalBubble)]
+    assert bubble.node_id == a  # said over the card it was dropped on
+
+
+def test_a_wire_that_would_close_a_cycle_says_why_over_the_card(qtbot, window):
+    x, s1, s2 = build_chain(window, ("input", -330, -160), ("sin", 40, -160), ("cos", 40, 60))
+    wire(window, x, s1, "x")
+    wire(window, s1, s2, "x")
+    nodes = window.view.scene().nodes
+    drag(window.view, nodes[s2].output_port_pos(), nodes[s1].input_port_pos("x"))
+    (bubble,) = [i for i in window.view.scene().items() if isinstance(i, RefusalBubble)]
+    assert "would close a cycle" in bubble.toolTip()
+    assert nodes[s1].sceneBoundingRect().center().x() == bubble.pos().x()  # over s1
 
 
 def test_pulling_a_wire_off_its_input_into_empty_space_disconnects_in_one_step(qtbot, window):

@@ -195,9 +195,10 @@ class WireDrag:
         taken = self.view.document.model.inputs_of(card.node_id)
         free = [p for p in card.spec.inputs if p not in taken]
         if not free:
-            self.view.status.emit(f"{card.data_.label} has no free input: drop the wire on "
-                                  "the input to replace" if card.spec.inputs else
-                                  f"{card.data_.label} is a leaf: it has no inputs")
+            self.view.document.refuse(
+                f"{card.data_.label} has no free input: drop the wire on the input to replace"
+                if card.spec.inputs else f"{card.data_.label} is a leaf: it has no inputs",
+                [card.node_id])
             return None
         return Port(card, "in", free[0])
 
@@ -209,9 +210,10 @@ class WireDrag:
     def _connect(self, target: Port) -> None:
         model = self.view.document.model
         if target.side == self.anchor.side:
-            self.view.status.emit("Drop the wire on an input port (the left side of a card)"
-                                  if target.side == "out" else
-                                  "Drop the wire on an output port (the right side of a card)")
+            self.view.document.refuse(
+                "Drop the wire on an input port (the left side of a card)" if target.side == "out"
+                else "Drop the wire on an output port (the right side of a card)",
+                [target.node_id])
             return
         src, dst = (self.anchor, target) if self.anchor.side == "out" else (target, self.anchor)
         try:
