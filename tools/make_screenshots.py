@@ -4,11 +4,15 @@
     .venv/bin/python tools/make_screenshots.py --only 05    # those whose name has "05"
     .venv/bin/python tools/make_screenshots.py --dark       # with the dark palette
 
-``main-window.png`` (the README's) is what ``gradstudio --screenshot OUT.png`` renders; the
-others follow docs/guide.md, one per notebook section: open the example, do what the section
-does (backward, twice for accumulation, ...), select the node worth looking at and bring the
-panel that explains it to the front. Settings live in a temporary folder, so a layout saved
-by the app on this machine never leaks into the pictures.
+Every picture is the window at its first-launch size, 1400x900. ``main-window.png`` (the
+README's) is what ``gradstudio --screenshot OUT.png`` renders, at that size; the others
+follow docs/guide.md, one per notebook section: open the example, do what the section does
+(backward, twice for accumulation, ...), select the node worth looking at and bring the panel
+that explains it to the front. The ``03-build-*`` pictures are taken half-way through
+building the small network by hand, with mouse and key events sent to the canvas as a hand
+would send them (a wire let go in empty space, the quick-add box, F2 on a card). Settings
+live in a temporary folder, so a layout saved by the app on this machine never leaks into
+the pictures.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QCoreApplication, QSettings  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QSettings, Qt  # noqa: E402
+from PySide6.QtGui import QMouseEvent, QPainter  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
 
 from gradstudio.ui import launch  # noqa: E402
 
@@ -34,15 +40,90 @@ SIZE = (1400, 900)
 
 @dataclass
 class Shot:
-    """One picture: open ``example``, run ``steps``, select ``select``, raise ``panel``."""
+    """One picture: open ``example`` (None: an empty canvas), run ``steps``, select
+    ``select``, raise ``panel``."""
 
     name: str
-    example: str
+    example: str | None
     steps: Callable = lambda window: None
     select: str | None = None
     panel: str = "gradients"
     size: tuple[int, int] = SIZE
     hide: list[str] = field(default_factory=list)
+    by_hand: Callable | None = None  # gestures after framing: the view must not move after
+
+
+# --- a hand on the canvas (mouse and key events, as a person's produce them) ---------------
+def _mouse(view, kind: QEvent.Type, scene_pos: QPointF, buttons) -> None:  # noqa: ANN001
+    from PySide6.QtWidgets import QApplication
+
+    vp = view.viewport()
+    p = QPointF(view.mapFromScene(scene_pos))
+    button = Qt.LeftButton if kind != QEvent.MouseMove else Qt.NoButton
+    QApplication.sendEvent(vp, QMouseEvent(kind, p, QPointF(vp.mapToGlobal(p.toPoint())),
+                                           button, buttons, Qt.NoModifier))
+
+
+def _drag(view, start: QPointF, end: QPointF, let_go: bool = True) -> None:  # noqa: ANN001
+    """Press at ``start``, move to ``end`` with the button held, release there (or not)."""
+    _mouse(view, QEvent.MouseMove, start, Qt.NoButton)
+    _mouse(view, QEvent.MouseButtonPress, start, Qt.LeftButton)
+    for i in range(1, 6):
+        _mouse(view, QEvent.MouseMove, start + (end - start) * (i / 5), Qt.LeftButton)
+    if let_go:
+        _mouse(view, QEvent.MouseButtonRelease, end, Qt.NoButton)
+
+
+def _wire_to_new(window, node_id: str, where: QPointF, kind: str, enter: bool = True):  # noqa: ANN001, ANN202
+    """A wire from the node's output let go at ``where``; ``kind`` typed into quick-add."""
+    view = window.view
+    _drag(view, view.scene().nodes[node_id].output_port_pos(), where)
+    QTest.keyClicks(window.quick_add.search, kind)
+    if enter:
+        QTest.keyClick(window.quick_add.search, Qt.Key_Return)
+        QTest.qWait(50)
+        return view.selected_node_ids()[0]
+    return None
+
+
+def _start_small_network(window) -> tuple[str, str]:  # noqa: ANN001
+    """w * x on the empty canvas, as the guide builds it: returns (w, mul) node ids."""
+    view = window.view
+    seen = view.mapToScene(view.viewport().rect()).boundingRect()
+    left, top = seen.left(), seen.top()
+    w = view.add_node("weight", QPointF(left + 110, top + 120))  # as a palette drop does
+    mul = _wire_to_new(window, w, QPointF(left + 260, top + 150), "mul")
+    _drag(view, view.scene().nodes[mul].input_port_pos("b"), QPointF(left + 190, top + 250))
+    QTest.keyClicks(window.quick_add.search, "input")
+    QTest.keyClick(window.quick_add.search, Qt.Key_Return)
+    x = view.scene().nodes[view.selected_node_ids()[0]]  # typing 6.7 on its value line
+    QTest.mouseDClick(view.viewport(), Qt.LeftButton,
+                      pos=view.mapFromScene(x.mapToScene(x.value_rect().center())))
+    from PySide6.QtWidgets import QApplication
+
+    editor = QApplication.focusWidget()
+    editor.selectAll()
+    QTest.keyClicks(editor, "6.7")
+    QTest.keyClick(editor, Qt.Key_Return)
+    return w, mul
+
+
+def _building_quick_add(window) -> None:  # noqa: ANN001
+    """A wire from mul let go in empty space: quick-add offers what can take it."""
+    w, mul = _start_small_network(window)
+    seen = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    _wire_to_new(window, mul, QPointF(seen.left() + 470, seen.top() + 170), "ad", enter=False)
+
+
+def _building_rename(window) -> None:  # noqa: ANN001
+    """The add node just made, F2 pressed, its new name being typed on the card."""
+    w, mul = _start_small_network(window)
+    seen = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
+    _wire_to_new(window, mul, QPointF(seen.left() + 470, seen.top() + 170), "add")
+    QTest.keyClick(window.view, Qt.Key_F2)
+    from PySide6.QtWidgets import QApplication
+
+    QTest.keyClicks(QApplication.focusWidget(), "z")
 
 
 def _backward(times: int = 1, target: str | None = None) -> Callable:
@@ -74,15 +155,14 @@ def _train(window) -> None:  # noqa: ANN001
             box.setChecked(True)
 
 
-WIDE = ["palette"]  # the small network is wide: its pictures leave the palette out
-
 SHOTS = [
     Shot("01-square", "square", _backward(), select="y", panel="chain_rule"),
     Shot("02-sin-of-square", "sin_of_square", _backward(), select="y", panel="chain_rule"),
-    Shot("03-small-network", "small_network", _backward(), select="wx", panel="chain_rule",
-         hide=WIDE),
+    Shot("03-build-quick-add", None, panel="gradients", by_hand=_building_quick_add),
+    Shot("03-build-rename", None, panel="gradients", by_hand=_building_rename),
+    Shot("03-small-network", "small_network", _backward(), select="wx", panel="chain_rule"),
     Shot("03b-small-network-gradients", "small_network", _backward(), select="w",
-         panel="gradients", hide=WIDE),
+         panel="gradients"),
     Shot("04-vector-mean", "vector_mean", _backward(), select="x", panel="gradients"),
     Shot("05-accumulation", "accumulation", _backward(2), select="x", panel="ledger"),
     Shot("05b-zero-grad", "accumulation", _backward_then_zero, select="x", panel="ledger"),
@@ -90,7 +170,7 @@ SHOTS = [
          panel="messages"),
     Shot("07-detach", "detach", _detach_both, select="z", panel="messages"),
     Shot("08-no-grad", "no_grad", _backward(), select="y", panel="messages"),
-    Shot("09-training", "small_network", _train, select="w", panel="training", hide=WIDE),
+    Shot("09-training", "small_network", _train, select="w", panel="training"),
 ]
 
 
@@ -105,21 +185,38 @@ def render(shot: Shot, out: Path, settings_folder: str) -> Path:
     window.resize(*shot.size)
     window.show()
     app.processEvents()
-    window.open_example(shot.example)
-    app.processEvents()
+    if shot.example is not None:
+        window.open_example(shot.example)
+        app.processEvents()
     shot.steps(window)
     app.processEvents()
     for name in shot.hide:
         window.docks[name].hide()
     launch.frame_for_picture(window, shot.select, shot.panel)
+    if shot.by_hand is not None:
+        shot.by_hand(window)
+        QTest.qWait(100)  # auto-evaluation runs on a short timer after an edit
     path = out / f"{shot.name}.png"
-    if not window.grab().save(str(path)):
+    if not _grab(window).save(str(path)):
         raise SystemExit(f"cannot write {path}")
     window.document.undo_stack.setClean()
     window.close()
     window.deleteLater()
     app.processEvents()
     return path
+
+
+def _grab(window):  # noqa: ANN001, ANN202
+    """The window, with the quick-add popup drawn where it is (a popup is a window of its
+    own, which grabbing the main window leaves out)."""
+    picture = window.grab()
+    popup = window.quick_add
+    if popup.isVisible():
+        painter = QPainter(picture)
+        painter.drawPixmap(window.mapFromGlobal(popup.pos()), popup.grab())
+        painter.end()
+        popup.hide()
+    return picture
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         wanted = [s for s in SHOTS if not args.only or any(p in s.name for p in args.only)]
         if not args.only or any(p in "main-window" for p in args.only):
             main_png = args.out / "main-window.png"
-            if launch.screenshot(str(main_png)) != 0:
+            if launch.screenshot(str(main_png), size=SIZE) != 0:
                 return 1
             print(main_png.relative_to(ROOT) if main_png.is_relative_to(ROOT) else main_png)
         for shot in wanted:
