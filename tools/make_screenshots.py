@@ -116,14 +116,21 @@ def _building_quick_add(window) -> None:  # noqa: ANN001
 
 
 def _building_rename(window) -> None:  # noqa: ANN001
-    """The add node just made, F2 pressed, its new name being typed on the card."""
-    w, mul = _start_small_network(window)
-    seen = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
-    _wire_to_new(window, mul, QPointF(seen.left() + 470, seen.top() + 170), "add")
-    QTest.keyClick(window.view, Qt.Key_F2)
+    """The sum added, a Weight pulled out of its free input ``b`` (called ``w2``), F2
+    pressed and ``b`` being typed on its card."""
     from PySide6.QtWidgets import QApplication
 
-    QTest.keyClicks(QApplication.focusWidget(), "z")
+    w, mul = _start_small_network(window)
+    view = window.view
+    seen = view.mapToScene(view.viewport().rect()).boundingRect()
+    add = _wire_to_new(window, mul, QPointF(seen.left() + 470, seen.top() + 170), "add")
+    _drag(view, view.scene().nodes[add].input_port_pos("b"),
+          QPointF(seen.left() + 420, seen.top() + 330))
+    QTest.keyClicks(window.quick_add.search, "weight")
+    QTest.keyClick(window.quick_add.search, Qt.Key_Return)
+    QTest.qWait(50)
+    QTest.keyClick(view, Qt.Key_F2)
+    QTest.keyClicks(QApplication.focusWidget(), "b")
 
 
 def _backward(times: int = 1, target: str | None = None) -> Callable:
