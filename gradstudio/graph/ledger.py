@@ -92,6 +92,13 @@ class Ledger:
     def lines(self) -> list[str]:
         return [e.text() for e in self.entries]
 
+    def last_received(self) -> dict[str, np.ndarray]:
+        """What each leaf (by label) received in the latest backward, or {} before one."""
+        for entry in reversed(self.entries):
+            if isinstance(entry, BackwardEntry):
+                return entry.received
+        return {}
+
     def clear(self) -> None:
         self.entries.clear()
         self._backwards = self._since_zero = 0

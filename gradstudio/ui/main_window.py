@@ -3,7 +3,6 @@ document-window behaviour (unsaved prompt, atomic save, recent files, saved layo
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
@@ -28,21 +27,27 @@ from .canvas.refusal import RefusalMarker
 from .canvas.view import GraphView
 from .document import Document, Message
 from .edit_controller import EditController
+from .panels.chain_rule import ChainRulePanel
+from .panels.gradients import GradientsPanel
+from .panels.inspector import Inspector
+from .panels.ledger import LedgerPanel
+from .panels.messages import MessagesPanel
 from .panels.palette import Palette
+from .panels.training import TrainingPanel
 
 __all__ = ["MainWindow", "PANELS"]
 
 MAX_RECENT = 8
 SIDE_DOCK_WIDTHS = {"palette": 180, "inspector": 320}  # first-launch widths, pixels
 FILE_FILTER = f"GradStudio graphs (*{EXTENSION});;All files (*)"
-# (module, class, title, area): the docked panels; each takes (document, view).
+# (name, title, area): the docked panels, in this order; the bottom ones share one tab group.
 PANELS = [
-    ("inspector", "Inspector", "Inspector", Qt.RightDockWidgetArea),
-    ("gradients", "GradientsPanel", "Gradients", Qt.BottomDockWidgetArea),
-    ("ledger", "LedgerPanel", "Accumulation", Qt.BottomDockWidgetArea),
-    ("chain_rule", "ChainRulePanel", "Chain rule", Qt.BottomDockWidgetArea),
-    ("training", "TrainingPanel", "Training", Qt.BottomDockWidgetArea),
-    ("messages", "MessagesPanel", "Messages", Qt.BottomDockWidgetArea),
+    ("inspector", "Inspector", Qt.RightDockWidgetArea),
+    ("gradients", "Gradients", Qt.BottomDockWidgetArea),
+    ("ledger", "Accumulation", Qt.BottomDockWidgetArea),
+    ("chain_rule", "Chain rule", Qt.BottomDockWidgetArea),
+    ("training", "Training", Qt.BottomDockWidgetArea),
+    ("messages", "Messages", Qt.BottomDockWidgetArea),
 ]
 
 
@@ -76,11 +81,9 @@ class MainWindow(QMainWindow):
         self.palette_panel = Palette()
         self._add_dock("palette", self.tr("Nodes"), self.palette_panel, Qt.LeftDockWidgetArea)
         bottom: list[QDockWidget] = []
-        for module, cls, title, area in PANELS:
-            mod = importlib.import_module(f"gradstudio.ui.panels.{module}")
-            panel = getattr(mod, cls)(self.document, self.view)
-            self.panels[module] = panel
-            dock = self._add_dock(module, self.tr(title), panel, area)
+        self.panels.update(self._make_panels())
+        for name, title, area in PANELS:
+            dock = self._add_dock(name, self.tr(title), self.panels[name], area)
             if area == Qt.BottomDockWidgetArea:
                 if bottom:
                     self.tabifyDockWidget(bottom[0], dock)
@@ -96,6 +99,19 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["palette"], self.docks["inspector"]],
                          [SIDE_DOCK_WIDTHS["palette"], SIDE_DOCK_WIDTHS["inspector"]],
                          Qt.Horizontal)
+
+    def _make_panels(self) -> dict[str, QWidget]:
+        """Each panel gets what it shows and the actions it offers; each subscribes to the
+        document signals it needs and re-renders in its ``refresh()``."""
+        doc, view = self.document, self.view
+        return {
+            "inspector": Inspector(doc, view),
+            "gradients": GradientsPanel(doc, view),
+            "ledger": LedgerPanel(doc, zero_grad=self.action_map["zero_grad"]),
+            "chain_rule": ChainRulePanel(doc, view),
+            "training": TrainingPanel(doc),
+            "messages": MessagesPanel(doc),
+        }
 
     def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea
                   ) -> QDockWidget:

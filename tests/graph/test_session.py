@@ -172,3 +172,14 @@ def test_a_run_knows_each_steps_loss_after_its_update() -> None:
     assert run.losses == [3.0, 2.0]
     assert run.losses_after == [2.0, 1.5]
     assert TrainRun().losses_after == []
+
+
+def test_the_ledger_knows_what_the_latest_backward_sent() -> None:
+    s = _session("accumulation")
+    assert s.ledger.last_received() == {}
+    s.backward()
+    s.zero_grad()  # a zero grad after it does not hide it
+    assert {k: v.tolist() for k, v in s.ledger.last_received().items()} == {"x": 4.0}
+    s.model.set_param(s.model.find("x"), "value", 3.0)
+    s.backward()
+    assert s.ledger.last_received()["x"].tolist() == 6.0

@@ -66,3 +66,12 @@ def test_opening_another_graph_empties_the_list(window, panel):
     window.open_example("small_network")
     assert panel.lines() == []
     assert not panel.banner.isVisible()
+
+
+def test_zero_grad_button_works_in_a_floating_dock(window, panel, qtbot):
+    window.open_example("accumulation")
+    window.action_map["backward"].trigger()
+    window.docks["ledger"].setFloating(True)  # its parent chain no longer holds the action
+    qtbot.mouseClick(panel.zero_button, Qt.LeftButton)
+    assert panel.lines()[-1] == "zero grad"
+    assert float(window.document.session.grad(window.document.model.find("x")).numpy()) == 0

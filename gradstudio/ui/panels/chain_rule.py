@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
@@ -14,6 +15,10 @@ from gradstudio.graph import format_number, kind, why_not_requires_grad
 from gradstudio.graph.chain_rule import ChainRuleStep, PortFlow, chain_rule_at
 
 from .. import theme
+
+if TYPE_CHECKING:
+    from ..canvas.view import GraphView
+    from ..document import Document
 
 __all__ = ["ChainRulePanel"]
 
@@ -37,7 +42,8 @@ def formula_with_labels(formula: str, ports: dict[str, str]) -> str:
 class ChainRulePanel(QWidget):
     """The 'Chain rule' dock: shows ``chain_rule_at(session, node)`` as a small table."""
 
-    def __init__(self, document, view, parent: QWidget | None = None) -> None:  # noqa: ANN001
+    def __init__(self, document: Document, view: GraphView, parent: QWidget | None = None
+                 ) -> None:
         super().__init__(parent)
         self.document = document
         self.view = view

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 )
 
 from gradstudio.graph import Change, ModelEvent, format_number, kind, requires_grad_reason
-from gradstudio.graph.ledger import BackwardEntry
 
 from .. import theme
 
@@ -202,18 +201,12 @@ class GradientsPanel(QWidget):
             self._order_version = model.structure_version
         return self._order
 
-    def _last_received(self) -> dict[str, object]:
-        for entry in reversed(self.document.session.ledger.entries):
-            if isinstance(entry, BackwardEntry):
-                return entry.received
-        return {}
-
     def refresh(self) -> None:
         """Show the rows of the model and the session now (cells are printed when shown)."""
         self._timer.stop()
         self._stale = False
         self._syncing = True
-        self.model.show(self.node_ids(), self._last_received())
+        self.model.show(self.node_ids(), self.document.session.ledger.last_received())
         self._syncing = False
         self._follow_canvas()
         self.table.resizeColumnsToContents()

@@ -8,7 +8,7 @@ long training run cost nothing until they are scrolled into view.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QAction, QColor, QFont
@@ -24,6 +24,9 @@ from PySide6.QtWidgets import (
 from gradstudio.graph.ledger import BackwardEntry, NoteEntry, ZeroGradEntry
 
 from .. import theme
+
+if TYPE_CHECKING:
+    from ..document import Document
 
 __all__ = ["LedgerPanel", "LedgerListModel"]
 
@@ -87,9 +90,11 @@ def _entry_color(entry: object) -> str:
 class LedgerPanel(QWidget):
     """The 'Accumulation' dock."""
 
-    def __init__(self, document, view=None, parent: QWidget | None = None) -> None:  # noqa: ANN001
+    def __init__(self, document: Document, zero_grad: QAction,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
+        self._zero_grad = zero_grad  # the window's Run > Zero Grad, so both do the same
         self.model = LedgerListModel(document.session.ledger, self)
 
         self.banner = QLabel()
@@ -198,18 +203,5 @@ class LedgerPanel(QWidget):
 
     # --- acting -----------------------------------------------------------------------------
     def zero_grad(self) -> None:
-        """Trigger the window's Zero Grad action (the one in the Run menu) if there is one."""
-        action = self._window_action("action.zero_grad")
-        if action is not None:
-            action.trigger()
-        else:
-            self.document.zero_grad()
-
-    def _window_action(self, name: str) -> QAction | None:
-        widget = self.parentWidget()
-        while widget is not None:  # a floating dock's parent is still the main window
-            action = widget.findChild(QAction, name, Qt.FindDirectChildrenOnly)
-            if action is not None:
-                return action
-            widget = widget.parentWidget()
-        return None
+        """The Zero Grad button: the window's Zero Grad action, as the Run menu's."""
+        self._zero_grad.trigger()

@@ -9,13 +9,13 @@ import time
 from PySide6.QtWidgets import QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from .. import theme
-from ..document import Message
+from ..document import Document, Message
 
 __all__ = ["MessagesPanel"]
 
 
 class MessagesPanel(QWidget):
-    def __init__(self, document, view=None, parent: QWidget | None = None) -> None:  # noqa: ANN001
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.entries: list[tuple[str, str]] = []  # (level, text)
@@ -29,7 +29,7 @@ class MessagesPanel(QWidget):
         layout.addWidget(self.text)
         layout.addWidget(clear)
         document.message.connect(self.add)
-        theme.follow(self, self._rerender)
+        theme.follow(self, self.refresh)
 
     def add(self, message: Message) -> None:
         level, text = message.level, message.text
@@ -45,7 +45,7 @@ class MessagesPanel(QWidget):
         return (f"<span style='color:{c.muted}'>{stamp}</span> "
                 f"<span style='color:{color}'>{body}</span>")
 
-    def _rerender(self) -> None:
+    def refresh(self) -> None:
         """Show the messages again in the colours of the new light/dark appearance."""
         self.text.clear()
         for stamp, (level, text) in zip(self._stamps, self.entries, strict=True):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QSize
@@ -33,6 +34,9 @@ from PySide6.QtWidgets import (
 from gradstudio.graph import MAX_TRAIN_STEPS, Change, ModelEvent, TrainRun, TrainStep
 
 from .. import theme
+
+if TYPE_CHECKING:
+    from ..document import Document
 
 __all__ = ["TrainingPanel"]
 
@@ -62,7 +66,7 @@ def _step_axis():  # noqa: ANN202 - a pyqtgraph AxisItem, made once pyqtgraph is
 class TrainingPanel(QWidget):
     """The 'Training' dock."""
 
-    def __init__(self, document, view=None, parent: QWidget | None = None) -> None:  # noqa: ANN001
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
         self.losses: list[float] = []  # each step's loss, before its update
