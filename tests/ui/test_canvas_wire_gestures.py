@@ -241,3 +241,16 @@ def test_the_pointer_turns_into_a_crosshair_over_a_port(qtbot, window):
     assert view.viewport().cursor().shape() == Qt.CrossCursor
     hover(view, item.mapToScene(item.title_rect().center()))
     assert view.viewport().cursor().shape() == Qt.ArrowCursor
+
+
+def test_a_picked_up_wire_dropped_where_it_cannot_go_stays_where_it_was(qtbot, window):
+    x, s1, s2 = build_chain(window, ("input", -330, -160), ("sin", 40, -160), ("cos", 40, 60))
+    wire(window, x, s1, "x")
+    wire(window, s1, s2, "x")
+    steps = window.document.undo_stack.count()
+    nodes = window.view.scene().nodes
+    drag(window.view, nodes[s2].input_port_pos("x"), nodes[s1].input_port_pos("x"))
+    assert "its own input" in window.statusBar().currentMessage()
+    assert _edges(window) == {(x, s1, "x"), (s1, s2, "x")}
+    assert window.document.undo_stack.count() == steps
+    assert window.view.scene().edges[(s1, s2, "x")].isVisible()
