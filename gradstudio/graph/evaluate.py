@@ -8,6 +8,7 @@ engine ops. Forward gives every node a value or an error without stopping other 
 from __future__ import annotations
 
 import gc
+import heapq
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -75,19 +76,40 @@ class BackwardResult:
         return self.error is None
 
 
+def evaluation_order(g: nx.MultiDiGraph) -> list[str]:
+    """The nodes so that every input comes before its use, the smallest id first among the
+    ready ones: networkx's lexicographical_topological_sort, in one pass over the adjacency
+    (it walks an edge view per node, a third of the time of opening a big graph's plan)."""
+    waiting = dict(g.in_degree())
+    ready = [n for n, d in waiting.items() if d == 0]
+    heapq.heapify(ready)
+    order = []
+    succ = g.succ
+    while ready:
+        n = heapq.heappop(ready)
+        order.append(n)
+        for child, wires in succ[n].items():
+            waiting[child] -= len(wires)  # parallel wires into several ports count each
+            if waiting[child] == 0:
+                heapq.heappush(ready, child)
+    if len(order) != len(waiting):  # the model refuses cycles; a guard for hand-made graphs
+        raise GraphError("the graph has a cycle, so it cannot be evaluated")
+    return order
+
+
 def compile_plan(model: GraphModel) -> Plan:
     """Order the nodes so every input comes before its use, and bind each op's parameters."""
     g = model.graph
-    try:
-        order = list(nx.lexicographical_topological_sort(g))
-    except nx.NetworkXUnfeasible:  # the model refuses cycles; a guard for hand-made graphs
-        raise GraphError("the graph has a cycle, so it cannot be evaluated") from None
+    order = evaluation_order(g)
     index = {n: i for i, n in enumerate(order)}
+    inputs: dict[str, dict[str, str]] = {n: {} for n in order}  # one pass over the wires
+    for src, dst, port in g.edges(keys=True):
+        inputs[dst][port] = src
     steps = []
     for n in order:
         data = model.node(n)
         spec = kind(data.kind)
-        wired = model.inputs_of(n)
+        wired = inputs[n]
         fn = None if spec.is_leaf else spec.build(data.params)
         if fn is not None and data.flags["no_grad"]:
             fn = _no_grad(fn)  # bound once here, not on every run

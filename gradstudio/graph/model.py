@@ -171,7 +171,7 @@ class GraphModel:
     def inputs_of(self, node_id: str) -> dict[str, str]:
         """Port name -> the node wired into it."""
         self._attrs(node_id)
-        return {k: u for u, _, k in self._g.in_edges(node_id, keys=True)}
+        return {k: u for u, ports in self._g.pred[node_id].items() for k in ports}
 
     def consumers_of(self, node_id: str) -> list[Edge]:
         self._attrs(node_id)

@@ -133,7 +133,10 @@ class Session:
     def _sync_leaves(self) -> None:
         """Bring leaf tensors in line with the model, keeping their gradients when only the
         values or flags changed (like assigning w.data)."""
-        ids = self.model.node_ids() if self._dirty is None else list(self._dirty)
+        if self._dirty is None:  # every leaf (read from the graph: no copy of every node)
+            ids = [n for n, k in self.model.graph.nodes(data="kind") if kind(k).is_leaf]
+        else:
+            ids = list(self._dirty)
         self._dirty = set()
         dtype = getattr(ge, self.model.settings.dtype)
         for n in ids:

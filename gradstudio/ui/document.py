@@ -32,6 +32,7 @@ from gradstudio.graph import (
     TrainStep,
     fileformat,
 )
+from gradstudio.graph.evaluate import gc_paused
 
 from .commands import ApplyTrainStep, ModelCommand
 
@@ -209,11 +210,14 @@ class Document(QObject):
     def load(self, path: str | Path) -> Outcome:
         """Open a file: True, or the Refusal saying why (the current document stays as it
         was)."""
-        try:
-            loaded = fileformat.load(path)
-        except GraphError as e:
-            return self.refuse(str(e))
-        self.replace_model(loaded)
+        # Opening makes tens of thousands of objects at once (nodes, cards, wires): the cycle
+        # collector would rescan the whole heap many times over while they are made.
+        with gc_paused():
+            try:
+                loaded = fileformat.load(path)
+            except GraphError as e:
+                return self.refuse(str(e))
+            self.replace_model(loaded)
         self.path = Path(path)
         self.path_changed.emit(self.path)
         return True

@@ -4,10 +4,13 @@ gradient switches (requires_grad, detach, no_grad, no-grad mode) and the reasons
 from __future__ import annotations
 
 import math
+import random
 
+import networkx as nx
 import pytest
 
 from gradstudio.graph import Evaluator, GraphError, GraphModel, Session, kind, load, pick_target
+from gradstudio.graph.evaluate import evaluation_order
 from gradstudio.resources import example_paths
 
 NO_GRAD_ERROR = ("RuntimeError: element 0 of tensors does not require grad and does not have "
@@ -235,3 +238,31 @@ def test_intermediate_gradients_when_retained() -> None:
     s.retain_intermediate = False
     assert s.backward().ok
     assert s.grad(m.find("y")) is None
+
+
+def _random_dag(seed: int) -> nx.MultiDiGraph:
+    rnd = random.Random(seed)
+    ids = [f"n{i}" for i in range(rnd.randrange(1, 30))]
+    g = nx.MultiDiGraph()
+    g.add_nodes_from(rnd.sample(ids, len(ids)))  # insertion order is not the id order
+    for k in range(rnd.randrange(0, 60)):  # an edge goes from an earlier id to a later one
+        a, b = sorted(rnd.sample(range(len(ids)), 2)) if len(ids) > 1 else (0, 0)
+        if a != b:
+            g.add_edge(ids[a], ids[b], key=f"p{k % 3}")  # parallel wires into other ports
+    return g
+
+
+def test_evaluation_order_is_networkx_lexicographic_order() -> None:
+    graphs = [_example(name).graph for name in example_paths()]
+    graphs += [_random_dag(seed) for seed in range(100)]
+    for g in graphs:
+        assert evaluation_order(g) == list(nx.lexicographical_topological_sort(g))
+
+
+def test_evaluation_order_refuses_a_cycle() -> None:
+    g = nx.MultiDiGraph()
+    g.add_edge("a", "b", key="x")
+    g.add_edge("b", "c", key="x")
+    g.add_edge("c", "b", key="y")
+    with pytest.raises(GraphError, match="has a cycle"):
+        evaluation_order(g)

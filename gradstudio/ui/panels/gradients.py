@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -28,7 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradstudio.graph import Change, ModelEvent, format_number, kind, requires_grad_reason
+from gradstudio.graph import (
+    Change,
+    GraphError,
+    ModelEvent,
+    format_number,
+    kind,
+    requires_grad_reason,
+)
 
 from .. import theme
 
@@ -186,16 +192,16 @@ class GradientsPanel(QWidget):
         return leaves + computed
 
     def _kinds_in_order(self) -> tuple[list[str], list[str]]:
-        """The leaves, and the computed nodes in evaluation order: sorted once per change of
-        the graph's structure, not on every evaluation."""
+        """The leaves, and the computed nodes in evaluation order (the compiled plan's): found
+        once per change of the graph's structure, not on every evaluation."""
         model = self.document.model
         if self._order_version != model.structure_version:
             graph = model.graph
             leaf = [n for n, k in graph.nodes(data="kind") if kind(k).is_leaf]
             try:
-                order = list(nx.topological_sort(graph))
-            except nx.NetworkXUnfeasible:  # pragma: no cover - the model refuses cycles
-                order = list(graph.nodes)
+                order = self.document.session.evaluator.plan().node_ids
+            except GraphError:  # pragma: no cover - the model refuses cycles
+                order = tuple(graph.nodes)
             is_leaf = set(leaf)
             self._order = (leaf, [n for n in order if n not in is_leaf])
             self._order_version = model.structure_version
