@@ -3,10 +3,14 @@ went to each input. This is the notebook's manual derivation, generated for any 
 
 The node is replayed on private copies of its inputs, so each port gets its own numbers
 even when one source feeds two ports (``mul(x, x)``).
+
+The wording lives here too (the Chain rule panel only lays it out): a step's lines, a leaf's
+facts, what the last backward was and whether its gradients are still there.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +22,8 @@ from .explain import blocks_gradient, why_not_requires_grad
 from .ledger import format_number
 from .session import Session
 
-__all__ = ["PortFlow", "ChainRuleStep", "chain_rule_at"]
+__all__ = ["PortFlow", "ChainRuleStep", "LeafFacts", "chain_rule_at", "leaf_facts",
+           "formula_with_labels", "loss_label", "target_text", "gradients_are_stale"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,16 @@ class PortFlow:
     sent: np.ndarray | None
     why_none: str | None = None
 
+    @property
+    def local_text(self) -> str:
+        return "—" if self.local is None else format_number(self.local)
+
+    @property
+    def nothing_sent(self) -> str:
+        """Why nothing went along this input: ``nothing sent to x: x does not require
+        grad``."""
+        return f"nothing sent to {self.source}: {self.why_none or 'no gradient flows here'}"
+
 
 @dataclass(frozen=True)
 class ChainRuleStep:
@@ -42,22 +57,97 @@ class ChainRuleStep:
     flows: tuple[PortFlow, ...]
     note: str | None = None
 
+    @property
+    def incoming_text(self) -> str:
+        return "?" if self.incoming is None else format_number(self.incoming)
+
+    def product(self, f: PortFlow) -> str:
+        """The chain rule along one input: ``0.9988 × 6.7000 = 6.6918``."""
+        sent = "?" if f.sent is None else format_number(f.sent)
+        return f"{self.incoming_text} × {f.local_text} = {sent}"
+
     def lines(self, loss_label: str = "loss") -> list[str]:
         """The derivation in words and numbers, one line per input."""
         if self.note:
-            return [self.note]
-        out = []
-        incoming = "?" if self.incoming is None else format_number(self.incoming)
-        out.append(f"∂{loss_label}/∂{self.label} = {incoming}")
+            return self.note.split("\n")
+        out = [f"∂{loss_label}/∂{self.label} = {self.incoming_text}"]
         for f in self.flows:
-            local = "—" if f.local is None else format_number(f.local)
             if f.sent is None:
-                out.append(f"∂{self.label}/∂{f.port} = {local}; nothing sent to {f.source}: "
-                           f"{f.why_none}")
+                out.append(f"∂{self.label}/∂{f.port} = {f.local_text}; {f.nothing_sent}")
             else:
-                out.append(f"∂{self.label}/∂{f.port} = {local};  {incoming} × {local} = "
-                           f"{format_number(f.sent)} → {f.source}")
+                out.append(f"∂{self.label}/∂{f.port} = {f.local_text};  {self.product(f)} "
+                           f"→ {f.source}")
         return out
+
+
+@dataclass(frozen=True)
+class LeafFacts:
+    """What the chain rule says at a leaf: where it stops, the value, the gradient."""
+
+    intro: str
+    value: str | None  # ``value: 1`` (None for a leaf without a value)
+    grad: str  # what .grad holds, or why there is none
+    has_grad: bool
+
+    def lines(self) -> list[str]:
+        return [self.intro, *([self.value] if self.value else []), self.grad]
+
+
+def leaf_facts(session: Session, node_id: str) -> LeafFacts:
+    model = session.model
+    data = model.node(node_id)
+    label = data.label
+    value = data.params.get("value")
+    intro = (f"{label} is a leaf: it was not computed from other nodes, so the chain rule "
+             f"stops here. Every backward adds what reaches {label} to {label}.grad.")
+    shown = None if value is None else f"value: {format_number(np.asarray(value, float))}"
+    why_not = why_not_requires_grad(model, node_id, session.no_grad_mode)
+    grad = session.grad(node_id)
+    if why_not:
+        return LeafFacts(intro, shown, f"{why_not}, so no gradient is recorded for it.", False)
+    if grad is None:
+        return LeafFacts(intro, shown, f"{label}.grad is None: no backward has reached it yet.",
+                         False)
+    return LeafFacts(intro, shown, f"{label}.grad holds {format_number(grad.numpy())}", True)
+
+
+def formula_with_labels(formula: str, ports: dict[str, str]) -> str:
+    """``a · b`` with a = w, b = x becomes ``w · x``; ``prediction`` also stands as ``p``."""
+    names: dict[str, str] = {}
+    for port, label in ports.items():
+        names[port] = label
+        names.setdefault(port[0], label)
+    if not names or not formula:
+        return formula
+    pattern = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, names)) + r")(?![\w])")
+    return pattern.sub(lambda m: names[m.group(1)], formula)
+
+
+def loss_label(session: Session) -> str:
+    """The name the gradients are about: the last backward's target, else the loss."""
+    last, model = session.last_backward, session.model
+    if last is not None and last.target in model:
+        return model.label(last.target)
+    loss = model.loss
+    return model.label(loss) if loss in model else "loss"
+
+
+def target_text(session: Session) -> str:
+    last = session.last_backward
+    if last is None:
+        return "no backward has run yet"
+    if not last.ok:
+        return "the last backward did not run"
+    return f"last backward from {loss_label(session)}"
+
+
+def gradients_are_stale(session: Session) -> bool:
+    """True when a forward ran after the last backward: its gradients are gone from the
+    computed values."""
+    last, forward = session.last_backward, session.last_forward
+    if last is None or not last.ok or forward is None:
+        return False
+    return forward.value(last.target) is not last.loss
 
 
 def chain_rule_at(session: Session, node_id: str) -> ChainRuleStep:
@@ -66,10 +156,7 @@ def chain_rule_at(session: Session, node_id: str) -> ChainRuleStep:
     data = model.node(node_id)
     spec = kind(data.kind)
     if spec.is_leaf:
-        grad = session.grad(node_id) if node_id in model else None
-        note = (f"{data.label} is a leaf: gradients stop here and add up in "
-                f"{data.label}.grad" + ("" if grad is None else
-                                        f" (now {format_number(grad.numpy())})"))
+        note = "\n".join(leaf_facts(session, node_id).lines())
         return ChainRuleStep(node_id, data.label, "", None, (), note)
     forward = session.last_forward
     if forward is None or node_id in forward.errors or node_id not in forward.values:

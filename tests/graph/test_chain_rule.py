@@ -120,3 +120,36 @@ def test_before_any_backward() -> None:
     flow = chain_rule_at(s, m.find("y")).flows[0]
     assert flow.sent is None and flow.why_none == "no backward has run yet"
     assert flow.local.item() == 6.0  # d(x**2)/dx at 3
+
+
+def test_the_wording_is_headless() -> None:
+    from gradstudio.graph.chain_rule import (
+        formula_with_labels,
+        gradients_are_stale,
+        leaf_facts,
+        loss_label,
+        target_text,
+    )
+
+    m = load(example_paths()["small_network"])
+    s = Session(m)
+    s.forward()
+    assert target_text(s) == "no backward has run yet" and loss_label(s) == "loss"
+    w = leaf_facts(s, m.find("w"))
+    assert w.intro.startswith("w is a leaf") and w.value == "value: 1"
+    assert w.grad == "w.grad is None: no backward has reached it yet." and not w.has_grad
+    x = leaf_facts(s, m.find("x"))
+    assert x.grad == "x does not require grad: requires_grad is off, so no gradient is " \
+                     "recorded for it."
+    s.backward()
+    assert target_text(s) == "last backward from loss" and not gradients_are_stale(s)
+    assert leaf_facts(s, m.find("w")).grad == "w.grad holds 6.6918"
+    step = chain_rule_at(s, m.find("wx"))
+    into_w = next(f for f in step.flows if f.source == "w")
+    into_x = next(f for f in step.flows if f.source == "x")
+    assert step.product(into_w) == "0.9988 × 6.7000 = 6.6918"
+    assert into_x.nothing_sent == "nothing sent to x: x does not require grad: requires_grad " \
+                                  "is off"
+    assert formula_with_labels("a · b", {"a": "w", "b": "x"}) == "w · x"
+    s.forward()
+    assert gradients_are_stale(s)

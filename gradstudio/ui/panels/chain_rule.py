@@ -1,18 +1,27 @@
 """Chain rule: for the selected node, the backward step that ran there — the incoming
 gradient times each local derivative is what went to each input, with numbers. It is the
-notebook's manual derivation, generated for whatever graph is on the canvas."""
+notebook's manual derivation, generated for whatever graph is on the canvas. The words come
+from ``gradstudio.graph.chain_rule``; this panel lays them out."""
 
 from __future__ import annotations
 
 import html
-import re
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
-from gradstudio.graph import format_number, kind, why_not_requires_grad
-from gradstudio.graph.chain_rule import ChainRuleStep, PortFlow, chain_rule_at
+from gradstudio.graph import format_number, kind
+from gradstudio.graph.chain_rule import (
+    ChainRuleStep,
+    PortFlow,
+    chain_rule_at,
+    formula_with_labels,
+    gradients_are_stale,
+    leaf_facts,
+    loss_label,
+    target_text,
+)
 
 from .. import theme
 
@@ -25,18 +34,6 @@ __all__ = ["ChainRulePanel"]
 
 def _esc(text: object) -> str:
     return html.escape(str(text))
-
-
-def formula_with_labels(formula: str, ports: dict[str, str]) -> str:
-    """``a · b`` with a = w, b = x becomes ``w · x``; ``prediction`` also stands as ``p``."""
-    names: dict[str, str] = {}
-    for port, label in ports.items():
-        names[port] = label
-        names.setdefault(port[0], label)
-    if not names or not formula:
-        return formula
-    pattern = re.compile(r"(?<![\w])(" + "|".join(map(re.escape, names)) + r")(?![\w])")
-    return pattern.sub(lambda m: names[m.group(1)], formula)
 
 
 class ChainRulePanel(QWidget):
@@ -109,11 +106,11 @@ class ChainRulePanel(QWidget):
         formula = formula_with_labels(step.formula, ports)
         head = (f"<h3 style='margin:0'>{_esc(step.label)} = {_esc(formula)}</h3>"
                 f"<p style='color:{c.muted}; margin-top:2px'>{_esc(spec.title)}"
-                f" · {_esc(self._target_text())}</p>")
+                f" · {_esc(target_text(self.document.session))}</p>")
         if step.note:
             return head + f"<p style='color:{c.error}'>{_esc(step.note)}</p>"
-        loss = self._loss_label()
-        stale = self._stale()
+        loss = loss_label(self.document.session)
+        stale = gradients_are_stale(self.document.session)
         if stale:
             incoming = (f"<p><b>∂{_esc(loss)}/∂{_esc(step.label)}</b>: "
                         + _esc(self.tr("a forward has run since the last backward (a train "
@@ -149,79 +146,31 @@ class ChainRulePanel(QWidget):
 
     def _row(self, step: ChainRuleStep, f: PortFlow, loss: str, stale: bool = False) -> str:
         c = theme.current()
-        local = "—" if f.local is None else format_number(f.local)
-        deriv = f"∂{_esc(step.label)}/∂{_esc(f.source)} = <b>{_esc(local)}</b>"
+        deriv = f"∂{_esc(step.label)}/∂{_esc(f.source)} = <b>{_esc(f.local_text)}</b>"
         port = f"<span style='color:{c.muted}'>port {_esc(f.port)}</span>"
         if stale:
             return (f"<tr><td>{_esc(f.source)} {port}</td><td>{deriv}</td>"
                     f"<td colspan=2 style='color:{c.muted}'>—</td></tr>")
         if f.sent is None:
-            why = f.why_none or self.tr("no gradient flows here")
             return (f"<tr><td>{_esc(f.source)} {port}</td><td>{deriv}</td>"
-                    f"<td colspan=2 style='color:{c.muted}'>nothing sent to "
-                    f"{_esc(f.source)}: {_esc(why)}</td></tr>")
-        incoming = "?" if step.incoming is None else format_number(step.incoming)
-        sent = format_number(f.sent)
+                    f"<td colspan=2 style='color:{c.muted}'>{_esc(f.nothing_sent)}</td></tr>")
         dest = f"<b>{_esc(f.source)}</b>"
         if kind(self.document.model.node(self._source_id(step, f)).kind).is_leaf:
             dest += f" <span style='color:{c.muted}'>(adds up in {_esc(f.source)}.grad)</span>"
+        product, sent = step.product(f).rsplit(" = ", 1)
         return (f"<tr><td>{_esc(f.source)} {port}</td><td>{deriv}</td>"
-                f"<td>{_esc(incoming)} × {_esc(local)} = "
-                f"<b style='color:{c.gradient}'>{_esc(sent)}</b></td>"
+                f"<td>{_esc(product)} = <b style='color:{c.gradient}'>{_esc(sent)}</b></td>"
                 f"<td>→ {dest}</td></tr>")
 
     def _render_leaf(self, step: ChainRuleStep) -> str:
         c = theme.current()
-        model, session = self.document.model, self.document.session
-        label = step.label
-        value = model.node(step.node).params.get("value")
-        grad = session.grad(step.node)
-        parts = [f"<p>{_esc(label)} is a <b>leaf</b>: it was not computed from other nodes, "
-                 f"so the chain rule stops here. Every backward adds what reaches "
-                 f"{_esc(label)} to <code>{_esc(label)}.grad</code>.</p>"]
-        if value is not None:
-            parts.append(f"<p>value: <b>{_esc(_value_text(value))}</b></p>")
-        why_not = why_not_requires_grad(model, step.node, session.no_grad_mode)
-        if why_not:
-            parts.append(f"<p style='color:{c.muted}'>{_esc(why_not)}, so no gradient is "
-                         f"recorded for it.</p>")
-        elif grad is None:
-            parts.append(f"<p style='color:{c.muted}'>{_esc(label)}.grad is None: no "
-                         f"backward has reached it yet.</p>")
-        else:
-            parts.append(f"<p>{_esc(label)}.grad holds <b style='color:{c.gradient}'>"
-                         f"{_esc(format_number(grad.numpy()))}</b></p>")
+        facts = leaf_facts(self.document.session, step.node)
+        parts = [f"<p>{_esc(facts.intro)}</p>"]
+        if facts.value:
+            parts.append(f"<p>{_esc(facts.value)}</p>")
+        color = c.gradient if facts.has_grad else c.muted
+        parts.append(f"<p style='color:{color}'>{_esc(facts.grad)}</p>")
         return "".join(parts)
 
     def _source_id(self, step: ChainRuleStep, f: PortFlow) -> str:
         return self.document.model.inputs_of(step.node)[f.port]
-
-    def _stale(self) -> bool:
-        """True when a forward ran after the last backward: its gradients are gone."""
-        session = self.document.session
-        last, forward = session.last_backward, session.last_forward
-        if last is None or not last.ok or forward is None:
-            return False
-        return forward.value(last.target) is not last.loss
-
-    def _loss_label(self) -> str:
-        last = self.document.session.last_backward
-        model = self.document.model
-        if last is not None and last.target in model:
-            return model.label(last.target)
-        loss = model.loss
-        return model.label(loss) if loss in model else "loss"
-
-    def _target_text(self) -> str:
-        last = self.document.session.last_backward
-        if last is None:
-            return self.tr("no backward has run yet")
-        if not last.ok:
-            return self.tr("the last backward did not run")
-        return self.tr("last backward from %s") % self._loss_label()
-
-
-def _value_text(value: object) -> str:
-    import numpy as np
-
-    return format_number(np.asarray(value, dtype=float))
