@@ -11,13 +11,22 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QDoubleSpinBox, QInputDialog, QMenu, QToolBar, QToolButton
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QInputDialog,
+    QLabel,
+    QMenu,
+    QSlider,
+    QToolBar,
+    QToolButton,
+)
 
 from gradstudio.graph import LR_MAX, LR_MIN, MAX_TRAIN_STEPS, Change
 from gradstudio.resources import example_paths, resource_path
 
 from .canvas.arrange import arrange
 from .commands import SetSetting
+from .step_mode import SPEEDS
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -107,13 +116,16 @@ def build_actions(w: MainWindow) -> dict[str, QAction]:
     _edit_menu(b, bar.addMenu(w.tr("&Edit")))
     w.view_menu = bar.addMenu(w.tr("&View"))
     _view_menu(b, w.view_menu)
-    _run_menu(b, bar.addMenu(w.tr("&Run")))
+    run_menu = bar.addMenu(w.tr("&Run"))
+    _run_menu(b, run_menu)
+    _step_actions(b, run_menu)
     _help_menu(b, bar.addMenu(w.tr("&Help")))
     # The menu bar's overflow button (a narrow window) says what it is to a screen reader.
     for button in bar.findChildren(QToolButton, "qt_menubar_ext_button"):
         button.setAccessibleName(w.tr("More menus"))
         button.setToolTip(w.tr("More menus"))
     _make_toolbar(w, b.actions)
+    _make_step_toolbar(w, b.actions)
     return b.actions
 
 
@@ -215,6 +227,40 @@ def _run_menu(b: _Builder, m: QMenu) -> None:
     m.addAction(inter)
 
 
+# The step-through's controls, enabled while stepping (Step Through itself always).
+STEP_CONTROLS = ("step_back", "step", "step_play", "step_to_end", "step_leave")
+
+
+def _step_actions(b: _Builder, m: QMenu) -> None:
+    """Run ▸ Step Through and its controls (S; the controls have keys)."""
+    w, act, mode = b.w, b.act, b.w.step_mode
+    m.addSeparator()
+    m.addAction(act("step_through", w.tr("&Step Through"), mode.enter,
+                    tip=w.tr("Watch forward, then backward, node by node, with the numbers")))
+    m.addAction(act("step", w.tr("Step"), mode.step, "F10",
+                    tip=w.tr("The next step of the step-through")))
+    m.addAction(act("step_back", w.tr("Step Back"), mode.step_back, "Shift+F10",
+                    tip=w.tr("The step before")))
+    play = act("step_play", w.tr("Play"), mode.set_playing, checkable=True,
+               tip=w.tr("Step on by itself at the speed of the slider; again to pause"))
+    m.addAction(play)
+    m.addAction(act("step_to_end", w.tr("Run to End"), mode.run_to_end,
+                    tip=w.tr("Jump to the last step")))
+    m.addAction(act("step_leave", w.tr("Leave Step Through"), lambda: mode.leave(), "Esc",
+                    tip=w.tr("Back to the normal view")))
+
+    def follow() -> None:
+        for name in STEP_CONTROLS:
+            b.actions[name].setEnabled(mode.active)
+        play.blockSignals(True)
+        play.setChecked(mode.playing)
+        play.setText(w.tr("Pause") if mode.playing else w.tr("Play"))
+        play.blockSignals(False)
+
+    mode.changed.connect(follow)
+    follow()
+
+
 def _help_menu(b: _Builder, m: QMenu) -> None:
     """Help (K A)."""
     w, act = b.w, b.act
@@ -261,8 +307,14 @@ def _make_toolbar(w: MainWindow, acts: dict[str, QAction]) -> None:
     tb.addSeparator()
     for name in ("no_grad", "intermediates", "fit"):
         tb.addAction(acts[name])
-    # Every button speaks its action's full name to a screen reader, and the overflow button
-    # (shown when the window is narrow) says what it is.
+    tb.addSeparator()
+    tb.addAction(acts["step_through"])
+    _name_buttons(w, tb)
+
+
+def _name_buttons(w: MainWindow, tb: QToolBar) -> None:
+    """Every button speaks its action's full name to a screen reader, and the overflow button
+    (shown when the window is narrow) says what it is."""
     for action in tb.actions():
         button = tb.widgetForAction(action)
         if isinstance(button, QToolButton):
@@ -270,6 +322,49 @@ def _make_toolbar(w: MainWindow, acts: dict[str, QAction]) -> None:
     for button in tb.findChildren(QToolButton, "qt_toolbar_ext_button"):
         button.setAccessibleName(w.tr("More toolbar buttons"))
         button.setToolTip(w.tr("More toolbar buttons"))
+
+
+def _make_step_toolbar(w: MainWindow, acts: dict[str, QAction]) -> None:
+    """The Step Through group, on a row of its own under the Run toolbar, shown while
+    stepping: the controls, the speed, where the mode is, Leave."""
+    tb = QToolBar(w.tr("Step Through"), w)
+    tb.setObjectName("toolbar.step")
+    tb.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+    w.addToolBarBreak()
+    w.addToolBar(tb)
+    mode = w.step_mode
+    for name in STEP_CONTROLS[:-1]:
+        tb.addAction(acts[name])
+    speed = QSlider(Qt.Horizontal)
+    speed.setObjectName("step_speed")
+    speed.setRange(0, len(SPEEDS) - 1)
+    speed.setValue(mode.speed)
+    speed.setFixedWidth(90)
+    speed.setAccessibleName(w.tr("Play speed"))
+
+    def show_speed(i: int) -> None:
+        speed.setToolTip(w.tr("Play speed: %s steps a second") % f"{SPEEDS[i]:g}")
+
+    speed.valueChanged.connect(mode.set_speed)
+    speed.valueChanged.connect(show_speed)
+    show_speed(speed.value())
+    tb.addWidget(speed)
+    where = QLabel()
+    where.setObjectName("step_position")
+    where.setAccessibleName(w.tr("Step"))
+    tb.addWidget(where)
+    tb.addAction(acts["step_leave"])
+
+    def follow() -> None:
+        tb.setVisible(mode.active)
+        where.setText(f"  {mode.position_text()}  " if mode.active else "")
+
+    mode.changed.connect(follow)
+    # a restored window layout may show it: only while stepping
+    tb.visibilityChanged.connect(lambda on: tb.setVisible(False) if on and not mode.active
+                                 else None)
+    follow()
+    _name_buttons(w, tb)
 
 
 def _fill_recent(w: MainWindow, menu: QMenu) -> None:

@@ -34,6 +34,7 @@ from .panels.ledger import LedgerPanel
 from .panels.messages import MessagesPanel
 from .panels.palette import Palette
 from .panels.training import TrainingPanel
+from .step_mode import StepMode
 
 __all__ = ["MainWindow", "PANELS"]
 
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.recent_menu: QMenu
         self.view_menu: QMenu
         self.lr_box: QDoubleSpinBox
+        self.step_mode = StepMode(self.document, self.view.scene(), self)
         self.action_map: dict[str, QAction] = build_actions(self)  # by name, e.g. "backward"
         self._make_docks()
         self.refusals = RefusalMarker(self.document, self.view.scene())
@@ -140,6 +142,7 @@ class MainWindow(QMainWindow):
         doc.message.connect(self._mark_messages)
         self.docks["messages"].visibilityChanged.connect(self._messages_seen)
         self.view.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.step_mode.status.connect(lambda text: self.statusBar().showMessage(text))
         self.view.context_menu_requested.connect(self.edit.context_menu)
         self.palette_panel.add_requested.connect(
             lambda k: self.view.add_node(k, self.view.center_scene_pos()))
