@@ -152,6 +152,22 @@ def _detach_both(window) -> None:  # noqa: ANN001
     _backward(target="y1")(window)
 
 
+def _step_to(phase: str, label: str, before: Callable | None = None) -> Callable:
+    """Run ▸ Step Through, then F10 (Step) until the step is ``phase`` at node ``label``;
+    ``before`` runs first (a Backward, say, to step through an accumulating one)."""
+
+    def run(window) -> None:  # noqa: ANN001
+        if before is not None:
+            before(window)
+        window.action_map["step_through"].trigger()
+        mode = window.step_mode
+        while (mode.trace[mode.index].phase, mode.trace[mode.index].label) != (phase, label):
+            if mode.index >= len(mode.trace) - 1:
+                raise SystemExit(f"no {phase} step at {label}")
+            window.action_map["step"].trigger()
+    return run
+
+
 def _train(window) -> None:  # noqa: ANN001
     """100 steps at the file's learning rate (0.1), the loss on a log scale."""
     from PySide6.QtWidgets import QCheckBox
@@ -178,6 +194,13 @@ SHOTS = [
     Shot("07-detach", "detach", _detach_both, select="z", panel="messages"),
     Shot("08-no-grad", "no_grad", _backward(), select="y", panel="messages"),
     Shot("09-training", "small_network", _train, select="w", panel="training"),
+    Shot("10-step-forward", "small_network", _step_to("forward", "y_pred"), select="y_pred",
+         panel="chain_rule"),
+    Shot("10b-step-backward", "small_network", _step_to("backward", "wx"), select="wx",
+         panel="messages"),
+    Shot("10c-step-accumulate", "accumulation", _step_to("leaf", "x", before=_backward()),
+         select="x", panel="ledger"),
+    Shot("10d-step-detach", "detach", _step_to("skipped", "x"), select="x", panel="messages"),
 ]
 
 
