@@ -90,6 +90,17 @@ def test_click_selects_one_and_ctrl_click_adds(qtbot, window):
     assert _selected(window) == set()
 
 
+def test_a_moved_wire_can_be_clicked_where_it_now_runs(qtbot, window):
+    """The scene finds a wire by its bounds: after the card moved, they follow the curve."""
+    x, sq = build_chain(window, ("input", -340, -120), ("square", 20, -120))
+    wire(window, x, sq, "x")
+    drag(window.view, _title(window, sq), _title(window, sq) + QPointF(-40, 150))
+    edge = window.view.scene().edges[(x, sq, "x")]
+    assert edge.boundingRect().contains(edge.shape().boundingRect())
+    click(window.view, edge.path().pointAtPercent(0.5))
+    assert edge.isSelected()
+
+
 def test_dragging_a_selection_moves_every_selected_card_in_one_step(qtbot, window):
     a, b = build_chain(window, ("input", -340, -200), ("weight", 20, 0))
     click(window.view, _title(window, a))
