@@ -132,6 +132,37 @@ def paint_zoomed_out(lib: Any) -> Run:
     return run
 
 
+STEPS = 40
+
+
+def step_1000_nodes(lib: Any) -> Run:
+    """Step Through on a 1,000-node graph: Step pressed STEPS times (each: the frame
+    replayed from the start, the cards that change, the overlay's labels placed, the
+    repaint), over the last steps of the trace, where replaying a frame costs most."""
+    from PySide6.QtWidgets import QApplication
+
+    window = _window()
+    window.load(_graph_file(1_000))
+    view = window.view
+    view.zoom_by(1 / view.zoom())
+    mode = window.step_mode
+    mode.enter()  # builds the trace once: not part of a step
+    count = len(mode.trace)
+    start = count - 1 - STEPS
+    mode.go(start)
+    view.centerOn(view.scene().nodes[mode.trace[count - 1].node])
+    QApplication.processEvents()
+
+    def run() -> dict[str, float]:
+        mode.go(start)  # back where the repeat starts: STEPS cards change back
+        for _ in range(STEPS):
+            mode.step()
+            view.viewport().repaint()
+        return {"steps": float(count), "labels": float(len(mode.overlay.texts()))}
+
+    return run
+
+
 CASES = [
     Case("ui_open_1000_nodes", "open a 1,000-node graph in the window, evaluate, paint",
          _open(1_000), max_seconds=3.0, against_torch=False, repeats=3, quick_repeats=1),
@@ -145,4 +176,7 @@ CASES = [
          quick_repeats=1),
     Case("ui_paint_zoomed_out", "repaint 1,000 cards at 10% zoom (simplified cards)",
          paint_zoomed_out, max_seconds=0.25, against_torch=False, repeats=5, quick_repeats=1),
+    Case("ui_step_1000_nodes", f"{STEPS} Step Through steps (+ repaint) on a 1,000-node graph",
+         step_1000_nodes, max_seconds=STEPS * 0.016, against_torch=False, repeats=5,
+         quick_repeats=1),
 ]

@@ -178,6 +178,7 @@ class StepOverlay:
         self.skip_marks: dict[str, StepLabel] = {}
         self._saved: dict[str, tuple] = {}  # node -> what its card showed before
         self._shown: dict[str, tuple] = {}  # node -> (value, grad) the card shows now
+        self._zoom_now: float | None = None
         self.capture()
 
     # --- the cards -------------------------------------------------------------------------
@@ -204,6 +205,7 @@ class StepOverlay:
     def show(self, index: int) -> None:
         """Draw the picture after step ``index``."""
         frame = self.trace.frame(index)
+        self._zoom_now: float | None = None  # read once per picture
         self._clear_labels()
         self._fill_cards(frame)
         self._mark_skipped(frame)
@@ -229,8 +231,10 @@ class StepOverlay:
 
     # --- placing: on the wire or next to the card, where it hides the least -----------------
     def _zoom(self) -> float:
-        views = self.scene.views()
-        return views[0].transform().m11() if views else 1.0
+        if self._zoom_now is None:
+            views = self.scene.views()
+            self._zoom_now = views[0].transform().m11() if views else 1.0
+        return self._zoom_now
 
     def _visible(self) -> QRectF | None:
         """The part of the scene the view shows."""
@@ -258,8 +262,9 @@ class StepOverlay:
         best, best_cost = spots[0], float("inf")
         for spot in spots:
             rect = box.translated(spot)
-            cost = sum(_area(rect & n.card_rect()) for n in self.scene.items(rect)
-                       if isinstance(n, NodeItem)) + 4 * sum(_area(rect & p) for p in placed)
+            near = self.scene.items(rect, Qt.IntersectsItemBoundingRect)  # no wire shapes
+            cost = sum(_area(rect & n.card_rect()) for n in near if isinstance(n, NodeItem))
+            cost += 4 * sum(_area(rect & p) for p in placed)
             if seen is not None:  # cut by the window's edge: as bad as hidden
                 cost += 2 * (_area(rect) - _area(rect & seen))
             if cost < best_cost:
