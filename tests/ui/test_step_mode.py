@@ -224,3 +224,21 @@ def test_moving_a_card_keeps_stepping_and_the_labels_follow(qtbot, window):
     assert model.node(w).position != position
     assert window.step_mode.active
     assert_on_wire(window, "0.9988 × 6.7000 = 6.6918 → w", Edge(w, wx, "a"))
+
+
+def test_a_backward_that_cannot_run_shows_why_and_the_skipped_nodes(qtbot, window):
+    """detach example: the refusal with PyTorch's message and the graph's reason, then each
+    skipped node marked, its reason in the mark's tooltip (the trace's words)."""
+    window.open_example("detach")
+    trace = build_trace(window.document.session)
+    refused = next(s for s in trace if s.phase == "refused")
+    enter(window)
+    step_to(qtbot, window, refused.index + 1)
+    assert refused.text in labels(window)
+    assert "cannot run: RuntimeError: element 0 of tensors does not require grad" in refused.text
+    window.action_map["step_to_end"].trigger()
+    marks = {i.toolTip() for i in window.view.scene().items()
+             if isinstance(i, StepLabel) and i.text == "skipped"}
+    z = window.document.model.find("z")
+    assert trace.find(z).reason in marks
+    assert "z is detached: a detached wire cuts the gradient here" in marks
