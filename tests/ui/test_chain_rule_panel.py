@@ -98,3 +98,16 @@ def test_two_selected_nodes_ask_for_one(window, panel):
     for label in ("w", "b"):
         scene.nodes[model.find(label)].setSelected(True)
     assert "2 nodes are selected" in panel.plain_text()
+
+
+def test_a_leaf_shows_the_derivation_by_hand_and_that_it_equals_its_grad(window, panel, qtbot):
+    """Issue 11 item 3: the product of local derivatives along the path from the loss to w,
+    with numbers, and that it equals what autograd gave w."""
+    window.open_example("small_network")
+    click_node(window, qtbot, "w")
+    assert "By hand" not in panel.plain_text()  # no backward yet
+    window.action_map["backward"].trigger()
+    text = panel.plain_text()
+    assert ("∂loss/∂y_pred · ∂y_pred/∂z · ∂z/∂wx · ∂wx/∂w = 813.3619 × 0.0012 × 1 × 6.7000 "
+            "= 6.6918") in text
+    assert "6.6918 equals what autograd gave w: 6.6918" in text

@@ -12,6 +12,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from gradstudio.graph import format_number, kind
+from gradstudio.graph.by_hand import by_hand
 from gradstudio.graph.chain_rule import (
     ChainRuleStep,
     PortFlow,
@@ -22,6 +23,7 @@ from gradstudio.graph.chain_rule import (
     loss_label,
     target_text,
 )
+from gradstudio.graph.trace import Trace, build_trace
 
 from .. import theme
 
@@ -46,6 +48,7 @@ class ChainRulePanel(QWidget):
         self.view = view
         self.node_id: str | None = None
         self.step: ChainRuleStep | None = None
+        self._trace: tuple[object, Trace] | None = None  # (the backward it retraces, trace)
         self.text = QTextBrowser()
         self.text.setOpenLinks(False)
         self.text.setAccessibleName(self.tr("Chain rule at the selected node"))
@@ -170,7 +173,25 @@ class ChainRulePanel(QWidget):
             parts.append(f"<p>{_esc(facts.value)}</p>")
         color = c.gradient if facts.has_grad else c.muted
         parts.append(f"<p style='color:{color}'>{_esc(facts.grad)}</p>")
+        lines = self._by_hand(step)
+        if lines:
+            parts.append(f"<p><b>{_esc(self.tr('By hand'))}</b><br>"
+                         + "<br>".join(_esc(line) for line in lines) + "</p>")
         return "".join(parts)
+
+    def _by_hand(self, step: ChainRuleStep) -> list[str]:
+        """The notebook's derivation by hand for a leaf (graph/by_hand.py), after a backward
+        that still stands; the trace is built once per backward."""
+        session = self.document.session
+        last = session.last_backward
+        if last is None or not last.ok or gradients_are_stale(session):
+            return []
+        if self._trace is None or self._trace[0] is not last \
+                or not self._trace[1].is_current(self.document.model):
+            self._trace = (last, build_trace(session, last.target, accumulate=False))
+        if self._trace[1].find(step.node) is None:
+            return []
+        return by_hand(self._trace[1], step.node).lines(step.label)
 
     def _source_id(self, step: ChainRuleStep, f: PortFlow) -> str:
         return self.document.model.inputs_of(step.node)[f.port]
