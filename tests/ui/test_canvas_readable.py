@@ -209,3 +209,36 @@ def test_the_layout_estimate_is_an_upper_bound_of_every_card(qtbot, window):
         item.set_result(wide, wide.detach(), None)
         box, estimate = item.box(), estimated_box(name)
         assert box.width <= estimate.width and box.height <= estimate.height, name
+
+
+def _wheel(view, clicks: int) -> None:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+
+    vp = view.viewport()
+    at = QPointF(vp.rect().center())
+    QApplication.sendEvent(vp, QWheelEvent(at, QPointF(vp.mapToGlobal(at.toPoint())),
+                                           QPoint(), QPoint(0, 120 * clicks), Qt.NoButton,
+                                           Qt.NoModifier, Qt.NoScrollPhase, False))
+
+
+def test_a_freshly_opened_graph_is_framed_again_when_the_canvas_shrinks(qtbot, window):
+    """A window manager may shrink the window to a small screen just after it opens."""
+    assert window.open_example("small_network")
+    view = window.view
+    loss = view.scene().nodes[window.document.model.find("loss")]
+    window.resize(1150, 800)
+    qtbot.waitUntil(lambda: view.viewport().width() < 700)
+    shown = view.viewport().rect()
+    assert shown.contains(view.mapFromScene(loss.sceneBoundingRect()).boundingRect())
+    assert min(_text_px(view).values()) >= MIN_TEXT_PX
+
+
+def test_once_the_person_zooms_a_resize_leaves_the_view_alone(qtbot, window):
+    assert window.open_example("small_network")
+    view = window.view
+    _wheel(view, -1)
+    zoom = view.zoom()
+    window.resize(1150, 800)
+    qtbot.waitUntil(lambda: view.viewport().width() < 700)
+    assert view.zoom() == zoom

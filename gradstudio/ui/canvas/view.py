@@ -4,8 +4,8 @@ from the palette, zoom around the cursor, panning, rubber-band selection."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QTransform, QWheelEvent
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QResizeEvent, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
 
 from gradstudio.graph import FLAGS, KINDS, Edge, GraphError, NodeData, pick_target
@@ -26,6 +26,7 @@ __all__ = ["GraphView", "KIND_MIME"]
 KIND_MIME = "application/x-gradstudio-node-kind"
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 FIT_MARGIN = 12  # screen pixels kept free around a fitted graph
+_HANDS_ON = (QEvent.MouseButtonPress, QEvent.Wheel)
 
 
 class GraphView(QGraphicsView):
@@ -38,8 +39,10 @@ class GraphView(QGraphicsView):
     def __init__(self, document, parent=None) -> None:  # noqa: ANN001
         super().__init__(parent)
         self.document = document
+        self._refit_on_resize = False  # see fit()
         self.setScene(GraphScene(document))
         document.reset.connect(self.reset_zoom)  # New at 100%; opening a file fits after
+        document.model_changed.connect(self._stop_refitting)  # an edit: the view is theirs
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
         self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
         # The wheel zooms around its own event position (see zoom_by); Qt's AnchorUnderMouse
@@ -92,6 +95,7 @@ class GraphView(QGraphicsView):
     def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
         """Scale by ``factor`` within 10%–400%, keeping the scene point under the viewport
         position ``anchor`` (default: the centre) where it is."""
+        self._stop_refitting()
         factor = max(MIN_ZOOM / self.zoom(), min(MAX_ZOOM / self.zoom(), factor))
         if anchor is None:
             self.scale(factor, factor)
@@ -107,7 +111,10 @@ class GraphView(QGraphicsView):
     def fit(self) -> None:
         """Frame the graph as a file opens: all of it, at up to 100%, when it fits with its
         text readable (READABLE_ZOOM); a graph too big for that is shown at readable size
-        around where backward starts (the loss at the right), else from its first card."""
+        around where backward starts (the loss at the right), else from its first card.
+        Until the person zooms, scrolls or clicks, a resized canvas (a window manager fitting
+        the window to a small screen, a dock dragged) frames it again."""
+        self._refit_on_resize = True
         cards = self._cards_rect()
         if cards is None:
             self.reset_zoom()
@@ -120,6 +127,7 @@ class GraphView(QGraphicsView):
 
     def fit_all(self) -> None:
         """View ▸ Fit View: the whole graph, however small, at most 100%."""
+        self._stop_refitting()
         cards = self._cards_rect()
         if cards is None:
             self.reset_zoom()
@@ -127,8 +135,22 @@ class GraphView(QGraphicsView):
         zoom = max(MIN_ZOOM, min(1.0, self._zoom_showing(cards)))
         self._frame(zoom, cards.center())
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._refit_on_resize:
+            self.fit()
+
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in _HANDS_ON:  # the person has taken over the view
+            self._refit_on_resize = False
+        return super().viewportEvent(event)
+
+    def _stop_refitting(self, _event: object = None) -> None:
+        self._refit_on_resize = False
+
     def reset_zoom(self) -> None:
         """100%, scene (0, 0) in the middle: a new document."""
+        self._stop_refitting()
         self._frame(1.0, QPointF(0, 0))
 
     def _cards_rect(self) -> QRectF | None:
