@@ -3,7 +3,7 @@ reading the labels drawn over the canvas (issue 11)."""
 
 from __future__ import annotations
 
-from gestures import click, drag, keep_visible, key, press_shortcut, trigger, wire
+from gestures import click, drag, hover, keep_visible, key, press_shortcut, trigger, wire
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QKeySequence
 
@@ -242,3 +242,16 @@ def test_a_backward_that_cannot_run_shows_why_and_the_skipped_nodes(qtbot, windo
     z = window.document.model.find("z")
     assert trace.find(z).reason in marks
     assert "z is detached: a detached wire cuts the gradient here" in marks
+
+
+def test_a_cards_tooltip_gives_its_formula_with_the_numbers(qtbot, window):
+    """Issue 11 item 2: hovering y_pred shows σ and its derivative with the current numbers
+    (the graph layer's node_formulas)."""
+    window.open_example("small_network")
+    keep_visible(window)
+    window.view.fit_all()
+    item = window.view.scene().nodes[window.document.model.find("y_pred")]
+    hover(window.view, item.card_rect().center())
+    tip = item.toolTip()
+    assert "y_pred = σ(z) = σ(6.7000) = 0.9988" in tip
+    assert "∂y_pred/∂z = y_pred·(1−y_pred) = 0.9988·(1−0.9988) = 0.0012" in tip

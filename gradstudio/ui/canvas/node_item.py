@@ -14,6 +14,7 @@ or by the model moves its wires itself (``mouseMoveEvent``, ``place``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -113,6 +114,8 @@ class NodeItem(QGraphicsItem):
         self.error: str | None = None
         self.is_loss = False
         self.highlighted_ports: set[str] = set()
+        # set by the scene: the kind's formulas with this node's numbers, for the tooltip
+        self.maths: Callable[[str], list[str]] | None = None
         self.snap = 0.0
         self.data_ = data
         self.spec = kind(data.kind)
@@ -190,6 +193,9 @@ class NodeItem(QGraphicsItem):
             tip += f"\n\n{self.data_.label} = {self.value!r}"
         if self.grad is not None:
             tip += f"\n{self.data_.label}.grad = {self.grad!r}"
+        lines = self.maths(self.node_id) if self.maths is not None and not self.error else []
+        if lines:
+            tip += "\n\n" + "\n".join(lines)
         if self.error:
             tip += f"\n\nError: {self.error}"
         return tip

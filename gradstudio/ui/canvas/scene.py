@@ -22,6 +22,7 @@ from gradstudio.graph import (
     pick_target,
 )
 from gradstudio.graph.evaluate import gradient_path
+from gradstudio.graph.trace import node_formulas
 
 from .. import theme
 from .edge_item import EdgeItem
@@ -117,6 +118,7 @@ class GraphScene(QGraphicsScene):
 
     def _add_node(self, data: NodeData, grow: bool = True) -> None:
         item = NodeItem(data)
+        item.maths = self.formulas
         item.snap = GRID if self.snap_to_grid else 0.0
         self.nodes[data.id] = item
         self.addItem(item)
@@ -167,6 +169,15 @@ class GraphScene(QGraphicsScene):
         self.snap_to_grid = on
         for item in self.nodes.values():
             item.snap = GRID if on else 0.0
+
+    def formulas(self, node: str) -> list[str]:
+        """The node's forward formula and local derivatives with the latest evaluation's
+        numbers (graph/trace.node_formulas), for its card's tooltip."""
+        forward = self.document.session.last_forward
+        if forward is None or node not in self.document.model:
+            return []
+        head, derivatives = node_formulas(self.document.model, forward, node)
+        return [head, *(line for line, _ in derivatives)]
 
     # --- showing results --------------------------------------------------------------------
     def show_results(self, result: ForwardResult | None) -> None:
