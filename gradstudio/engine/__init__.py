@@ -10,6 +10,7 @@ from . import autograd
 from .autograd import BackwardStep, trace_backward
 from .dtypes import bool_ as bool  # noqa: A004 - torch.bool
 from .dtypes import dtype, float16, float32, float64, get_default_dtype, int32, int64
+from .factories import arange, full, is_tensor, ones, ones_like, tensor, zeros, zeros_like
 from .functions import (
     abs,  # noqa: A004
     add,
@@ -36,18 +37,7 @@ from .functions import (
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck
 from .printing import set_printoptions
-from .tensor import (
-    Size,
-    Tensor,
-    arange,
-    full,
-    is_tensor,
-    ones,
-    ones_like,
-    tensor,
-    zeros,
-    zeros_like,
-)
+from .tensor import Size, Tensor
 
 half, float, double = float16, float32, float64  # noqa: A001
 int, long = int32, int64  # noqa: A001

@@ -148,7 +148,7 @@ def _operands(a: Tensor, b: Any) -> tuple:
         dt = dtypes.combine_categories(dtypes.from_numpy(ad.dtype), wrapped).numpy
         return ad.astype(dt), dt.type(b), False
     if isinstance(b, (np.ndarray, list, tuple)):
-        from .tensor import tensor
+        from .factories import tensor
 
         return _operands(a, tensor(b))
     raise TypeError(f"unsupported operand type for a Tensor operation: {type(b).__name__}")

@@ -321,12 +321,24 @@ def _retain(node: Node, g: Any) -> None:
 
 
 def _run_hooks(hooks: list, g: Any) -> Any:
-    from .tensor import Tensor  # the hook sees a Tensor, as in PyTorch
+    from .dtypes import from_numpy
+    from .tensor import Tensor, type_name  # the hook sees a Tensor, as in PyTorch
 
     for hook in hooks:
         result = hook(Tensor._from_array(np.array(g)))
-        if result is not None:
-            g = np.asarray(result._data if isinstance(result, Tensor) else result, g.dtype)
+        if result is None:
+            continue
+        if not isinstance(result, Tensor):
+            raise TypeError(f"expected Variable, but hook returned '{type_name(result)}'")
+        name = getattr(hook, "__name__", "<unknown>")
+        new = result._data
+        if np.shape(new) != np.shape(g):
+            raise RuntimeError(f"hook '{name}' has changed the size of value")
+        if new.dtype != g.dtype:
+            was, got = (from_numpy(d)._title for d in (g.dtype, new.dtype))
+            raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                               f"torch.{was}Tensor got torch.{got}Tensor)")
+        g = new
     return g
 
 

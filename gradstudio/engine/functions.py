@@ -182,7 +182,7 @@ _T_ND_WARNING = (
 def rsub(a: Tensor, b: Any) -> Tensor:
     """``b - a`` for a number (or array) b: Tensor.__rsub__."""
     if not isinstance(b, _SCALARS):  # an array or list: an ordinary tensor subtraction
-        from .tensor import tensor
+        from .factories import tensor
 
         return sub(tensor(b), a)
     ad, bd, _ = _operands(a, b)

@@ -20,8 +20,7 @@ from .autograd import AccumulateGrad, RemovableHandle, gradient_list, run_backwa
 from .grad_mode import STATE
 from .printing import format_tensor
 
-__all__ = ["Tensor", "Size", "tensor", "zeros", "ones", "zeros_like", "ones_like", "full",
-           "arange", "is_tensor"]
+__all__ = ["Tensor", "Size"]
 
 NO_GRAD_ERROR = "element 0 of tensors does not require grad and does not have a grad_fn"
 NON_LEAF_FLAG_ERROR = (
@@ -43,6 +42,14 @@ NON_LEAF_GRAD_WARNING = (
 _DEFAULT_PRINTED = (dtypes.float32, dtypes.int64, dtypes.bool_)
 
 
+def type_name(value: object) -> str:
+    """A type as PyTorch's argument errors name it: ``str``, ``NoneType``, ``numpy.bool``."""
+    kind = type(value)
+    if kind.__module__ == "builtins":
+        return kind.__name__
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
 class Size(tuple):
     """A shape; prints as ``torch.Size([2, 3])``."""
 
@@ -60,7 +67,7 @@ class Tensor:
     __array_priority__ = 1000  # numpy scalars on the left defer to our operators
 
     def __init__(self, data: Any = ()) -> None:
-        _init(self, _to_array(data, dtypes.float32), False)
+        _init(self, _factories._to_array(data, dtypes.float32))
 
     @staticmethod
     def _from_array(array: Any) -> Tensor:
@@ -74,10 +81,15 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        if value.__class__ is not bool:
+            raise RuntimeError("requires_grad must be a bool")
         _set_requires_grad(self, value, SETTER_INT_GRAD_ERROR)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Switch gradient tracking on a leaf; a computed tensor cannot be switched off."""
+        if requires_grad.__class__ is not bool:  # as PyTorch: not 1, not "yes"
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be "
+                            f"bool, not {type_name(requires_grad)}")
         _set_requires_grad(self, requires_grad, METHOD_INT_GRAD_ERROR)
         return self
 
@@ -290,10 +302,15 @@ class Tensor:
         return bool(self._data)
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
+
+    def _scalar(self) -> float | int | bool:
+        if np.size(self._data) != 1:  # item() says it differently, and raises RuntimeError
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.item()
 
     def __index__(self) -> int:
         if self.dtype.is_floating_point:
@@ -466,15 +483,14 @@ def _wrap(data: Any, fn: Any) -> Tensor:
     return t
 
 
-def _init(t: Tensor, array: np.ndarray, requires_grad: bool) -> None:
+def _init(t: Tensor, array: np.ndarray) -> None:
+    """``Tensor(data)``: the fields _wrap sets, on an existing object."""
     t._data = array
     t.grad_fn = None
     t._rg = False
     t._grad = None
     t._acc = None
     t._vc = None
-    if requires_grad:
-        _set_requires_grad(t, True, FACTORY_INT_GRAD_ERROR)
 
 
 def _set_requires_grad(t: Tensor, requires_grad: bool, int_message: str) -> None:
@@ -508,158 +524,8 @@ def _seed_gradient(t: Tensor, gradient: Any) -> np.ndarray:
     return g.astype(dt, copy=True)
 
 
-def _infer_dtype(data: Any) -> dtypes.dtype:
-    """The dtype PyTorch would pick for nested Python numbers: bool < int < float."""
-    kinds = set()
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
-        elif isinstance(item, (bool, np.bool_)):
-            kinds.add(0)
-        elif isinstance(item, (int, np.integer)):
-            kinds.add(1)
-        elif isinstance(item, (float, np.floating)):
-            kinds.add(2)
-        elif isinstance(item, str):
-            raise TypeError(f"new(): invalid data type '{type(item).__name__}'")
-        else:
-            raise RuntimeError(f"Could not infer dtype of {type(item).__name__}")
-    return {0: dtypes.bool_, 1: dtypes.int64}.get(max(kinds, default=2), dtypes.float32)
-
-
-def _plain(data: Any) -> Any:
-    """Nested sequences with tensors and arrays inside turned into lists of numbers (a tuple
-    into a _TupleList, so messages can still call it a tuple)."""
-    if isinstance(data, tuple):
-        return _TupleList(_plain(x) for x in data)
-    if isinstance(data, list):
-        return [_plain(x) for x in data]
-    if isinstance(data, Tensor):
-        return data._data.tolist()
-    if isinstance(data, np.ndarray):
-        return data.tolist()
-    return data
-
-
-def _nested_sizes(data: list, dt: dtypes.dtype) -> list:
-    """The shape of nested lists, read along the first elements, then every list checked
-    against it, with PyTorch's messages for ragged data."""
-    sizes = []
-    seq = data
-    while isinstance(seq, list):
-        sizes.append(len(seq))
-        if not seq:
-            break
-        seq = seq[0]
-    if 0 not in sizes:
-        _check_nested(data, sizes, 0, dt)
-    return sizes
-
-
-def _check_nested(obj: Any, sizes: list, dim: int, dt: dtypes.dtype) -> None:
-    if dim == len(sizes):
-        if isinstance(obj, list):
-            raise TypeError(f"must be real number, not {_SEQ_NAME[type(obj)]}"
-                            if dt.is_floating_point else
-                            f"'{_SEQ_NAME[type(obj)]}' object cannot be interpreted as an integer")
-        return
-    if not isinstance(obj, list):
-        raise TypeError("not a sequence")
-    if len(obj) != sizes[dim]:
-        raise ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} "
-                         f"(got {len(obj)})")
-    for item in obj:
-        _check_nested(item, sizes, dim + 1, dt)
-
-
-class _TupleList(list):
-    """A tuple in the user's data."""
-
-
-_SEQ_NAME = {list: "list", _TupleList: "tuple"}
-
-
-def _to_array(data: Any, dtype: Any) -> np.ndarray:
-    if isinstance(data, Tensor):
-        data = data._data
-    if isinstance(data, (np.ndarray, np.generic)):
-        dt = dtypes.from_numpy(data.dtype) if dtype is None else dtypes.as_dtype(dtype)
-        return np.array(data, dtype=dt.numpy)
-    if isinstance(data, (list, tuple)):
-        dt = dtypes.as_dtype(dtype) if dtype is not None else None
-        data = _plain(data)
-        dt = _infer_dtype(data) if dt is None else dt
-        sizes = _nested_sizes(data, dt)
-        if 0 in sizes:
-            return np.zeros(sizes, dtype=dt.numpy)
-        return np.array(data, dtype=dt.numpy)
-    dt = _infer_dtype(data) if dtype is None else dtypes.as_dtype(dtype)
-    return np.array(data, dtype=dt.numpy)
-
-
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None
-           ) -> Tensor:
-    """A new leaf tensor holding a copy of ``data`` (a number, nested lists, an array)."""
-    t = _new(Tensor)
-    _init(t, _to_array(data, dtype), requires_grad)
-    return t
-
-
-def is_tensor(obj: object) -> bool:
-    return isinstance(obj, Tensor)
-
-
-def _shape_arg(size: tuple) -> tuple:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(size)
-
-
-def _filled(shape: tuple, value: float, dtype: Any, requires_grad: bool) -> Tensor:
-    dt = dtypes.float32 if dtype is None else dtypes.as_dtype(dtype)
-    t = _new(Tensor)
-    _init(t, np.full(shape, value, dtype=dt.numpy), requires_grad)
-    return t
-
-
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(_shape_arg(size), 0, dtype, requires_grad)
-
-
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(_shape_arg(size), 1, dtype, requires_grad)
-
-
-def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    if dtype is None and isinstance(fill_value, (bool, int)):
-        dtype = dtypes.bool_ if isinstance(fill_value, bool) else dtypes.int64
-    return _filled(tuple(size), fill_value, dtype, requires_grad)
-
-
-def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(t.shape, 0, dtype or t.dtype, requires_grad)
-
-
-def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _filled(t.shape, 1, dtype or t.dtype, requires_grad)
-
-
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
-    if end is None:
-        start, end = 0, start
-    if dtype is None:
-        ints = all(isinstance(v, int) for v in (start, end, step))
-        dtype = dtypes.int64 if ints else dtypes.float32
-    dt = dtypes.as_dtype(dtype)
-    t = _new(Tensor)
-    _init(t, np.arange(start, end, step, dtype=np.float64).astype(dt.numpy), requires_grad)
-    return t
-
-
 # Last, because these modules need Tensor: the methods above call into them.
 from . import apply as _apply  # noqa: E402
+from . import factories as _factories  # noqa: E402
 from . import functions as _functions  # noqa: E402
 from . import ops  # noqa: E402
