@@ -126,6 +126,9 @@ def test_leaving_restores_the_view_and_changes_nothing(qtbot, window):
     cards, count = card_texts(window), document.undo_stack.count()
     saved = document.model.to_dict()
     grads = {n: document.session.grad(n) for n in document.model.node_ids()}
+    view = window.view
+    qtbot.wait(50)
+    shown = (view.zoom(), view.horizontalScrollBar().value(), view.verticalScrollBar().value())
     enter(window)
     step_to(qtbot, window, 13)
     assert card_texts(window) != cards
@@ -133,6 +136,9 @@ def test_leaving_restores_the_view_and_changes_nothing(qtbot, window):
     assert not window.step_mode.active
     assert overlay_items(window) == []
     assert card_texts(window) == cards
+    qtbot.wait(50)  # the step toolbar's row is gone: the canvas has its size back
+    assert (view.zoom(), view.horizontalScrollBar().value(),
+            view.verticalScrollBar().value()) == shown
     assert document.undo_stack.count() == count and not document.modified
     assert document.model.to_dict() == saved
     assert {n: document.session.grad(n) for n in document.model.node_ids()} == grads
