@@ -160,6 +160,8 @@ def _edit_menu(b: _Builder, m: QMenu) -> None:
     undo.setShortcuts(_shortcuts(QKeySequence.Undo))
     redo = stack.createRedoAction(w, w.tr("&Redo"))
     redo.setShortcuts(_shortcuts(QKeySequence.Redo))
+    undo.setProperty("plain_text", w.tr("Undo"))
+    redo.setProperty("plain_text", w.tr("Redo"))
     m.addAction(b.add("undo", undo))
     m.addAction(b.add("redo", redo))
     m.addSeparator()

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QMimeData, QObject, QPointF
+from PySide6.QtCore import QMimeData, QObject, QPointF, QRectF
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu, QWidget
 
 from gradstudio.graph import CATEGORIES, KINDS, kind
+from gradstudio.graph.layout import GAP_Y
 
 from .canvas.edge_item import EdgeItem
 from .canvas.node_item import NodeItem
@@ -69,15 +70,22 @@ class EditController(QObject):
             self.document.refuse("The clipboard holds no GradStudio nodes")
             return
         self._pastes += 1
-        self._paste(data, self._pastes * PASTE_OFFSET, "Paste")
+        self._paste(data, (self._pastes * PASTE_OFFSET,) * 2, "Paste")
 
     def duplicate(self) -> None:
+        """The copy goes right below the selection, clear of it (a copy shifted by a few
+        pixels lands on the original's ports and hides them)."""
         nodes = self.view.selected_node_ids()
         if nodes:
-            self._paste(self.model.to_dict(nodes), PASTE_OFFSET, "Duplicate")
+            cards = self.view.scene().nodes
+            box = QRectF()
+            for n in nodes:
+                box = box.united(cards[n].sceneBoundingRect())
+            self._paste(self.model.to_dict(nodes), (0.0, round(box.height() + GAP_Y)),
+                        "Duplicate")
 
-    def _paste(self, data: dict, offset: float, text: str) -> None:
-        cmd = PasteNodes(self.model, data, (offset, offset), text)
+    def _paste(self, data: dict, offset: tuple[float, float], text: str) -> None:
+        cmd = PasteNodes(self.model, data, offset, text)
         try:
             ok = self.document.run(cmd)
         except (KeyError, TypeError, ValueError) as e:  # malformed clipboard content

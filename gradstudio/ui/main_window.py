@@ -308,7 +308,9 @@ class MainWindow(QMainWindow):
         for action in self.action_map.values():
             if action.shortcuts():
                 keys = ", ".join(s.toString(QKeySequence.NativeText) for s in action.shortcuts())
-                rows.append(f"<tr><td>{action.text().replace('&', '')}</td>"
+                # Undo/Redo name the next change ("Undo Add mul"): list their plain name
+                name = action.property("plain_text") or action.text()
+                rows.append(f"<tr><td>{name.replace('&', '')}</td>"
                             f"<td><b>{keys}</b></td></tr>")
         QMessageBox.information(self, self.tr("Keyboard shortcuts"),
                                 "<table cellspacing=6>" + "".join(sorted(rows)) + "</table>")

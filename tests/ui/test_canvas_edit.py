@@ -101,7 +101,14 @@ def test_duplicate_copies_the_selection_next_to_it(qtbot, window):
     nodes = _by_label(model)
     assert set(nodes) == {"x", "square", "x2", "square2"}
     assert _wires(model) == {("x", "square", "x"), ("x2", "square2", "x")}
-    assert nodes["square2"].position == (20 + 30, -200 + 30)
+    # below the selection, clear of it: no copy hides an original's ports
+    cards = window.view.scene().nodes
+    copies = {nodes["x2"].id, nodes["square2"].id}
+    for c in copies:
+        for o in set(cards) - copies:
+            assert not cards[c].sceneBoundingRect().intersects(cards[o].sceneBoundingRect())
+    assert nodes["square2"].position[0] == nodes["square"].position[0]
+    assert nodes["square2"].position[1] > nodes["square"].position[1]
     assert window.document.undo_stack.undoText() == "Duplicate"
     window.action_map["undo"].trigger()
     assert len(model) == 2

@@ -161,10 +161,12 @@ def test_keyboard_shortcuts_dialog_lists_the_keys(window, monkeypatch) -> None:
     shown: list[tuple[str, str]] = []
     monkeypatch.setattr(QMessageBox, "information",
                         lambda parent, title, text, *a, **k: shown.append((title, text)))
+    window.view.add_node("square", window.view.center_scene_pos())  # Undo now reads "Undo Add…"
     window.action_map["shortcuts"].trigger()
     assert len(shown) == 1
     title, text = shown[0]
     assert "shortcuts" in title.lower()
+    assert re.search(r"<td>Undo</td>", text) and "Undo Add" not in text
     for words, key in (("Backward", "F6"), ("Quit", "Ctrl+Q"), ("Forward", "F5"),
                        ("Zero Grad", "F7"), ("Train Step", "F8")):
         assert re.search(rf"{words}</td><td><b>[^<]*{re.escape(key)}", text), (words, key)
