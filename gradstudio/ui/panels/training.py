@@ -82,8 +82,7 @@ class TrainingPanel(QWidget):
         document.reset.connect(self._on_reset)
         theme.follow(self, self._restyle)
         self._restyle()
-        self._show_lr()
-        self._update_status()
+        self.refresh()
 
     def _make_widgets(self) -> None:
         self.lr_label = QLabel()
@@ -279,16 +278,22 @@ class TrainingPanel(QWidget):
         self.cancel_button.setEnabled(False)
         if job is not None:
             self.progress.setValue(len(job.losses))
-        self._update_status(cancelled=bool(job and job.cancelled))
+        self.refresh(cancelled=bool(job and job.cancelled))
+
+    def refresh(self, cancelled: bool = False) -> None:
+        """Re-render plots, status line and lr from the recorded runs (the panel's one
+        refresh; only a run in progress previews its steps on its own)."""
+        self._redraw()
+        self._update_status(cancelled)
+        self._show_lr()
 
     def reset_history(self) -> None:
         """Forget the plotted steps; the weights keep their values."""
         self.losses.clear()
         self.loss_now = None
         self.weight_history.clear()
-        self._redraw()
+        self.refresh()
         self._reset_ranges()
-        self._update_status()
 
     # --- recording ----------------------------------------------------------------------------
     @staticmethod
@@ -310,7 +315,7 @@ class TrainingPanel(QWidget):
 
     def _on_model_event(self, event: ModelEvent) -> None:
         if event.kind is Change.SETTINGS_CHANGED:
-            self._show_lr()
+            self.refresh()
 
     def _on_trained(self, run: TrainRun) -> None:
         """Record a finished run: each step's loss and the weights its update set (a weight
@@ -330,12 +335,10 @@ class TrainingPanel(QWidget):
                                        else current.get(key, math.nan)))
             self.losses.append(step.loss)
         self.loss_now = run.loss_after
-        self._redraw()
-        self._update_status()
+        self.refresh()
 
     def _on_reset(self) -> None:
         self.reset_history()
-        self._show_lr()
 
     # --- labels -------------------------------------------------------------------------------
     def _show_lr(self) -> None:
