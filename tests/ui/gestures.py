@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-__all__ = ["build_chain", "card_centre_as_added", "click", "drag", "keep_visible", "key",
+__all__ = ["build_chain", "card_centre_as_added", "click", "drag", "edges", "keep_visible", "key",
            "press_shortcut", "to_view", "wire", "menu_action", "trigger", "press", "move_to",
            "release", "hover", "drop_on_canvas"]
 
@@ -84,6 +84,11 @@ def click(view, scene_pos: QPointF, modifiers=Qt.NoModifier, button=Qt.LeftButto
     _send(view, QEvent.MouseMove, p, Qt.NoButton, Qt.NoButton, modifiers)
     _send(view, QEvent.MouseButtonPress, p, button, button, modifiers)
     _send(view, QEvent.MouseButtonRelease, p, button, Qt.NoButton, modifiers)
+
+
+def edges(window) -> set[tuple[str, str, str]]:
+    """The model's wires as (src, dst, port) node-id triples."""
+    return {tuple(e) for e in window.document.model.edges()}
 
 
 def wire(window, src: str, dst: str, port: str) -> None:

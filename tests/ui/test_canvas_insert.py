@@ -8,6 +8,7 @@ from gestures import (
     build_chain,
     drag,
     drop_on_canvas,
+    edges,
     move_to,
     press,
     press_shortcut,
@@ -23,10 +24,6 @@ from gradstudio.ui.canvas.edge_item import EdgeItem
 from gradstudio.ui.canvas.node_item import WIDTH
 
 pytestmark = pytest.mark.usefixtures("canvas_ready")
-
-
-def _edges(window) -> set[tuple[str, str, str]]:
-    return {tuple(e) for e in window.document.model.edges()}
 
 
 def _wired(window) -> tuple[str, str, QPointF]:
@@ -58,15 +55,15 @@ def test_dragging_a_card_onto_a_wire_inserts_it_and_one_undo_restores(qtbot, win
     assert glow.path() == view.scene().edges[(x, sq, "x")].path()
     release(view, mid)
 
-    assert _edges(window) == {(x, s, "x"), (s, sq, "x")}
+    assert edges(window) == {(x, s, "x"), (s, sq, "x")}
     assert not _glow(window)
     assert stack.count() == steps + 1  # the move and the two wires: one step
     qtbot.waitUntil(lambda: view.scene().nodes[sq].display_lines() == ["0.0199"])
     press_shortcut(qtbot, window, QKeySequence.Undo)
-    assert _edges(window) == {(x, sq, "x")}
+    assert edges(window) == {(x, sq, "x")}
     assert model.node(s).position == old_pos
     window.action_map["redo"].trigger()
-    assert _edges(window) == {(x, s, "x"), (s, sq, "x")}
+    assert edges(window) == {(x, s, "x"), (s, sq, "x")}
 
 
 def test_a_card_whose_output_is_wired_only_moves_over_a_wire(qtbot, window):
@@ -75,7 +72,7 @@ def test_a_card_whose_output_is_wired_only_moves_over_a_wire(qtbot, window):
     wire(window, s, c, "x")
     grab = window.view.scene().nodes[s].mapToScene(QPointF(WIDTH / 2, 10))
     drag(window.view, grab, mid)
-    assert _edges(window) == {(x, sq, "x"), (s, c, "x")}
+    assert edges(window) == {(x, sq, "x"), (s, c, "x")}
     assert window.document.undo_stack.undoText().startswith("Move")
 
 
@@ -86,10 +83,10 @@ def test_dropping_a_palette_entry_on_a_wire_inserts_it(qtbot, window):
     assert drop_on_canvas(window.view, palette.tree.mimeData([palette.items()["exp"]]),
                           to_view(window.view, mid))
     (e,) = [n.id for n in window.document.model.nodes() if n.kind == "exp"]
-    assert _edges(window) == {(x, e, "x"), (e, sq, "x")}
+    assert edges(window) == {(x, e, "x"), (e, sq, "x")}
     assert window.document.undo_stack.count() == steps + 1
     press_shortcut(qtbot, window, QKeySequence.Undo)
-    assert _edges(window) == {(x, sq, "x")} and len(window.document.model) == 2
+    assert edges(window) == {(x, sq, "x")} and len(window.document.model) == 2
 
 
 def test_a_leaf_dropped_on_a_wire_is_just_added(qtbot, window):
@@ -97,7 +94,7 @@ def test_a_leaf_dropped_on_a_wire_is_just_added(qtbot, window):
     palette = window.palette_panel
     drop_on_canvas(window.view, palette.tree.mimeData([palette.items()["constant"]]),
                    to_view(window.view, mid))
-    assert _edges(window) == {(x, sq, "x")} and len(window.document.model) == 3
+    assert edges(window) == {(x, sq, "x")} and len(window.document.model) == 3
 
 
 def test_double_click_on_a_wire_offers_kinds_to_insert(qtbot, window):
@@ -111,4 +108,4 @@ def test_double_click_on_a_wire_offers_kinds_to_insert(qtbot, window):
     qtbot.keyClicks(popup.search, "relu")
     qtbot.keyClick(popup.search, Qt.Key_Return)
     (r,) = [n.id for n in window.document.model.nodes() if n.kind == "relu"]
-    assert _edges(window) == {(x, r, "x"), (r, sq, "x")}
+    assert edges(window) == {(x, r, "x"), (r, sq, "x")}

@@ -8,6 +8,7 @@ import pytest
 from gestures import (
     build_chain,
     drag,
+    edges,
     hover,
     move_to,
     press,
@@ -22,10 +23,6 @@ from PySide6.QtWidgets import QGraphicsEllipseItem
 from gradstudio.ui.canvas.refusal import RefusalBubble
 
 pytestmark = pytest.mark.usefixtures("canvas_ready")
-
-
-def _edges(window) -> set[tuple[str, str, str]]:
-    return {tuple(e) for e in window.document.model.edges()}
 
 
 def _px(view, dx: float, dy: float) -> QPointF:
@@ -44,7 +41,7 @@ def test_a_release_20_px_off_an_input_still_connects(qtbot, window, zoom):
     x, sq = build_chain(window, ("input", -330, -60), ("square", 40, -60))
     view, nodes = window.view, window.view.scene().nodes
     drag(view, nodes[x].output_port_pos(), nodes[sq].input_port_pos("x") + _px(view, -20, 0))
-    assert _edges(window) == {(x, sq, "x")}
+    assert edges(window) == {(x, sq, "x")}
     assert window.document.undo_stack.undoText().startswith("Connect")
 
 
@@ -61,7 +58,7 @@ def test_ports_answer_8_px_around_their_centre(qtbot, window, zoom):
         end = nodes[b].input_port_pos("x") + _px(view, -dx, dy)
         assert view.port_under(start) == (nodes[a], ("out", None))
         drag(view, start, end)
-        assert (a, b, "x") in _edges(window), (dx, dy)
+        assert (a, b, "x") in edges(window), (dx, dy)
 
 
 def test_the_snap_target_lights_up_while_dragging(qtbot, window):
@@ -82,7 +79,7 @@ def test_the_snap_target_lights_up_while_dragging(qtbot, window):
     assert ring.pen().color() != ring.brush().color()  # ringed, not just the green hint
     release(view, port + QPointF(-18, 6))
     assert not rings_at(port)
-    assert _edges(window) == {(x, sq, "x")}
+    assert edges(window) == {(x, sq, "x")}
 
 
 def test_snapping_skips_ports_that_would_close_a_cycle(qtbot, window):
@@ -92,21 +89,21 @@ def test_snapping_skips_ports_that_would_close_a_cycle(qtbot, window):
     nodes = window.view.scene().nodes
     # from s1's output, let go 20 px from s2's input: s2 is the one that fits
     drag(window.view, nodes[s1].output_port_pos(), nodes[s2].input_port_pos("x") + QPointF(-20, 0))
-    assert _edges(window) == {(x, s1, "x"), (s1, s2, "x")}
+    assert edges(window) == {(x, s1, "x"), (s1, s2, "x")}
 
 
 def test_a_wire_can_be_drawn_from_a_free_input_to_an_output(qtbot, window):
     x, sq = build_chain(window, ("input", -330, -60), ("square", 40, -60))
     nodes = window.view.scene().nodes
     drag(window.view, nodes[sq].input_port_pos("x"), nodes[x].output_port_pos() + QPointF(15, 10))
-    assert _edges(window) == {(x, sq, "x")}
+    assert edges(window) == {(x, sq, "x")}
 
 
 def test_a_wire_from_an_input_dropped_on_an_input_is_refused(qtbot, window):
     a, b = build_chain(window, ("sin", -330, -60), ("square", 40, -60))
     nodes = window.view.scene().nodes
     drag(window.view, nodes[b].input_port_pos("x"), nodes[a].input_port_pos("x"))
-    assert _edges(window) == set()
+    assert edges(window) == set()
     assert "output port" in window.statusBar().currentMessage()
     (bubble,) = [i for i in window.view.scene().items() if isinstance(i, RefusalBubble)]
     assert bubble.node_id == a  # said over the card it was dropped on
@@ -130,11 +127,11 @@ def test_pulling_a_wire_off_its_input_into_empty_space_disconnects_in_one_step(q
     steps = stack.count()
     nodes = window.view.scene().nodes
     drag(window.view, nodes[sq].input_port_pos("x"), QPointF(-100, 200))
-    assert _edges(window) == set()
+    assert edges(window) == set()
     assert not window.quick_add.isVisible()
     assert stack.count() == steps + 1 and stack.undoText().startswith("Disconnect")
     press_shortcut(qtbot, window, QKeySequence.Undo)
-    assert _edges(window) == {(x, sq, "x")}
+    assert edges(window) == {(x, sq, "x")}
     assert window.view.scene().edges[(x, sq, "x")].isVisible()
 
 
@@ -144,10 +141,10 @@ def test_a_picked_up_wire_end_moves_to_another_input_in_one_step(qtbot, window):
     steps = window.document.undo_stack.count()
     nodes = window.view.scene().nodes
     drag(window.view, nodes[s1].input_port_pos("x"), nodes[s2].input_port_pos("x"))
-    assert _edges(window) == {(x, s2, "x")}
+    assert edges(window) == {(x, s2, "x")}
     assert window.document.undo_stack.count() == steps + 1
     press_shortcut(qtbot, window, QKeySequence.Undo)
-    assert _edges(window) == {(x, s1, "x")}
+    assert edges(window) == {(x, s1, "x")}
 
 
 def test_a_picked_up_wire_put_back_changes_nothing(qtbot, window):
@@ -156,7 +153,7 @@ def test_a_picked_up_wire_put_back_changes_nothing(qtbot, window):
     steps = window.document.undo_stack.count()
     port = window.view.scene().nodes[sq].input_port_pos("x")
     drag(window.view, port, port + QPointF(-5, 3))
-    assert _edges(window) == {(x, sq, "x")} and window.document.undo_stack.count() == steps
+    assert edges(window) == {(x, sq, "x")} and window.document.undo_stack.count() == steps
     assert window.view.scene().edges[(x, sq, "x")].isVisible()
 
 
@@ -167,11 +164,11 @@ def test_a_wire_let_go_on_a_card_goes_into_its_first_free_input(qtbot, window):
     body = nodes[mul].mapToScene(nodes[mul].boundingRect().center())
     drag(window.view, nodes[x].output_port_pos(), body)
     drag(window.view, nodes[w].output_port_pos(), body)
-    assert _edges(window) == {(x, mul, "a"), (w, mul, "b")}
+    assert edges(window) == {(x, mul, "a"), (w, mul, "b")}
     (c,) = build_chain(window, ("constant", -330, 10))
     drag(window.view, nodes[c].output_port_pos(), body)
     assert "no free input" in window.statusBar().currentMessage()
-    assert len(_edges(window)) == 2
+    assert len(edges(window)) == 2
 
 
 # --- a wire let go in empty space: quick-add --------------------------------------------------
@@ -195,15 +192,15 @@ def test_wire_into_empty_space_adds_a_wired_node_and_one_undo_removes_both(qtbot
     qtbot.keyClick(popup.search, Qt.Key_Return)
     assert not popup.isVisible()
     (new,) = [n.id for n in model.nodes() if n.kind == "sin"]
-    assert _edges(window) == {(x, new, "x")}
+    assert edges(window) == {(x, new, "x")}
     card = view.scene().nodes[new]
     assert (card.input_port_pos("x") - where).manhattanLength() <= 2  # its input where let go
     qtbot.waitUntil(lambda: card.display_lines() == ["0.1411"])
     assert stack.count() == steps + 1
     press_shortcut(qtbot, window, QKeySequence.Undo)
-    assert [n.id for n in model.nodes()] == [x] and _edges(window) == set()
+    assert [n.id for n in model.nodes()] == [x] and edges(window) == set()
     window.action_map["redo"].trigger()
-    assert _edges(window) == {(x, new, "x")}
+    assert edges(window) == {(x, new, "x")}
 
 
 def test_wire_from_an_input_into_empty_space_adds_the_node_feeding_it(qtbot, window):
@@ -216,7 +213,7 @@ def test_wire_from_an_input_into_empty_space_adds_the_node_feeding_it(qtbot, win
     qtbot.keyClicks(popup.search, "weight")
     qtbot.keyClick(popup.search, Qt.Key_Return)
     (w,) = [n.id for n in model.nodes() if n.kind == "weight"]
-    assert _edges(window) == {(w, sq, "x")}
+    assert edges(window) == {(w, sq, "x")}
     assert (view.scene().nodes[w].output_port_pos() - where).manhattanLength() <= 2
 
 
@@ -230,7 +227,7 @@ def test_esc_while_holding_a_wire_drops_it(qtbot, window):
     qtbot.keyClick(view, Qt.Key_Escape)
     assert len(view.scene().items()) == items
     release(view, nodes[sq].input_port_pos("x"))
-    assert _edges(window) == set() and window.document.undo_stack.count() == steps
+    assert edges(window) == set() and window.document.undo_stack.count() == steps
     assert not window.quick_add.isVisible()
 
 
@@ -251,6 +248,6 @@ def test_a_picked_up_wire_dropped_where_it_cannot_go_stays_where_it_was(qtbot, w
     nodes = window.view.scene().nodes
     drag(window.view, nodes[s2].input_port_pos("x"), nodes[s1].input_port_pos("x"))
     assert "its own input" in window.statusBar().currentMessage()
-    assert _edges(window) == {(x, s1, "x"), (s1, s2, "x")}
+    assert edges(window) == {(x, s1, "x"), (s1, s2, "x")}
     assert window.document.undo_stack.count() == steps
     assert window.view.scene().edges[(s1, s2, "x")].isVisible()

@@ -113,7 +113,6 @@ class NodeItem(QGraphicsItem):
         self._lines: list[str] | None = []  # the value lines; None: not formatted yet
         self.error: str | None = None
         self.is_loss = False
-        self.highlighted_ports: set[str] = set()
         # set by the scene: the kind's formulas with this node's numbers, for the tooltip
         self.maths: Callable[[str], list[str]] | None = None
         self.snap = 0.0
@@ -241,15 +240,6 @@ class NodeItem(QGraphicsItem):
         top = TITLE_H + _ports_height(self.spec)
         return QRectF(0, top, WIDTH, self._height - top)
 
-    def port_at(self, scene_pos: QPointF) -> tuple[str, str | None] | None:
-        """("out", None) or ("in", port) for the socket nearest scene_pos, when it is within
-        a generous reach; None when no socket is."""
-        reach = PORT_R * 2.2 * 1.4
-        sockets = [(("out", None), self.output_port_pos())] + [
-            (("in", p), self.input_port_pos(p)) for p in self.spec.inputs]
-        distance, hit = min(((pos - scene_pos).manhattanLength(), hit) for hit, pos in sockets)
-        return hit if distance <= reach else None
-
     def card_rect(self) -> QRectF:
         """The card itself in scene coordinates (the sockets stick out of it)."""
         return self.mapRectToScene(QRectF(0, 0, WIDTH, self._height))
@@ -368,9 +358,8 @@ class NodeItem(QGraphicsItem):
             painter.drawText(r, Qt.AlignCenter, b)
         for i, port in enumerate(self.spec.inputs):
             y = _port_y(i)
-            hot = port in self.highlighted_ports
             painter.setPen(QPen(QColor(colors.border), 1))
-            painter.setBrush(QColor(colors.port_hot if hot else colors.port))
+            painter.setBrush(QColor(colors.port))
             painter.drawEllipse(QPointF(0, y), PORT_R, PORT_R)
             painter.setPen(QColor(colors.muted))
             end = (right - 3) if i == 0 else WIDTH - PAD
