@@ -301,11 +301,6 @@ class StepOverlay:
                 self.scene.removeItem(item)
         self.items.clear()
 
-    def texts(self) -> list[str]:
-        """The text of every label shown, highlight first to last (what a person reads)."""
-        return [i.text for i in self.items if isinstance(i, StepLabel)] + \
-            [m.text for m in self.skip_marks.values()]
-
     def remove(self) -> None:
         """Take every item away and give each card back what it showed before."""
         self._clear_labels()
