@@ -11,7 +11,7 @@ from .autograd import grad
 from .grad_mode import no_grad
 from .tensor import Tensor
 
-__all__ = ["gradcheck", "GradcheckError"]
+__all__ = ["gradcheck", "GradcheckError", "central_difference", "flat_storage", "relative_error"]
 
 
 class GradcheckError(RuntimeError):
@@ -23,22 +23,53 @@ def _outputs(fn: Callable, inputs: Sequence[Any]) -> tuple:
     return (out,) if isinstance(out, Tensor) else tuple(out)
 
 
+def central_difference(evaluate: Callable[[], Any], flat: np.ndarray, j: int, eps: float
+                       ) -> np.ndarray:
+    """(f(x + eps e_j) - f(x - eps e_j)) / 2 eps in float64: ``flat`` is a flat view of x's
+    storage, changed in place for the two evaluations and restored afterwards (also when
+    ``evaluate`` raises). The one finite-difference formula of the app: gradcheck below and
+    the graph layer's Check Gradients both use it."""
+    orig = flat[j].item()
+    try:
+        flat[j] = orig + eps
+        plus = np.asarray(evaluate(), dtype=np.float64).ravel()
+        flat[j] = orig - eps
+        minus = np.asarray(evaluate(), dtype=np.float64).ravel()
+    finally:
+        flat[j] = orig
+    return (plus - minus) / (2 * eps)
+
+
+def flat_storage(x: Tensor) -> np.ndarray:
+    """A flat view of a tensor's values: writing into it changes the tensor."""
+    return x._storage().reshape(-1)
+
+
+def relative_error(analytic: Any, numeric: Any, floor: float = 1e-8) -> np.ndarray:
+    """|analytic - numeric| / max(|analytic|, |numeric|, floor), elementwise: 0 when they
+    agree, 1 or more when one is of the wrong sign or size. The floor keeps two gradients
+    that are both (nearly) zero from dividing noise by noise."""
+    a = np.asarray(analytic, dtype=np.float64)
+    n = np.asarray(numeric, dtype=np.float64)
+    scale = np.maximum(np.maximum(np.abs(a), np.abs(n)), floor)
+    with np.errstate(invalid="ignore"):
+        err = np.abs(a - n) / scale
+    return np.where(np.isnan(a) & np.isnan(n), 0.0, np.where(np.isnan(err), np.inf, err))
+
+
 def _numerical_jacobian(fn: Callable, inputs: Sequence[Any], i: int, out_index: int,
                         eps: float) -> np.ndarray:
-    """Column j: (f(x + eps e_j) - f(x - eps e_j)) / 2 eps, changing input i in place."""
-    x = inputs[i]
-    flat = x._storage().reshape(-1)  # a view: writes go into x
+    """Column j: the central difference for element j of input i."""
+    flat = flat_storage(inputs[i])  # a view: writes go into x
     n_out = _outputs(fn, inputs)[out_index].numel()
     jac = np.zeros((flat.size, n_out))
+
+    def evaluate() -> np.ndarray:
+        return _outputs(fn, inputs)[out_index]._data
+
     with no_grad():
         for j in range(flat.size):
-            orig = flat[j].item()
-            flat[j] = orig + eps
-            plus = np.asarray(_outputs(fn, inputs)[out_index]._data, dtype=np.float64).ravel()
-            flat[j] = orig - eps
-            minus = np.asarray(_outputs(fn, inputs)[out_index]._data, dtype=np.float64).ravel()
-            flat[j] = orig
-            jac[j] = (plus - minus) / (2 * eps)
+            jac[j] = central_difference(evaluate, flat, j, eps)
     return jac
 
 

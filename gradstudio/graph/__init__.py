@@ -16,6 +16,7 @@ from .session import (
     TrainResult,
     TrainRun,
     TrainStep,
+    WeightStep,
     apply_updates,
 )
 
@@ -25,5 +26,5 @@ __all__ = [
     "why_not_requires_grad", "EXTENSION", "GraphFileError", "load", "loads", "save", "Ledger",
     "format_number", "FLAGS", "LR_MAX", "LR_MIN", "check_lr", "Change", "Edge", "GraphModel",
     "ModelEvent", "NodeData", "Session", "TrainResult", "TrainRun", "TrainStep",
-    "MAX_TRAIN_STEPS", "apply_updates",
+    "WeightStep", "MAX_TRAIN_STEPS", "apply_updates",
 ]

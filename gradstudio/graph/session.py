@@ -24,10 +24,22 @@ from .evaluate import BackwardResult, Evaluator, ForwardResult, gc_paused, pick_
 from .ledger import BackwardEntry, Ledger
 from .model import Change, GraphModel, ModelEvent
 
-__all__ = ["Session", "TrainResult", "TrainStep", "TrainRun", "MAX_TRAIN_STEPS",
+__all__ = ["Session", "TrainResult", "TrainStep", "TrainRun", "WeightStep", "MAX_TRAIN_STEPS",
            "apply_updates"]
 
 MAX_TRAIN_STEPS = 100_000  # the most steps one Train N run offers
+
+
+@dataclass(frozen=True)
+class WeightStep:
+    """What one train step did to one weight, each number as the engine computed it in the
+    weight's dtype: ``value`` (w), ``grad`` (w.grad), ``delta`` (Δw = -lr * w.grad) and
+    ``new`` (w' = w - lr * w.grad = w + Δw). Plain numbers or nested lists, like a value."""
+
+    value: Any
+    grad: Any
+    delta: Any
+    new: Any
 
 
 @dataclass
@@ -38,6 +50,8 @@ class TrainResult:
     loss: float | None
     backward: BackwardResult
     updates: dict[str, Any] = field(default_factory=dict)  # node id -> new value
+    weights: dict[str, WeightStep] = field(default_factory=dict)  # node id -> the step laid open
+    lr: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -46,17 +60,20 @@ class TrainResult:
     def record(self, number: int) -> TrainStep:
         """This step as views keep it: no tensors, so a long run holds little memory."""
         assert self.loss is not None, "a failed step has no record"
-        return TrainStep(number, self.loss, self.updates)
+        return TrainStep(number, self.loss, self.updates, self.weights, self.lr)
 
 
 @dataclass(frozen=True)
 class TrainStep:
-    """One step of a run: its number (1-based in the run), the loss before its update, and
-    the update (node id -> new value)."""
+    """One step of a run: its number (1-based in the run), the loss before its update, the
+    update (node id -> new value), and the update laid open (node id -> w, w.grad, Δw, w')
+    with the learning rate it used."""
 
     number: int
     loss: float
     updates: dict[str, Any]
+    weights: dict[str, WeightStep] = field(default_factory=dict)
+    lr: float | None = None
 
 
 @dataclass
@@ -205,16 +222,19 @@ class Session:
         result = self.backward()
         if not result.ok:
             return TrainResult(None, result)
-        updates = {}
+        updates, weights = {}, {}
         with ge.no_grad():
             for n, t in self._leaves.items():
                 data = self.model.node(n)
                 if kind(data.kind).trainable and t.requires_grad and t.grad is not None:
-                    updates[n] = (t - lr * t.grad).tolist()  # w - lr * w.grad, in w's dtype
+                    new = t - lr * t.grad  # w - lr * w.grad, in w's dtype
+                    updates[n] = new.tolist()
+                    weights[n] = WeightStep(t.tolist(), t.grad.tolist(),
+                                            (-lr * t.grad).tolist(), updates[n])
         self.zero_grad()
         loss = float(np.mean(_numpy(result.loss)))
         self.loss_history.append(loss)
-        return TrainResult(loss, result, updates)
+        return TrainResult(loss, result, updates, weights, lr)
 
     def train(self, steps: int, lr: float | None = None,
               progress: Callable[[int, float], None] | None = None,
@@ -236,6 +256,26 @@ class Session:
 
     def target(self) -> str:
         return pick_target(self.model)
+
+    # --- probes: evaluations that leave the session as it is --------------------------------
+    def private_leaves(self, dtype: ge.dtype | None = None) -> dict[str, ge.Tensor]:
+        """Copies of the leaf tensors: the same values (cast to ``dtype`` if given) and
+        requires_grad, no gradient. The step-through, Check Gradients and the loss slice run
+        on them, so the session's tensors, their gradients and the ledger stay untouched."""
+        self._sync_leaves()
+        copies = {}
+        for n in self.evaluator.plan().leaves:
+            t = self._leaves[n]
+            copies[n] = ge.tensor(_numpy(t), dtype=dtype or t.dtype,
+                                  requires_grad=t.requires_grad)
+        return copies
+
+    def evaluate(self, leaves: dict[str, ge.Tensor], *, no_grad: bool = False
+                 ) -> ForwardResult:
+        """A forward on leaf tensors from ``private_leaves``: the evaluation a probe repeats
+        (once per point of a slice, twice per element of a gradient check). Nothing in the
+        session changes; in no-grad mode it is a no-grad forward, as Forward would be."""
+        return self.evaluator.forward(leaves, no_grad=no_grad or self.no_grad_mode)
 
 
 def _numpy(t: ge.Tensor) -> np.ndarray:

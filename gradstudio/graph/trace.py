@@ -174,15 +174,6 @@ def _view(t: ge.Tensor) -> np.ndarray:
     return t.detach().numpy()
 
 
-def _private_leaves(session: Session) -> dict[str, ge.Tensor]:
-    """Copies of the session's leaf tensors: same values, dtype and requires_grad, no grad."""
-    copies = {}
-    for n in session.evaluator.plan().leaves:
-        t = session.leaf(n)
-        copies[n] = ge.tensor(_array(t), dtype=t.dtype, requires_grad=t.requires_grad)
-    return copies
-
-
 def build_trace(session: Session, target: str | None = None, *, accumulate: bool = True
                 ) -> Trace:
     """The steps of a forward and a backward from ``target`` (default: the loss) with the
@@ -190,14 +181,14 @@ def build_trace(session: Session, target: str | None = None, *, accumulate: bool
     so the leaf steps show what pressing Backward would add; with ``accumulate=False`` they
     start from None. Nothing in the session or the model changes."""
     model = session.model
-    leaves = _private_leaves(session)
+    leaves = session.private_leaves()
     before = {}
     if accumulate:
         for n in leaves:
             g = session.grad(n)
             if g is not None:
                 before[n] = _array(g)
-    forward = session.evaluator.forward(leaves, no_grad=session.no_grad_mode)
+    forward = session.evaluate(leaves)
     with ge.trace_backward() as engine_steps:
         backward = session.evaluator.backward(forward, target)
     plan = session.evaluator.plan()

@@ -183,3 +183,20 @@ def test_the_ledger_knows_what_the_latest_backward_sent() -> None:
     s.model.set_param(s.model.find("x"), "value", 3.0)
     s.backward()
     assert s.ledger.last_received()["x"].tolist() == 6.0
+
+
+def test_a_train_step_records_each_weight_laid_open() -> None:
+    s = _session("small_network")
+    m = s.model
+    w, b = m.find("w"), m.find("b")
+    step = s.train_step(0.1)
+    lr = np.float32(0.1)
+    record = step.record(1)
+    assert record.lr == 0.1 and set(record.weights) == {w, b}
+    ws = record.weights[w]
+    assert ws.value == 1.0 and ws.grad == float(np.float32(W_GRAD))
+    assert ws.delta == float(-lr * np.float32(W_GRAD))  # -lr * w.grad, in float32
+    assert ws.new == record.updates[w] == float(np.float32(1.0) - lr * np.float32(W_GRAD))
+    assert np.float32(ws.value) + np.float32(ws.delta) == np.float32(ws.new)  # w' = w + Δw
+    assert record.weights[b].grad == float(np.float32(B_GRAD))
+    assert s.grad(w).item() == 0.0  # the record keeps the gradient the step used
