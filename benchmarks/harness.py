@@ -47,8 +47,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINE, TORCH = "engine", "torch"
-LABELS = {ENGINE: "engine", TORCH: "PyTorch"}
+ENGINE, TORCH, MICROGRAD = "engine", "torch", "micrograd"
+LABELS = {ENGINE: "engine", TORCH: "PyTorch", MICROGRAD: "micrograd-style"}
 # glibc's initial mmap threshold, fixed: large blocks are always mmapped and returned on free,
 # so peak RSS follows live memory instead of what the heap kept from earlier frees.
 MMAP_THRESHOLD = 128 * 1024
@@ -65,6 +65,10 @@ class Case:
     max_ratio: float | None = None  # target: engine time / PyTorch time at most this
     max_seconds: float | None = None  # target for cases without a PyTorch twin
     against_torch: bool = True  # False: graph/UI cases, engine column only
+    # The same computation written for benchmarks/micrograd.py (setup(module) -> run), timed
+    # beside the engine and PyTorch in the same run; its answers are double precision.
+    micrograd: Callable[[Any], Run] | None = None
+    max_micrograd_ratio: float | None = None  # target: engine time / micrograd-style time
     repeats: int = 5
     quick_repeats: int = 1
     rtol: float = 1e-4  # how close the two libraries' answers must be
@@ -73,11 +77,14 @@ class Case:
 
     @property
     def target_text(self) -> str:
+        parts = []
         if self.max_ratio is not None:
-            return f"<= {self.max_ratio:g}x PyTorch"
+            parts.append(f"<= {self.max_ratio:g}x PyTorch")
+        if self.max_micrograd_ratio is not None:
+            parts.append(f"<= {self.max_micrograd_ratio:g}x micrograd-style")
         if self.max_seconds is not None:
-            return f"<= {format_seconds(self.max_seconds)}"
-        return "-"
+            parts.append(f"<= {format_seconds(self.max_seconds)}")
+        return ", ".join(parts) or "-"
 
 
 @dataclass
@@ -97,26 +104,35 @@ class Result:
 
     @property
     def ratio(self) -> float | None:
-        e, t = self.seconds.get(ENGINE), self.seconds.get(TORCH)
+        return self.ratio_to(TORCH)
+
+    def ratio_to(self, library: str) -> float | None:
+        """Engine time / that library's time, when both were measured."""
+        e, t = self.seconds.get(ENGINE), self.seconds.get(library)
         return e / t if e is not None and t else None
 
     @property
     def verdict(self) -> str:
-        """"pass", "FAIL", "ERROR" or "n/a" (nothing to compare against)."""
+        """"pass", "FAIL", "ERROR" or "n/a" (nothing to compare against). Every target the
+        case names must be met."""
         if self.error:
             return "ERROR"
-        if self.case.max_ratio is not None:
-            if self.ratio is None:
-                return "n/a"
-            return "pass" if self.ratio <= self.case.max_ratio else "FAIL"
+        checks = []
+        for library, limit in ((TORCH, self.case.max_ratio),
+                               (MICROGRAD, self.case.max_micrograd_ratio)):
+            if limit is not None and self.ratio_to(library) is not None:
+                checks.append(self.ratio_to(library) <= limit)
         if self.case.max_seconds is not None and ENGINE in self.seconds:
-            return "pass" if self.seconds[ENGINE] <= self.case.max_seconds else "FAIL"
-        return "n/a"
+            checks.append(self.seconds[ENGINE] <= self.case.max_seconds)
+        if not checks:
+            return "n/a"
+        return "pass" if all(checks) else "FAIL"
 
     def to_json(self) -> dict:
         return {"case": self.case.name, "suite": self.case.suite, "seconds": self.seconds,
                 "all_seconds": self.all_seconds, "peak_mb": self.peak_mb,
                 "engine_tracemalloc_mb": self.traced_mb, "ratio": self.ratio,
+                "ratio_micrograd": self.ratio_to(MICROGRAD),
                 "target": self.case.target_text, "verdict": self.verdict,
                 "outputs": self.outputs, "mismatches": self.mismatches, "notes": self.notes,
                 "error": self.error}
@@ -134,9 +150,12 @@ def format_seconds(s: float | None) -> str:
 
 # --- libraries ---------------------------------------------------------------------------------
 def load_library(name: str) -> Any:
-    """The module a case receives: the engine, or torch pinned to one thread."""
+    """The module a case receives: the engine, the micrograd-style engine, or torch pinned
+    to one thread."""
     if name == ENGINE:
         return importlib.import_module("gradstudio.engine")
+    if name == MICROGRAD:
+        return importlib.import_module("benchmarks.micrograd")
     torch = importlib.import_module("torch")
     torch.set_num_threads(1)
     try:
@@ -149,10 +168,10 @@ def load_library(name: str) -> Any:
 def available_libraries(use_torch: bool = True) -> tuple[list[str], str | None]:
     """The libraries to measure, and why PyTorch is left out when it is."""
     if not use_torch:
-        return [ENGINE], "PyTorch not measured (--no-torch)"
+        return [ENGINE, MICROGRAD], "PyTorch not measured (--no-torch)"
     if importlib.util.find_spec("torch") is None:
-        return [ENGINE], "PyTorch not installed"
-    return [ENGINE, TORCH], None
+        return [ENGINE, MICROGRAD], "PyTorch not installed"
+    return [ENGINE, TORCH, MICROGRAD], None
 
 
 def describe_machine(libraries: list[str]) -> str:
@@ -252,14 +271,16 @@ def _worker_main() -> None:
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            seconds, outputs = _timed(_find_case(request["suite"], request["name"]), lib)
+            case = _find_case(request["suite"], request["name"])
+            setup = case.micrograd if library == MICROGRAD else case.setup
+            seconds, outputs = _timed(setup, lib)
             reply({"seconds": seconds, "outputs": outputs})
         except Exception as e:  # reported in the table; the run goes on
             reply({"error": f"{type(e).__name__}: {e}"})
 
 
-def _timed(case: Case, lib: Any) -> tuple[float, dict[str, float]]:
-    run = case.setup(lib)
+def _timed(setup: Callable[[Any], Run], lib: Any) -> tuple[float, dict[str, float]]:
+    run = setup(lib)
     gc.collect()
     start = time.perf_counter()
     out = run()
@@ -273,9 +294,11 @@ def run_case(case: Case, libraries: list[str], quick: bool = False,
     one warm-up each) and measure its peak memory in one more fresh process per library.
     A library whose worker cannot start is left out, with a note."""
     result = Result(case)
-    names = [n for n in libraries if n == ENGINE or case.against_torch]
+    names = [n for n in libraries if n == ENGINE or (n == TORCH and case.against_torch)
+             or (n == MICROGRAD and case.micrograd is not None)]
     # Start-up overlaps: the workers import while the memory probes run; nothing is timed yet.
-    probes = {n: _start_memory_probe(case, n) for n in names} if memory else {}
+    probes = ({n: _start_memory_probe(case, n) for n in names if n != MICROGRAD}
+              if memory else {})
     workers = {n: Worker(n) for n in names}
     try:
         for name, worker in list(workers.items()):

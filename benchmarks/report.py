@@ -6,24 +6,29 @@ import datetime
 import re
 from pathlib import Path
 
-from .harness import ENGINE, TORCH, Result, format_seconds
+from .harness import ENGINE, MICROGRAD, TORCH, Result, format_seconds
 
 README = Path(__file__).resolve().parent / "README.md"
 BEGIN, END = "<!-- bench-table:begin -->", "<!-- bench-table:end -->"
 HEADER = ("case", "engine time", "PyTorch time", "ratio (engine/PyTorch)", "target",
-          "pass/fail", "engine peak MB", "PyTorch peak MB")
+          "pass/fail", "engine peak MB", "PyTorch peak MB", "micrograd-style time",
+          "engine/micrograd-style")
 
 
 def _mb(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
 def row(result: Result) -> tuple[str, ...]:
-    ratio = result.ratio
     return (f"`{result.case.name}`", format_seconds(result.seconds.get(ENGINE)),
-            format_seconds(result.seconds.get(TORCH)),
-            "-" if ratio is None else f"{ratio:.2f}x", result.case.target_text, result.verdict,
-            _mb(result.peak_mb.get(ENGINE)), _mb(result.peak_mb.get(TORCH)))
+            format_seconds(result.seconds.get(TORCH)), _ratio(result.ratio),
+            result.case.target_text, result.verdict,
+            _mb(result.peak_mb.get(ENGINE)), _mb(result.peak_mb.get(TORCH)),
+            format_seconds(result.seconds.get(MICROGRAD)), _ratio(result.ratio_to(MICROGRAD)))
 
 
 def table_lines(rows: list[tuple[str, ...]]) -> list[str]:
@@ -43,7 +48,8 @@ def note_lines(result: Result) -> list[str]:
     if result.error:
         return [f"- {name}: ERROR {result.error}"]
     parts = []
-    for lib, label in ((ENGINE, "engine"), (TORCH, "PyTorch")):
+    for lib, label in ((ENGINE, "engine"), (TORCH, "PyTorch"),
+                       (MICROGRAD, "micrograd-style (double precision)")):
         out = result.outputs.get(lib)
         if out:
             parts.append(label + " " + ", ".join(f"{k}={v:.7g}" for k, v in out.items()))
@@ -97,7 +103,8 @@ def _merge(lines: list[str], rows: dict[str, str], notes: dict[str, str],
            order: list[str]) -> list[str]:
     """Put earlier rows back among this run's, in registry order, realigned."""
     def cells(line: str) -> tuple[str, ...]:
-        return tuple(c.strip() for c in line.strip().strip("|").split("|"))
+        found = tuple(c.strip() for c in line.strip().strip("|").split("|"))
+        return found + ("-",) * (len(HEADER) - len(found))  # a row from before a new column
 
     new_rows = {m.group(1): ln for ln in lines if (m := _CASE_CELL.match(ln)) and ln[0] == "|"}
     new_notes = {m.group(1): ln for ln in lines if (m := _CASE_CELL.match(ln)) and ln[0] == "-"}
