@@ -70,7 +70,8 @@ def _in_installed(site: Path, cwd: Path, *args: str) -> subprocess.CompletedProc
 # --- the wheel's contents ---------------------------------------------------------------------
 def test_wheel_holds_the_resources(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert "gradstudio/resources/schema/gsgraph-1.schema.json" in names
+    for version in (1, 2):  # one schema per format version: old files are checked by theirs
+        assert f"gradstudio/resources/schema/gsgraph-{version}.schema.json" in names
     examples = {p.name for p in (ROOT / "resources" / "examples").glob("*.gsgraph")}
     assert len(examples) >= 8
     assert {f"gradstudio/resources/examples/{e}" for e in examples} <= names

@@ -4,6 +4,9 @@ Loading reads plain data only (no code runs), checks the shape of the JSON again
 schema in resources/schema, then the meaning (kinds, ports, cycles) by building a scratch
 model. Nodes without a position (positions are optional) are laid out in layers. Any
 problem raises GraphFileError saying where and what; the open document is never touched.
+A file of an older format version is checked against its own version's schema, then
+migrated step by step (``MIGRATIONS``) to the current one; files are written in the current
+version, and a newer version is refused with a message saying so.
 Saving writes a temporary file beside the target, syncs it, then renames it over.
 """
 
@@ -29,10 +32,10 @@ from .layout import place_missing
 from .model import GraphModel
 
 __all__ = ["GraphFileError", "FORMAT", "VERSION", "EXTENSION", "load", "save", "loads", "dumps",
-           "document"]
+           "document", "migrate", "MIGRATIONS"]
 
 FORMAT = "gradstudio-graph"
-VERSION = 1
+VERSION = 2
 EXTENSION = ".gsgraph"
 MAX_BYTES = 64 * 1024 * 1024
 
@@ -41,9 +44,14 @@ class GraphFileError(GraphError):
     """A file that cannot be read, parsed, understood or written."""
 
 
+def _schema(version: int) -> dict[str, Any]:
+    """The JSON Schema of one format version (one file per version in resources/schema)."""
+    return json.loads(resource_path("schema", f"gsgraph-{version}.schema.json").read_text())
+
+
 @cache
-def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads(resource_path("schema", f"gsgraph-{VERSION}.schema.json").read_text())
+def _validator(version: int = VERSION) -> jsonschema.protocols.Validator:
+    schema = _schema(version)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
@@ -61,16 +69,15 @@ def dumps(model: GraphModel) -> str:
 
 
 @cache
-def _fast_validator() -> Callable[[Any], Any]:
+def _fast_validator(version: int = VERSION) -> Callable[[Any], Any]:
     """The same schema compiled to Python by fastjsonschema: about 25x quicker on a valid
     file. jsonschema then explains a failure, since its messages say best where and what."""
-    schema = json.loads(resource_path("schema", f"gsgraph-{VERSION}.schema.json").read_text())
-    return fastjsonschema.compile(schema)
+    return fastjsonschema.compile(_schema(version))
 
 
-def _fast_check(data: Any) -> bool:
+def _fast_check(data: Any, version: int = VERSION) -> bool:
     try:
-        _fast_validator()(data)
+        _fast_validator(version)(data)
     except fastjsonschema.JsonSchemaException:
         return False
     return True
@@ -116,22 +123,40 @@ def loads(text: str | bytes, source: str = "file") -> GraphModel:
                              f"{e.msg}{hint}") from None
     except RecursionError:
         raise GraphFileError(f"{source}: {_TOO_DEEP}") from None
-    _check_header(data, source)
+    version = _check_header(data, source)
     try:  # nesting just under the JSON parser's limit can still exhaust the stack here
-        error = None if _fast_check(data) else \
-            jsonschema.exceptions.best_match(_validator().iter_errors(data))
+        error = None if _fast_check(data, version) else \
+            jsonschema.exceptions.best_match(_validator(version).iter_errors(data))
         message = None if error is None else _schema_message(error)
     except RecursionError:
         raise GraphFileError(f"{source}: {_TOO_DEEP}") from None
     if error is not None:
         raise GraphFileError(f"{source}: {_where(error.absolute_path)}: {message}")
+    data = migrate(data)
     try:
         return GraphModel.from_dict(place_missing(data))
     except GraphError as e:
         raise GraphFileError(f"{source}: {e}") from None
 
 
-def _check_header(data: Any, source: str) -> None:
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 added the optional exercise, notes and frames sections: a version 1 file
+    has none of them, and nothing else changed."""
+    return {**data, "version": 2}
+
+
+# version N -> a function turning a checked version-N document into version N + 1
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """A document of any version this GradStudio reads, brought to the current version."""
+    while data["version"] < VERSION:
+        data = MIGRATIONS[data["version"]](data)
+    return data
+
+
+def _check_header(data: Any, source: str) -> int:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise GraphFileError(f"{source}: not a GradStudio graph (no \"format\": \"{FORMAT}\")")
     version = data.get("version")
@@ -140,8 +165,9 @@ def _check_header(data: Any, source: str) -> None:
                              f"{version!r}")
     if version > VERSION:
         raise GraphFileError(f"{source}: written by a newer GradStudio (format version "
-                             f"{version}); this version reads version {VERSION}. Update "
-                             "GradStudio to open it.")
+                             f"{version}); this version reads versions 1 to {VERSION}. "
+                             "Update GradStudio to open it.")
+    return version
 
 
 def load(path: str | os.PathLike) -> GraphModel:

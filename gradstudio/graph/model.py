@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 import networkx as nx
 
+from .annotations import Annotations, Exercise, check_exercise
 from .catalog import GraphError, NodeKind, kind
 
 __all__ = ["GraphModel", "Edge", "NodeData", "ModelEvent", "Change", "FLAGS", "GraphError",
@@ -78,6 +79,23 @@ class Change(enum.Enum):
     LOSS_CHANGED = "loss_changed"
     SETTINGS_CHANGED = "settings_changed"  # detail: the setting's name
     RESET = "reset"  # the whole document was replaced
+    # notes, frames and the exercise (graph/annotations.py): item is the note's or frame's id
+    NOTE_ADDED = "note_added"
+    NOTE_REMOVED = "note_removed"
+    NOTE_CHANGED = "note_changed"
+    FRAME_ADDED = "frame_added"
+    FRAME_REMOVED = "frame_removed"
+    FRAME_CHANGED = "frame_changed"
+    EXERCISE_CHANGED = "exercise_changed"
+
+    @property
+    def is_annotation(self) -> bool:
+        """A change to notes, frames or the exercise: nothing computed changes."""
+        return self in _ANNOTATION_CHANGES
+
+
+_ANNOTATION_CHANGES = frozenset(c for c in Change if c.name.startswith(("NOTE_", "FRAME_",
+                                                                        "EXERCISE_")))
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,7 @@ class ModelEvent:
     node: str | None = None
     edge: Edge | None = None
     detail: str | None = None  # for node_changed: "label", "params" or "flags"
+    item: str | None = None  # for a note's or frame's change: its id
 
 
 @dataclass
@@ -114,6 +133,10 @@ class GraphModel:
         self._loss: str | None = None
         self.settings = Settings()
         self.description = ""  # what the graph shows, e.g. which notebook section
+        self.annotations = Annotations(
+            lambda what, item: self._announce(ModelEvent(Change[what], item=item)),
+            self.__contains__)
+        self.exercise = Exercise()  # what the quiz asks (set_exercise)
         self.derived: dict[str, Any] = {}  # analyses cached by callers, keyed by version
         self._observers: list[Callable[[ModelEvent], None]] = []
         self._counters = _Counters()
@@ -130,6 +153,11 @@ class GraphModel:
             self._counters.structure += 1
         else:
             self._counters.values += 1
+        for callback in list(self._observers):
+            callback(event)
+
+    def _announce(self, event: ModelEvent) -> None:
+        """Tell observers of a change that alters nothing computed (moves, notes)."""
         for callback in list(self._observers):
             callback(event)
 
@@ -279,8 +307,7 @@ class GraphModel:
             a["position"] = _position(position)
         except GraphError as e:
             raise GraphError(f"{a['label']}: {e}") from None
-        for callback in list(self._observers):  # positions never change what is computed
-            callback(ModelEvent(Change.NODE_MOVED, node=node_id))
+        self._announce(ModelEvent(Change.NODE_MOVED, node=node_id))  # nothing computed moves
 
     def set_loss(self, node_id: str | None) -> None:
         """Choose the node backward starts from (None: the graph's single end node)."""
@@ -300,6 +327,13 @@ class GraphModel:
         else:
             raise GraphError(f"unknown setting '{name}'")
         self._emit(ModelEvent(Change.SETTINGS_CHANGED, detail=name), structural=name == "dtype")
+
+    def set_exercise(self, exercise: Exercise) -> None:
+        """Replace the quiz's questions (their nodes must exist)."""
+        for q in exercise.questions:
+            self._attrs(q.node)
+        self.exercise = exercise
+        self._announce(ModelEvent(Change.EXERCISE_CHANGED))
 
     # --- wiring ---------------------------------------------------------------------------
     def check_connection(self, src: str, dst: str, port: str, replace: bool = False, *,
@@ -354,6 +388,10 @@ class GraphModel:
                 "settings": self.settings.as_dict()}
         if self.description:
             data["description"] = self.description
+        if node_ids is None:  # a whole document: its notes, frames and questions too
+            if self.exercise.questions or self.exercise.intro:
+                data["exercise"] = self.exercise.to_dict(self.__contains__)
+            data.update(self.annotations.to_dict())
         return data
 
     def load_dict(self, data: dict[str, Any]) -> None:
@@ -367,6 +405,8 @@ class GraphModel:
         self._g, self._loss, self.settings = other._g, other._loss, other.settings
         self._labels = other._labels
         self.description = other.description
+        self.annotations.take_over(other.annotations)
+        self.exercise = other.exercise
         self._next_id = other._next_id
         self._emit(ModelEvent(Change.RESET))
 
@@ -408,6 +448,9 @@ class GraphModel:
                 model.set_setting(name, value)
             except GraphError as e:
                 raise GraphError(f"settings.{name}: {e}") from None
+        if "exercise" in data:
+            model.exercise = check_exercise(data["exercise"], model.__contains__)
+        model.annotations.load(data)
         return model
 
     def clear(self) -> None:

@@ -117,7 +117,8 @@ class Document(QObject):
 
     def _on_model_event(self, event: ModelEvent) -> None:
         self.model_changed.emit(event)
-        if event.kind is not Change.NODE_MOVED and self.auto_evaluate:
+        if event.kind is not Change.NODE_MOVED and not event.kind.is_annotation \
+                and self.auto_evaluate:
             self._timer.start()
 
     @property

@@ -141,6 +141,8 @@ class StepMode(QObject):
             return
         if event.kind is Change.NODE_MOVED:  # the same graph: the labels follow the card
             self._redraw()
+        elif event.kind.is_annotation:  # a note or a frame: nothing computed changed
+            pass
         else:
             self._stale(self.tr("the graph was edited"))
 

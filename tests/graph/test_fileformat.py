@@ -160,7 +160,8 @@ def test_wrong_format_name() -> None:
 
 
 def test_newer_version() -> None:
-    _refused(_with(lambda d: d.update(version=2)), "newer GradStudio", "version 2")
+    _refused(_with(lambda d: d.update(version=3)), "newer GradStudio", "version 3",
+             "versions 1 to 2")
 
 
 @pytest.mark.parametrize("version", [0, -1, "1", True, None, 1.5])
