@@ -33,13 +33,13 @@ def _window() -> Any:
 
     from gradstudio.ui.launch import make_app
 
-    # Throw-away settings: a benchmark must not fill the user's recent files.
+    # Throw-away settings: a benchmark must not fill the user's recent files (nor autosave).
     QSettings.setDefaultFormat(QSettings.IniFormat)
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tempfile.mkdtemp())
     from gradstudio.ui.main_window import MainWindow
 
     make_app()
-    window = MainWindow()
+    window = MainWindow(autosave_folder=Path(tempfile.mkdtemp()))
     window.resize(1400, 900)
     window.show()
     return window

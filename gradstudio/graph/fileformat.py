@@ -32,7 +32,7 @@ from .layout import place_missing
 from .model import GraphModel
 
 __all__ = ["GraphFileError", "FORMAT", "VERSION", "EXTENSION", "load", "save", "loads", "dumps",
-           "document", "migrate", "MIGRATIONS"]
+           "document", "migrate", "MIGRATIONS", "write_atomic"]
 
 FORMAT = "gradstudio-graph"
 VERSION = 2
@@ -186,8 +186,13 @@ def load(path: str | os.PathLike) -> GraphModel:
 
 def save(model: GraphModel, path: str | os.PathLike) -> None:
     """Write atomically: the old file stays whole if anything fails on the way."""
+    write_atomic(path, dumps(model))
+
+
+def write_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, sync it, rename it over: a reader
+    sees the old content or the new one, never a part (also used for autosave's notes)."""
     path = Path(path)
-    text = dumps(model)
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

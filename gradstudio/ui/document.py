@@ -239,6 +239,14 @@ class Document(QObject):
         self.ledger_changed.emit()
         self._evaluate()
 
+    def restore(self, model: GraphModel, path: Path | None) -> None:
+        """Make an autosaved model the document: bound to the file it came from (if any) and
+        modified, since its changes were never saved there."""
+        self.replace_model(model)
+        self.path = path
+        self.path_changed.emit(path)
+        self.undo_stack.resetClean()  # no clean state: closing asks, Save writes
+
     def new(self) -> None:
         self.replace_model({"nodes": [], "edges": []})
         self.path = None

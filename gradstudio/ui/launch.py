@@ -45,10 +45,11 @@ def _version() -> str:
     return __version__
 
 
-def _window(file: str | None, first_launch_example: bool = True, settings=None):  # noqa: ANN001, ANN202
+def _window(file: str | None, first_launch_example: bool = True, settings=None,  # noqa: ANN001, ANN202
+            autosave_folder: Path | None = None):
     from .main_window import MainWindow
 
-    window = MainWindow(settings)
+    window = MainWindow(settings, autosave_folder)
     settings = window.settings
     if file:
         window.load(file)
@@ -73,6 +74,9 @@ def run_gui(file: str | None = None) -> int:
     from .crash import install_excepthook
 
     install_excepthook(lambda: window)
+    from .autosave import offer_recovery
+
+    offer_recovery(window)  # work left by a crash or a kill, if any
     code = app.exec()
     _dispose(window)
     return code
@@ -161,7 +165,8 @@ def screenshot(out: str, file: str | None = None, size: tuple[int, int] = (1600,
     offscreen()
     app = make_app()
     with tempfile.TemporaryDirectory(prefix="gradstudio-") as folder:
-        window = _window(file, settings=_scratch_settings(folder))
+        window = _window(file, settings=_scratch_settings(folder),
+                         autosave_folder=Path(folder) / "autosave")
         window.resize(*size)
         window.show()
         app.processEvents()
@@ -198,7 +203,8 @@ def smoke_test() -> int:
     offscreen()
     app = make_app()
     with tempfile.TemporaryDirectory(prefix="gradstudio-") as folder:
-        window = _window(None, settings=_scratch_settings(folder))
+        window = _window(None, settings=_scratch_settings(folder),
+                         autosave_folder=Path(folder) / "autosave")
         window.show()
         app.processEvents()
         age = process_age()

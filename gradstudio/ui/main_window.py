@@ -23,6 +23,7 @@ from gradstudio.graph import EXTENSION
 from gradstudio.resources import example_paths
 
 from .actions import build_actions
+from .autosave import Autosaver
 from .canvas.refusal import RefusalMarker
 from .canvas.view import GraphView
 from .document import Document, Message
@@ -53,10 +54,13 @@ PANELS = [
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: QSettings | None = None) -> None:
+    def __init__(self, settings: QSettings | None = None, autosave_folder: Path | None = None
+                 ) -> None:
         super().__init__()
         self.settings = settings or QSettings()
         self.document = Document(self)
+        # unsaved work goes to the data folder (or ``autosave_folder``) every half minute
+        self.autosave = Autosaver(self.document, autosave_folder)
         self._example: str | None = None  # the example open as an untitled template
         self.view = GraphView(self.document)
         self.setCentralWidget(self.view)
@@ -330,4 +334,5 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        self.autosave.stop()  # saved or discarded: nothing to recover
         event.accept()

@@ -17,7 +17,9 @@ from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path, monkeypatch):
-    """Every test gets empty QSettings in its own folder, never the user's."""
+    """Every test gets empty QSettings in its own folder, never the user's, and its own data
+    folder (autosave writes there: QStandardPaths reads XDG_DATA_HOME on each call)."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     QCoreApplication.setOrganizationName("GradStudioTests")
     QCoreApplication.setApplicationName("GradStudioTests")
     QSettings.setDefaultFormat(QSettings.IniFormat)
