@@ -8,12 +8,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from typing import Any
+import sys
+from typing import Any, NoReturn
 
 import numpy as np
 
-from gradstudio.cli_errors import fail as _fail
-from gradstudio.cli_errors import one_line_usage_errors
 from gradstudio.graph import GraphError, GraphModel, Session, check_lr, load
 from gradstudio.graph.trace import Trace, build_trace
 
@@ -22,7 +21,11 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The run command's options; usage errors become one line on stderr (exit code 2)."""
-    one_line_usage_errors(parser)
+
+    def one_line_error(message: str) -> NoReturn:
+        parser.exit(2, f"gradstudio: error: {message} (see '{parser.prog} --help')\n")
+
+    parser.error = one_line_error  # type: ignore[method-assign]
     parser.add_argument("file", help="a .gsgraph file")
     parser.add_argument("--backward", action="store_true", help="run backward from the loss")
     parser.add_argument("--target", metavar="NODE", help="backward from this node (its name)")
@@ -176,3 +179,7 @@ def _trace_data(trace: Trace) -> list[dict]:
                         "contribution": _plain(w.contribution)} for w in s.wires]}
             for s in trace.steps]
 
+
+def _fail(message: str) -> int:
+    print(f"gradstudio: error: {message}", file=sys.stderr)
+    return 1

@@ -169,7 +169,8 @@ class Session:
                 if t is not None and t.grad is not None:
                     self.ledger.note(f"{data.label}.grad was cleared: its shape or dtype changed")
                 t = self._leaves[n] = ge.tensor(value, dtype=dtype)
-            elif not np.array_equal(t.detach().numpy(), value, equal_nan=True):
+            elif np.asarray(t.detach().numpy()).tobytes() != value.tobytes():  # bit for bit:
+                # -0. and 0. compare equal, but a train step that gives 0. must leave 0.
                 with ge.no_grad():
                     t.copy_(ge.tensor(value, dtype=dtype))
             t.requires_grad_(data.flags["requires_grad"])

@@ -1,0 +1,195 @@
+"""The compiled plan against the eager engine, bit for bit: every node's value and gradient,
+on every shipped example and on generated graphs, and the weights after N train steps; what
+the plan refuses; that labels never reach its code."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from plan_graphs import engine_answers, leaf_values, same, scalar_graphs
+from trace_graphs import BUILT, build
+
+from gradstudio.graph import GraphModel, Session, load
+from gradstudio.graph.plan import ARITHMETIC_ERRORS, PlanRefused, compile_scalar
+from gradstudio.resources import example_paths
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+SCALAR_EXAMPLES = ["accumulation", "sin_of_square", "small_network", "square"]
+REFUSED_EXAMPLES = ["detach", "no_grad", "requires_grad_off"]
+
+
+def check_plan_against_engine(model: GraphModel) -> None:
+    values, grads, s = engine_answers(model)
+    plan = compile_scalar(model)
+    got_values, got_grads = plan.backward(leaf_values(s, plan.leaves), [None] * len(plan.leaves))
+    for n, v, g in zip(plan.node_ids, got_values, got_grads, strict=True):
+        assert same(v, values[n]), f"value of {model.label(n)}: plan {v!r}, engine {values[n]!r}"
+        assert same(g, grads[n]), f"grad of {model.label(n)}: plan {g!r}, engine {grads[n]!r}"
+
+
+@pytest.mark.parametrize("name", SCALAR_EXAMPLES)
+def test_plan_equals_engine_on_the_examples(name: str) -> None:
+    check_plan_against_engine(load(example_paths()[name]))
+
+
+def test_the_notebook_numbers_come_out_exactly() -> None:
+    plan = compile_scalar(load(example_paths()["small_network"]))
+    values, grads = plan.backward(plan.leaf_values(_leaves("small_network")),
+                                  [None] * len(plan.leaves))
+    by_id = dict(zip(plan.node_ids, grads, strict=True))
+    m = load(example_paths()["small_network"])
+    assert values[plan.node_ids.index(plan.target)] == 6.701176166534424
+    assert by_id[m.find("w")] == 6.6917619705200195
+    assert by_id[m.find("b")] == 0.9987704753875732
+
+
+def _leaves(name: str) -> dict[str, float]:
+    m = load(example_paths()[name])
+    return {n: float(m.node(n).params["value"]) for n in m.node_ids() if m.node(n).spec.is_leaf}
+
+
+@pytest.mark.parametrize("name", ["fan_out", "self_mul"])
+def test_plan_equals_engine_on_fan_out_graphs(name: str) -> None:
+    check_plan_against_engine(BUILT[name]())
+
+
+def test_three_consumers_sum_in_the_engines_order() -> None:
+    """x into four ops: (a + b) + c differs from a + (b + c) in float32 for some numbers,
+    so the gradient arriving at x tells the order."""
+    nodes = [("x", "weight", {"value": 0.7312}, {"requires_grad": True}),
+             ("a", "sin", {}, {}), ("b", "exp", {}, {}), ("c", "tanh", {}, {}),
+             ("d", "square", {}, {}), ("ab", "add", {}, {}), ("cd", "mul", {}, {}),
+             ("out", "add", {}, {})]
+    edges = [("x", "a", "x"), ("x", "b", "x"), ("x", "c", "x"), ("x", "d", "x"),
+             ("a", "ab", "a"), ("b", "ab", "b"), ("c", "cd", "a"), ("d", "cd", "b"),
+             ("ab", "out", "a"), ("cd", "out", "b")]
+    for value in (0.7312, -1.1, 0.05, 1.9, 0.3333):
+        nodes[0] = ("x", "weight", {"value": value}, {"requires_grad": True})
+        check_plan_against_engine(build(nodes, edges, "out"))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(scalar_graphs())
+def test_plan_equals_engine_on_generated_graphs(model: GraphModel) -> None:
+    s = Session(model)
+    assume(s.backward().ok)
+    plan = compile_scalar(model)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            plan.backward(leaf_values(s, plan.leaves), [None] * len(plan.leaves))
+    except ARITHMETIC_ERRORS:
+        # Python floats raise where numpy gives inf or nan (1/0, a float32 overflow): the
+        # session runs the engine then. The engine must have met such a number.
+        values = [abs(float(v.item())) for v in s.last_forward.values.values()]
+        assert any(v != v or v == float("inf") or v > 3e38 for v in values) or any(
+            float(v.item()) == 0 for v in s.last_forward.values.values())
+        return
+    check_plan_against_engine(model)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(scalar_graphs(max_ops=6))
+def test_training_in_the_plan_gives_the_engines_weights(model: GraphModel) -> None:
+    reference = GraphModel.from_dict(model.to_dict())
+    s = Session(reference)
+    assume(s.backward().ok)
+    s.zero_grad()
+    plan = compile_scalar(model)
+    leaves = leaf_values(Session(model), plan.leaves)
+    grads: list[float | None] = [None] * len(leaves)
+    losses: list[float] = []
+    path: list[tuple[float, ...]] = []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            plan.train(leaves, grads, 0.05, 5, losses, path)
+    except ARITHMETIC_ERRORS:
+        assume(False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = Session(reference).train(5, 0.05)
+    assert [r.ok for r in results] == [True] * 5
+    assert all(same(a, r.loss) for a, r in zip(losses, results, strict=True))
+    after = leaf_values(Session(reference), plan.leaves)  # the model's values in the dtype
+    for n, v, ref in zip(plan.leaves, leaves, after, strict=True):
+        assert same(v, ref), reference.label(n)
+    assert all(g in (None, 0.0) for g in grads)
+
+
+def test_training_the_notebook_network_gives_the_engines_weights() -> None:
+    m = load(example_paths()["small_network"])
+    reference = load(example_paths()["small_network"])
+    plan = compile_scalar(m)
+    leaves, grads = plan.leaf_values(_leaves("small_network")), [None] * len(plan.leaves)
+    losses: list[float] = []
+    path: list[tuple[float, ...]] = []
+    plan.train(leaves, grads, 0.1, 200, losses, path)
+    results = Session(reference).train(200, 0.1)
+    assert losses == [r.loss for r in results]
+    assert leaves == leaf_values(Session(reference), plan.leaves)
+    w, b = reference.find("w"), reference.find("b")
+    assert [dict(zip(plan.trainable, p, strict=True)) for p in path] == [
+        {w: r.updates[w], b: r.updates[b]} for r in results]
+
+
+# --- what the plan refuses ------------------------------------------------------------------
+def test_vector_leaves_are_refused_by_the_scalar_plan() -> None:
+    with pytest.raises(PlanRefused, match="several numbers"):
+        compile_scalar(load(example_paths()["vector_mean"]))
+
+
+@pytest.mark.parametrize("name", REFUSED_EXAMPLES)
+def test_a_target_without_grad_compiles_forward_only(name: str) -> None:
+    plan = compile_scalar(load(example_paths()[name]))
+    assert not plan.can_backward and "def backward" not in plan.source
+    with pytest.raises(PlanRefused, match="does not require grad"):
+        plan.backward([0.0] * len(plan.leaves), [None] * len(plan.leaves))
+
+
+def test_an_unwired_port_is_refused() -> None:
+    m = GraphModel()
+    x = m.add_node("weight", label="x", params={"value": 1.0})
+    add = m.add_node("add", label="s")
+    m.connect(x, add, "a")
+    with pytest.raises(PlanRefused, match="not connected"):
+        compile_scalar(m)
+
+
+def test_several_end_nodes_are_refused_with_the_reason() -> None:
+    m = GraphModel()
+    m.add_node("weight", label="x", params={"value": 1.0})
+    m.add_node("weight", label="y", params={"value": 1.0})
+    with pytest.raises(PlanRefused, match="several end nodes"):
+        compile_scalar(m)
+
+
+# --- the code is made of templates only -----------------------------------------------------
+@pytest.mark.parametrize("label", ['x"); import os; os.system("hi") #', "w\nimport os\n",
+                                   "ŵ ∂ 𝛉 — «quoted» 'single'", "__import__", "}{{}}{0}",
+                                   "\u2028import sys\r"])
+def test_labels_never_reach_the_code(label: str) -> None:
+    m = load(example_paths()["small_network"])
+    w, loss = m.find("w"), m.find("loss")
+    m.graph.nodes[w]["label"] = label  # even a label the model would refuse (a newline)
+    m.graph.nodes[loss]["label"] = label + "2"
+    plan = compile_scalar(m)
+    for part in (label, label + "2", label.strip(), "import", "system"):
+        assert part not in plan.source
+    assert "__builtins__" not in plan.source
+    values, grads, _ = engine_answers(load(example_paths()["small_network"]))
+    got, got_grads = plan.backward(plan.leaf_values(_leaves("small_network")),
+                                   [None] * len(plan.leaves))
+    assert list(got) == [values[n] for n in plan.node_ids]
+
+
+def test_the_code_reads_as_one_line_per_op() -> None:
+    plan = compile_scalar(load(example_paths()["small_network"]))
+    forward = plan.source.split("def loss")[0]
+    assert "# node 6: sigmoid" in forward
+    assert "DIV(1.0, R(1.0 + EXP(-v5)))" in forward  # 1 / (1 + exp(-z)), rounded as the engine
+    assert "w -= lr * w.grad" in plan.source
