@@ -2,6 +2,7 @@
 
     gradstudio [FILE]                      open the app (with FILE, or the small-network example)
     gradstudio run FILE [--backward] ...   evaluate a graph file headless (see --help)
+    gradstudio import SCRIPT.py -o OUT     PyTorch code to a graph file (read, never run)
     gradstudio --screenshot OUT.png [FILE] render the window offscreen to a PNG
     gradstudio --smoke-test                start offscreen, run the small network, check numbers
     gradstudio --version
@@ -41,6 +42,13 @@ def main(argv: list[str] | None = None) -> int:
                                          description="Evaluate a graph file headless.")
         run_command.add_arguments(parser)
         return run_command.run(parser.parse_args(argv[1:]))
+    if argv and argv[0] == "import":
+        from gradstudio import import_command
+
+        parser = argparse.ArgumentParser(prog="gradstudio import", description="Read PyTorch "
+                                         "code (never run it) into a graph file.")
+        import_command.add_arguments(parser)
+        return import_command.run(parser.parse_args(argv[1:]))
     args = _gui_parser().parse_args(argv)
     from gradstudio.ui import launch  # Qt is loaded only for the window
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
+from gradstudio.cli_errors import fail as _fail
+from gradstudio.cli_errors import one_line_usage_errors
 from gradstudio.graph import GraphError, GraphModel, Session, check_lr, load
 from gradstudio.graph.trace import Trace, build_trace
 
@@ -21,11 +22,7 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The run command's options; usage errors become one line on stderr (exit code 2)."""
-
-    def one_line_error(message: str) -> NoReturn:
-        parser.exit(2, f"gradstudio: error: {message} (see '{parser.prog} --help')\n")
-
-    parser.error = one_line_error  # type: ignore[method-assign]
+    one_line_usage_errors(parser)
     parser.add_argument("file", help="a .gsgraph file")
     parser.add_argument("--backward", action="store_true", help="run backward from the loss")
     parser.add_argument("--target", metavar="NODE", help="backward from this node (its name)")
@@ -179,7 +176,3 @@ def _trace_data(trace: Trace) -> list[dict]:
                         "contribution": _plain(w.contribution)} for w in s.wires]}
             for s in trace.steps]
 
-
-def _fail(message: str) -> int:
-    print(f"gradstudio: error: {message}", file=sys.stderr)
-    return 1

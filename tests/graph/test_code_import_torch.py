@@ -1,0 +1,297 @@
+"""Import of PyTorch code against PyTorch itself: each snippet is imported (read, never run)
+into a graph, the graph is run on a Session with the code's backward calls replayed, and
+every variable's value and every leaf's gradient must equal what real PyTorch gives running
+the same snippet. A corpus written for these tests, then random scripts from hypothesis."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradstudio.graph import Session
+from gradstudio.graph.code_import import import_code, replay
+
+torch = pytest.importorskip("torch", reason="PyTorch is the oracle for these tests")
+hypothesis = pytest.importorskip("hypothesis")
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore::RuntimeWarning")]
+
+CORPUS = {
+    "square": """
+x = torch.tensor(3.0, requires_grad=True)
+y = x**2
+y.backward()
+""",
+    "sin_of_square": """
+import torch
+x = torch.tensor(3.0, requires_grad=True)
+y = x ** 2
+z = torch.sin(y)
+z.backward()
+""",
+    "network_functional_bce": """
+import torch
+import torch.nn.functional as F
+x = torch.tensor(6.7)
+y = torch.tensor(0.0)
+w = torch.tensor(1.0, requires_grad=True)
+b = torch.tensor(0.0, requires_grad=True)
+z = w * x + b
+y_pred = torch.sigmoid(z)
+loss = F.binary_cross_entropy(y_pred, y)
+loss.backward()
+""",
+    "network_hand_written_bce": """
+x = torch.tensor(6.7)
+y = torch.tensor(0.0)
+w = torch.tensor(1.0, requires_grad=True)
+b = torch.tensor(0.0, requires_grad=True)
+
+def binary_cross_entropy_loss(prediction, target):
+    epsilon = 1e-8  # To prevent log(0)
+    prediction = torch.clamp(prediction, epsilon, 1 - epsilon)
+    return -(target * torch.log(prediction) + (1 - target) * torch.log(1 - prediction))
+
+z = w*x + b
+y_pred = torch.sigmoid(z)
+loss = binary_cross_entropy_loss(y_pred, y)
+loss.backward()
+""",
+    "vector_mean": """
+x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+y = (x**2).mean()
+y.backward()
+""",
+    "mse_vectors": """
+from torch.nn import functional as F
+x = torch.tensor([0.5, -1.0, 2.0])
+t = torch.tensor([1.0, 0.0, 3.5])
+w = torch.tensor(0.8, requires_grad=True)
+b = torch.tensor(0.1, requires_grad=True)
+pred = w * x + b
+loss = F.mse_loss(pred, t)
+loss.backward()
+""",
+    "every_unary_op": """
+x = torch.tensor([0.3, 1.2, -0.7], requires_grad=True)
+a = torch.cos(x) + x.sin()
+b = torch.exp(x) * x.tanh()
+c = torch.log(x * x + 1) - x.sigmoid()
+d = torch.relu(x) + x.neg() + torch.neg(x) + x.relu()
+e = torch.clamp(x, -0.5, 0.5) + x.clamp(min=0.0) + x.clamp(max=0.2) + torch.clip(x, 0.0, 1.0)
+f = torch.pow(x, 3) + x.pow(2) + (x * x + 1) ** 0.5 + torch.square(x) + x.square()
+g = torch.sum(a * b) + c.sum() + torch.mean(d) + e.mean() + f.sum()
+g.backward()
+""",
+    "numbers_on_both_sides": """
+x = torch.tensor(1.7, requires_grad=True)
+y = 2 - x
+z = 1 / x + x / 4 - -x + 3 * x + x * 0.5 - 1
+u = x ** -1 + x ** 3 + 2 ** 3 * x + (1 - 0.25) * x
+v = (y * z + u).exp() / 1000
+v.backward()
+""",
+    "function_forms": """
+a = torch.tensor([1.0, 2.0], requires_grad=True)
+b = torch.tensor([0.5, 4.0], requires_grad=True)
+c = torch.add(a, b) * torch.mul(a, 2) - torch.sub(b, a) / torch.div(b, 3)
+d = a.add(1).mul(b).sub(0.5).div(2)
+s = (c + d).sum()
+s.backward()
+""",
+    "detach": """
+x = torch.tensor(2.0, requires_grad=True)
+z = x.detach()
+y = x ** 2 + z * x + (x * 3).detach()
+y.backward()
+""",
+    "no_grad_block": """
+x = torch.tensor(2.0, requires_grad=True)
+with torch.no_grad():
+    c = x * 2
+    d = torch.sin(x)
+y = c * x + d
+y.backward()
+""",
+    "requires_grad_": """
+w = torch.tensor(1.5).requires_grad_()
+v = torch.tensor(0.5)
+v.requires_grad_(True)
+u = torch.tensor(3.0, requires_grad=True)
+u.requires_grad_(False)
+loss = (w * v * u).sigmoid()
+loss.backward()
+""",
+    "float64": """
+x = torch.tensor(0.1, dtype=torch.float64, requires_grad=True)
+w = torch.tensor([1.0, 2.0, 3.0], dtype=torch.double, requires_grad=True)
+y = (torch.sin(w * x) / 3).sum()
+y.backward()
+""",
+    "accumulation_by_running_again": """
+x = torch.tensor(2.0, requires_grad=True)
+y = x**2
+y.backward()
+y = x**2
+y.backward()
+""",
+    "accumulation_retain_graph": """
+x = torch.tensor(2.0, requires_grad=True)
+y = torch.exp(x) * 3
+y.backward(retain_graph=True)
+y.backward()
+""",
+    "zero_grad_between": """
+x = torch.tensor(2.0, requires_grad=True)
+y = x**2
+y.backward()
+x.grad.zero_()
+y2 = x ** 3
+y2.backward()
+""",
+    "functional_activations": """
+import torch.nn.functional as F
+x = torch.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+y = (F.relu(x) + F.tanh(x) * F.sigmoid(x)).mean()
+y.backward()
+""",
+    "matrix": """
+m = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+v = torch.tensor([0.5, -0.5], requires_grad=True)
+s = (m * v + m * m).sum()
+s.backward()
+""",
+    "tuple_assignment_and_aliases": """
+w, b = torch.tensor(0.3, requires_grad=True), torch.tensor(-0.2, requires_grad=True)
+x = torch.tensor([1.0, 2.0, 3.0])
+alias = w
+p = torch.sigmoid(alias * x + b)
+q = p
+loss = q.sum()
+loss.backward()
+""",
+    "bce_reductions": """
+import torch.nn.functional as F
+p0 = torch.tensor([0.2, 0.7, 0.9], requires_grad=True)
+t = torch.tensor([0.0, 1.0, 1.0])
+a = F.binary_cross_entropy(p0, t)
+b = F.binary_cross_entropy(p0, t, reduction='sum')
+c = F.binary_cross_entropy(p0, t, reduction="none").sum()
+d = F.mse_loss(p0, t, reduction="sum") + F.mse_loss(p0, t, reduction="none").mean()
+total = a + b + c + d
+total.backward()
+""",
+    "print_and_bare_expressions": """
+x = torch.tensor(3.0, requires_grad=True)
+x
+print(x)
+y = x ** 2
+y
+print(f"y = {y}, x.grad = {x.grad}", y.shape, y.requires_grad, sep=" | ")
+y.backward()
+x.grad
+print(x.grad.item(), x.grad.tolist(), x.is_leaf, y.grad_fn)
+""",
+}
+
+
+def _run_torch(code: str) -> dict:
+    """The snippet run by real PyTorch (test code we wrote: trusted)."""
+    namespace = {"torch": torch}
+    exec(compile(code, "<corpus>", "exec"), namespace)  # noqa: S102
+    return {k: v for k, v in namespace.items() if isinstance(v, torch.Tensor)}
+
+
+def _tolerance(dtype: str) -> dict:
+    return {"rtol": 1e-5, "atol": 1e-6} if dtype == "float32" else {"rtol": 1e-12, "atol": 0}
+
+
+def check_against_torch(code: str) -> None:
+    expected = _run_torch(code)
+    imported = import_code(code)
+    model = imported.model
+    session = Session(model)
+    results = replay(session, imported.actions)
+    assert all(r.ok for r in results), [(r.error, r.reason) for r in results]
+    forward = session.last_forward or session.forward()
+    tol = _tolerance(model.settings.dtype)
+    assert set(imported.names) == set(expected)
+    for name, want in expected.items():
+        node = imported.names[name]
+        got = forward.value(node)
+        assert got is not None, f"{name}: {forward.errors.get(node)}"
+        assert str(got.dtype) == str(want.dtype)
+        np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), **tol,
+                                   err_msg=name)
+        if want.is_leaf:
+            assert model.node(node).flags["requires_grad"] == want.requires_grad, name
+            grad = session.grad(node)
+            if want.grad is None:
+                assert grad is None, name
+            else:
+                assert grad is not None, f"{name}.grad is None, PyTorch has {want.grad}"
+                np.testing.assert_allclose(grad.numpy(), want.grad.numpy(), **tol,
+                                           err_msg=f"{name}.grad")
+
+
+@pytest.mark.parametrize("name", CORPUS)
+def test_import_then_run_agrees_with_pytorch(name: str) -> None:
+    check_against_torch(CORPUS[name])
+
+
+# --- random scripts -------------------------------------------------------------------------
+UNARY = ("torch.sin({})", "torch.cos({})", "{}.tanh()", "torch.sigmoid({})", "{}.exp()",
+         "torch.relu({})", "-{}", "{} ** 2", "{}.pow(3)", "torch.clamp({}, -1.0, 1.0)",
+         "torch.log({} * {} + 1)", "{}.detach()")
+BINARY = ("{} + {}", "{} - {}", "{} * {}", "{} / ({} * {} + 1)")
+
+
+@hs.composite
+def scripts(draw: hs.DrawFn) -> str:
+    """A few leaves (scalars or 3-vectors), then ops on earlier variables and numbers,
+    some under no_grad, a reduction and its backward (maybe twice, maybe zeroed)."""
+    vector = draw(hs.booleans())
+    lines, names = [], []
+    for i in range(draw(hs.integers(1, 3))):
+        value = [round(draw(hs.floats(-2, 2)), 3) for _ in range(3)] if vector else \
+            round(draw(hs.floats(-2, 2)), 3)
+        grad = draw(hs.booleans()) or i == 0
+        lines.append(f"x{i} = torch.tensor({value}, requires_grad={grad})")
+        names.append(f"x{i}")
+    for j in range(draw(hs.integers(1, 8))):
+        operand = hs.sampled_from(names)
+        number = hs.sampled_from(["0.5", "2", "1.5", "3"])
+        if draw(hs.booleans()):
+            form = draw(hs.sampled_from(UNARY))
+            a = draw(operand)
+            expr = form.format(*[a] * form.count("{}"))
+        else:
+            form = draw(hs.sampled_from(BINARY))
+            args = [draw(hs.one_of(operand, number)) for _ in range(form.count("{}"))]
+            args[0] = draw(operand)
+            expr = form.format(*args)
+        line = f"v{j} = {expr}"
+        if draw(hs.integers(0, 5)) == 0:
+            line = f"with torch.no_grad():\n    {line}"
+        lines.append(line)
+        names.append(f"v{j}")
+    lines.append(f"loss = ({' + '.join(names[-2:])}).sum() + x0.sum()")
+    again = draw(hs.booleans())  # a second backward reuses the graph: retain it
+    lines.append(f"loss.backward(retain_graph={again})")
+    if again:
+        if draw(hs.booleans()):
+            lines.append("x0.grad.zero_()")
+        lines.append(f"loss = ({names[-1]} * 2).mean() + x0.mean()")
+        lines.append("loss.backward()")
+    return "\n".join(lines) + "\n"
+
+
+# Derandomized (the same scripts every run), as the other PyTorch comparisons are.
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(scripts())
+def test_random_scripts_agree_with_pytorch(code: str) -> None:
+    check_against_torch(code)

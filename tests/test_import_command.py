@@ -1,0 +1,114 @@
+"""``gradstudio import SCRIPT.py -o OUT.gsgraph``: the graph file is written, its numbers are
+the code's under ``gradstudio run``; a refusal is one line on stderr with file:line:col, exit
+code 1, no file written and no traceback; usage errors exit 2 as ``gradstudio run``'s do."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gradstudio.app import main
+from gradstudio.graph import load
+
+NETWORK = """\
+import torch
+x = torch.tensor(6.7)
+y = torch.tensor(0.0)
+w = torch.tensor(1.0, requires_grad=True)
+b = torch.tensor(0.0, requires_grad=True)
+z = w * x + b
+y_pred = torch.sigmoid(z)
+loss = -(y * torch.log(y_pred) + (1 - y) * torch.log(1 - y_pred))
+loss.backward()
+print(w.grad, b.grad)
+"""
+
+
+def _main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as e:  # argparse's usage errors
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_writes_a_graph_that_runs_like_the_code(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script, out = tmp_path / "net.py", tmp_path / "net.gsgraph"
+    script.write_text(NETWORK)
+    code, stdout, err = _main(capsys, "import", script, "-o", out)
+    assert code == 0 and err == ""
+    assert stdout.splitlines() == [
+        f"wrote {out}: 16 nodes, 18 wires",
+        f"the code runs backward 1 time: gradstudio run {out} --backward"]
+    model = load(out)
+    assert model.label(model.loss) == "loss"
+    code, stdout, _ = _main(capsys, "run", out, "--backward")
+    assert code == 0
+    assert re.search(r"^  w\.grad +tensor\(6\.6918\)$", stdout, re.M)
+    assert re.search(r"^  b\.grad +tensor\(0\.9988\)$", stdout, re.M)
+
+
+def test_stdin_and_notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                         capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "twice.gsgraph"
+    code_text = "x = torch.tensor(2.0, requires_grad=True)\ny = x**2\ny.backward()\ny.backward()\n"
+    monkeypatch.setattr(sys, "stdin", type("In", (), {"buffer": _Bytes(code_text.encode())})())
+    code, stdout, _ = _main(capsys, "import", "-", "-o", out)
+    assert code == 0
+    lines = stdout.splitlines()
+    assert lines[0].startswith("stdin:4:1: backward through the same graph a second time")
+    assert lines[-1] == f"the code runs backward 2 times: gradstudio run {out} --backward " \
+        "--repeat 2"
+
+
+class _Bytes:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read(self, n: int = -1) -> bytes:
+        return self.data if n < 0 else self.data[:n]
+
+
+@pytest.mark.parametrize("text, where", [
+    ("import os\nos.system('touch {marker}')\n", "bad.py:1:1: import os"),
+    ("x = torch.tensor(1.0)\nfor i in range(2):\n    open('{marker}', 'w')\n",
+     "bad.py:2:1: for loops"),
+    (b"x = 1\n\xff\xfe open('{marker}')", "bad.py:2:1: not UTF-8"),
+])
+def test_refusal_is_one_line_and_writes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str | bytes,
+        where: str) -> None:
+    marker, script, out = tmp_path / "marker", tmp_path / "bad.py", tmp_path / "out.gsgraph"
+    if isinstance(text, bytes):
+        script.write_bytes(text.replace(b"{marker}", str(marker).encode()))
+    else:
+        script.write_text(text.replace("{marker}", str(marker)))
+    code, stdout, err = _main(capsys, "import", script, "-o", out)
+    assert code == 1 and stdout == ""
+    assert err.startswith(f"gradstudio: error: {where}") and err.count("\n") == 1, err
+    assert not out.exists() and not marker.exists()
+
+
+def test_missing_file_and_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _main(capsys, "import", tmp_path / "nope.py", "-o", tmp_path / "o.gsgraph")
+    assert code == 1 and err.startswith("gradstudio: error: cannot read ") and \
+        err.count("\n") == 1
+    code, _, err = _main(capsys, "import", tmp_path / "nope.py")
+    assert code == 2 and "-o/--output" in err and err.count("\n") == 1
+
+
+def test_as_a_command_without_a_traceback(tmp_path: Path) -> None:
+    script = tmp_path / "s.py"
+    script.write_text("y = eval('1')\n")
+    done = subprocess.run([sys.executable, "-m", "gradstudio", "import", str(script), "-o",
+                           str(tmp_path / "s.gsgraph")], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1
+    assert done.stderr == ("gradstudio: error: s.py:1:5: eval(...) is not supported: the code "
+                           "is read, never run\n")
