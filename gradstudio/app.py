@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         from gradstudio import run_command
 
         parser = argparse.ArgumentParser(prog="gradstudio run",
-                                         description="Evaluate a graph file headless.")
+                                         description="Evaluate a graph file headless.",
+                                         epilog=run_command.EXIT_CODES)
         run_command.add_arguments(parser)
         return run_command.run(parser.parse_args(argv[1:]))
     if argv and argv[0] == "import":

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import os
 import reprlib
+import stat
+import sys
 import tempfile
 from collections.abc import Callable
 from functools import cache
@@ -27,17 +29,18 @@ import jsonschema
 from gradstudio import __version__
 from gradstudio.resources import resource_path
 
+from . import limits
 from .catalog import GraphError
 from .layout import place_missing
+from .limits import count, mebibytes, short_number
 from .model import GraphModel
 
 __all__ = ["GraphFileError", "FORMAT", "VERSION", "EXTENSION", "load", "save", "loads", "dumps",
-           "document", "migrate", "MIGRATIONS", "write_atomic"]
+           "document", "migrate", "MIGRATIONS", "write_atomic", "read_bytes"]
 
 FORMAT = "gradstudio-graph"
 VERSION = 2
 EXTENSION = ".gsgraph"
-MAX_BYTES = 64 * 1024 * 1024
 
 
 class GraphFileError(GraphError):
@@ -103,11 +106,35 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         return _TOO_DEEP
 
 
+def _too_large(source: str, size: str) -> GraphFileError:
+    return GraphFileError(f"{source}: too large ({size}; the limit is "
+                          f"{mebibytes(limits.MAX_BYTES)})")
+
+
 def loads(text: str | bytes, source: str = "file") -> GraphModel:
-    """A new model from a file's text; GraphFileError if anything is wrong with it."""
-    if len(text) > MAX_BYTES:
-        raise GraphFileError(f"{source}: too large ({len(text) // 1_000_000} MB; the limit is "
-                             f"{MAX_BYTES // 1_000_000} MB)")
+    """A new model from a file's text; GraphFileError if anything is wrong with it. Whatever
+    goes wrong on the way (a parser's ValueError, a stack or memory exhausted) becomes that
+    one error, saying what."""
+    try:
+        return _loads(text, source)
+    except GraphError:
+        raise
+    except RecursionError:
+        raise GraphFileError(f"{source}: {_TOO_DEEP}") from None
+    except MemoryError:
+        raise GraphFileError(f"{source}: not enough memory to read it") from None
+    except ValueError as e:  # e.g. a whole number past Python's int-to-text limit
+        raise GraphFileError(f"{source}: cannot be read: {_first_sentence(e)}") from None
+
+
+def _first_sentence(error: Exception) -> str:
+    text = str(error).split(";")[0]
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _loads(text: str | bytes, source: str) -> GraphModel:
+    if len(text) > limits.MAX_BYTES:
+        raise _too_large(source, mebibytes(len(text)))
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")  # a byte order mark is harmless
@@ -123,6 +150,11 @@ def loads(text: str | bytes, source: str = "file") -> GraphModel:
                              f"{e.msg}{hint}") from None
     except RecursionError:
         raise GraphFileError(f"{source}: {_TOO_DEEP}") from None
+    except ValueError as e:
+        if "digits" in str(e):
+            raise GraphFileError(f"{source}: holds a whole number too long to read (more "
+                                 f"than {count(sys.get_int_max_str_digits())} digits)") from None
+        raise
     version = _check_header(data, source)
     try:  # nesting just under the JSON parser's limit can still exhaust the stack here
         error = None if _fast_check(data, version) else \
@@ -162,26 +194,55 @@ def _check_header(data: Any, source: str) -> int:
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise GraphFileError(f"{source}: \"version\" must be a whole number (1 or more), got "
-                             f"{version!r}")
+                             f"{short_number(version)}")
     if version > VERSION:
         raise GraphFileError(f"{source}: written by a newer GradStudio (format version "
-                             f"{version}); this version reads versions 1 to {VERSION}. "
-                             "Update GradStudio to open it.")
+                             f"{short_number(version)}); this version reads versions 1 to "
+                             f"{VERSION}. Update GradStudio to open it.")
     return version
 
 
 def load(path: str | os.PathLike) -> GraphModel:
     """Read and check a ``.gsgraph`` file."""
+    return loads(read_bytes(path), Path(path).name)
+
+
+_NOT_A_FILE = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a pipe (FIFO)",
+               stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket"}
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """A file's bytes, read so that nothing can block or flood: opened non-blocking (a FIFO
+    does not wait for a writer), only a regular file once open (fstat, so a symlink to
+    /dev/zero is seen for what it is), and never more than the size limit whatever size the
+    file reports (a /proc file says 0). GraphFileError saying why otherwise."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise GraphFileError(f"{path.name}: too large ({size // 1_000_000} MB; the limit "
-                                 f"is {MAX_BYTES // 1_000_000} MB)")
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as e:
         raise GraphFileError(f"cannot read {path}: {e.strerror or e}") from None
-    return loads(raw, path.name)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            what = _NOT_A_FILE.get(stat.S_IFMT(info.st_mode), "not a regular file")
+            raise GraphFileError(f"cannot read {path}: it is {what}, not a graph file")
+        if info.st_size > limits.MAX_BYTES:
+            raise _too_large(path.name, mebibytes(info.st_size))
+        chunks, total = [], 0
+        while total <= limits.MAX_BYTES:
+            want = max(info.st_size + 1 - total, 1 << 16)
+            chunk = os.read(fd, min(want, limits.MAX_BYTES + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limits.MAX_BYTES:
+            raise _too_large(path.name, f"more than {mebibytes(limits.MAX_BYTES)}")
+        return b"".join(chunks)
+    except OSError as e:
+        raise GraphFileError(f"cannot read {path}: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
 
 
 def save(model: GraphModel, path: str | os.PathLike) -> None:

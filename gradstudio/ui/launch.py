@@ -70,10 +70,12 @@ def start_window(file: str | None = None, settings=None):  # noqa: ANN001, ANN20
 
 def run_gui(file: str | None = None) -> int:
     app = make_app()
-    window = start_window(file)
     from .crash import install_excepthook
 
-    install_excepthook(lambda: window)
+    shown: list = []  # the window, once there is one, parents the crash dialog
+    install_excepthook(lambda: shown[0] if shown else None)  # before anything is loaded
+    window = start_window(file)
+    shown.append(window)
     from .autosave import offer_recovery
 
     offer_recovery(window)  # work left by a crash or a kill, if any
@@ -165,6 +167,8 @@ def screenshot(out: str, file: str | None = None, size: tuple[int, int] = (1600,
     offscreen()
     app = make_app()
     with tempfile.TemporaryDirectory(prefix="gradstudio-") as folder:
+        if file and not _readable(file):
+            return 1
         window = _window(file, settings=_scratch_settings(folder),
                          autosave_folder=Path(folder) / "autosave")
         window.resize(*size)
@@ -179,6 +183,19 @@ def screenshot(out: str, file: str | None = None, size: tuple[int, int] = (1600,
         print(f"gradstudio: error: cannot write {out}", file=sys.stderr)
         return 1
     return 0
+
+
+def _readable(file: str) -> bool:
+    """Offscreen there is no one to close a dialog: a file that cannot be opened is said in
+    one line on stderr, as `gradstudio run` says it."""
+    from gradstudio.graph import GraphError, fileformat
+
+    try:
+        fileformat.load(file)
+    except GraphError as e:
+        print(f"gradstudio: error: {e}", file=sys.stderr)
+        return False
+    return True
 
 
 def process_age() -> float | None:

@@ -26,7 +26,8 @@ from gradstudio.graph import (
     kind,
 )
 from gradstudio.graph.catalog import Param
-from gradstudio.graph.fileformat import MAX_BYTES, document, dumps, load, loads, save
+from gradstudio.graph.fileformat import document, dumps, load, loads, save
+from gradstudio.graph.limits import MAX_BYTES
 from gradstudio.resources import example_paths
 
 # --- generated graphs ---------------------------------------------------------------------------
@@ -238,7 +239,7 @@ def test_huge_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         f.truncate(MAX_BYTES + 1)  # sparse: nothing is written or read
     with pytest.raises(GraphFileError, match="huge.gsgraph: too large"):
         load(path)
-    monkeypatch.setattr("gradstudio.graph.fileformat.MAX_BYTES", 100)
+    monkeypatch.setattr("gradstudio.graph.limits.MAX_BYTES", 100)
     _refused(json.dumps(_doc()), "too large")
 
 
