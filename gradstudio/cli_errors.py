@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import NoReturn
 
-__all__ = ["one_line_usage_errors", "fail"]
+__all__ = ["one_line_usage_errors", "fail", "survive_any_text"]
 
 
 def one_line_usage_errors(parser: argparse.ArgumentParser) -> None:
@@ -23,3 +23,12 @@ def fail(message: str) -> int:
     """Print ``message`` as the command's one error line; returns the exit code, 1."""
     print(f"gradstudio: error: {message}", file=sys.stderr)
     return 1
+
+
+def survive_any_text() -> None:
+    """Print any label: a lone surrogate ("\\ud800") or a character the terminal's encoding
+    lacks is written as a backslash escape instead of ending the program."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")

@@ -17,7 +17,7 @@ from gradstudio.cli_errors import one_line_usage_errors
 from gradstudio.graph import GraphError, GraphModel, Session, check_lr, load
 from gradstudio.graph.trace import Trace, build_trace
 
-__all__ = ["add_arguments", "run", "EXIT_CODES", "survive_any_text"]
+__all__ = ["add_arguments", "run", "EXIT_CODES"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,19 +71,9 @@ limit) or the graph cannot run as asked (the reason is one line on stderr); 2 th
 line is wrong"""
 
 
-def survive_any_text() -> None:
-    """Print any label: a lone surrogate ("\\ud800") or a character the terminal's encoding
-    lacks is written as a backslash escape instead of ending the program."""
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="backslashreplace")
-
-
 def run(args: argparse.Namespace) -> int:
     """The run command; returns the exit code (EXIT_CODES). Problems are one line on
     stderr."""
-    survive_any_text()
     if args.repeat < 1 or args.steps < 0:
         return _fail("--repeat must be at least 1 and --steps at least 0")
     try:
