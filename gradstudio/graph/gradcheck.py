@@ -25,7 +25,7 @@ from .ledger import format_number
 from .session import Session
 
 __all__ = ["check_gradients", "GradCheck", "LeafCheck", "ElementCheck", "MAX_CHECKED_ELEMENTS",
-           "TOLERANCE", "EPS"]
+           "TOLERANCE", "EPS", "format_error", "format_gradient"]
 
 MAX_CHECKED_ELEMENTS = 64  # elements of one leaf checked, the first ones in memory order
 TOLERANCE = 1e-4  # a relative error below this: backward agrees with finite differences
@@ -127,6 +127,11 @@ class GradCheck:
         worst = max((leaf.worst or 0.0 for leaf in self.leaves), default=0.0)
         return (f"all {self.done} gradient{'s' * (self.done != 1)} agree with finite "
                 f"differences (worst relative error {format_error(worst)}){limit}")
+
+
+def format_gradient(value: float) -> str:
+    """A gradient with enough digits to see where backward and finite differences part."""
+    return f"{value:.10g}"
 
 
 def format_error(error: float) -> str:

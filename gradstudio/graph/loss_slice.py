@@ -7,11 +7,12 @@ slope is the gradient a backward from zero gives the weight at its current value
 ``.grad`` after Zero Grad and Backward.
 
 The range (``slice_range``) is centred on the weight. Its half-width comes from two
-scales: the weight's own, ``max(|w|, 1)``, and the gradient's, ``|L / L'|`` — how far the
-tangent goes before it predicts a loss of zero, where the straight line stops telling much.
-The half-width is the gradient's scale clipped to between a tenth of the weight's scale and
-the weight's scale (the weight's scale alone when the gradient is zero or the loss is
-not finite), so a steep loss is shown close up and a flat one over the weight's size.
+scales: the weight's own, ``s = max(|w|, 1)``, and the gradient's, ``|L / L'|`` — how far
+the tangent goes before it predicts a loss of zero, where the straight line stops telling
+much. The half-width is twice the gradient's scale (so the bend beyond that point shows),
+clipped to between ``s / 5`` and ``2 s``; the weight's scale alone (``2 s``) when the
+gradient is zero or the loss is not finite. So a steep loss is shown close up and a flat
+one over the weight's size, and a train step of a moderate learning rate stays in view.
 """
 
 from __future__ import annotations
@@ -44,6 +45,14 @@ class LossSlice:
     loss: float
     slope: float
 
+    def note(self) -> str:
+        """Words for points where the loss has no finite value (a plot leaves them out)."""
+        bad = int(np.count_nonzero(~np.isfinite(self.losses)))
+        if not bad:
+            return ""
+        return (f"the loss is not finite at {bad} of the {len(self.xs)} points (not drawn): "
+                "in this dtype the graph overflows or divides by zero there")
+
     def tangent(self, x: np.ndarray | float) -> np.ndarray:
         """The tangent line at the weight: loss + slope * (x - w)."""
         return self.loss + self.slope * (np.asarray(x, dtype=float) - self.w)
@@ -52,9 +61,9 @@ class LossSlice:
 def slice_range(w: float, loss: float, grad: float) -> tuple[float, float]:
     """The interval the slice covers, centred on ``w`` (the rule is in the module's doc)."""
     scale = max(abs(w), 1.0)
-    half = scale
+    half = 2 * scale
     if grad != 0 and math.isfinite(loss) and math.isfinite(grad):
-        half = min(max(abs(loss / grad), scale / 10), scale)
+        half = min(max(2 * abs(loss / grad), scale / 5), 2 * scale)
     return w - half, w + half
 
 

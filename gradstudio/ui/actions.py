@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from gradstudio.graph import LR_MAX, LR_MIN, MAX_TRAIN_STEPS, Change
+from gradstudio.graph.laid_open import STEP_ORDER, STEP_ORDER_NOTE
 from gradstudio.resources import example_paths, resource_path
 
 from .canvas.arrange import arrange
@@ -196,7 +197,7 @@ def _view_menu(b: _Builder, m: QMenu) -> None:
 
 
 def _run_menu(b: _Builder, m: QMenu) -> None:
-    """Run (F B Z T N G A I)."""
+    """Run (F B Z T N C L G A I)."""
     w, act, doc = b.w, b.act, b.w.document
     m.addAction(act("forward", w.tr("&Forward"), doc.forward, "F5",
                     tip=w.tr("Compute every node's value")))
@@ -206,11 +207,19 @@ def _run_menu(b: _Builder, m: QMenu) -> None:
                     tip=w.tr("Set every leaf's gradient to zero")))
     m.addSeparator()
     m.addAction(act("train_step", w.tr("&Train Step"), lambda: doc.train(1), "F8",
-                    tip=w.tr("Forward, backward, w -= lr * w.grad, zero grad")))
+                    tip=w.tr("One step: %1 (%2)").replace("%1", STEP_ORDER)
+                    .replace("%2", STEP_ORDER_NOTE)))
     train_n = act("train_n", w.tr("Train &N Steps…"), lambda: _train_n(w), "Shift+F8",
                   tip=w.tr("Train many steps, with a progress dialog that can cancel"))
     train_n.setIconText(w.tr("Train N…"))
     m.addAction(train_n)
+    m.addSeparator()
+    m.addAction(act("check_gradients", w.tr("&Check Gradients"), w.check_gradients,
+                    tip=w.tr("Compare every leaf's gradient from backward with finite "
+                             "differences of the loss")))
+    m.addAction(act("loss_slice", w.tr("&Loss Slice"), lambda: w.show_panel("loss_slice"),
+                    tip=w.tr("Plot the loss as the selected weight alone varies, with its "
+                             "tangent")))
     m.addSeparator()
     no_grad = act("no_grad", w.tr("No-&Grad Mode"), doc.set_no_grad_mode, "Ctrl+Shift+G",
                   checkable=True, tip=w.tr("Evaluate as inside torch.no_grad()"))

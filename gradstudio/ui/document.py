@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -33,6 +33,7 @@ from gradstudio.graph import (
     fileformat,
 )
 from gradstudio.graph.evaluate import gc_paused
+from gradstudio.graph.gradcheck import GradCheck, check_gradients
 
 from .commands import ApplyTrainStep, ModelCommand
 
@@ -75,6 +76,7 @@ class Document(QObject):
     backward_done = Signal(object)  # BackwardResult
     ledger_changed = Signal()
     trained = Signal(object)  # TrainRun: the steps of a finished run, with their updates
+    gradients_checked = Signal(object)  # GradCheck, or None when the graph changed since
     message = Signal(object)  # Message (a Refusal for what was refused)
     path_changed = Signal(object)  # Path | None
     reset = Signal()  # the whole model was replaced (new, open)
@@ -89,6 +91,7 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self.path: Path | None = None
         self.auto_evaluate = True
+        self.last_check: GradCheck | None = None  # Check Gradients, while the graph is as it was
         self._unsubscribe = self.model.subscribe(self._on_model_event)
         self._timer = QTimer(self, singleShot=True, interval=30)
         self._timer.timeout.connect(self._evaluate)
@@ -117,9 +120,12 @@ class Document(QObject):
 
     def _on_model_event(self, event: ModelEvent) -> None:
         self.model_changed.emit(event)
-        if event.kind is not Change.NODE_MOVED and not event.kind.is_annotation \
-                and self.auto_evaluate:
-            self._timer.start()
+        if event.kind is not Change.NODE_MOVED and not event.kind.is_annotation:
+            if self.last_check is not None:  # it described the graph as it was
+                self.last_check = None
+                self.gradients_checked.emit(None)
+            if self.auto_evaluate:
+                self._timer.start()
 
     @property
     def modified(self) -> bool:
@@ -162,6 +168,23 @@ class Document(QObject):
     def set_retain_intermediate(self, on: bool) -> None:
         self.session.retain_intermediate = on
         self.forward()
+
+    def check_gradients(self, progress: Callable[[int, int], None] | None = None,
+                        should_stop: Callable[[], bool] | None = None) -> GradCheck:
+        """Run ▸ Check Gradients: backward against finite differences for every leaf that
+        requires grad (graph/gradcheck.py); ``progress`` and ``should_stop`` as there."""
+        self.run_requested.emit()
+        if self._timer.isActive():  # an edit not evaluated yet: the cards show it first
+            self._evaluate()
+        check = check_gradients(self.session, progress=progress, should_stop=should_stop)
+        self.last_check = check
+        self.gradients_checked.emit(self.last_check)
+        if check.ran and (check.cancelled or not check.failing):
+            self.say(check.summary())
+        else:
+            self.refuse(check.summary(), [check.target] if not check.ran else
+                        [leaf.node for leaf in check.failing])
+        return check
 
     def train(self, steps: int, lr: float | None = None) -> list[float]:
         """Train steps now, as one undoable change of the weights; returns the losses."""

@@ -29,12 +29,15 @@ from .canvas.view import GraphView
 from .document import Document, Message
 from .edit_controller import EditController
 from .panels.chain_rule import ChainRulePanel
+from .panels.grad_check import GradCheckPanel
 from .panels.gradients import GradientsPanel
 from .panels.inspector import Inspector
 from .panels.ledger import LedgerPanel
+from .panels.loss_slice import LossSlicePanel
 from .panels.messages import MessagesPanel
 from .panels.palette import Palette
 from .panels.training import TrainingPanel
+from .progress import run_with_progress
 from .step_mode import StepMode
 
 __all__ = ["MainWindow", "PANELS"]
@@ -50,7 +53,12 @@ PANELS = [
     ("chain_rule", "Chain rule", Qt.BottomDockWidgetArea),
     ("training", "Training", Qt.BottomDockWidgetArea),
     ("messages", "Messages", Qt.BottomDockWidgetArea),
+    ("grad_check", "Gradient check", Qt.BottomDockWidgetArea),
+    ("loss_slice", "Loss slice", Qt.RightDockWidgetArea),
 ]
+# Docks closed on first launch (View menu or their Run action opens them): the loss slice's
+# plot library is loaded only when it is first shown.
+CLOSED_AT_FIRST = ("loss_slice",)
 
 
 class MainWindow(QMainWindow):
@@ -96,6 +104,8 @@ class MainWindow(QMainWindow):
                 bottom.append(dock)
         if bottom:
             bottom[0].raise_()
+        for name in CLOSED_AT_FIRST:
+            self.docks[name].hide()
         self.view_menu.addSeparator()
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
@@ -117,7 +127,25 @@ class MainWindow(QMainWindow):
             "chain_rule": ChainRulePanel(doc, view),
             "training": TrainingPanel(doc),
             "messages": MessagesPanel(doc),
+            "grad_check": GradCheckPanel(doc, self.action_map["check_gradients"]),
+            "loss_slice": LossSlicePanel(doc, view),
         }
+
+    def show_panel(self, name: str) -> None:
+        """Open a dock (if closed) and bring it to the front of its tab group."""
+        dock = self.docks[name]
+        if dock.isHidden() and self.dockWidgetArea(dock) == Qt.RightDockWidgetArea:
+            dock.show()  # under the inspector: give the plot half the height
+            half = max(self.docks["inspector"].height() // 2, 200)
+            self.resizeDocks([self.docks["inspector"], dock], [half, half], Qt.Vertical)
+        dock.show()
+        dock.raise_()
+
+    def check_gradients(self) -> None:
+        """Run ▸ Check Gradients, with progress and Cancel when it takes a while."""
+        self.show_panel("grad_check")
+        run_with_progress(self, self.tr("Checking gradients against finite differences…"),
+                          self.document.check_gradients)
 
     def _add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea
                   ) -> QDockWidget:

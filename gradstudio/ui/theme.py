@@ -23,7 +23,9 @@ __all__ = ["DARK", "LIGHT", "Theme", "current", "follow", "is_dark"]
 # light and on a dark card alike, so both variants share them.
 _CATEGORY_FILLS = MappingProxyType({"Inputs": "#2f6db5", "Ops": "#4a7d6b", "Losses": "#b5562f"})
 _BADGE_FILLS = MappingProxyType({"loss": "#c0392b", "grad": "#2e8b57", "detach": "#7f6a00",
-                                 "no-grad": "#6c3483"})
+                                 "no-grad": "#6c3483",
+                                 # Check Gradients on a leaf: backward agrees / disagrees
+                                 "agrees": "#2e7d32", "disagrees": "#d0312d"})
 _SELECTION = "#f0a30a"
 
 
@@ -60,7 +62,8 @@ class Theme:
     wire_selected: str
     # fills and plotted lines
     categories: Mapping[str, str]  # a card's title bar, by catalog category
-    badges: Mapping[str, str]  # a card's flag badges ("loss", "grad", "detach", "no-grad")
+    badges: Mapping[str, str]  # a card's badges ("loss", "grad", "detach", "no-grad", and
+    # Check Gradients' "agrees" / "disagrees")
     series: tuple[str, ...]  # the weight curves in the Training panel, in turn
 
     def badge(self, name: str) -> str:

@@ -113,6 +113,9 @@ class NodeItem(QGraphicsItem):
         self._lines: list[str] | None = []  # the value lines; None: not formatted yet
         self.error: str | None = None
         self.is_loss = False
+        self.check: tuple[str, bool] | None = None  # Check Gradients: (relative error, agrees)
+        self.step_lines: list[str] = []  # the last train step laid open (graph/laid_open.py)
+        self.step_tip = ""
         # set by the scene: the kind's formulas with this node's numbers, for the tooltip
         self.maths: Callable[[str], list[str]] | None = None
         self.snap = 0.0
@@ -133,6 +136,33 @@ class NodeItem(QGraphicsItem):
         self.value, self.grad, self.error = value, grad, error
         self._lines = None if value is not None and grad is None else self._format()
         self._geometry_changed()
+
+    def set_check(self, check: tuple[str, bool] | None) -> None:
+        """Show Check Gradients' relative error as a badge (green: agrees, red: not)."""
+        if check != self.check:
+            self.check = check
+            self.update()
+
+    def check_badge(self) -> str:
+        """The gradient check's badge text, as painted (empty: no check shown)."""
+        if self.check is None:
+            return ""
+        return ("✓ " if self.check[1] else "✗ ") + self.check[0]
+
+    def set_step_lines(self, lines: list[str], tip: str = "") -> None:
+        """Show what the last train step did here, under the value (empty: nothing). While
+        they show, a gradient line of its own (the step zeroed it) makes room for them."""
+        if lines != self.step_lines or tip != self.step_tip:
+            self.step_lines, self.step_tip = list(lines), tip
+            self._geometry_changed()
+
+    @property
+    def shown_value_lines(self) -> list[str]:
+        """The value lines painted: without a gradient line of its own while a step shows."""
+        lines = self.value_lines
+        if self.step_lines:
+            lines = [line for line in lines if not line.startswith(GRAD)]
+        return lines
 
     def _format(self) -> list[str]:
         if self.value is None:
@@ -170,7 +200,8 @@ class NodeItem(QGraphicsItem):
         """The body text as shown on the card, top to bottom."""
         if self.error:
             return [f"⚠ {self.error}"]
-        return self.value_lines + ([self.grad_fn] if self.grad_fn else [])
+        return self.shown_value_lines + ([self.grad_fn] if self.grad_fn else []) + \
+            self.step_lines
 
     def badges(self) -> list[str]:
         flags = self.data_.flags
@@ -197,6 +228,8 @@ class NodeItem(QGraphicsItem):
             tip += "\n\n" + "\n".join(lines)
         if self.error:
             tip += f"\n\nError: {self.error}"
+        if self.step_tip:
+            tip += f"\n\n{self.step_tip}"
         return tip
 
     def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:  # noqa: N802
@@ -207,9 +240,9 @@ class NodeItem(QGraphicsItem):
     def _compute_height(self) -> float:
         if self.error:
             return _height(self.spec, 1, 0)
-        lines = len(self._lines) if self._lines is not None else 1  # unformatted: one value
+        lines = len(self.shown_value_lines) if self._lines is not None or self.step_lines else 1
         has_fn = self.value is not None and self.value.grad_fn is not None
-        return _height(self.spec, lines, 1 if has_fn else 0)
+        return _height(self.spec, lines, (1 if has_fn else 0) + len(self.step_lines))
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
         return QRectF(-PORT_R - 2, -2, WIDTH + 2 * PORT_R + 4, self._height + 4)
@@ -347,15 +380,18 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QColor(colors.muted))
         painter.drawText(QRectF(right, y0 - 8, WIDTH - PAD - right, 16),
                          Qt.AlignVCenter | Qt.AlignRight, "out")
-        for b in reversed(self.badges()):
-            w = fm.horizontalAdvance(b) + 8
+        badges = [(b, b) for b in self.badges()]
+        if self.check is not None:
+            badges.insert(0, (self.check_badge(), "agrees" if self.check[1] else "disagrees"))
+        for text, role in reversed(badges):
+            w = fm.horizontalAdvance(text) + 8
             right -= w + 3
             r = QRectF(right, y0 - 7, w, 14)
-            painter.setBrush(QColor(colors.badge(b)))
+            painter.setBrush(QColor(colors.badge(role)))
             painter.setPen(Qt.NoPen)
             painter.drawRoundedRect(r, 3, 3)
             painter.setPen(QColor(colors.on_fill))
-            painter.drawText(r, Qt.AlignCenter, b)
+            painter.drawText(r, Qt.AlignCenter, text)
         for i, port in enumerate(self.spec.inputs):
             y = _port_y(i)
             painter.setPen(QPen(QColor(colors.border), 1))
@@ -390,7 +426,7 @@ class NodeItem(QGraphicsItem):
             return
         painter.setFont(fonts["body"])
         advance = QFontMetricsF(fonts["body"]).horizontalAdvance("0")
-        for line in self.value_lines:
+        for line in self.shown_value_lines:
             value, grad = (line, "") if not line.startswith(GRAD) else ("", line)
             if SEP + GRAD in line:  # "6.7000 · grad 0.9988": the gradient in its colour
                 value, grad = line.split(SEP, 1)
@@ -401,8 +437,16 @@ class NodeItem(QGraphicsItem):
             painter.drawText(QRectF(PAD + len(value) * advance, y, width, LINE_H),
                              Qt.AlignVCenter, grad)
             y += LINE_H
+        painter.setFont(fonts["small"])
         if self.grad_fn:
-            painter.setFont(fonts["small"])
             painter.setPen(QColor(colors.muted))
             painter.drawText(QRectF(PAD, y, width, SMALL_LINE_H), Qt.AlignVCenter,
                              self.grad_fn)
+            y += SMALL_LINE_H
+        small = QFontMetricsF(fonts["small"])
+        for line in self.step_lines:  # the last train step: the change in gradient colour
+            painter.setPen(QColor(colors.gradient if "Δ" in line or line.startswith(" ")
+                                  else colors.text))
+            painter.drawText(QRectF(PAD, y, width, SMALL_LINE_H), Qt.AlignVCenter,
+                             small.elidedText(line, Qt.ElideRight, width))
+            y += SMALL_LINE_H

@@ -22,6 +22,9 @@ from gradstudio.graph import (
     pick_target,
 )
 from gradstudio.graph.evaluate import gradient_path
+from gradstudio.graph.gradcheck import GradCheck, format_error
+from gradstudio.graph.laid_open import card_lines, card_tooltip, loss_line
+from gradstudio.graph.session import TrainRun
 from gradstudio.graph.trace import node_formulas
 
 from .. import theme
@@ -43,6 +46,7 @@ class GraphScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
         self.snap_to_grid = False
+        self._stepped: set[str] = set()  # cards showing the last train step
         # A child timer: it dies with the scene, so it never fires into a deleted one.
         self._loss_timer = QTimer(self, singleShot=True, interval=0)
         self._loss_timer.timeout.connect(self._refresh_loss)
@@ -50,6 +54,8 @@ class GraphScene(QGraphicsScene):
         document.model_changed.connect(self._on_model_event)
         document.evaluated.connect(self.show_results)
         document.backward_done.connect(lambda _: self._mark_gradient_wires())
+        document.gradients_checked.connect(self.show_check)
+        document.trained.connect(self.show_train_step)
         document.reset.connect(self.rebuild)
         # Connected first, so every other listener sees the selection without such wires.
         self.selectionChanged.connect(self._drop_wires_from_rubber_band)
@@ -61,6 +67,7 @@ class GraphScene(QGraphicsScene):
             self.removeItem(item)
         self.nodes.clear()
         self.edges.clear()
+        self._stepped.clear()
         model = self.document.model
         detached = {}
         for n in model.nodes():
@@ -85,6 +92,8 @@ class GraphScene(QGraphicsScene):
 
     def _on_model_event(self, event: ModelEvent) -> None:
         what = event.kind
+        if self._stepped and what is not Change.NODE_MOVED and not what.is_annotation:
+            self._clear_train_step()  # the graph is no longer what the step left
         if what is Change.NODE_ADDED:
             self._add_node(self.document.model.node(event.node))
         elif what is Change.NODE_REMOVED:
@@ -186,6 +195,42 @@ class GraphScene(QGraphicsScene):
         session, values, errors = self.document.session, result.values, result.errors
         for n, item in self.nodes.items():  # the cards print their values when shown
             item.set_result(values.get(n), session.grad(n), errors.get(n))
+
+    def show_check(self, check: GradCheck | None) -> None:
+        """Each checked leaf's card gets its worst relative error as a badge; None (the graph
+        changed since) takes the badges off."""
+        worst = {} if check is None else {leaf.node: leaf for leaf in check.leaves
+                                          if leaf.elements}
+        for n, item in self.nodes.items():
+            leaf = worst.get(n)
+            item.set_check(None if leaf is None else (format_error(leaf.worst), leaf.ok))
+
+    def show_train_step(self, run: TrainRun) -> None:
+        """The run's last step laid open on the cards: each trained weight's w → w', Δw with
+        its numbers, and the loss card's loss before → after (graph/laid_open.py)."""
+        self._clear_train_step()
+        if not run.steps:
+            return
+        step, model = run.steps[-1], self.document.model
+        lines = {n: (card_lines(ws, step.lr), card_tooltip(model.label(n), ws, step.lr))
+                 for n, ws in step.weights.items() if n in model}
+        try:
+            lines[pick_target(model)] = ([loss_line(step.loss, run.loss_after)],
+                                         "Last train step: the loss before → after it")
+        except GraphError:
+            pass
+        for n, (text, tip) in lines.items():
+            item = self.nodes.get(n)
+            if item is not None:
+                item.set_step_lines(text, tip)
+                self._stepped.add(n)
+
+    def _clear_train_step(self) -> None:
+        for n in self._stepped:
+            item = self.nodes.get(n)
+            if item is not None:
+                item.set_step_lines([])
+        self._stepped.clear()
 
     def _mark_gradient_wires(self) -> None:
         """Colour the wires a gradient travelled along in the last backward: both ends

@@ -18,27 +18,34 @@ import time
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from gradstudio.graph import MAX_TRAIN_STEPS, Change, ModelEvent, TrainRun, TrainStep
+from gradstudio.graph.laid_open import STEP_ORDER, STEP_ORDER_NOTE, loss_line, step_rows
 
 from .. import theme
 
 if TYPE_CHECKING:
     from ..document import Document
 
-__all__ = ["TrainingPanel"]
+__all__ = ["TrainingPanel", "STEP_HEADERS"]
+
+STEP_HEADERS = ("weight", "w", "w.grad", "Δw = −lr·w.grad", "w′")
 
 MAX_ELEMENTS = 8  # a vector weight gets one curve per element, up to this many
 PREVIEW_SECONDS = 0.15
@@ -94,8 +101,8 @@ class TrainingPanel(QWidget):
         self.steps_box.setPrefix(self.tr("steps "))
         self.steps_box.setAccessibleName(self.tr("Number of steps"))
         self.train_button = QPushButton(self.tr("Train"))
-        self.train_button.setToolTip(self.tr("Run the steps: forward, backward, "
-                                             "w -= lr * w.grad, zero grad"))
+        self.train_button.setToolTip(self.tr("Run the steps; each is %1 (%2)")
+                                     .replace("%1", STEP_ORDER).replace("%2", STEP_ORDER_NOTE))
         self.train_button.clicked.connect(self.train)
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setEnabled(False)
@@ -113,6 +120,26 @@ class TrainingPanel(QWidget):
         self.reset_button.setToolTip(self.tr("Forget the plotted steps (the weights stay)"))
         self.reset_button.clicked.connect(self.reset_history)
         self.status = QLabel()
+        self.order = QLabel(self.tr("Each step: %s, then zero grad again.") % STEP_ORDER)
+        self.order.setWordWrap(True)
+        self.order.setAccessibleName(self.tr("Order of a train step"))
+        self.step_title = QLabel()  # "Last step (#3): loss 6.7012 → 4.1093"
+        self.step_title.setAccessibleName(self.tr("Last train step"))
+        self.step_table = QTableWidget(0, len(STEP_HEADERS))
+        self.step_table.setHorizontalHeaderLabels([self.tr(h) for h in STEP_HEADERS])
+        self.step_table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.step_table.verticalHeader().hide()
+        self.step_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.step_table.setAccessibleName(self.tr("The last train step laid open"))
+        self.last_step: tuple[TrainStep, float | None] | None = None  # and the loss after it
+        step_box = QVBoxLayout()
+        step_box.setContentsMargins(0, 0, 0, 0)
+        step_box.addWidget(self.order)
+        step_box.addWidget(self.step_title)
+        step_box.addWidget(self.step_table, 1)
+        self.step_panel = QWidget()
+        self.step_panel.setLayout(step_box)
+        self.step_panel.setMinimumWidth(300)
 
         controls = QHBoxLayout()
         controls.addWidget(self.lr_label)
@@ -123,6 +150,7 @@ class TrainingPanel(QWidget):
         controls.addWidget(self.log_box)
         controls.addWidget(self.reset_button)
         self.plot_area = QHBoxLayout()
+        self.plot_area.addWidget(self.step_panel, 1)  # the plots go before it when made
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
@@ -155,7 +183,7 @@ class TrainingPanel(QWidget):
                 item.setLabel("left", left)
                 for name in ("left", "bottom"):
                     item.getAxis(name).enableAutoSIPrefix(False)
-                self.plot_area.addWidget(plot, 1)
+                self.plot_area.insertWidget(len(plots), plot, 1)
                 plots.append(plot)
             self._legend = plots[1].getPlotItem().addLegend(offset=(-8, 8))
             self._loss_curve = plots[0].plot()
@@ -169,6 +197,7 @@ class TrainingPanel(QWidget):
         """Colours from the theme: now and whenever the app switches light/dark."""
         c = theme.current()
         self.status.setStyleSheet(f"color: {c.muted};")
+        self.order.setStyleSheet(f"color: {c.muted};")
         if self._plots is None:
             return
         import pyqtgraph as pg
@@ -286,11 +315,13 @@ class TrainingPanel(QWidget):
         self._redraw()
         self._update_status(cancelled)
         self._show_lr()
+        self._show_last_step()
 
     def reset_history(self) -> None:
         """Forget the plotted steps; the weights keep their values."""
         self.losses.clear()
         self.loss_now = None
+        self.last_step = None
         self.weight_history.clear()
         self.refresh()
         self._reset_ranges()
@@ -335,10 +366,37 @@ class TrainingPanel(QWidget):
                                        else current.get(key, math.nan)))
             self.losses.append(step.loss)
         self.loss_now = run.loss_after
+        self.last_step = (run.steps[-1], run.loss_after) if run.steps else None
         self.refresh()
 
     def _on_reset(self) -> None:
         self.reset_history()
+
+    # --- the last step laid open --------------------------------------------------------------
+    def _show_last_step(self) -> None:
+        """The last step's numbers, from its TrainStep record: per weight w, w.grad, Δw, w′,
+        and the loss before → after."""
+        if self.last_step is None:
+            self.step_title.setText(self.tr("After a train step its numbers appear here."))
+            self.step_table.setRowCount(0)
+            return
+        step, after = self.last_step
+        lr = "" if step.lr is None else f" · lr {step.lr:g}"
+        self.step_title.setText(self.tr("Last step (#%1)%2: %3").replace("%1", str(step.number))
+                                .replace("%2", lr).replace("%3", loss_line(step.loss, after)))
+        rows = step_rows(self.document.model, step)
+        self.step_table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, text in enumerate((row.weight, row.value, row.grad, row.delta, row.new)):
+                item = QTableWidgetItem(text)
+                if c:
+                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                self.step_table.setItem(r, c, item)
+
+    def step_cells(self) -> list[list[str]]:
+        """The laid-open table's text, row by row (what a person reads)."""
+        t = self.step_table
+        return [[t.item(r, c).text() for c in range(t.columnCount())] for r in range(t.rowCount())]
 
     # --- labels -------------------------------------------------------------------------------
     def _show_lr(self) -> None:
@@ -350,8 +408,7 @@ class TrainingPanel(QWidget):
 
     def _update_status(self, cancelled: bool = False) -> None:
         if not self.losses:
-            self.status.setText(self.tr("No training yet. Each step is forward, backward, "
-                                        "w -= lr * w.grad, zero grad (Train or F8)."))
+            self.status.setText(self.tr("No training yet: Train, or Train Step (F8)."))
             return
         n = len(self.losses)
         last = self.losses[-1] if self.loss_now is None else self.loss_now
