@@ -3,6 +3,7 @@
     gradstudio [FILE]                      open the app (with FILE, or the small-network example)
     gradstudio run FILE [--backward] ...   evaluate a graph file headless (see --help)
     gradstudio import SCRIPT.py -o OUT     PyTorch code to a graph file (read, never run)
+    gradstudio export FILE --to py|ipynb -o OUT   the graph as a PyTorch script or notebook
     gradstudio --screenshot OUT.png [FILE] render the window offscreen to a PNG
     gradstudio --smoke-test                start offscreen, run the small network, check numbers
     gradstudio --version
@@ -54,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
                                          "code (never run it) into a graph file.")
         import_command.add_arguments(parser)
         return import_command.run(parser.parse_args(argv[1:]))
+    if argv and argv[0] == "export":
+        from gradstudio import export_command
+
+        return export_command.main(argv[1:])
     args = _gui_parser().parse_args(argv)
     from gradstudio.ui import launch  # Qt is loaded only for the window
 

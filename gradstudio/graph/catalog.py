@@ -72,10 +72,20 @@ class NodeKind:
     trainable: bool = False  # a train step updates it
     default_label: str = ""
     maths: Maths = LEAF_MATHS  # forward formula and local derivative per input
+    # The kind in PyTorch code (exported scripts, Compare with PyTorch): a template where
+    # ``{port}`` is the variable wired into that port and ``{param}`` a parameter's value;
+    # default ``torch.NAME({x}, ..., param={param})``. ``helper`` is a function the code
+    # calls, written once at the top of a script.
+    code: str = ""
+    helper: str = ""
 
     def __post_init__(self) -> None:
         if not self.formula and not self.is_leaf:
             object.__setattr__(self, "formula", self.maths.plain())
+        if not self.code and not self.is_leaf:
+            args = [f"{{{p}}}" for p in self.inputs] + [f"{p.name}={{{p.name}}}"
+                                                       for p in self.params]
+            object.__setattr__(self, "code", f"torch.{self.name}({', '.join(args)})")
 
     @property
     def is_leaf(self) -> bool:
@@ -193,14 +203,14 @@ def _leaf(name: str, title: str, default: Any, label: str, requires_grad: bool,
                     requires_grad=requires_grad, trainable=trainable, default_label=label)
 
 
-def _unary(name: str, fn: Callable, maths: Maths, doc: str) -> NodeKind:
+def _unary(name: str, fn: Callable, maths: Maths, doc: str, code: str = "") -> NodeKind:
     return NodeKind(name, name, OPS, ("x",), build=_fixed(fn), doc=doc, default_label=name,
-                    maths=maths)
+                    maths=maths, code=code)
 
 
-def _binary(name: str, fn: Callable, maths: Maths, doc: str) -> NodeKind:
+def _binary(name: str, fn: Callable, maths: Maths, doc: str, code: str = "") -> NodeKind:
     return NodeKind(name, name, OPS, ("a", "b"), build=_fixed(fn), doc=doc,
-                    default_label=name, maths=maths)
+                    default_label=name, maths=maths, code=code)
 
 
 def _of_x(forward: str, rule: str, value: Callable, **more: Any) -> Maths:
@@ -234,6 +244,16 @@ def _bce_maths() -> Maths:
         symbol="L", symbols={"prediction": "p", "target": "t"})
 
 
+# binary_cross_entropy above, as the notebook writes it in PyTorch (op for op, so the numbers
+# are the app's; F.binary_cross_entropy clamps its logs at -100 instead and differs at the ends).
+_BCE_CODE = '''\
+def binary_cross_entropy_loss(prediction, target, epsilon=1e-08):
+    """The notebook's binary cross-entropy: clamp against log(0), then the formula."""
+    prediction = torch.clamp(prediction, epsilon, 1 - epsilon)
+    return -(target * torch.log(prediction) + (1 - target) * torch.log(1 - prediction))
+'''
+
+
 def _one(v: Any) -> float:
     return 1.0
 
@@ -247,16 +267,16 @@ _KIND_LIST: list[NodeKind] = [
           "A fixed value such as a target label."),
     _unary("identity", lambda x: x, _of_x("{x}", "1", _one),
            "passes its input on unchanged; turn on detach to cut the gradient here, like "
-           "z = x.detach()"),
+           "z = x.detach()", code="{x}"),
     _unary("square", lambda x: x ** 2, _of_x("{x}²", "2·{x}", lambda v: 2 * v["x"]),
-           "x squared (x ** 2), PowBackward0"),
+           "x squared (x ** 2), PowBackward0", code="{x} ** 2"),
     NodeKind("pow", "pow", OPS, ("x",),
              params=(Param("exponent", "float", 2.0, -100, 100, "the power"),),
              build=lambda p: (lambda x, e=p["exponent"]: x ** (int(e) if e == int(e) else e)),
              maths=_of_x("{x}^{exponent}", "{exponent}·{x}^({exponent}−1)",
                          lambda v: v["exponent"] * v["x"] ** (v["exponent"] - 1),
                          symbols={"exponent": "n"}),
-             doc="x to a fixed power", default_label="pow"),
+             doc="x to a fixed power", default_label="pow", code="{x} ** {exponent}"),
     _unary("sin", ge.sin, _of_x("sin({x})", "cos({x})", lambda v: np.cos(v["x"])), "sine"),
     _unary("cos", ge.cos, _of_x("cos({x})", "−sin({x})", lambda v: -np.sin(v["x"])),
            "cosine"),
@@ -273,33 +293,37 @@ _KIND_LIST: list[NodeKind] = [
     _unary("relu", ge.relu,
            _of_x("max({x}, 0)", "1 if {x} > 0 else 0", lambda v: (v["x"] > 0) * 1.0),
            "rectified linear unit"),
-    _unary("neg", ge.neg, _of_x("−{x}", "−1", lambda v: -1.0, symbol="(−x)"), "negation"),
+    _unary("neg", ge.neg, _of_x("−{x}", "−1", lambda v: -1.0, symbol="(−x)"), "negation",
+           code="-{x}"),
     _binary("add", ge.add, _of_ab("{a} + {b}", "1", _one, "1", _one),
-            "sum of two inputs (broadcasts)"),
+            "sum of two inputs (broadcasts)", code="{a} + {b}"),
     _binary("sub", ge.sub, _of_ab("{a} − {b}", "1", _one, "−1", lambda v: -1.0),
-            "difference (broadcasts)"),
+            "difference (broadcasts)", code="{a} - {b}"),
     _binary("mul", ge.mul, _of_ab("{a} · {b}", "{b}", lambda v: v["b"], "{a}", lambda v: v["a"]),
-            "product (broadcasts)"),
+            "product (broadcasts)", code="{a} * {b}"),
     _binary("div", ge.div, _of_ab("{a} / {b}", "1/{b}", lambda v: 1 / v["b"],
                                   "−{a}/{b}²", lambda v: -v["a"] / v["b"] ** 2),
-            "quotient (broadcasts)"),
+            "quotient (broadcasts)", code="{a} / {b}"),
     _unary("mean", ge.mean, _of_x("mean({x})", "1/{N}", lambda v: 1 / v["N"],
                                   definition="Σ {x} / {N}"),
-           "average of all elements"),
-    _unary("sum", ge.sum, _of_x("Σ {x}", "1", _one), "sum of all elements"),
+           "average of all elements", code="{x}.mean()"),
+    _unary("sum", ge.sum, _of_x("Σ {x}", "1", _one), "sum of all elements", code="{x}.sum()"),
     NodeKind("clamp", "clamp", OPS, ("x",),
              params=(Param("min", "float", 0.0, doc="lower bound"),
                      Param("max", "float", 1.0, doc="upper bound")),
              build=lambda p: (lambda x, lo=p["min"], hi=p["max"]: ge.clamp(x, lo, hi)),
              maths=_of_x("clamp({x}, {min}, {max})", "1 if {min} ≤ {x} ≤ {max} else 0",
                          lambda v: ((v["x"] >= v["min"]) & (v["x"] <= v["max"])) * 1.0),
-             doc="limit values to [min, max]", default_label="clamp"),
+             doc="limit values to [min, max]", default_label="clamp",
+             code="torch.clamp({x}, {min}, {max})"),
     NodeKind("bce", "BCE loss", LOSSES, ("prediction", "target"),
              params=(Param("epsilon", "float", 1e-8, 0.0, 0.5, "clamp margin against log(0)"),),
              build=lambda p: (lambda pred, t, eps=p["epsilon"]:
                               binary_cross_entropy(pred, t, eps)),
              maths=_bce_maths(),
-             doc="binary cross-entropy, exactly as the notebook writes it", default_label="loss"),
+             doc="binary cross-entropy, exactly as the notebook writes it", default_label="loss",
+             code="binary_cross_entropy_loss({prediction}, {target}, {epsilon})",
+             helper=_BCE_CODE),
     NodeKind("mse", "MSE loss", LOSSES, ("prediction", "target"),
              build=_fixed(mean_squared_error),
              maths=Maths("mean(({prediction} − {target})²)", (
@@ -308,7 +332,8 @@ _KIND_LIST: list[NodeKind] = [
                  Derivative("target", "−2·({prediction} − {target})/{N}",
                             lambda v: -2 * (v["prediction"] - v["target"]) / v["N"])),
                  symbol="L", symbols={"prediction": "p", "target": "t"}),
-             doc="mean squared error", default_label="loss"),
+             doc="mean squared error", default_label="loss",
+             code="(({prediction} - {target}) ** 2).mean()"),
 ]
 
 KINDS: dict[str, NodeKind] = {k.name: k for k in _KIND_LIST}

@@ -252,7 +252,8 @@ def save(model: GraphModel, path: str | os.PathLike) -> None:
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, sync it, rename it over: a reader
-    sees the old content or the new one, never a part (also used for autosave's notes)."""
+    sees the old content or the new one, never a part (also used for autosave's notes
+    and for exported scripts and notebooks)."""
     path = Path(path)
     tmp = None
     try:
