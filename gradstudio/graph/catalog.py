@@ -244,13 +244,21 @@ def _bce_maths() -> Maths:
         symbol="L", symbols={"prediction": "p", "target": "t"})
 
 
-# binary_cross_entropy above, as the notebook writes it in PyTorch (op for op, so the numbers
-# are the app's; F.binary_cross_entropy clamps its logs at -100 instead and differs at the ends).
+# The losses in exported PyTorch code: binary_cross_entropy above, as the notebook writes it
+# (op for op, so the numbers are the app's; F.binary_cross_entropy clamps its logs at -100
+# instead and differs at the ends). Code import reads a call of either function, defined
+# exactly so, as the loss node again.
 _BCE_CODE = '''\
 def binary_cross_entropy_loss(prediction, target, epsilon=1e-08):
     """The notebook's binary cross-entropy: clamp against log(0), then the formula."""
     prediction = torch.clamp(prediction, epsilon, 1 - epsilon)
     return -(target * torch.log(prediction) + (1 - target) * torch.log(1 - prediction))
+'''
+# mean_squared_error above, op for op (F.mse_loss rounds its gradient in another order).
+_MSE_CODE = '''\
+def mse_loss(prediction, target):
+    """Mean squared error, op for op as GradStudio computes it."""
+    return ((prediction - target) ** 2).mean()
 '''
 
 
@@ -276,7 +284,8 @@ _KIND_LIST: list[NodeKind] = [
              maths=_of_x("{x}^{exponent}", "{exponent}·{x}^({exponent}−1)",
                          lambda v: v["exponent"] * v["x"] ** (v["exponent"] - 1),
                          symbols={"exponent": "n"}),
-             doc="x to a fixed power", default_label="pow", code="{x} ** {exponent}"),
+             doc="x to a fixed power", default_label="pow",
+             code="torch.pow({x}, {exponent})"),
     _unary("sin", ge.sin, _of_x("sin({x})", "cos({x})", lambda v: np.cos(v["x"])), "sine"),
     _unary("cos", ge.cos, _of_x("cos({x})", "−sin({x})", lambda v: -np.sin(v["x"])),
            "cosine"),
@@ -333,7 +342,7 @@ _KIND_LIST: list[NodeKind] = [
                             lambda v: -2 * (v["prediction"] - v["target"]) / v["N"])),
                  symbol="L", symbols={"prediction": "p", "target": "t"}),
              doc="mean squared error", default_label="loss",
-             code="(({prediction} - {target}) ** 2).mean()"),
+             code="mse_loss({prediction}, {target})", helper=_MSE_CODE),
 ]
 
 KINDS: dict[str, NodeKind] = {k.name: k for k in _KIND_LIST}

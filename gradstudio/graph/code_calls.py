@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .catalog import KINDS, GraphError, parse_tensor_value, value_shape
+from .catalog import KINDS, GraphError, NodeKind, parse_tensor_value, value_shape
 from .code_subset import BINARY, FUNCTIONAL, UNARY
 
 __all__ = ["CallReader"]
@@ -300,8 +300,10 @@ class CallReader:
                                f"made at {first.line}:{first.col} is {self._dtype[0]}")
 
     def _detach(self, t: _Tensor, call: ast.Call) -> _Tensor:
-        if t.inputs and not t.hint and not t.flags["detach"]:
-            t.flags["detach"] = True  # (x ** 2).detach(): the op's own output is cut
+        if not t.hint and not t.flags["detach"]:
+            # (x ** 2).detach(), torch.tensor(2.0).detach(): the op's (or leaf's) own output
+            # is cut, as export writes a node with detach on
+            t.flags["detach"] = True
             return t
         detached = self._make("identity", (t,), call, None, t.shape)
         detached.flags["detach"] = True
@@ -330,6 +332,16 @@ class CallReader:
         self._actions.append(_Action("backward", t, call.lineno, retain))
 
     def _user_call(self, f: ast.FunctionDef, call: ast.Call) -> Any:
+        spec = _helper_kind(f)
+        if spec is not None:  # an exported script's loss function: the loss node again
+            params = tuple(p.arg for p in f.args.args)
+            args = self._arguments(call, f"{f.name}()", params, len(spec.inputs),
+                                   spec.defaults())
+            inputs = tuple(args[p] for p in params[:len(spec.inputs)])
+            if not all(isinstance(t, _Tensor) for t in inputs):
+                raise self._refuse(call, f"{f.name}() needs tensors as its inputs")
+            return self._op(spec.name, inputs, call,
+                            {p.name: args[p.name] for p in spec.params})
         if len(self._locals) >= MAX_CALL_DEPTH:
             raise self._refuse(call, "functions call each other too deeply (recursion is not "
                                "supported)")
@@ -345,6 +357,19 @@ class CallReader:
             return self._block(f.body)
         finally:
             self._locals.pop()
+
+
+_HELPERS: dict[str, NodeKind] = {}  # ast.dump of a catalog kind's helper -> the kind
+
+
+def _helper_kind(f: ast.FunctionDef) -> NodeKind | None:
+    """The kind whose catalog ``helper`` this function is, word for word (as export writes
+    it), else None: the function is then read as any other."""
+    if not _HELPERS:
+        for spec in KINDS.values():
+            if spec.helper:
+                _HELPERS[ast.dump(ast.parse(spec.helper).body[0])] = spec
+    return _HELPERS.get(ast.dump(f))
 
 
 def _shape(kind_name: str, inputs: tuple[_Tensor, ...]) -> tuple[int, ...] | None:
