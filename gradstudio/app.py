@@ -36,7 +36,7 @@ def _gui_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in ("run", "import"):
+    if argv and argv[0] in ("run", "import", "export"):
         from gradstudio.cli_errors import survive_any_text
 
         survive_any_text()  # every headless mode prints labels from files
