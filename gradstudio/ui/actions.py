@@ -31,6 +31,8 @@ from .step_mode import SPEEDS
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
+    from .quiz_mode import QuizMode
+    from .step_mode import StepMode
 
 __all__ = ["build_actions", "TOOLBAR_ICONS", "action_icon"]
 
@@ -120,6 +122,7 @@ def build_actions(w: MainWindow) -> dict[str, QAction]:
     run_menu = bar.addMenu(w.tr("&Run"))
     _run_menu(b, run_menu)
     _step_actions(b, run_menu)
+    _quiz_actions(b, run_menu)
     _help_menu(b, bar.addMenu(w.tr("&Help")))
     # The menu bar's overflow button (a narrow window) says what it is to a screen reader.
     for button in bar.findChildren(QToolButton, "qt_menubar_ext_button"):
@@ -127,6 +130,7 @@ def build_actions(w: MainWindow) -> dict[str, QAction]:
         button.setToolTip(w.tr("More menus"))
     _make_toolbar(w, b.actions)
     _make_step_toolbar(w, b.actions)
+    _make_quiz_toolbar(w, b.actions)
     return b.actions
 
 
@@ -257,18 +261,54 @@ def _step_actions(b: _Builder, m: QMenu) -> None:
     m.addAction(play)
     m.addAction(act("step_to_end", w.tr("Run to End"), mode.run_to_end,
                     tip=w.tr("Jump to the last step")))
-    m.addAction(act("step_leave", w.tr("Leave Step Through"), lambda: mode.leave(), "Esc",
-                    tip=w.tr("Back to the normal view")))
+    def leave() -> None:  # Esc leaves whichever mode is on: the step-through or the quiz
+        mode.leave()
+        w.quiz_mode.leave()
+
+    leave_action = act("step_leave", w.tr("Leave Step Through"), leave, "Esc",
+                       tip=w.tr("Back to the normal view"))
+    m.addAction(leave_action)
 
     def follow() -> None:
         for name in STEP_CONTROLS:
             b.actions[name].setEnabled(mode.active)
+        quizzing = w.quiz_mode.active and not mode.active
+        leave_action.setEnabled(mode.active or quizzing)
+        leave_action.setText(w.tr("Leave Quiz") if quizzing else w.tr("Leave Step Through"))
         play.blockSignals(True)
         play.setChecked(mode.playing)
         play.setText(w.tr("Pause") if mode.playing else w.tr("Play"))
         play.blockSignals(False)
 
     mode.changed.connect(follow)
+    w.quiz_mode.changed.connect(follow)
+    follow()
+
+
+def _quiz_actions(b: _Builder, m: QMenu) -> None:
+    """Run ▸ Quiz and its controls (Q; Reveal Ctrl+Return; Esc leaves, by Step Through's
+    Leave action, which leaves whichever mode is on)."""
+    w, act, mode = b.w, b.act, b.w.quiz_mode
+
+    def start() -> None:
+        w.step_mode.leave()  # the step-through shows every gradient
+        mode.enter()
+
+    m.addSeparator()
+    m.addAction(act("quiz", w.tr("&Quiz"), start, tip=w.tr(
+        "Predict the gradients before they are shown: type them on the cards, then Reveal")))
+    m.addAction(act("quiz_reveal", w.tr("Reveal Answers"), mode.reveal, "Ctrl+Return",
+                    tip=w.tr("Mark every prediction and show the true values")))
+    m.addAction(act("quiz_retry", w.tr("Try Again"), mode.retry,
+                    tip=w.tr("Hide the answers again and change your predictions")))
+
+    def follow() -> None:
+        b.actions["quiz_reveal"].setEnabled(mode.active and not mode.revealed)
+        b.actions["quiz_retry"].setEnabled(mode.active and mode.revealed)
+
+    mode.changed.connect(follow)
+    w.step_mode.changed.connect(lambda: mode.leave(w.tr("Step Through shows the gradients"))
+                                if w.step_mode.active else None)
     follow()
 
 
@@ -320,6 +360,7 @@ def _make_toolbar(w: MainWindow, acts: dict[str, QAction]) -> None:
         tb.addAction(acts[name])
     tb.addSeparator()
     tb.addAction(acts["step_through"])
+    tb.addAction(acts["quiz"])
     _name_buttons(w, tb)
 
 
@@ -366,15 +407,50 @@ def _make_step_toolbar(w: MainWindow, acts: dict[str, QAction]) -> None:
     tb.addWidget(where)
     tb.addAction(acts["step_leave"])
 
+    _shown_while_active(tb, mode, lambda: where.setText(
+        f"  {mode.position_text()}  " if mode.active else ""))
+    _name_buttons(w, tb)
+
+
+def _shown_while_active(tb: QToolBar, mode: StepMode | QuizMode, update: Callable[[], None]
+                        ) -> None:
+    """A mode's toolbar row is shown while the mode is on (``update`` then refreshes its
+    labels), and only then: a restored window layout may try to show it."""
     def follow() -> None:
         tb.setVisible(mode.active)
-        where.setText(f"  {mode.position_text()}  " if mode.active else "")
+        update()
 
     mode.changed.connect(follow)
-    # a restored window layout may show it: only while stepping
     tb.visibilityChanged.connect(lambda on: tb.setVisible(False) if on and not mode.active
                                  else None)
     follow()
+
+
+def _make_quiz_toolbar(w: MainWindow, acts: dict[str, QAction]) -> None:
+    """The quiz's row under the Run toolbar, shown while quizzing: Reveal, Try Again, the
+    score line, the tolerance, Leave."""
+    tb = QToolBar(w.tr("Quiz"), w)
+    tb.setObjectName("toolbar.quiz")
+    tb.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+    w.addToolBar(tb)
+    mode = w.quiz_mode
+    tb.addAction(acts["quiz_reveal"])
+    tb.addAction(acts["quiz_retry"])
+    score = QLabel()
+    score.setObjectName("quiz_score")
+    score.setAccessibleName(w.tr("Score"))
+    tb.addWidget(score)
+    tolerance = QLabel(f"  ({mode.tolerance_text()})  ")
+    tolerance.setObjectName("quiz_tolerance")
+    tolerance.setAccessibleName(w.tr("Tolerance"))
+    tb.addWidget(tolerance)
+    tb.addAction(acts["step_leave"])  # "Leave Quiz" while quizzing (Esc)
+
+    def show_score() -> None:
+        score.setText(f"  {mode.score_text()}" if mode.active else "")
+
+    _shown_while_active(tb, mode, show_score)
+    mode.typed.connect(lambda _q: show_score())  # "1 of 2 predicted"
     _name_buttons(w, tb)
 
 

@@ -38,6 +38,7 @@ from .panels.messages import MessagesPanel
 from .panels.palette import Palette
 from .panels.training import TrainingPanel
 from .progress import run_with_progress
+from .quiz_mode import QuizMode
 from .step_mode import StepMode
 
 __all__ = ["MainWindow", "PANELS"]
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.view_menu: QMenu
         self.lr_box: QDoubleSpinBox
         self.step_mode = StepMode(self.document, self.view.scene(), self)
+        self.quiz_mode = QuizMode(self.document, self.view, self.docks, self)
         self.action_map: dict[str, QAction] = build_actions(self)  # by name, e.g. "backward"
         self._make_docks()
         self.refusals = RefusalMarker(self.document, self.view.scene())
@@ -121,7 +123,7 @@ class MainWindow(QMainWindow):
         document signals it needs and re-renders in its ``refresh()``."""
         doc, view = self.document, self.view
         return {
-            "inspector": Inspector(doc, view),
+            "inspector": Inspector(doc, view, quiz=self.quiz_mode),
             "gradients": GradientsPanel(doc, view),
             "ledger": LedgerPanel(doc, zero_grad=self.action_map["zero_grad"]),
             "chain_rule": ChainRulePanel(doc, view),
@@ -175,6 +177,7 @@ class MainWindow(QMainWindow):
         self.docks["messages"].visibilityChanged.connect(self._messages_seen)
         self.view.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.step_mode.status.connect(lambda text: self.statusBar().showMessage(text))
+        self.quiz_mode.status.connect(lambda text: self.statusBar().showMessage(text))
         self.view.context_menu_requested.connect(self.edit.context_menu)
         self.palette_panel.add_requested.connect(
             lambda k: self.view.add_node(k, self.view.center_scene_pos()))

@@ -51,6 +51,7 @@ TITLE_PX, BODY_PX, SMALL_PX = 13, 13, 11
 MIN_TEXT_PX = 11
 READABLE_ZOOM = MIN_TEXT_PX / min(TITLE_PX, BODY_PX)
 LOD_TITLE_BLOCK = 0.4  # below this level of detail a card is a title block
+MASKED = "hidden: predict it"  # a value the quiz asks for, in place of the value
 # Enum members looked up once: each PySide6 enum attribute access costs microseconds.
 FLAGS = (QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable)
 CACHE = QGraphicsItem.DeviceCoordinateCache
@@ -116,6 +117,9 @@ class NodeItem(QGraphicsItem):
         self.check: tuple[str, bool] | None = None  # Check Gradients: (relative error, agrees)
         self.step_lines: list[str] = []  # the last train step laid open (graph/laid_open.py)
         self.step_tip = ""
+        # quiz mode: lines under the value, (text, theme role), and the value hidden
+        self.quiz_lines: list[tuple[str, str]] = []
+        self.masked = False
         # set by the scene: the kind's formulas with this node's numbers, for the tooltip
         self.maths: Callable[[str], list[str]] | None = None
         self.snap = 0.0
@@ -155,6 +159,18 @@ class NodeItem(QGraphicsItem):
         if lines != self.step_lines or tip != self.step_tip:
             self.step_lines, self.step_tip = list(lines), tip
             self._geometry_changed()
+
+    def set_quiz(self, lines: list[tuple[str, str]], masked: bool) -> None:
+        """Quiz mode: ``lines`` (text, theme role such as "muted" or "ok") go under the
+        value, one per question on this node; ``masked`` hides the value itself."""
+        if (lines, masked) != (self.quiz_lines, self.masked):
+            self.quiz_lines, self.masked = list(lines), masked
+            self._geometry_changed()
+
+    def quiz_rect(self, i: int) -> QRectF:
+        """The i-th quiz line, in item coordinates (an editor for the prediction goes there)."""
+        top = self._height - 6 - (len(self.quiz_lines) - i) * LINE_H
+        return QRectF(PAD, top, WIDTH - 2 * PAD, LINE_H)
 
     @property
     def shown_value_lines(self) -> list[str]:
@@ -200,8 +216,9 @@ class NodeItem(QGraphicsItem):
         """The body text as shown on the card, top to bottom."""
         if self.error:
             return [f"⚠ {self.error}"]
-        return self.shown_value_lines + ([self.grad_fn] if self.grad_fn else []) + \
-            self.step_lines
+        shown = self.shown_value_lines or ([MASKED] if self.masked else [])
+        return shown + ([self.grad_fn] if self.grad_fn else []) + self.step_lines + \
+            [text for text, _ in self.quiz_lines]
 
     def badges(self) -> list[str]:
         flags = self.data_.flags
@@ -242,7 +259,8 @@ class NodeItem(QGraphicsItem):
             return _height(self.spec, 1, 0)
         lines = len(self.shown_value_lines) if self._lines is not None or self.step_lines else 1
         has_fn = self.value is not None and self.value.grad_fn is not None
-        return _height(self.spec, lines, (1 if has_fn else 0) + len(self.step_lines))
+        return _height(self.spec, max(lines, 1) + len(self.quiz_lines),
+                       (1 if has_fn else 0) + len(self.step_lines))
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
         return QRectF(-PORT_R - 2, -2, WIDTH + 2 * PORT_R + 4, self._height + 4)
@@ -422,7 +440,9 @@ class NodeItem(QGraphicsItem):
         if not self.value_lines:
             painter.setFont(fonts["small"])
             painter.setPen(QColor(colors.muted))
-            painter.drawText(QRectF(PAD, y, width, LINE_H), Qt.AlignVCenter, "not evaluated")
+            painter.drawText(QRectF(PAD, y, width, LINE_H), Qt.AlignVCenter,
+                             MASKED if self.masked else "not evaluated")
+            self._paint_quiz(painter, colors)
             return
         painter.setFont(fonts["body"])
         advance = QFontMetricsF(fonts["body"]).horizontalAdvance("0")
@@ -450,3 +470,16 @@ class NodeItem(QGraphicsItem):
             painter.drawText(QRectF(PAD, y, width, SMALL_LINE_H), Qt.AlignVCenter,
                              small.elidedText(line, Qt.ElideRight, width))
             y += SMALL_LINE_H
+        self._paint_quiz(painter, colors)
+
+    def _paint_quiz(self, painter: QPainter, colors: theme.Theme) -> None:
+        if not self.quiz_lines:
+            return
+        font = card_fonts()["body"]
+        painter.setFont(font)
+        fm = QFontMetricsF(font)
+        for i, (text, role) in enumerate(self.quiz_lines):
+            rect = self.quiz_rect(i)
+            painter.setPen(QColor(getattr(colors, role)))
+            painter.drawText(rect, Qt.AlignVCenter,
+                             fm.elidedText(text, Qt.ElideRight, rect.width()))

@@ -47,6 +47,7 @@ class GraphScene(QGraphicsScene):
         self.edges: dict[Edge, EdgeItem] = {}
         self.snap_to_grid = False
         self._stepped: set[str] = set()  # cards showing the last train step
+        self.quiz = None  # the QuizMode while quizzing: gradients (and values) stay hidden
         # A child timer: it dies with the scene, so it never fires into a deleted one.
         self._loss_timer = QTimer(self, singleShot=True, interval=0)
         self._loss_timer.timeout.connect(self._refresh_loss)
@@ -183,8 +184,8 @@ class GraphScene(QGraphicsScene):
         """The node's forward formula and local derivatives with the latest evaluation's
         numbers (graph/trace.node_formulas), for its card's tooltip."""
         forward = self.document.session.last_forward
-        if forward is None or node not in self.document.model:
-            return []
+        if forward is None or node not in self.document.model or self.quiz is not None:
+            return []  # while quizzing, the local derivatives would give answers away
         head, derivatives = node_formulas(self.document.model, forward, node)
         return [head, *(line for line, _ in derivatives)]
 
@@ -193,8 +194,25 @@ class GraphScene(QGraphicsScene):
         if result is None:
             return
         session, values, errors = self.document.session, result.values, result.errors
+        quiz = self.quiz
+        if quiz is not None:  # nothing that gives an answer away
+            for n, item in self.nodes.items():
+                hide = quiz.hides_value(n)  # type: ignore[attr-defined]
+                item.set_result(None if hide else values.get(n), None, errors.get(n))
+            return
         for n, item in self.nodes.items():  # the cards print their values when shown
             item.set_result(values.get(n), session.grad(n), errors.get(n))
+
+    def set_quiz(self, quiz: object | None) -> None:
+        """Quiz mode on (the QuizMode) or off: the cards are shown again accordingly; the
+        last train step's lines (they hold w.grad) go while quizzing."""
+        self.quiz = quiz
+        if quiz is None:
+            for item in self.nodes.values():
+                item.set_quiz([], False)
+        else:
+            self._clear_train_step()
+        self.show_results(self.document.session.last_forward)
 
     def show_check(self, check: GradCheck | None) -> None:
         """Each checked leaf's card gets its worst relative error as a badge; None (the graph
@@ -209,7 +227,7 @@ class GraphScene(QGraphicsScene):
         """The run's last step laid open on the cards: each trained weight's w → w', Δw with
         its numbers, and the loss card's loss before → after (graph/laid_open.py)."""
         self._clear_train_step()
-        if not run.steps:
+        if not run.steps or self.quiz is not None:
             return
         step, model = run.steps[-1], self.document.model
         lines = {n: (card_lines(ws, step.lr), card_tooltip(model.label(n), ws, step.lr))

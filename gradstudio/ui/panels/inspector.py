@@ -32,10 +32,12 @@ from gradstudio.graph import (
 
 from .. import theme
 from ..commands import ModelCommand, Rename, SetFlag, SetLoss, SetParam
+from .quiz_box import QuizBox
 
 if TYPE_CHECKING:
     from ..canvas.view import GraphView
     from ..document import Document
+    from ..quiz_mode import QuizMode
 
 __all__ = ["Inspector", "param_text"]
 
@@ -131,10 +133,10 @@ class _Field(QWidget):
 class Inspector(QWidget):
     """Shows and edits the one selected node of ``view``."""
 
-    def __init__(self, document: Document, view: GraphView, parent: QWidget | None = None
-                 ) -> None:
+    def __init__(self, document: Document, view: GraphView, parent: QWidget | None = None,
+                 quiz: QuizMode | None = None) -> None:
         super().__init__(parent)
-        self.document, self.view = document, view
+        self.document, self.view, self.quiz = document, view, quiz
         self.node_id: str | None = None
         self._params_for: tuple[str, str] | None = None
         self.param_fields: dict[str, _Field] = {}
@@ -145,6 +147,8 @@ class Inspector(QWidget):
         document.evaluated.connect(lambda _: self._show_facts())
         document.reset.connect(self.refresh)
         document.run_requested.connect(self.commit_typed)
+        if quiz is not None:
+            quiz.changed.connect(self.refresh)
         self.refresh()
 
     # --- construction -----------------------------------------------------------------------
@@ -230,8 +234,11 @@ class Inspector(QWidget):
         self.body = QWidget()
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
-        for w in (self.title, node_box, flags_box, self.params_box, facts_box, self.kind_label):
-            body.addWidget(w)
+        self.quiz_box = QuizBox(self.quiz) if self.quiz is not None else None
+        for w in (self.title, self.quiz_box, node_box, flags_box, self.params_box, facts_box,
+                  self.kind_label):
+            if w is not None:
+                body.addWidget(w)
         body.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -338,6 +345,8 @@ class Inspector(QWidget):
             box.setChecked(data.flags[flag])
             box.setVisible(shown)
         self.is_loss.setChecked(model.loss == self.node_id)
+        if self.quiz_box is not None:
+            self.quiz_box.show_node(self.node_id)
         self._show_facts()
 
     def _show_facts(self) -> None:
@@ -360,6 +369,11 @@ class Inspector(QWidget):
             if grad is None and not value.is_leaf and not session.retain_intermediate:
                 hint = self.tr("  (turn on Show Intermediate Gradients to keep it)")
             f["grad"].setText(("None" if grad is None else repr(grad)) + hint)
+            if self.quiz is not None and self.quiz.active:
+                f["grad"].setText(self.tr("hidden during the quiz"))
+                if self.quiz.hides_value(n):
+                    f["value"].setText(self.tr("hidden during the quiz"))
+                    self.computed_value.show_value("")
             f["grad_fn"].setText("None" if value.grad_fn is None
                                  else f"<{value.grad_fn.name()}>")
             f["shape"].setText(repr(value.shape))

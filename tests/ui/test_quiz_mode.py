@@ -1,0 +1,155 @@
+"""The quiz as a learner uses it: Run ▸ Quiz, typing predictions into the cards' editors
+(or the Inspector), Reveal, reading ✓/✗, the true values and the score (issue 14)."""
+
+from __future__ import annotations
+
+from gestures import click, key, trigger
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
+
+from gradstudio.ui.canvas.quiz_overlay import PredictionEdit
+from gradstudio.ui.commands import SetParam
+
+
+def run_menu(window):
+    return next(a.menu() for a in window.menuBar().actions() if a.text() == "&Run")
+
+
+def editors(window) -> dict[str, PredictionEdit]:
+    """The prediction editors on the canvas, by what they ask (``w.grad``)."""
+    found = window.view.viewport().findChildren(PredictionEdit)
+    return {e.accessibleName().removeprefix("Prediction for "): e for e in found
+            if e.isVisible()}
+
+
+def type_into(qtbot, edit: QLineEdit, text: str) -> None:
+    """Click into the field as a person does, then type."""
+    qtbot.mouseClick(edit, Qt.LeftButton)
+    qtbot.keyClicks(edit, text)
+
+
+def card_lines(window, label: str) -> list[str]:
+    model = window.document.model
+    return window.view.scene().nodes[model.find(label)].display_lines()
+
+
+def toolbar_label(window, name: str) -> str:
+    return window.findChild(QLabel, name).text().strip()
+
+
+def test_one_right_one_wrong_on_small_network(qtbot, window):
+    window.open_example("small_network")
+    window.document.backward()  # gradients on the cards first: the quiz must hide them
+    assert any("grad 6.6918" in line for line in card_lines(window, "w"))
+    trigger(run_menu(window), "Quiz")
+    assert window.quiz_mode.active
+    assert not any("6.6918" in line for line in card_lines(window, "w"))
+    assert card_lines(window, "w")[-1] == "grad"
+    fields = editors(window)
+    assert set(fields) == {"w.grad", "b.grad"}
+    assert toolbar_label(window, "quiz_score") == "0 of 2 predicted"
+    assert "relative tolerance of 1e-3" in toolbar_label(window, "quiz_tolerance")
+    type_into(qtbot, fields["w.grad"], "6.69")
+    key(qtbot, fields["w.grad"], "Return")  # on to the next question
+    assert fields["b.grad"].hasFocus()
+    qtbot.keyClicks(fields["b.grad"], "0.5")
+    assert toolbar_label(window, "quiz_score") == "2 of 2 predicted"
+    key(qtbot, window, "Ctrl+Return")  # Reveal Answers
+    assert window.quiz_mode.revealed
+    assert card_lines(window, "w")[-1] == "✓ grad 6.6918"
+    assert card_lines(window, "b")[-1] == "✗ grad 0.9988"
+    assert toolbar_label(window, "quiz_score") == "1 of 2 right"
+    assert not editors(window)  # revealed: nothing more to type on the cards
+    said = window.panels["messages"].text.toPlainText()  # the whole derivation of each
+    assert "✓ w.grad: you said 6.69, it is 6.6918" in said
+    assert "✗ b.grad: you said 0.5, it is 0.9988" in said
+    assert ("∂loss/∂y_pred · ∂y_pred/∂z · ∂z/∂b = 813.3619 × 0.0012 × 1 = 0.9988" in said)
+    assert "Quiz: 1 of 2 right (right within a relative tolerance of 1e-3)" in said
+
+
+def test_leaving_gives_back_the_gradients_and_the_panels(qtbot, window):
+    window.open_example("small_network")
+    window.document.backward()
+    before = {n: item.display_lines() for n, item in window.view.scene().nodes.items()}
+    gradients = window.docks["gradients"].widget()
+    trigger(run_menu(window), "Quiz")
+    assert window.docks["gradients"].widget() is not gradients
+    assert "Hidden during the quiz" in window.docks["gradients"].widget().text()
+    key(qtbot, window.view, "Esc")
+    assert not window.quiz_mode.active
+    assert window.docks["gradients"].widget() is gradients
+    assert {n: item.display_lines() for n, item in window.view.scene().nodes.items()} == before
+    assert not editors(window)
+
+
+def test_predicting_in_the_inspector_shows_on_the_card_and_the_answer_after_reveal(
+        qtbot, window):
+    window.open_example("small_network")
+    trigger(run_menu(window), "Quiz")
+    w = window.view.scene().nodes[window.document.model.find("w")]
+    click(window.view, w.mapToScene(w.title_rect().center()))
+    inspector = window.panels["inspector"]
+    field = next(e for e in inspector.findChildren(QLineEdit)
+                 if e.accessibleName() == "Prediction for w.grad")
+    assert inspector.facts["grad"].text() == "hidden during the quiz"
+    type_into(qtbot, field, "6.7")
+    assert editors(window)["w.grad"].text() == "6.7"  # the same prediction on the card
+    hint = next(b for b in inspector.quiz_box.findChildren(QLabel)
+                if b.accessibleName() == "Hint")
+    assert hint.isHidden()
+    show = next(b for b in inspector.quiz_box.findChildren(QPushButton)
+                if b.text() == "Show Hint")
+    qtbot.mouseClick(show, Qt.LeftButton)
+    assert hint.isVisible() and "∂z/∂w is x = 6.7" in hint.text()
+    trigger(run_menu(window), "Reveal Answers")
+    answer = next(b for b in inspector.quiz_box.findChildren(QLabel)
+                  if b.accessibleName() == "Answer")
+    text = answer.text()
+    assert "✗ w.grad: you said 6.7, it is 6.6918" in text  # 6.7 is 0.12% off: beyond 1e-3
+    assert "813.3619 × 0.0012 × 1 × 6.7000 = 6.6918" in text
+    assert window.docks["messages"].isVisible()
+
+
+def test_bad_input_says_what_to_type_and_never_crashes(qtbot, window):
+    window.open_example("vector_mean")
+    trigger(run_menu(window), "Quiz")
+    fields = editors(window)
+    assert set(fields) == {"y", "x.grad"}  # the value question hides the computed values
+    assert "hidden: predict it" in card_lines(window, "y")
+    type_into(qtbot, fields["x.grad"], "0.6667, 1.3333")
+    problem = window.view.viewport().findChild(QLabel, "quiz_problem")
+    assert problem.isVisible()
+    assert problem.text() == "the answer has 3 numbers (shape [3]); you typed 2"
+    qtbot.keyClicks(fields["x.grad"], ", 2")
+    assert not problem.isVisible()
+    type_into(qtbot, fields["y"], "four")
+    assert "not a prediction" in problem.text()
+    key(qtbot, window, "Ctrl+Return")
+    assert card_lines(window, "x")[-1] == "✓ grad [0.6667, 1.3333, 2.0000]"
+    assert card_lines(window, "y")[-1] == "✗ value 4.6667"
+    assert toolbar_label(window, "quiz_score") == "1 of 2 right"
+    trigger(run_menu(window), "Try Again")  # the answers hide again, the predictions stay
+    assert editors(window)["y"].text() == "four"
+    assert card_lines(window, "y")[-1] == "value"
+
+
+def test_an_edit_recomputes_the_answers_and_hides_them_again(qtbot, window):
+    window.open_example("square")
+    trigger(run_menu(window), "Quiz")
+    type_into(qtbot, editors(window)["x.grad"], "6")
+    key(qtbot, window, "Ctrl+Return")
+    assert card_lines(window, "x")[-1] == "✓ grad 6"
+    model = window.document.model
+    window.document.run(SetParam(model, model.find("x"), "value", 4.0))
+    assert window.quiz_mode.active and not window.quiz_mode.revealed
+    assert editors(window)["x.grad"].text() == "6"
+    key(qtbot, window, "Ctrl+Return")
+    assert card_lines(window, "x")[-1] == "✗ grad 8"
+
+
+def test_step_through_ends_the_quiz(qtbot, window):
+    window.open_example("square")
+    trigger(run_menu(window), "Quiz")
+    trigger(run_menu(window), "Step Through")
+    assert window.step_mode.active and not window.quiz_mode.active
+    assert not editors(window)
