@@ -33,6 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="learning rate for training")
     parser.add_argument("--no-grad", action="store_true", help="evaluate in no-grad mode")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--show-plan", action="store_true",
+                        help="print the compiled plan instead: the straight-line code that "
+                        "Train N and repeated evaluations run (or why this graph runs in the "
+                        "engine)")
     parser.add_argument("--trace", action="store_true",
                         help="print the step-through instead: one line per step, forward in "
                         "topological order, then backward in the order the engine runs it "
@@ -91,15 +95,17 @@ def run(args: argparse.Namespace) -> int:
         target = model.find(args.target) if args.target else None
     except GraphError as e:
         return _fail(str(e))
+    if args.show_plan:
+        print(session.plan_text(), end="")
+        return 0
     if args.trace:
         return _trace(args, session, target)
     report: dict[str, Any] = {"file": args.file, "error": None, "reason": None}
     failure = None
     if args.steps:
-        results = session.train(args.steps, args.lr)
-        report["losses"] = [r.loss for r in results if r.ok]
-        if results and not results[-1].ok:
-            failure = results[-1].backward
+        run = session.train_run(args.steps, args.lr)
+        report["losses"] = run.losses
+        failure = run.failure
     elif args.backward or args.target or args.repeat > 1:
         for _ in range(args.repeat):
             result = session.backward(target)

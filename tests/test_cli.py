@@ -207,3 +207,21 @@ def test_trace_is_documented_and_refuses_training(capsys: pytest.CaptureFixture[
     assert code == 0 and "--trace" in out and "step-through" in out
     code, _, err = _run(capsys, EXAMPLES["small_network"], "--trace", "--steps", "2")
     _one_line_error(code, err, "--trace", "--steps")
+
+
+def test_show_plan_prints_the_compiled_code(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(capsys, EXAMPLES["small_network"], "--show-plan")
+    assert code == 0 and err == ""
+    assert out.startswith("# compiled plan: 8 nodes, float32, backward from node 7\n")
+    assert "#   node 1: weight 'w'\n" in out
+    assert "\ndef forward(L):\n" in out and "\ndef train(L, G, LR, n, losses, path, " in out
+    compile(out, "shown", "exec")  # what is shown is the code itself, whole
+    code, out, _ = _run(capsys, EXAMPLES["vector_mean"], "--show-plan")
+    assert code == 0 and out.startswith("This graph is not compiled: ")
+
+
+def test_training_many_steps_prints_each_steps_loss(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, EXAMPLES["small_network"], "--steps", "500")
+    losses = [float(v) for v in re.findall(r"^  step \d+: loss (\S+)$", out, re.M)]
+    assert code == 0 and len(losses) == 500 and losses[-1] < losses[0] / 100
+    assert re.search(r"^  train: 500 steps \(backward #1–#500 from loss", out, re.M)

@@ -9,7 +9,8 @@ import numpy as np
 
 from gradstudio.engine.printing import format_values
 
-__all__ = ["Ledger", "BackwardEntry", "ZeroGradEntry", "NoteEntry", "format_number"]
+__all__ = ["Ledger", "BackwardEntry", "TrainEntry", "ZeroGradEntry", "NoteEntry",
+           "format_number"]
 
 
 def format_number(value: np.ndarray) -> str:
@@ -41,6 +42,27 @@ class BackwardEntry:
 
 
 @dataclass(frozen=True)
+class TrainEntry(BackwardEntry):
+    """Train steps run through the compiled plan, as one entry: each step was a backward, the
+    update and a zero grad; ``received``/``holds`` are the last backward's. ``number`` is the
+    first backward's, ``steps`` how many there were."""
+
+    steps: int = 1
+    run: int = 0  # which training run (steps of one run merge into one entry)
+
+    def text(self) -> str:
+        last = self.number + self.steps - 1
+        done = (f"train: {self.steps} step{'s' * (self.steps != 1)} (backward #{self.number}"
+                + (f"–#{last}" if last != self.number else "")
+                + f" from {self.target}, each followed by w -= lr * w.grad and zero grad)")
+        if not self.received:
+            return done + ": no leaf received a gradient"
+        parts = [f"{leaf}.grad += {format_number(g)} -> {format_number(self.holds[leaf])}"
+                 for leaf, g in self.received.items()]
+        return done + "; the last: " + ", ".join(parts)
+
+
+@dataclass(frozen=True)
 class ZeroGradEntry:
     def text(self) -> str:
         return "zero grad"
@@ -69,6 +91,22 @@ class Ledger:
                               self._backwards, accumulated)
         self.entries.append(entry)
         return entry
+
+    def trained(self, entry: BackwardEntry, steps: int, run: int) -> TrainEntry:
+        """``steps`` train steps at once (the compiled plan): counted as that many backward
+        passes, each followed by zero grad, in one entry; a later block of the same run
+        joins it."""
+        last = self.entries[-1] if self.entries else None
+        first = self._backwards + 1
+        if isinstance(last, TrainEntry) and last.run == run and run:
+            first, steps = last.number, last.steps + steps
+            self.entries.pop()
+        self._backwards = first + steps - 1
+        self._since_zero = 0
+        merged = TrainEntry(entry.target, entry.loss, entry.received, entry.holds, first,
+                            False, steps, run)
+        self.entries.append(merged)
+        return merged
 
     def zero_grad(self) -> None:
         self._since_zero = 0

@@ -98,6 +98,6 @@ def loss_slice(session: Session, node: str, span: tuple[float, float] | None = N
     losses = np.empty(points)
     for i, x in enumerate(xs):
         flat[0] = x
-        value = session.evaluate(leaves, no_grad=True).value(target)
-        losses[i] = np.nan if value is None else float(value.item())
+        value = session.value_at(leaves, target)  # the compiled plan when the graph compiles
+        losses[i] = np.nan if value is None else float(value)
     return LossSlice(node, target, xs.astype(float), losses, w, loss, slope)

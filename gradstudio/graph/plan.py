@@ -37,7 +37,7 @@ from .model import GraphModel
 from .plan_ops import KIND_TEMPLATES, OP_TEMPLATES, ROUNDED_CONSTS, Lowering, OpTemplate
 
 __all__ = ["PlanRefused", "ScalarPlan", "compile_scalar", "scalar_namespace", "plan_key",
-           "ARITHMETIC_ERRORS"]
+           "listing", "ARITHMETIC_ERRORS"]
 
 # What Python float maths raises where numpy would give inf or nan (1/0, a float32 overflow,
 # log(-1) in math): the caller then runs the engine for that evaluation.
@@ -339,22 +339,27 @@ class ScalarPlan:
         return self._fns["backward"](leaves, grads)
 
     def train(self, leaves: list[float], grads: list[float | None], lr: float, steps: int,
-              losses: list[float], path: list[tuple[float, ...]]) -> None:
+              losses: list[float], path: list[tuple[float, ...]],
+              received: list[float | None] | None = None) -> None:
         """``steps`` train steps (forward, backward, w -= lr * w.grad, zero grad), leaves and
         grads updated in place; each step appends its loss (before the update) to
-        ``losses`` and the trainable weights after it to ``path``. ``grads`` must hold no
-        gradient but zeros (the session zeroes first); they end as zeros, as zero_grad
-        leaves them. On an arithmetic error the steps done so far are recorded and kept."""
+        ``losses`` and the trainable weights after it to ``path``; ``received`` gets what
+        the last backward gave each leaf. ``grads`` must hold no gradient but zeros (the
+        session zeroes first); they end as zeros, as zero_grad leaves them. If an error
+        stops the loop, ``path`` holds the steps that were complete."""
         if not self.can_backward:
             raise PlanRefused("the target does not require grad")
         if any(g for g in grads):
             raise ValueError("train needs zeroed gradients")
-        self._fns["train"](leaves, grads, _rounder(self.dtype)(lr), steps, losses, path)
+        self._fns["train"](leaves, grads, _rounder(self.dtype)(lr), steps, losses, path,
+                           [] if received is None else received)
 
 
-def compile_scalar(model: GraphModel, target: str | None = None) -> ScalarPlan:
-    """Compile the model's graph for one-number leaves, or PlanRefused saying why not."""
-    dtype = model.settings.dtype
+def compile_scalar(model: GraphModel, target: str | None = None, dtype: str | None = None
+                   ) -> ScalarPlan:
+    """Compile the model's graph for one-number leaves (in the model's dtype, or ``dtype``),
+    or PlanRefused saying why not."""
+    dtype = dtype or model.settings.dtype
     key = plan_key(model)
     try:
         target = pick_target(model) if target is None else model.find(target)
@@ -430,7 +435,7 @@ def _write_train(w: _Writer, prog: _Program, events: list, needed: set[int], roo
     unpack = ", ".join(f"v{s}" for s in prog.leaf_slots)
     grads = ", ".join(f"h{i}" for i in range(len(prog.leaf_slots)))
     weights = "".join(f"v{prog.leaf_slots[k]}, " for k in trainable)
-    w.line(0, "def train(L, G, LR, n, losses, path):")
+    w.line(0, "def train(L, G, LR, n, losses, path, received):")
     w.line(1, f"({unpack},) = L")
     w.line(1, f"({grads},) = G")
     w.line(1, "for _ in range(n):")
@@ -453,3 +458,21 @@ def _write_train(w: _Writer, prog: _Program, events: list, needed: set[int], roo
     w.line(2, f"path.append(({weights}))")
     w.line(1, f"L[:] = ({unpack},)")
     w.line(1, f"G[:] = ({grads},)")
+    last = ", ".join(f"g{prog.leaf_slots[k]}" if k in reached else "None"
+                     for k in range(len(prog.leaf_slots)))
+    w.line(1, "if n:  # what the last step's backward gave each leaf")
+    w.line(2, f"received[:] = ({last},)")
+
+
+def listing(model: GraphModel, plan: ScalarPlan) -> str:
+    """The plan as a person reads it (Help > Show Compiled Plan, ``gradstudio run
+    --show-plan``): which node each index is, then the code. The legend is only shown, never
+    compiled; labels are written with repr, so a quote or a line break in one stays visible."""
+    rows = [f"# compiled plan: {len(plan.node_ids)} nodes, {plan.dtype}, backward from node "
+            f"{plan.node_ids.index(plan.target)}"
+            + ("" if plan.can_backward else " (forward only: the target does not require grad)"),
+            "# v<slot> is a value, g<slot> its gradient; R rounds to the dtype",
+            "# the nodes, in evaluation order:"]
+    for i, n in enumerate(plan.node_ids):
+        rows.append(f"#   node {i}: {model.node(n).kind} {model.label(n)!r}")
+    return "\n".join(rows) + "\n\n" + plan.source

@@ -11,6 +11,8 @@ CLI with ``apply_updates`` (``Session.train`` does that for a headless loop).
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,16 +20,20 @@ from typing import Any
 import numpy as np
 
 import gradstudio.engine as ge
+from gradstudio.engine import scalar
 
 from .catalog import kind
 from .evaluate import BackwardResult, Evaluator, ForwardResult, gc_paused, pick_target
 from .ledger import BackwardEntry, Ledger
 from .model import Change, GraphModel, ModelEvent
+from .plan import ARITHMETIC_ERRORS, PlanRefused, ScalarPlan, compile_scalar, plan_key
+from .plan import listing as plan_listing
 
-__all__ = ["Session", "TrainResult", "TrainStep", "TrainRun", "WeightStep", "MAX_TRAIN_STEPS",
-           "apply_updates"]
+__all__ = ["Session", "TrainResult", "TrainStep", "TrainRun", "TrainBlock", "WeightStep",
+           "MAX_TRAIN_STEPS", "apply_updates"]
 
 MAX_TRAIN_STEPS = 100_000  # the most steps one Train N run offers
+_RUNS = itertools.count(1)  # ids of headless runs, for the ledger's one entry per run
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,17 @@ class TrainRun:
         return [s.loss for s in self.steps[1:]] + ([self.loss_after] if self.steps else [])
 
 
+@dataclass
+class TrainBlock:
+    """Train steps run at once (``Session.train_block``): their records, the weights after
+    the last one (to apply to the model, as a step's ``updates``), or the step that failed."""
+
+    steps: list[TrainStep] = field(default_factory=list)
+    updates: dict[str, Any] = field(default_factory=dict)
+    failure: BackwardResult | None = None
+    compiled: bool = False  # ran in the compiled plan (else one engine train_step)
+
+
 def apply_updates(model: GraphModel, updates: dict[str, Any]) -> None:
     """Write a train step's new values into the model's weights."""
     for node_id, value in updates.items():
@@ -117,6 +134,8 @@ class Session:
         self.last_backward: BackwardResult | None = None
         self._leaves: dict[str, ge.Tensor] = {}
         self._dirty: set[str] | None = None  # None: check every leaf
+        self._plans: dict[tuple, ScalarPlan | str] = {}  # (dtype, target) -> plan or refusal
+        self._plans_for: tuple | None = None  # the model's versions and plan_key they fit
         model.subscribe(self._on_model_event)
 
     # --- leaves ---------------------------------------------------------------------------
@@ -255,8 +274,154 @@ class Session:
                 progress(i + 1, r.loss)
         return results
 
+    def train_run(self, steps: int, lr: float | None = None) -> TrainRun:
+        """``steps`` train steps headless (``gradstudio run --steps``), each block's weights
+        applied to the model (``train_block``: the compiled plan when the graph compiles);
+        ends early at a step that cannot run."""
+        run = TrainRun()
+        token = next(_RUNS)
+        while len(run.steps) < steps:
+            block = self.train_block(steps - len(run.steps), lr, len(run.steps) + 1, token)
+            if block.failure is not None:
+                run.failure = block.failure
+                break
+            run.steps.extend(block.steps)
+            apply_updates(self.model, block.updates)
+        return run
+
     def target(self) -> str:
         return pick_target(self.model)
+
+    # --- the compiled plan ----------------------------------------------------------------
+    def compiled(self, dtype: str | None = None, target: str | None = None) -> ScalarPlan:
+        """The graph compiled (``graph/plan.py``) for ``dtype`` (default the model's) and
+        ``target``, once per structure change; PlanRefused says why the graph is not."""
+        m = self.model
+        versions = (m.structure_version, m.values_version)
+        if self._plans_for is None or self._plans_for[0] != versions:
+            key = plan_key(m)
+            if self._plans_for is None or self._plans_for[1] != key:
+                self._plans.clear()
+            self._plans_for = (versions, key)
+        slot = (dtype or m.settings.dtype, target)
+        plan = self._plans.get(slot)
+        if plan is None:
+            try:
+                plan = compile_scalar(m, target, slot[0])
+            except PlanRefused as e:
+                plan = str(e)
+            self._plans[slot] = plan
+        if isinstance(plan, str):
+            raise PlanRefused(plan)
+        return plan
+
+    def plan_text(self) -> str:
+        """The compiled plan's code with its legend, or why the engine runs this graph."""
+        try:
+            return plan_listing(self.model, self.compiled())
+        except PlanRefused as e:
+            return f"This graph is not compiled: {e}.\nThe engine runs it, op by op."
+
+    def value_at(self, leaves: dict[str, ge.Tensor], target: str) -> np.ndarray | None:
+        """The target's value for leaf tensors from ``private_leaves`` (as ``evaluate``'s,
+        bit for bit): the probes' repeated evaluation (loss slice, Check Gradients). The
+        compiled plan computes it when the graph compiles, else the engine."""
+        first = next(iter(leaves.values()), None)
+        dtype = None if first is None else first.dtype.name
+        try:
+            plan = self.compiled(dtype, target)
+            values = [leaves[n]._data.item() for n in plan.leaves]
+            return np.array(plan.loss(values), dtype=first.dtype.numpy)
+        except (PlanRefused, *ARITHMETIC_ERRORS):
+            pass
+        value = self.evaluate(leaves, no_grad=True).value(target)
+        return None if value is None else value.detach().numpy()
+
+    def train_block(self, steps: int, lr: float | None = None, first: int = 1,
+                    run: int = 0, seconds: float = float("inf")) -> TrainBlock:
+        """Up to ``steps`` train steps, numbered from ``first``, for about ``seconds`` at most;
+        the weights are returned, not written (as train_step's). Through the compiled plan
+        when the graph compiles: the same numbers as train_step bit for bit, the ledger
+        summarised in one entry per run (``run``: the caller's id of it); otherwise, in
+        no-grad mode, or for a single step (shown in full: its backward and zero grad in the
+        ledger), one engine train_step."""
+        lr = self.model.settings.lr if lr is None else lr
+        try:
+            if self.no_grad_mode or steps == 1:
+                raise PlanRefused("one engine step")
+            plan = self.compiled()
+            if not plan.can_backward:
+                raise PlanRefused("the target does not require grad")
+        except PlanRefused:
+            return self._engine_block(lr, first)
+        block = self._plan_block(plan, steps, lr, first, run, seconds)
+        return block if block.steps else self._engine_block(lr, first)
+
+    def _engine_block(self, lr: float, first: int) -> TrainBlock:
+        r = self.train_step(lr)
+        if not r.ok:
+            return TrainBlock(failure=r.backward)
+        return TrainBlock([r.record(first)], r.updates)
+
+    def _plan_block(self, plan: ScalarPlan, steps: int, lr: float, first: int, run: int,
+                    seconds: float) -> TrainBlock:
+        self._sync_leaves()
+        if any(t.grad is not None and bool(np.any(_numpy(t.grad))) for t in self._leaves.values()):
+            self.ledger.note("zero grad before the train step: earlier backward passes had "
+                             "left gradients in the leaves")
+            self.zero_grad()
+        tensors = [self._leaves[n] for n in plan.leaves]
+        values = [t._data.item() for t in tensors]
+        grads = [None if t.grad is None else t.grad.item() for t in tensors]
+        losses: list[float] = []
+        path: list[tuple[float, ...]] = []
+        received: list[float | None] = []
+        deadline = time.monotonic() + seconds
+        while len(path) < steps:
+            done = len(path)
+            try:
+                plan.train(values, grads, lr, min(steps - done, 256 if done else 16), losses,
+                           path, received)
+            except ARITHMETIC_ERRORS:  # that chunk is run again by the engine, a step at a time
+                del losses[done:], path[done:]
+                break
+            if time.monotonic() > deadline:
+                break
+        if not path:
+            return TrainBlock()
+        return self._record_block(plan, lr, first, run, losses, path, received)
+
+    def _record_block(self, plan: ScalarPlan, lr: float, first: int, run: int,
+                      losses: list[float], path: list, received: list) -> TrainBlock:
+        """The session after the plan's steps as after as many train_steps: gradients zeroed
+        (made where there were none), the ledger and the loss history."""
+        label = self.model.label
+        got = {n: g for n, g in zip(plan.leaves, received, strict=True) if g is not None}
+        for n in got:
+            t = self._leaves[n]
+            if t.grad is None:
+                t.grad = ge.zeros_like(t)
+            else:
+                t.grad.zero_()
+        dtype = getattr(ge, plan.dtype).numpy
+        arrays = {label(n): np.array(g, dtype=dtype) for n, g in sorted(
+            got.items(), key=lambda item: label(item[0]))}
+        self.ledger.trained(BackwardEntry(label(plan.target), np.array(losses[-1], dtype=dtype),
+                                          arrays, arrays), len(path), run)
+        self.loss_history.extend(losses)
+        records = [TrainStep(first + i, loss, dict(zip(plan.trainable, weights, strict=True)))
+                   for i, (loss, weights) in enumerate(zip(losses, path, strict=True))]
+        # the last step laid open (w, w.grad, dw, w'), as train_step lays open each of its
+        before = path[-2] if len(path) > 1 else [
+            self._leaves[n]._data.item() for n in plan.trainable]
+        rnd = scalar.maths(plan.dtype).round
+        weights = {}
+        for n, w, new in zip(plan.trainable, before, path[-1], strict=True):
+            g = got[n]
+            weights[n] = WeightStep(w, g, -rnd(rnd(lr) * g), new)
+        last = records[-1]
+        records[-1] = TrainStep(last.number, last.loss, last.updates, weights, lr)
+        return TrainBlock(records, records[-1].updates, compiled=True)
 
     # --- probes: evaluations that leave the session as it is --------------------------------
     def private_leaves(self, dtype: ge.dtype | None = None) -> dict[str, ge.Tensor]:

@@ -313,10 +313,11 @@ def _quiz_actions(b: _Builder, m: QMenu) -> None:
 
 
 def _help_menu(b: _Builder, m: QMenu) -> None:
-    """Help (K A)."""
+    """Help (K P A)."""
     w, act = b.w, b.act
     m.addAction(act("shortcuts", w.tr("&Keyboard Shortcuts"), w.show_shortcuts,
                     QKeySequence.HelpContents))
+    m.addAction(act("show_plan", w.tr("Show Compiled &Plan"), w.show_plan))
     m.addAction(act("about", w.tr("&About GradStudio"), w.show_about))
 
 

@@ -159,15 +159,16 @@ class SetParam(ModelCommand):
 
 
 class ApplyTrainStep(ModelCommand):
-    """A train step's new weight values (from ``Session.train_step``). The steps of one run
+    """A train step's new weight values (from ``Session.train_block``). The steps of one run
     merge on the undo stack, so one Ctrl+Z takes back a whole Train N."""
 
     MERGE_ID = 1
 
-    def __init__(self, model: GraphModel, run: object, updates: dict[str, Any]) -> None:
-        super().__init__(model, "Train step")
+    def __init__(self, model: GraphModel, run: object, updates: dict[str, Any],
+                 steps: int = 1) -> None:
+        super().__init__(model, "Train step" if steps == 1 else f"Train {steps} steps")
         self.run = run  # steps merge only within the same run
-        self.steps = 1
+        self.steps = steps  # a block of steps run at once (Session.train_block)
         self.old = {n: model.node(n).params["value"] for n in updates}
         self.new = dict(updates)
 

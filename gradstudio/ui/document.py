@@ -200,10 +200,10 @@ class Document(QObject):
         job.start()
         return job
 
-    def _apply_train_step(self, job: TrainJob, updates: dict) -> Outcome:
-        """One step's new weights, through the undo stack (merged with the run's earlier
-        steps); the Refusal if the model refused them."""
-        return not updates or self.run(ApplyTrainStep(self.model, job, updates))
+    def _apply_train_step(self, job: TrainJob, updates: dict, steps: int = 1) -> Outcome:
+        """The new weights after ``steps`` steps, through the undo stack (merged with the
+        run's earlier steps); the Refusal if the model refused them."""
+        return not updates or self.run(ApplyTrainStep(self.model, job, updates, steps))
 
     def _finish_training(self, job: TrainJob) -> None:
         run = job.run
@@ -337,15 +337,17 @@ class TrainJob(QObject):
         done: list[TrainStep] = []
         refused = False
         while len(run.steps) < self.steps and not run.cancelled and run.failure is None:
-            result = session.train_step(self.lr)
-            if not result.ok:
-                run.failure = result.backward
+            block = session.train_block(self.steps - len(run.steps), self.lr,
+                                        len(run.steps) + 1, id(self),
+                                        max(deadline - time.monotonic(), 0.0))
+            if block.failure is not None:
+                run.failure = block.failure
                 break
-            if not self.document._apply_train_step(self, result.updates):
+            if not self.document._apply_train_step(self, block.updates, len(block.steps)):
                 refused = True  # the document said why; the run ends here
                 break
-            done.append(result.record(len(run.steps) + 1))
-            run.steps.append(done[-1])
+            done.extend(block.steps)
+            run.steps.extend(block.steps)
             if time.monotonic() > deadline:
                 break
         if done:

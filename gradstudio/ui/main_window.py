@@ -338,6 +338,13 @@ class MainWindow(QMainWindow):
             "<h3>GradStudio %s</h3><p>See and understand autograd: build a graph, run forward "
             "and backward, and watch the gradients flow.</p><p>MIT licence.</p>") % __version__)
 
+    def show_plan(self) -> None:
+        """Help ▸ Show Compiled Plan (non-modal: it can stay open beside the canvas)."""
+        from .plan_dialog import PlanDialog
+
+        self.plan_dialog = PlanDialog(self.document.session, self)
+        self.plan_dialog.show()
+
     def show_shortcuts(self) -> None:
         rows = []
         for action in self.action_map.values():

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from plan_graphs import engine_answers, leaf_values, same, scalar_graphs
 from trace_graphs import BUILT, build
 
+import gradstudio.engine as ge
 from gradstudio.graph import GraphModel, Session, load
 from gradstudio.graph.plan import ARITHMETIC_ERRORS, PlanRefused, compile_scalar
 from gradstudio.resources import example_paths
@@ -193,3 +194,74 @@ def test_the_code_reads_as_one_line_per_op() -> None:
     assert "# node 6: sigmoid" in forward
     assert "DIV(1.0, R(1.0 + EXP(-v5)))" in forward  # 1 / (1 + exp(-z)), rounded as the engine
     assert "w -= lr * w.grad" in plan.source
+
+
+# --- the session runs Train N and probes through the plan ---------------------------------
+def test_train_run_gives_the_engine_loops_numbers_and_sums_up_the_ledger() -> None:
+    plan_session = Session(load(example_paths()["small_network"]))
+    engine_session = Session(load(example_paths()["small_network"]))
+    run = plan_session.train_run(300, 0.1)
+    results = engine_session.train(300, 0.1)
+    assert run.losses == [r.loss for r in results] == plan_session.loss_history
+    assert [s.updates for s in run.steps] == [r.updates for r in results]
+    assert run.steps[-1].weights == results[-1].weights and run.steps[-1].lr == 0.1
+    m = plan_session.model
+    for n in (m.find("w"), m.find("b")):
+        assert m.node(n).params["value"] == engine_session.model.node(n).params["value"]
+        assert plan_session.grad(n).item() == 0.0  # zeroed after the last step, as zero_grad
+    assert plan_session.ledger.lines() == [
+        "train: 300 steps (backward #1–#300 from loss, each followed by w -= lr * w.grad and "
+        "zero grad); the last: " + engine_session.ledger.lines()[-2].split(": ", 1)[1]]
+    got, expected = plan_session.ledger.last_received(), engine_session.ledger.last_received()
+    assert {k: v.tobytes() for k, v in got.items()} == {
+        k: v.tobytes() for k, v in expected.items()}
+    plan_session.backward()  # the count goes on from the run
+    assert plan_session.ledger.lines()[-1].startswith("backward #301:")
+
+
+def test_a_run_in_blocks_is_one_ledger_entry() -> None:
+    s = Session(load(example_paths()["small_network"]))
+    first = s.train_block(5, 0.1, 1, run=7)
+    assert first.compiled and [st.number for st in first.steps] == [1, 2, 3, 4, 5]
+    second = s.train_block(5, 0.1, 6, run=7)
+    assert [st.number for st in second.steps] == [6, 7, 8, 9, 10]
+    assert s.ledger.lines()[0].startswith("train: 10 steps (backward #1–#10")
+    assert len(s.ledger.entries) == 1
+
+
+def test_a_single_step_and_what_the_plan_does_not_cover_run_the_engine() -> None:
+    s = Session(load(example_paths()["small_network"]))
+    block = s.train_block(1, 0.1)
+    assert not block.compiled and len(block.steps) == 1
+    assert s.ledger.lines() == [s.ledger.lines()[0], "zero grad"]  # shown in full
+    vector = Session(load(example_paths()["vector_mean"]))
+    run = vector.train_run(3, 0.1)
+    assert len(run.steps) == 3 and vector.ledger.lines()[-1] == "zero grad"
+    refused = Session(load(example_paths()["detach"])).train_run(3, 0.1)
+    assert not refused.steps and "does not require grad" in refused.failure.error
+
+
+@pytest.mark.parametrize("name", SCALAR_EXAMPLES + ["vector_mean", "detach"])
+def test_value_at_is_evaluates_value(name: str) -> None:
+    s = Session(load(example_paths()[name]))
+    target = s.target()
+    for dtype in (None, "float64"):
+        leaves = s.private_leaves(None if dtype is None else getattr(ge, dtype))
+        for scale in (1.0, -0.5, 3.25):
+            for t in leaves.values():
+                t.data = t * scale
+            expected = s.evaluate(leaves, no_grad=True).value(target).detach().numpy()
+            got = s.value_at(leaves, target)
+            assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
+
+
+def test_the_plan_is_compiled_once_per_structure_change() -> None:
+    s = Session(load(example_paths()["small_network"]))
+    plan = s.compiled()
+    s.model.set_param(s.model.find("x"), "value", 2.0)  # a value: the same plan
+    assert s.compiled() is plan
+    s.model.set_flag(s.model.find("x"), "requires_grad", True)  # what requires grad changed
+    again = s.compiled()
+    assert again is not plan and s.model.find("x") in again.reached
+    s.model.set_param(s.model.find("loss"), "epsilon", 0.1)  # a kind's parameter
+    assert s.compiled() is not again

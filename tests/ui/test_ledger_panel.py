@@ -75,3 +75,19 @@ def test_zero_grad_button_works_in_a_floating_dock(window, panel, qtbot):
     qtbot.mouseClick(panel.zero_button, Qt.LeftButton)
     assert panel.lines()[-1] == "zero grad"
     assert float(window.document.session.grad(window.document.model.find("x")).numpy()) == 0
+
+
+def test_train_n_is_one_row_that_says_what_each_step_did(window, panel, qtbot):
+    window.open_example("small_network")
+    training = window.panels["training"]
+    window.docks["training"].raise_()
+    training.steps_box.setValue(200)
+    qtbot.mouseClick(training.train_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: training.job is None, timeout=20000)
+    window.docks["ledger"].raise_()
+    (row,) = panel.lines()
+    assert row.startswith("train: 200 steps (backward #1–#200 from loss, each followed by "
+                          "w -= lr * w.grad and zero grad); the last: b.grad += ")
+    window.action_map["backward"].trigger()
+    assert panel.lines()[-1].startswith("backward #201: ")
+    assert len(window.panels["training"].losses) == 200  # the plot keeps every step
