@@ -70,19 +70,32 @@ def _engine_today(dtype: str, m: scalar.Maths) -> dict[str, Any]:
         return {}
     kind = np.float32 if dtype == "float32" else np.float64
 
-    def unary(fn: np.ufunc) -> Callable[[float], float]:
-        return lambda x: float(fn(kind(x)))
+    def unary(fn: np.ufunc, quiet: Callable[[float], bool]) -> Callable[[float], float]:
+        """numpy's answer; where numpy warns (log(0), exp(100)) the same answer, silently,
+        as scalar.py gives it."""
+        def run(x: float) -> float:
+            if quiet(x):
+                return float(fn(kind(x)))
+            with np.errstate(all="ignore"):
+                return float(fn(kind(x)))
+        return run
 
     def power(x: float, e: float) -> float:
         if e in (2, 1, 0, 3, -1, 0.5, -0.5, -2):  # ops._powf's special cases
             return m.pow(x, e)
-        return float(kind(x) ** kind(e))
+        with np.errstate(all="ignore"):
+            return float(kind(x) ** kind(e))
 
     def power_backward(x: float, e: float, g: float) -> float:
         return 0.0 if e == 0 else m.round(g * m.round(m.round(e) * power(x, e - 1)))
 
-    return {"SIN": unary(np.sin), "COS": unary(np.cos), "EXP": unary(np.exp),
-            "LOG": unary(np.log), "TANH": unary(np.tanh), "POW": power, "POW_B": power_backward}
+    def finite(x: float) -> bool:
+        return x - x == 0
+
+    return {"SIN": unary(np.sin, finite), "COS": unary(np.cos, finite),
+            "EXP": unary(np.exp, lambda x: x < 80),
+            "LOG": unary(np.log, lambda x: 0 < x < math.inf),
+            "TANH": unary(np.tanh, finite), "POW": power, "POW_B": power_backward}
 
 
 ENGINE_USES_SCALAR_MATHS = False
