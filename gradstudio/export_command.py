@@ -9,11 +9,10 @@ from pathlib import Path
 
 from gradstudio.cli_errors import fail, one_line_usage_errors
 from gradstudio.graph import GraphError, Session, load
+from gradstudio.graph.code_export import FORMATS, export_text
 from gradstudio.graph.fileformat import write_atomic
 
-__all__ = ["main", "export_text", "FORMATS"]
-
-FORMATS = {"py": "a PyTorch script", "ipynb": "a Jupyter notebook"}
+__all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,18 +30,6 @@ def _parser() -> argparse.ArgumentParser:
                         help="call backward K times, as 'gradstudio run --repeat K' does "
                         "(gradients accumulate)")
     return parser
-
-
-def export_text(session: Session, fmt: str, *, repeat: int = 1, title: str = "") -> str:
-    """The graph as the text of a ``.py`` or ``.ipynb`` file (GraphError if it cannot be
-    exported)."""
-    if fmt == "ipynb":
-        from gradstudio.graph.code_notebook import notebook_text  # nbformat: only when asked
-
-        return notebook_text(session, repeat=repeat, title=title)
-    from gradstudio.graph.code_export import script
-
-    return script(session, repeat=repeat, title=title)
 
 
 def main(argv: list[str]) -> int:

@@ -27,7 +27,10 @@ from .catalog import KINDS, GraphError, kind
 from .evaluate import BackwardResult
 from .session import Session
 
-__all__ = ["Statement", "Program", "program", "identifiers", "script", "RESERVED"]
+__all__ = ["Statement", "Program", "program", "identifiers", "script", "export_text",
+           "FORMATS", "RESERVED"]
+
+FORMATS = {"py": "a PyTorch script", "ipynb": "a Jupyter notebook"}
 
 # Names an exported script uses itself (and ``F``, PyTorch's usual functional alias): a node
 # called so gets another name. The helpers' function names are added below.
@@ -227,3 +230,13 @@ def script(session: Session, *, repeat: int = 1, title: str = "") -> str:
         in_block = st.no_grad
     lines += ["", *prog.backward_lines(), "", *prog.print_lines()]
     return "\n".join(lines) + "\n"
+
+
+def export_text(session: Session, fmt: str, *, repeat: int = 1, title: str = "") -> str:
+    """The graph as the text of a ``.py`` or ``.ipynb`` file (``FORMATS``); a GraphError
+    when it cannot be exported."""
+    if fmt == "ipynb":
+        from .code_notebook import notebook_text  # nbformat: only when a notebook is asked
+
+        return notebook_text(session, repeat=repeat, title=title)
+    return script(session, repeat=repeat, title=title)

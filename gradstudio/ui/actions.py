@@ -154,6 +154,12 @@ def _file_menu(b: _Builder, m: QMenu) -> None:
                          lambda: w.export_image(fmt="png")))
     export.addAction(act("export_svg", w.tr("Canvas as &SVG…"),
                          lambda: w.export_image(fmt="svg")))
+    export.addSeparator()
+    export.addAction(act("export_py", w.tr("P&yTorch Script…"), lambda: w.export_code("py"),
+                         tip=w.tr("The graph as a PyTorch script that gives these numbers")))
+    export.addAction(act("export_ipynb", w.tr("Jupyter &Notebook…"),
+                         lambda: w.export_code("ipynb"),
+                         tip=w.tr("The same code as a notebook, each step explained")))
     m.addSeparator()
     m.addAction(act("quit", w.tr("&Quit"), w.close, QKeySequence.Quit, "Ctrl+Q"))
 

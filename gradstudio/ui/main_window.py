@@ -318,6 +318,34 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(self.tr("Exported %s") % path, 4000)
         return ok
 
+    def export_code(self, fmt: str = "py", path: str | None = None) -> bool:
+        """File ▸ Export ▸ PyTorch Script… / Jupyter Notebook…: the graph as code that gives
+        the app's numbers on PyTorch, written atomically; a refusal says why."""
+        from gradstudio.graph import GraphError
+        from gradstudio.graph.code_export import export_text
+        from gradstudio.graph.fileformat import write_atomic
+
+        self.document.run_requested.emit()  # typed but unconfirmed values count
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, self.tr("Export as PyTorch code"), self._last_folder(),
+                self.tr("PyTorch script (*.py)") if fmt == "py" else
+                self.tr("Jupyter notebook (*.ipynb)"))
+            if not path:
+                return False
+            if not Path(path).suffix:
+                path += f".{fmt}"
+        source = self.document.path
+        title = source.name if source else (self._example or "untitled")
+        try:
+            text = export_text(self.document.session, fmt, title=title)
+            write_atomic(path, text)
+        except GraphError as e:
+            QMessageBox.critical(self, self.tr("Cannot export"), str(e))
+            return False
+        self.statusBar().showMessage(self.tr("Exported %s") % path, 4000)
+        return True
+
     def run_training(self, steps: int) -> None:
         """Train with a progress dialog that can cancel; the window stays responsive."""
         from PySide6.QtWidgets import QProgressDialog
