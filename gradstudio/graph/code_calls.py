@@ -315,10 +315,12 @@ class CallReader:
                                "of leaf variables (a tensor made with torch.tensor)")
         if t.flags["requires_grad"] == on:
             return
-        if self._actions:
-            self._note(node, "requires_grad changes here: the backward and zero_grad calls "
-                       "before this line ran on the old setting and are not replayed")
-            self._actions.clear()
+        kept = [a for a in self._actions if t not in _reachable([a.tensor])]
+        if len(kept) < len(self._actions):
+            self._note(node, "requires_grad changes here: the graph holds the new setting, so "
+                       "the backward and zero_grad calls on this tensor before this line are "
+                       "not replayed")
+            self._actions[:] = kept
         t.flags["requires_grad"] = on
 
     def _backward(self, t: _Tensor, retain: bool, call: ast.Call) -> None:
@@ -401,3 +403,14 @@ def _shown(value: Any) -> str:
     if isinstance(value, float):
         return f"the number {value:g}"
     return "nothing" if value is None else type(value).__name__.strip("_").lower()
+
+
+def _reachable(roots: Any) -> set[_Tensor]:
+    seen: set[_Tensor] = set()
+    stack = list(roots)
+    while stack:
+        t = stack.pop()
+        if t not in seen:
+            seen.add(t)
+            stack.extend(t.inputs)
+    return seen

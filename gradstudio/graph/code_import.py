@@ -29,6 +29,7 @@ from .code_calls import (
     _Function,
     _Method,
     _Module,
+    _reachable,
     _Tensor,
     _UserFunction,
 )
@@ -118,16 +119,15 @@ def _holds_gradient(t: Any) -> bool:
 
 
 def replay(session: Any, actions: list[Backward | ZeroGrad]) -> list[Any]:
-    """Run the code's backward and zero-grad calls on a Session, in order, stopping at the
-    first backward that fails (as the script would); returns the BackwardResults."""
+    """Run the code's backward and zero-grad calls on a Session, in order; returns a
+    BackwardResult per backward. A backward that fails changes nothing, and the next ones
+    still run, as the notebook's next cells do."""
     results = []
     for action in actions:
         if isinstance(action, ZeroGrad):
             zero_grad_of(session, action.target)
-            continue
-        results.append(session.backward(action.target))
-        if not results[-1].ok:
-            break
+        else:
+            results.append(session.backward(action.target))
     return results
 
 
@@ -660,17 +660,6 @@ def _check_nesting(tree: ast.AST, where: Any) -> None:
                                   "levels)")
         for child in ast.iter_child_nodes(node):
             stack.append((child, depth + 1))
-
-
-def _reachable(roots: Any) -> set[_Tensor]:
-    seen: set[_Tensor] = set()
-    stack = list(roots)
-    while stack:
-        t = stack.pop()
-        if t not in seen:
-            seen.add(t)
-            stack.extend(t.inputs)
-    return seen
 
 
 def _leaves(t: _Tensor) -> Iterator[_Tensor]:
