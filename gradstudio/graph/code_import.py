@@ -13,6 +13,7 @@ were computed from), named after the variables and laid out as Arrange does, wit
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -50,7 +51,8 @@ from .layout import place_missing
 from .model import MAX_LABEL, GraphModel
 
 __all__ = ["CodeImportError", "CodeImporter", "ImportedGraph", "Backward", "ZeroGrad",
-           "import_code", "replay", "zero_grad_of", "MAX_CODE_BYTES", "MAX_NESTING"]
+           "import_code", "replay", "zero_grad_of", "code_text", "read_code", "MAX_CODE_BYTES",
+           "MAX_NESTING"]
 
 MAX_CODE_BYTES = 2_000_000  # about 50,000 lines (a text: characters); refused unparsed
 MAX_NESTING = 100  # expression depth (the parser and this reader recurse)
@@ -98,6 +100,13 @@ def import_code(source: str | bytes) -> ImportedGraph:
     importer = CodeImporter()
     importer.feed(source)
     return importer.result()
+
+
+def read_code(path: str | os.PathLike) -> bytes:
+    """A script's bytes; past MAX_CODE_BYTES only enough to know it is too long (OSError if
+    it cannot be read)."""
+    with open(path, "rb") as f:
+        return f.read(MAX_CODE_BYTES + 1)
 
 
 def zero_grad_of(session: Any, node_id: str) -> None:
@@ -167,7 +176,7 @@ class CodeImporter(CallReader):
     # --- reading ----------------------------------------------------------------------------
     def feed(self, source: str | bytes) -> None:
         """Read one cell or script. On a CodeImportError the importer should be dropped."""
-        text = _text(source)
+        text = code_text(source)
         try:
             tree = ast.parse(text)
         except SyntaxError as e:
@@ -632,7 +641,9 @@ class _At:
     col_offset: int
 
 
-def _text(source: str | bytes) -> str:
+def code_text(source: str | bytes) -> str:
+    """The code as text: UTF-8 (a byte order mark is fine), within MAX_CODE_BYTES; else a
+    CodeImportError saying where."""
     if len(source) > MAX_CODE_BYTES:
         unit = "characters" if isinstance(source, str) else "bytes"
         raise CodeImportError(1, 1, f"the code is too long (more than {MAX_CODE_BYTES:,} "
