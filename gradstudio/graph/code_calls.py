@@ -17,6 +17,7 @@ import numpy as np
 
 from .catalog import KINDS, GraphError, NodeKind, parse_tensor_value, value_shape
 from .code_subset import BINARY, FUNCTIONAL, UNARY
+from .limits import MAX_NODES, MAX_VALUE_ELEMENTS, count
 
 __all__ = ["CallReader"]
 
@@ -95,6 +96,9 @@ class CallReader:
     def _make(self, kind_name: str, inputs: tuple[_Tensor, ...], node: ast.AST,
               params: dict[str, Any] | None, shape: tuple[int, ...] | None) -> _Tensor:
         line, col = self._where(node)
+        if len(self._tensors) >= MAX_NODES:
+            raise self._refuse(node, f"the code makes more than {count(MAX_NODES, 'nodes')}, "
+                               "the most a graph holds")
         t = _Tensor(kind_name, inputs, dict(params or {}),
                     {"requires_grad": False, "detach": False,
                      "no_grad": self._no_grad and bool(inputs)},
@@ -282,6 +286,9 @@ class CallReader:
     def _data(self, node: ast.expr) -> Any:
         """torch.tensor's data: numbers, or (nested) lists of them."""
         if isinstance(node, (ast.List, ast.Tuple)):
+            if len(node.elts) > MAX_VALUE_ELEMENTS:
+                raise self._refuse(node, "torch.tensor: more than "
+                                   f"{count(MAX_VALUE_ELEMENTS, 'numbers')} in one value")
             return [self._data(e) for e in node.elts]
         value = self._eval(node)
         if isinstance(value, _Tensor):

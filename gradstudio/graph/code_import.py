@@ -48,14 +48,12 @@ from .code_subset import (
     UNARY,
 )
 from .layout import place_missing
+from .limits import MAX_CODE_BYTES, MAX_CODE_NESTING, count
 from .model import MAX_LABEL, GraphModel
 
 __all__ = ["CodeImportError", "CodeImporter", "ImportedGraph", "Backward", "ZeroGrad",
            "import_code", "replay", "zero_grad_of", "code_text", "read_code", "MAX_CODE_BYTES",
-           "MAX_NESTING"]
-
-MAX_CODE_BYTES = 2_000_000  # about 50,000 lines (a text: characters); refused unparsed
-MAX_NESTING = 100  # expression depth (the parser and this reader recurse)
+           "MAX_CODE_NESTING"]
 
 
 class CodeImportError(GraphError):
@@ -646,8 +644,8 @@ def code_text(source: str | bytes) -> str:
     CodeImportError saying where."""
     if len(source) > MAX_CODE_BYTES:
         unit = "characters" if isinstance(source, str) else "bytes"
-        raise CodeImportError(1, 1, f"the code is too long (more than {MAX_CODE_BYTES:,} "
-                              f"{unit})")
+        raise CodeImportError(1, 1, f"the code is too long (more than "
+                              f"{count(MAX_CODE_BYTES, unit)})")
     if isinstance(source, str):
         return source
     try:
@@ -661,13 +659,13 @@ def code_text(source: str | bytes) -> str:
 
 
 def _check_nesting(tree: ast.AST, where: Any) -> None:
-    """Refuse expressions nested deeper than MAX_NESTING before anything recurses into
+    """Refuse expressions nested deeper than MAX_CODE_NESTING before anything recurses into
     them (iteratively: the check itself must not be what overflows the stack)."""
     stack: list[tuple[ast.AST, int]] = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_NESTING:
-            raise CodeImportError(*where(node), f"nested too deeply (more than {MAX_NESTING} "
+        if depth > MAX_CODE_NESTING:
+            raise CodeImportError(*where(node), f"nested too deeply (more than {MAX_CODE_NESTING} "
                                   "levels)")
         for child in ast.iter_child_nodes(node):
             stack.append((child, depth + 1))
