@@ -14,6 +14,7 @@ from .harness import Case
 SUITES = [
     "benchmarks.bench_engine",
     "benchmarks.bench_graph",
+    "benchmarks.bench_code",
     "benchmarks.bench_ui",
 ]
 

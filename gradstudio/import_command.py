@@ -13,7 +13,7 @@ from pathlib import Path
 from gradstudio.cli_errors import fail as _fail
 from gradstudio.cli_errors import one_line_usage_errors
 from gradstudio.graph import EXTENSION, GraphError, save
-from gradstudio.graph.code_import import MAX_CODE_BYTES, import_code
+from gradstudio.graph.code_import import MAX_CODE_BYTES, import_code, read_code
 
 __all__ = ["add_arguments", "run"]
 
@@ -57,6 +57,5 @@ def _read(script: str) -> bytes:
     """The script's bytes; past the limit, only enough to know it is too long."""
     if script == "-":
         return sys.stdin.buffer.read(MAX_CODE_BYTES + 1)
-    with open(script, "rb") as f:
-        return f.read(MAX_CODE_BYTES + 1)
+    return read_code(script)
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from .catalog import KINDS, GraphError, NodeKind, parse_tensor_value, value_shape
 from .code_subset import BINARY, FUNCTIONAL, UNARY
+from .limits import MAX_NODES, MAX_VALUE_ELEMENTS, count
 
 __all__ = ["CallReader"]
 
@@ -95,6 +96,9 @@ class CallReader:
     def _make(self, kind_name: str, inputs: tuple[_Tensor, ...], node: ast.AST,
               params: dict[str, Any] | None, shape: tuple[int, ...] | None) -> _Tensor:
         line, col = self._where(node)
+        if len(self._tensors) >= MAX_NODES:
+            raise self._refuse(node, f"the code makes more than {count(MAX_NODES, 'nodes')}, "
+                               "the most a graph holds")
         t = _Tensor(kind_name, inputs, dict(params or {}),
                     {"requires_grad": False, "detach": False,
                      "no_grad": self._no_grad and bool(inputs)},
@@ -282,6 +286,9 @@ class CallReader:
     def _data(self, node: ast.expr) -> Any:
         """torch.tensor's data: numbers, or (nested) lists of them."""
         if isinstance(node, (ast.List, ast.Tuple)):
+            if len(node.elts) > MAX_VALUE_ELEMENTS:
+                raise self._refuse(node, "torch.tensor: more than "
+                                   f"{count(MAX_VALUE_ELEMENTS, 'numbers')} in one value")
             return [self._data(e) for e in node.elts]
         value = self._eval(node)
         if isinstance(value, _Tensor):
@@ -315,10 +322,12 @@ class CallReader:
                                "of leaf variables (a tensor made with torch.tensor)")
         if t.flags["requires_grad"] == on:
             return
-        if self._actions:
-            self._note(node, "requires_grad changes here: the backward and zero_grad calls "
-                       "before this line ran on the old setting and are not replayed")
-            self._actions.clear()
+        kept = [a for a in self._actions if t not in _reachable([a.tensor])]
+        if len(kept) < len(self._actions):
+            self._note(node, "requires_grad changes here: the graph holds the new setting, so "
+                       "the backward and zero_grad calls on this tensor before this line are "
+                       "not replayed")
+            self._actions[:] = kept
         t.flags["requires_grad"] = on
 
     def _backward(self, t: _Tensor, retain: bool, call: ast.Call) -> None:
@@ -401,3 +410,14 @@ def _shown(value: Any) -> str:
     if isinstance(value, float):
         return f"the number {value:g}"
     return "nothing" if value is None else type(value).__name__.strip("_").lower()
+
+
+def _reachable(roots: Any) -> set[_Tensor]:
+    seen: set[_Tensor] = set()
+    stack = list(roots)
+    while stack:
+        t = stack.pop()
+        if t not in seen:
+            seen.add(t)
+            stack.extend(t.inputs)
+    return seen

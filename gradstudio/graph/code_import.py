@@ -13,6 +13,7 @@ were computed from), named after the variables and laid out as Arrange does, wit
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from .code_calls import (
     _Function,
     _Method,
     _Module,
+    _reachable,
     _Tensor,
     _UserFunction,
 )
@@ -46,13 +48,12 @@ from .code_subset import (
     UNARY,
 )
 from .layout import place_missing
+from .limits import MAX_CODE_BYTES, MAX_CODE_NESTING, count
 from .model import MAX_LABEL, GraphModel
 
 __all__ = ["CodeImportError", "CodeImporter", "ImportedGraph", "Backward", "ZeroGrad",
-           "import_code", "replay", "zero_grad_of", "MAX_CODE_BYTES", "MAX_NESTING"]
-
-MAX_CODE_BYTES = 2_000_000  # about 50,000 lines (a text: characters); refused unparsed
-MAX_NESTING = 100  # expression depth (the parser and this reader recurse)
+           "import_code", "replay", "zero_grad_of", "code_text", "read_code", "MAX_CODE_BYTES",
+           "MAX_CODE_NESTING"]
 
 
 class CodeImportError(GraphError):
@@ -99,6 +100,13 @@ def import_code(source: str | bytes) -> ImportedGraph:
     return importer.result()
 
 
+def read_code(path: str | os.PathLike) -> bytes:
+    """A script's bytes; past MAX_CODE_BYTES only enough to know it is too long (OSError if
+    it cannot be read)."""
+    with open(path, "rb") as f:
+        return f.read(MAX_CODE_BYTES + 1)
+
+
 def zero_grad_of(session: Any, node_id: str) -> None:
     """``x.grad.zero_()`` on a Session: that leaf's gradient only, as in PyTorch; the
     ledger's zero grad when no other leaf still holds one."""
@@ -118,16 +126,15 @@ def _holds_gradient(t: Any) -> bool:
 
 
 def replay(session: Any, actions: list[Backward | ZeroGrad]) -> list[Any]:
-    """Run the code's backward and zero-grad calls on a Session, in order, stopping at the
-    first backward that fails (as the script would); returns the BackwardResults."""
+    """Run the code's backward and zero-grad calls on a Session, in order; returns a
+    BackwardResult per backward. A backward that fails changes nothing, and the next ones
+    still run, as the notebook's next cells do."""
     results = []
     for action in actions:
         if isinstance(action, ZeroGrad):
             zero_grad_of(session, action.target)
-            continue
-        results.append(session.backward(action.target))
-        if not results[-1].ok:
-            break
+        else:
+            results.append(session.backward(action.target))
     return results
 
 
@@ -167,7 +174,7 @@ class CodeImporter(CallReader):
     # --- reading ----------------------------------------------------------------------------
     def feed(self, source: str | bytes) -> None:
         """Read one cell or script. On a CodeImportError the importer should be dropped."""
-        text = _text(source)
+        text = code_text(source)
         try:
             tree = ast.parse(text)
         except SyntaxError as e:
@@ -632,11 +639,13 @@ class _At:
     col_offset: int
 
 
-def _text(source: str | bytes) -> str:
+def code_text(source: str | bytes) -> str:
+    """The code as text: UTF-8 (a byte order mark is fine), within MAX_CODE_BYTES; else a
+    CodeImportError saying where."""
     if len(source) > MAX_CODE_BYTES:
         unit = "characters" if isinstance(source, str) else "bytes"
-        raise CodeImportError(1, 1, f"the code is too long (more than {MAX_CODE_BYTES:,} "
-                              f"{unit})")
+        raise CodeImportError(1, 1, f"the code is too long (more than "
+                              f"{count(MAX_CODE_BYTES, unit)})")
     if isinstance(source, str):
         return source
     try:
@@ -650,27 +659,16 @@ def _text(source: str | bytes) -> str:
 
 
 def _check_nesting(tree: ast.AST, where: Any) -> None:
-    """Refuse expressions nested deeper than MAX_NESTING before anything recurses into
+    """Refuse expressions nested deeper than MAX_CODE_NESTING before anything recurses into
     them (iteratively: the check itself must not be what overflows the stack)."""
     stack: list[tuple[ast.AST, int]] = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_NESTING:
-            raise CodeImportError(*where(node), f"nested too deeply (more than {MAX_NESTING} "
+        if depth > MAX_CODE_NESTING:
+            raise CodeImportError(*where(node), f"nested too deeply (more than {MAX_CODE_NESTING} "
                                   "levels)")
         for child in ast.iter_child_nodes(node):
             stack.append((child, depth + 1))
-
-
-def _reachable(roots: Any) -> set[_Tensor]:
-    seen: set[_Tensor] = set()
-    stack = list(roots)
-    while stack:
-        t = stack.pop()
-        if t not in seen:
-            seen.add(t)
-            stack.extend(t.inputs)
-    return seen
 
 
 def _leaves(t: _Tensor) -> Iterator[_Tensor]:

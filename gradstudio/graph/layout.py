@@ -40,44 +40,77 @@ class Box:
             self.height / 2
 
 
-def _layers(g: nx.MultiDiGraph) -> list[list[str]]:
+@dataclass
+class _Wires:
+    """The graph as plain lists, read once: the nodes in the graph's order, and per node its
+    incoming wires (source, port) and outgoing ones (target, port), in the order a
+    networkx copy of the graph would give them. The sweeps below read these thousands of
+    times; networkx's edge views would be built anew each time."""
+
+    nodes: list
+    ins: dict
+    outs: dict
+
+    @classmethod
+    def of(cls, graph: nx.MultiDiGraph | nx.DiGraph) -> _Wires:
+        nodes = list(graph.nodes)
+        ins: dict = {n: [] for n in nodes}
+        outs: dict = {n: [] for n in nodes}
+        edges = graph.edges(keys=True) if graph.is_multigraph() else \
+            ((u, v, 0) for u, v in graph.edges)
+        for u, v, k in edges:
+            ins[v].append((u, k))
+            outs[u].append((v, k))
+        return cls(nodes, ins, outs)
+
+
+def _layers(w: _Wires) -> list[list]:
     """Columns by topological generation; a source (a leaf) moves right to sit just before
     the first node that uses it, so a constant fed into the loss is not far away on the left."""
-    column = {}
-    for i, generation in enumerate(nx.topological_generations(g)):
+    waiting = {n: len(w.ins[n]) for n in w.nodes}
+    generation = [n for n in w.nodes if not waiting[n]]
+    column, i = {}, 0
+    while generation:
+        following = []
         for n in generation:
             column[n] = i
-    for n in column:
-        if g.in_degree(n) == 0 and g.out_degree(n) > 0:
-            column[n] = min(column[s] for s in g.successors(n)) - 1
-    layers: list[list[str]] = [[] for _ in range(max(column.values(), default=-1) + 1)]
-    for n in g.nodes:  # keeps the graph's own order as the starting order
+            for v, _ in w.outs[n]:
+                waiting[v] -= 1
+                if not waiting[v]:
+                    following.append(v)
+        generation, i = following, i + 1
+    if len(column) != len(w.nodes):
+        raise nx.NetworkXUnfeasible("the graph has a cycle: it cannot be laid out in layers")
+    for n in w.nodes:
+        if not w.ins[n] and w.outs[n]:
+            column[n] = min(column[v] for v, _ in w.outs[n]) - 1
+    layers: list[list] = [[] for _ in range(max(column.values(), default=-1) + 1)]
+    for n in w.nodes:  # keeps the graph's own order as the starting order
         layers[column[n]].append(n)
     return [layer for layer in layers if layer]
 
 
-def _slot(g: nx.MultiDiGraph, boxes: Mapping[str, Box], dst: str, port: object) -> float:
+def _slot(boxes: Mapping[str, Box], dst: str, port: object) -> float:
     """Where on dst an input arrives, 0 (top) to 1 (bottom): orders wires into one card."""
     box = boxes[dst]
     return box.in_port(port) / box.height if box.height else 0.5
 
 
-def _order(g: nx.MultiDiGraph, layers: list[list[str]], boxes: Mapping[str, Box]) -> None:
+def _order(w: _Wires, layers: list[list], boxes: Mapping[str, Box]) -> None:
     """Barycenter heuristic: sort each column by the mean rank of its neighbours in the
     column just placed, sweeping both ways; nodes without such neighbours keep their rank."""
 
     rank = {n: r for layer in layers for r, n in enumerate(layer)}
+    # each neighbour, with the port the wire arrives at as a fraction of the card (halved)
+    up = {n: [(u, _slot(boxes, n, k) * 0.5) for u, k in w.ins[n]] for n in w.nodes}
+    down = {n: [(v, _slot(boxes, v, k) * 0.5) for v, k in w.outs[n]] for n in w.nodes}
 
     def sweep(columns: Iterable[int], upstream: bool) -> None:
+        near = up if upstream else down
         for i in columns:
             keys = {}
             for r, n in enumerate(layers[i]):
-                if upstream:  # predecessors, with the port they arrive at as a fraction
-                    ends = [rank[u] + _slot(g, boxes, n, k) * 0.5
-                            for u, _, k in g.in_edges(n, keys=True)]
-                else:
-                    ends = [rank[v] + _slot(g, boxes, v, k) * 0.5
-                            for _, v, k in g.out_edges(n, keys=True)]
+                ends = [rank[m] + slot for m, slot in near[n]]
                 keys[n] = (sum(ends) / len(ends) if ends else r, r)
             layers[i].sort(key=keys.__getitem__)
             rank.update((n, r) for r, n in enumerate(layers[i]))
@@ -95,8 +128,8 @@ def _pack(wanted: list[float], heights: list[float], gap: float) -> list[float]:
         offsets.append(room)
         room += h + gap
     blocks: list[list[float]] = []  # [sum of targets, count]
-    for w, off in zip(wanted, offsets, strict=True):
-        blocks.append([w - off, 1])
+    for want, off in zip(wanted, offsets, strict=True):
+        blocks.append([want - off, 1])
         while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
             total, count = blocks.pop()
             blocks[-1][0] += total
@@ -107,7 +140,7 @@ def _pack(wanted: list[float], heights: list[float], gap: float) -> list[float]:
     return [t + off for t, off in zip(tops, offsets, strict=True)]
 
 
-def _place_y(g: nx.MultiDiGraph, layers: list[list[str]], boxes: Mapping[str, Box],
+def _place_y(w: _Wires, layers: list[list], boxes: Mapping[str, Box],
              gap: float) -> dict[str, float]:
     """Each card's top, so wires run as straight as the no-overlap rule allows."""
     top: dict[str, float] = {}
@@ -117,20 +150,21 @@ def _place_y(g: nx.MultiDiGraph, layers: list[list[str]], boxes: Mapping[str, Bo
         for n in layer:
             top[n] = y
             y += boxes[n].height + gap
+    # each neighbour, with the heights of the two ports the wire joins on its two cards
+    up = {n: [(u, boxes[u].out_port(), boxes[n].in_port(k)) for u, k in w.ins[n]]
+          for n in w.nodes}
+    down = {n: [(v, boxes[v].in_port(k), boxes[n].out_port()) for v, k in w.outs[n]]
+            for n in w.nodes}
 
-    def wanted(n: str, upstream: bool) -> float:
-        if upstream:
-            ends = [top[u] + boxes[u].out_port() - boxes[n].in_port(k)
-                    for u, _, k in g.in_edges(n, keys=True)]
-        else:
-            ends = [top[v] + boxes[v].in_port(k) - boxes[n].out_port()
-                    for _, v, k in g.out_edges(n, keys=True)]
+    def wanted(n: str, near: dict) -> float:
+        ends = [top[m] + there - here for m, there, here in near[n]]
         return sum(ends) / len(ends) if ends else top[n]
 
     def sweep(order: Iterable[int], upstream: bool) -> None:
+        near = up if upstream else down
         for i in order:
             layer = layers[i]
-            tops = _pack([wanted(n, upstream) for n in layer],
+            tops = _pack([wanted(n, near) for n in layer],
                          [boxes[n].height for n in layer], gap)
             top.update(zip(layer, tops, strict=True))
 
@@ -144,10 +178,10 @@ def layered(graph: nx.MultiDiGraph | nx.DiGraph, boxes: Mapping[str, Box],
             gap_x: float = GAP_X, gap_y: float = GAP_Y) -> dict[str, tuple[float, float]]:
     """Top-left corners for every node of an acyclic ``graph``, columns left to right.
     Edge keys (as in GraphModel's graph) name the input port they arrive at."""
-    g = nx.MultiDiGraph(graph)
-    layers = _layers(g)
-    _order(g, layers, boxes)
-    top = _place_y(g, layers, boxes, gap_y)
+    wires = _Wires.of(graph)
+    layers = _layers(wires)
+    _order(wires, layers, boxes)
+    top = _place_y(wires, layers, boxes, gap_y)
     shift = min(top.values(), default=0.0)
     out, x = {}, 0.0
     for layer in layers:

@@ -27,6 +27,7 @@ from gradstudio.resources import example_paths, resource_path
 
 from .canvas.arrange import arrange
 from .commands import SetSetting
+from .import_dialog import show_import_dialog
 from .step_mode import SPEEDS
 
 if TYPE_CHECKING:
@@ -135,7 +136,7 @@ def build_actions(w: MainWindow) -> dict[str, QAction]:
 
 
 def _file_menu(b: _Builder, m: QMenu) -> None:
-    """File (mnemonics: N O E R S A X Q)."""
+    """File (mnemonics: N O E I R S A X Q)."""
     w, act = b.w, b.act
     m.addAction(act("new", w.tr("&New"), w.new_file, QKeySequence.New))
     m.addAction(act("open", w.tr("&Open…"), lambda: w.open_file(), QKeySequence.Open))
@@ -144,6 +145,9 @@ def _file_menu(b: _Builder, m: QMenu) -> None:
         title = QCoreApplication.translate("Examples", EXAMPLE_TITLES.get(name, name))
         examples.addAction(act(f"example.{name}", title,
                                lambda _=False, n=name: w.open_example(n)))
+    m.addAction(act("import_code", w.tr("&Import PyTorch Code…"),
+                    lambda: show_import_dialog(w),
+                    tip=w.tr("Paste PyTorch code (read, never run) and get its graph")))
     w.recent_menu = m.addMenu(w.tr("Open &Recent"))
     w.recent_menu.aboutToShow.connect(lambda: _fill_recent(w, w.recent_menu))
     m.addSeparator()

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from gradstudio import __version__
-from gradstudio.graph import EXTENSION
+from gradstudio.graph import EXTENSION, GraphModel
 from gradstudio.resources import example_paths
 
 from .actions import build_actions
@@ -252,6 +252,16 @@ class MainWindow(QMainWindow):
             return True
         QMessageBox.critical(self, self.tr("Cannot open"), opened.reason)
         return False
+
+    def open_model(self, model: GraphModel) -> bool:
+        """A new untitled document holding ``model`` (imported code), unsaved, so closing
+        asks; the current document's changes are asked about first."""
+        if not self.maybe_save():
+            return False
+        self._example = None
+        self.document.restore(model, None)
+        self.view.fit()
+        return True
 
     def open_example(self, name: str) -> bool:
         if not self.maybe_save():

@@ -14,7 +14,7 @@ from hypothesis import strategies as hs
 from gradstudio.graph import KINDS, GraphError, Session, loads, save
 from gradstudio.graph.code_import import (
     MAX_CODE_BYTES,
-    MAX_NESTING,
+    MAX_CODE_NESTING,
     Backward,
     CodeImporter,
     CodeImportError,
@@ -338,8 +338,8 @@ def test_non_utf8_is_refused_where_it_is() -> None:
 def test_too_long_is_refused_before_parsing() -> None:
     with pytest.raises(CodeImportError, match="too long"):
         import_code(b"#" * (MAX_CODE_BYTES + 1))
-    with pytest.raises(CodeImportError, match=f"more than {MAX_NESTING} levels"):
-        import_code("x = " + "-" * (MAX_NESTING + 5) + "1")
+    with pytest.raises(CodeImportError, match=f"more than {MAX_CODE_NESTING} levels"):
+        import_code("x = " + "-" * (MAX_CODE_NESTING + 5) + "1")
 
 
 @settings(max_examples=300, deadline=None, derandomize=True,

@@ -1,0 +1,126 @@
+"""File ▸ Import PyTorch Code…, as a person uses it: paste a notebook cell into the box, press
+Import, and the cards are on the canvas with their values and gradients; a refusal shows
+line:col in the dialog and keeps the text; an unsaved document is asked about first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gestures import key, trigger
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from gradstudio.ui.import_dialog import ImportCodeDialog
+
+NETWORK = """import torch
+x = torch.tensor(6.7)
+y = torch.tensor(0.0)
+w = torch.tensor(1.0, requires_grad=True)
+b = torch.tensor(0.0, requires_grad=True)
+z = w*x + b
+y_pred = torch.sigmoid(z)
+loss = -(y * torch.log(y_pred) + (1 - y) * torch.log(1 - y_pred))
+loss.backward()
+"""
+
+
+def _open_dialog(qtbot, window) -> ImportCodeDialog:
+    trigger(window.menuBar(), "Import PyTorch Code…")
+    dialog = window.findChild(ImportCodeDialog)
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
+def _paste(qtbot, dialog: ImportCodeDialog, text: str) -> None:
+    """Copy ``text`` and paste it into the box with the keyboard, as a person does."""
+    QApplication.clipboard().setText(text)
+    qtbot.mouseClick(dialog.editor.viewport(), Qt.LeftButton)
+    key(qtbot, dialog.editor, QKeySequence.keyBindings(QKeySequence.Paste)[0])
+    assert dialog.editor.toPlainText() == text
+
+
+def _cards(window) -> dict[str, list[str]]:
+    """Each card's title and body text, as the canvas shows them."""
+    return {card.title_text(): card.display_lines()
+            for card in window.view.scene().nodes.values()}
+
+
+def test_paste_a_cell_and_see_its_graph(qtbot, window) -> None:
+    dialog = _open_dialog(qtbot, window)
+    _paste(qtbot, dialog, NETWORK)
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
+    assert not dialog.isVisible()
+    cards = _cards(window)
+    assert cards["loss · neg"] == ["6.7012", "grad 1.", "NegBackward0"]
+    assert cards["y_pred · sigmoid"][0] == "0.9988"
+    assert cards["z · add"][0] == "6.7000"
+    # the code's backward was replayed: the weights' cards show their gradients
+    assert cards["w · Weight"] == ["1.", "grad 6.6918"]
+    assert cards["b · Weight"] == ["0.", "grad 0.9988"]
+    assert set(cards) >= {"x · Input", "y · Input", "mul_1 · mul", "c_1 · Constant"}
+    # a new untitled document, with unsaved changes
+    assert window.windowTitle().startswith("untitled")
+    assert window.document.modified and window.document.path is None
+    assert "loss.backward()" in window.statusBar().currentMessage()
+
+
+def test_a_refusal_shows_line_col_and_keeps_the_text(qtbot, window) -> None:
+    before = window.document.model.to_dict()
+    dialog = _open_dialog(qtbot, window)
+    code = "x = torch.tensor(2.0, requires_grad=True)\nfor i in range(3):\n    x = x * 2\n"
+    _paste(qtbot, dialog, code)
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
+    assert dialog.isVisible()
+    assert dialog.error.isVisible()
+    assert dialog.error.text().startswith("Not imported: 2:1: for loops are not supported")
+    assert dialog.editor.toPlainText() == code
+    assert dialog.editor.textCursor().blockNumber() == 1  # the cursor is on line 2
+    assert window.document.model.to_dict() == before
+    # fix it in the box: the loop written out, typed where the cursor is
+    cursor = dialog.editor.textCursor()
+    cursor.movePosition(cursor.MoveOperation.End, cursor.MoveMode.KeepAnchor)
+    dialog.editor.setTextCursor(cursor)
+    qtbot.keyClick(dialog.editor, Qt.Key_Delete)
+    qtbot.keyClicks(dialog.editor, "y = x * 8")
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
+    assert not dialog.isVisible()
+    assert _cards(window)["y · mul"][0] == "16."
+
+
+def test_an_unsaved_document_is_asked_about_first(qtbot, window, monkeypatch) -> None:
+    window.view.add_node("input", window.view.mapToScene(100, 100))
+    assert window.document.modified
+    asked = []
+    monkeypatch.setattr(window, "ask_save", lambda: asked.append(1) or QMessageBox.Cancel)
+    dialog = _open_dialog(qtbot, window)
+    _paste(qtbot, dialog, "x = torch.tensor(3.0, requires_grad=True)\ny = x ** 2\n")
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
+    assert asked and dialog.isVisible()  # Cancel: nothing replaced, the text is still there
+    assert [n.kind for n in window.document.model.nodes()] == ["input"]
+    monkeypatch.setattr(window, "ask_save", lambda: QMessageBox.Discard)
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
+    assert not dialog.isVisible()
+    assert set(_cards(window)) == {"x · Input", "y · square"}
+
+
+def test_from_file_fills_the_box(qtbot, window, tmp_path: Path, monkeypatch) -> None:
+    script = tmp_path / "cell.py"
+    script.write_text("x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\n"
+                      "y = (x**2).mean()\ny.backward()\n")
+    dialog = _open_dialog(qtbot, window)
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getOpenFileName",
+                        lambda *a, **k: (str(script), ""))
+    qtbot.mouseClick(dialog.from_file, Qt.LeftButton)
+    assert dialog.editor.toPlainText() == script.read_text()
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
+    cards = _cards(window)
+    assert cards["x · Input"] == ["[3] 1., 2., 3.", "grad 0.6667, …"]
+    assert cards["y · mean"][0] == "4.6667"
+    (tmp_path / "bad.py").write_bytes(b"x = 1\n\xff\n")
+    monkeypatch.setattr("PySide6.QtWidgets.QFileDialog.getOpenFileName",
+                        lambda *a, **k: (str(tmp_path / "bad.py"), ""))
+    dialog = _open_dialog(qtbot, window)
+    qtbot.mouseClick(dialog.from_file, Qt.LeftButton)
+    assert "2:1: not UTF-8" in dialog.error.text()
