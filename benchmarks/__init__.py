@@ -15,6 +15,7 @@ SUITES = [
     "benchmarks.bench_engine",
     "benchmarks.bench_graph",
     "benchmarks.bench_ui",
+    "benchmarks.bench_learn",
 ]
 
 
