@@ -11,8 +11,8 @@ from gradstudio.engine.gradcheck import central_difference, relative_error
 from gradstudio.graph import GraphModel, Session, load
 from gradstudio.graph.gradcheck import (
     EPS,
-    NOISE_MARGIN,
     MAX_CHECKED_ELEMENTS,
+    NOISE_MARGIN,
     TOLERANCE,
     check_gradients,
 )
