@@ -16,6 +16,7 @@ SUITES = [
     "benchmarks.bench_graph",
     "benchmarks.bench_code",
     "benchmarks.bench_ui",
+    "benchmarks.bench_learn",
 ]
 
 

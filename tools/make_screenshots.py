@@ -178,6 +178,28 @@ def _train(window) -> None:  # noqa: ANN001
             box.setChecked(True)
 
 
+def _check_gradients(window) -> None:  # noqa: ANN001
+    """Run ▸ Check Gradients on the small network."""
+    window.action_map["check_gradients"].trigger()
+
+
+def _slice_then_train(window) -> None:  # noqa: ANN001
+    """w selected, Run ▸ Loss Slice, then two Train Steps: the point went downhill twice."""
+    from PySide6.QtWidgets import QApplication
+
+    model = window.document.model
+    window.view.scene().nodes[model.find("w")].setSelected(True)
+    window.action_map["loss_slice"].trigger()
+    QApplication.processEvents()
+    for _ in range(2):
+        window.action_map["train_step"].trigger()
+        QApplication.processEvents()
+
+
+def _train_step(window) -> None:  # noqa: ANN001
+    window.action_map["train_step"].trigger()
+
+
 SHOTS = [
     Shot("01-square", "square", _backward(), select="y", panel="chain_rule"),
     Shot("02-sin-of-square", "sin_of_square", _backward(), select="y", panel="chain_rule"),
@@ -201,6 +223,10 @@ SHOTS = [
     Shot("10c-step-accumulate", "accumulation", _step_to("leaf", "x", before=_backward()),
          select="x", panel="ledger"),
     Shot("10d-step-detach", "detach", _step_to("skipped", "x"), select="x", panel="messages"),
+    Shot("11-check-gradients", "small_network", _check_gradients, select="w",
+         panel="grad_check"),
+    Shot("11b-loss-slice", "small_network", _slice_then_train, select="w", panel="training"),
+    Shot("11c-train-step", "small_network", _train_step, select="w", panel="training"),
 ]
 
 

@@ -21,15 +21,23 @@ import numpy as np
 import gradstudio.engine as ge
 from gradstudio.engine.gradcheck import central_difference, flat_storage, relative_error
 
+from .evaluate import ForwardResult
 from .ledger import format_number
 from .session import Session
 
 __all__ = ["check_gradients", "GradCheck", "LeafCheck", "ElementCheck", "MAX_CHECKED_ELEMENTS",
-           "TOLERANCE", "EPS", "format_error", "format_gradient"]
+           "TOLERANCE", "EPS", "NOISE_MARGIN", "noise_floor",
+           "format_error", "format_gradient"]
 
 MAX_CHECKED_ELEMENTS = 64  # elements of one leaf checked, the first ones in memory order
 TOLERANCE = 1e-4  # a relative error below this: backward agrees with finite differences
 EPS = 1e-6  # the step of the central difference, as in torch.autograd.gradcheck
+# A difference quotient carries rounding noise: each node's value v is rounded (by about
+# u |v|, u = 2.2e-16 in float64), which moves the loss by about u |v| |dL/dv|, so the quotient
+# is off by up to u * sum(|v| |dL/dv|) / EPS. A gradient smaller than NOISE_MARGIN times
+# that bound is compared by its absolute error against the bound instead of relative to
+# itself, so rounding noise never passes for a wrong derivative.
+NOISE_MARGIN = 1e3
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,7 @@ class GradCheck:
     cancelled: bool = False
     done: int = 0  # elements checked
     total: int = 0  # elements the check would look at
+    floor: float = 0.0  # gradients below this are compared against it (``noise_floor``)
 
     @property
     def ran(self) -> bool:
@@ -140,18 +149,33 @@ def format_error(error: float) -> str:
         format_number(np.float64(error))
 
 
+def noise_floor(forward: ForwardResult) -> float:
+    """NOISE_MARGIN * u * sum over the nodes of |value| * |dL/dvalue| / EPS, after a backward
+    that kept every gradient (the rounding noise a difference quotient can carry)."""
+    total = 0.0
+    for value in forward.values.values():
+        grad = value.grad
+        if grad is not None:
+            total += float(np.sum(np.abs(value.detach().numpy()) * np.abs(grad.numpy())))
+    bound = NOISE_MARGIN * float(np.finfo(np.float64).eps) * total / EPS
+    return bound if np.isfinite(bound) and bound > 0 else 1e-12
+
+
 def check_gradients(session: Session, target: str | None = None, *,
                     progress: Callable[[int, int], None] | None = None,
                     should_stop: Callable[[], bool] | None = None) -> GradCheck:
     """Compare backward's gradient of every leaf that requires grad with central finite
     differences of the loss (``target``; default the loss backward starts from)."""
     leaves = session.private_leaves(ge.float64)
-    backward = session.evaluator.backward(session.evaluate(leaves), target)
+    forward = session.evaluate(leaves, retain_grads=True)
+    backward = session.evaluator.backward(forward, target)
     check = GradCheck(backward.target, error=backward.error, reason=backward.reason)
     if not backward.ok:
         return check
     target = backward.target
     model = session.model
+    floor = noise_floor(forward)
+    check.floor = floor
     wanted = sorted((n for n, t in leaves.items() if t.requires_grad), key=model.label)
     for n in wanted:
         check.leaves.append(LeafCheck(n, model.label(n), tuple(leaves[n].shape)))
@@ -172,7 +196,8 @@ def check_gradients(session: Session, target: str | None = None, *,
                 return check
             numeric = float(central_difference(loss, flat, j, EPS)[0])
             a = float(analytic[j])
-            leaf.elements.append(ElementCheck(j, a, numeric, float(relative_error(a, numeric))))
+            error = float(relative_error(a, numeric, floor))
+            leaf.elements.append(ElementCheck(j, a, numeric, error))
             check.done += 1
             if progress is not None:
                 progress(check.done, check.total)

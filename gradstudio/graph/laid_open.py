@@ -49,12 +49,13 @@ def step_rows(model: GraphModel, step: TrainStep) -> list[StepRow]:
 
 
 def card_lines(ws: WeightStep, lr: float | None) -> list[str]:
-    """A weight card's two compact lines under its value (which is w' now):
-    ``w′ = w − lr·w.grad`` with the step's numbers, and ``Δw``."""
+    """A weight card's three compact lines, in place of its value line: ``w → w′`` (so the
+    value now is there), ``Δw = −lr·w.grad`` with the step's numbers, and Δw's value."""
     rate = "lr" if lr is None else f"{lr:g}"
     grad = number(ws.grad)
     grad = f"({grad})" if grad.startswith("-") else grad
-    return [f"w′ = {number(ws.value)} − {rate}·{grad}", f"Δw = {number(ws.delta)}"]
+    return [f"w {number(ws.value)} → {number(ws.new)}", f"Δw = −{rate}·{grad}",
+            f"     = {number(ws.delta)}"]
 
 
 def card_tooltip(label: str, ws: WeightStep, lr: float | None) -> str:

@@ -50,8 +50,7 @@ class LossSlice:
         bad = int(np.count_nonzero(~np.isfinite(self.losses)))
         if not bad:
             return ""
-        return (f"the loss is not finite at {bad} of the {len(self.xs)} points (not drawn): "
-                "in this dtype the graph overflows or divides by zero there")
+        return f"the loss is not finite at {bad} of the {len(self.xs)} points (not drawn)"
 
     def tangent(self, x: np.ndarray | float) -> np.ndarray:
         """The tangent line at the weight: loss + slope * (x - w)."""

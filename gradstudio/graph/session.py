@@ -436,12 +436,14 @@ class Session:
                                   requires_grad=t.requires_grad)
         return copies
 
-    def evaluate(self, leaves: dict[str, ge.Tensor], *, no_grad: bool = False
-                 ) -> ForwardResult:
+    def evaluate(self, leaves: dict[str, ge.Tensor], *, no_grad: bool = False,
+                 retain_grads: bool = False) -> ForwardResult:
         """A forward on leaf tensors from ``private_leaves``: the evaluation a probe repeats
         (once per point of a slice, twice per element of a gradient check). Nothing in the
-        session changes; in no-grad mode it is a no-grad forward, as Forward would be."""
-        return self.evaluator.forward(leaves, no_grad=no_grad or self.no_grad_mode)
+        session changes; in no-grad mode it is a no-grad forward, as Forward would be.
+        ``retain_grads``: intermediate results keep their gradient after a backward."""
+        return self.evaluator.forward(leaves, no_grad=no_grad or self.no_grad_mode,
+                                      retain_grads=retain_grads)
 
 
 def _numpy(t: ge.Tensor) -> np.ndarray:

@@ -12,6 +12,7 @@ from gradstudio.graph import GraphModel, Session, load
 from gradstudio.graph.gradcheck import (
     EPS,
     MAX_CHECKED_ELEMENTS,
+    NOISE_MARGIN,
     TOLERANCE,
     check_gradients,
 )
@@ -142,3 +143,32 @@ def test_the_engine_difference_formula_and_relative_error() -> None:
     assert relative_error(2.0, 1.0) == 0.5
     assert relative_error(0.0, 0.0) == 0.0
     assert relative_error(1.0, -1.0) == 2.0
+
+
+def test_rounding_noise_of_a_large_loss_is_not_a_wrong_derivative() -> None:
+    """loss = 1000 + tanh(8 w) at w = 1: the true gradient is 8 sech²(8), about 3.6e-6; the
+    difference quotient carries rounding noise of about 1e-16 * 1000 / EPS. Against the
+    rounding-noise floor the two agree; relative to the gradient itself they would not."""
+    m = GraphModel()
+    w = m.add_node("weight", label="w", params={"value": 1.0})
+    c = m.add_node("constant", label="c", params={"value": 8.0})
+    big = m.add_node("constant", label="big", params={"value": 1000.0})
+    mul = m.add_node("mul", label="wc")
+    th = m.add_node("tanh", label="t")
+    add = m.add_node("add", label="loss")
+    m.connect(w, mul, "a")
+    m.connect(c, mul, "b")
+    m.connect(mul, th, "x")
+    m.connect(th, add, "a")
+    m.connect(big, add, "b")
+    check = check_gradients(Session(m))
+    e = check.leaves[0].elements[0]
+    assert e.analytic == pytest.approx(8 / np.cosh(8.0) ** 2, rel=1e-6)
+    assert relative_error(e.analytic, e.numeric) > TOLERANCE  # relative to itself: noise
+    # the floor: u * sum |v| |dL/dv| / EPS over loss, t, wc = 8w and w, times the margin
+    local = 8 / np.cosh(8.0) ** 2
+    total = (1000 + np.tanh(8.0)) + np.tanh(8.0) + 8 * local / 8 + local
+    floor = NOISE_MARGIN * np.finfo(np.float64).eps * total / EPS
+    assert check.floor == pytest.approx(floor, rel=1e-9)
+    assert e.error == pytest.approx(abs(e.analytic - e.numeric) / floor, rel=1e-9)
+    assert e.ok and check.ok

@@ -44,9 +44,8 @@ def test_train_step_lays_the_step_open(window, qtbot):
     nodes = window.view.scene().nodes
     model = window.document.model
     w_card, loss_card = nodes[model.find("w")], nodes[model.find("loss")]
-    lines = w_card.display_lines()
-    assert lines[0] == f32(w_new)  # the value is w′ now
-    assert lines[1:] == [f"w′ = 1 − 0.1·{f32(W_GRAD)}", f"Δw = {f32(w_delta)}"]
+    assert w_card.display_lines() == [f"w 1 → {f32(w_new)}",  # w → w′: the value now
+                                      f"Δw = −0.1·{f32(W_GRAD)}", f"     = {f32(w_delta)}"]
     assert "w.grad was zeroed after the update" in w_card.tooltip_text()
     assert loss_card.display_lines()[-1] == f"loss {f32(LOSS)} → {after}"
     assert nodes[model.find("x")].step_lines == []  # an input is not trained
@@ -57,6 +56,8 @@ def test_train_step_lays_the_step_open(window, qtbot):
     assert model.node(model.find("w")).params["value"] == 1.0
     assert w_card.step_lines == [] and loss_card.step_lines == []
     assert panel.step_cells()[1][1] == "1"  # the table keeps the record of what happened
+    qtbot.keyClick(window.view, Qt.Key_F8)  # another step: numbered in the history
+    assert panel.step_title.text().startswith("Last step (#2) · lr 0.1: loss ")
 
 
 def test_train_n_lays_open_the_last_step(window, qtbot):

@@ -120,6 +120,7 @@ class NodeItem(QGraphicsItem):
         # quiz mode: lines under the value, (text, theme role), and the value hidden
         self.quiz_lines: list[tuple[str, str]] = []
         self.masked = False
+        self._instead = False  # the step lines take the value lines' place
         # set by the scene: the kind's formulas with this node's numbers, for the tooltip
         self.maths: Callable[[str], list[str]] | None = None
         self.snap = 0.0
@@ -153,11 +154,12 @@ class NodeItem(QGraphicsItem):
             return ""
         return ("✓ " if self.check[1] else "✗ ") + self.check[0]
 
-    def set_step_lines(self, lines: list[str], tip: str = "") -> None:
-        """Show what the last train step did here, under the value (empty: nothing). While
-        they show, a gradient line of its own (the step zeroed it) makes room for them."""
-        if lines != self.step_lines or tip != self.step_tip:
-            self.step_lines, self.step_tip = list(lines), tip
+    def set_step_lines(self, lines: list[str], tip: str = "", instead: bool = False) -> None:
+        """Show what the last train step did here, under the value (empty: nothing), or
+        ``instead`` of the value lines (a weight's lines say its value). Either way a
+        gradient line of its own (the step zeroed it) makes room for them."""
+        if lines != self.step_lines or tip != self.step_tip or instead != self._instead:
+            self.step_lines, self.step_tip, self._instead = list(lines), tip, instead
             self._geometry_changed()
 
     def set_quiz(self, lines: list[tuple[str, str]], masked: bool) -> None:
@@ -174,11 +176,13 @@ class NodeItem(QGraphicsItem):
 
     @property
     def shown_value_lines(self) -> list[str]:
-        """The value lines painted: without a gradient line of its own while a step shows."""
-        lines = self.value_lines
-        if self.step_lines:
-            lines = [line for line in lines if not line.startswith(GRAD)]
-        return lines
+        """The value lines painted: none, or none of a gradient line of its own, while a
+        train step shows."""
+        if not self.step_lines:
+            return self.value_lines
+        if self._instead:
+            return []
+        return [line for line in self.value_lines if not line.startswith(GRAD)]
 
     def _format(self) -> list[str]:
         if self.value is None:
@@ -259,8 +263,11 @@ class NodeItem(QGraphicsItem):
             return _height(self.spec, 1, 0)
         lines = len(self.shown_value_lines) if self._lines is not None or self.step_lines else 1
         has_fn = self.value is not None and self.value.grad_fn is not None
-        return _height(self.spec, max(lines, 1) + len(self.quiz_lines),
-                       (1 if has_fn else 0) + len(self.step_lines))
+        small = (1 if has_fn else 0) + len(self.step_lines)
+        body = lines + len(self.quiz_lines)
+        if not body and small:  # the small lines in the body's place
+            return _height(self.spec, 0, small) - LINE_H
+        return _height(self.spec, body, small)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
         return QRectF(-PORT_R - 2, -2, WIDTH + 2 * PORT_R + 4, self._height + 4)
@@ -437,7 +444,7 @@ class NodeItem(QGraphicsItem):
                                                            Qt.ElideRight, width)
             painter.drawText(QRectF(PAD, y, width, LINE_H), Qt.AlignVCenter, text)
             return
-        if not self.value_lines:
+        if not self.value_lines and not self.step_lines:
             painter.setFont(fonts["small"])
             painter.setPen(QColor(colors.muted))
             painter.drawText(QRectF(PAD, y, width, LINE_H), Qt.AlignVCenter,

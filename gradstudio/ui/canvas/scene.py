@@ -230,17 +230,17 @@ class GraphScene(QGraphicsScene):
         if not run.steps or self.quiz is not None:
             return
         step, model = run.steps[-1], self.document.model
-        lines = {n: (card_lines(ws, step.lr), card_tooltip(model.label(n), ws, step.lr))
+        lines = {n: (card_lines(ws, step.lr), card_tooltip(model.label(n), ws, step.lr), True)
                  for n, ws in step.weights.items() if n in model}
         try:
             lines[pick_target(model)] = ([loss_line(step.loss, run.loss_after)],
-                                         "Last train step: the loss before → after it")
+                                         "Last train step: the loss before → after it", False)
         except GraphError:
             pass
-        for n, (text, tip) in lines.items():
+        for n, (text, tip, instead) in lines.items():
             item = self.nodes.get(n)
             if item is not None:
-                item.set_step_lines(text, tip)
+                item.set_step_lines(text, tip, instead)
                 self._stepped.add(n)
 
     def _clear_train_step(self) -> None:

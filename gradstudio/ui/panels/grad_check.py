@@ -52,8 +52,9 @@ class GradCheckPanel(QWidget):
         self.button = button
         self.how = QLabel(self.tr(
             "Central differences (L(w+ε) − L(w−ε)) / 2ε with ε = %1, in float64, against "
-            "backward. Green: relative error below %2. Vector leaves: the first %3 elements.")
-            .replace("%1", f"{EPS:g}").replace("%2", f"{TOLERANCE:g}")
+            "backward. Green: relative error below %2; a gradient smaller than the quotient's "
+            "rounding noise is measured against that noise. Vector leaves: the first %3 "
+            "elements.").replace("%1", f"{EPS:g}").replace("%2", f"{TOLERANCE:g}")
             .replace("%3", str(MAX_CHECKED_ELEMENTS)))
         self.how.setWordWrap(True)
         self.summary = QLabel()

@@ -139,7 +139,7 @@ class LossSlicePanel(QWidget):
             import pyqtgraph as pg
 
             plot = pg.PlotWidget()
-            plot.setMinimumHeight(160)
+            plot.setMinimumHeight(120)
             item = plot.getPlotItem()
             item.showGrid(x=True, y=True, alpha=0.25)
             item.setLabel("left", self.tr("loss"))
@@ -182,8 +182,8 @@ class LossSlicePanel(QWidget):
         self.point.setData([s.w], [s.loss])
         lr = self.document.model.settings.lr
         self.readout.setText(self.tr(
-            "%1 = %2 · %3 = %4\ntangent slope = %1.grad = %5\na train step (lr %6) moves "
-            "%1 by −lr·%1.grad = %7").replace("%1", label).replace("%2", number(s.w))
+            "%1 = %2 · %3 = %4\ntangent slope = %1.grad = %5\nnext step (lr %6): "
+            "Δ%1 = −lr·%1.grad = %7").replace("%1", label).replace("%2", number(s.w))
             .replace("%3", target).replace("%4", number(s.loss)).replace("%5", number(s.slope))
             .replace("%6", f"{lr:g}").replace("%7", number(-lr * s.slope))
             + (f"\n{s.note()}" if s.note() else ""))

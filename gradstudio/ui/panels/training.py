@@ -131,7 +131,8 @@ class TrainingPanel(QWidget):
         self.step_table.verticalHeader().hide()
         self.step_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.step_table.setAccessibleName(self.tr("The last train step laid open"))
-        self.last_step: tuple[TrainStep, float | None] | None = None  # and the loss after it
+        # the last step, the loss after it, and its number in the plotted history
+        self.last_step: tuple[TrainStep, float | None, int] | None = None
         step_box = QVBoxLayout()
         step_box.setContentsMargins(0, 0, 0, 0)
         step_box.addWidget(self.order)
@@ -366,7 +367,8 @@ class TrainingPanel(QWidget):
                                        else current.get(key, math.nan)))
             self.losses.append(step.loss)
         self.loss_now = run.loss_after
-        self.last_step = (run.steps[-1], run.loss_after) if run.steps else None
+        self.last_step = (run.steps[-1], run.loss_after, len(self.losses)) if run.steps \
+            else None
         self.refresh()
 
     def _on_reset(self) -> None:
@@ -380,9 +382,9 @@ class TrainingPanel(QWidget):
             self.step_title.setText(self.tr("After a train step its numbers appear here."))
             self.step_table.setRowCount(0)
             return
-        step, after = self.last_step
+        step, after, number = self.last_step
         lr = "" if step.lr is None else f" · lr {step.lr:g}"
-        self.step_title.setText(self.tr("Last step (#%1)%2: %3").replace("%1", str(step.number))
+        self.step_title.setText(self.tr("Last step (#%1)%2: %3").replace("%1", str(number))
                                 .replace("%2", lr).replace("%3", loss_line(step.loss, after)))
         rows = step_rows(self.document.model, step)
         self.step_table.setRowCount(len(rows))
