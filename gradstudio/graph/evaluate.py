@@ -24,7 +24,9 @@ from .explain import why_not_requires_grad
 from .model import GraphModel
 
 __all__ = ["Plan", "Step", "Evaluator", "ForwardResult", "BackwardResult", "pick_target",
-           "gradient_path"]
+           "gradient_path", "CANCELLED"]
+
+CANCELLED = "not evaluated: the run was cancelled"  # the error of each node a cancel skipped
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class ForwardResult:
     values: dict[str, ge.Tensor] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     no_grad_mode: bool = False
+    cancelled: bool = False  # stopped on request: the nodes not reached have CANCELLED
 
     def value(self, node_id: str) -> ge.Tensor | None:
         return self.values.get(node_id)
@@ -133,13 +136,16 @@ class Evaluator:
         return self._plan
 
     def forward(self, leaves: dict[str, ge.Tensor], *, no_grad: bool = False,
-                retain_grads: bool = False) -> ForwardResult:
+                retain_grads: bool = False, should_stop: Callable[[], bool] | None = None
+                ) -> ForwardResult:
         """Compute every node. With ``retain_grads``, intermediate results keep their
-        gradient after backward (for display)."""
+        gradient after backward (for display). ``should_stop`` is asked before each op
+        node: once it says yes, the nodes not computed get the error CANCELLED."""
         plan = self.plan()
         with ge.set_grad_enabled(not no_grad), gc_paused():
-            values, errors = _run(plan, leaves, retain_grads, self.model)
-        result = ForwardResult(no_grad_mode=no_grad, errors=errors)
+            values, errors = _run(plan, leaves, retain_grads, self.model, should_stop)
+        result = ForwardResult(no_grad_mode=no_grad, errors=errors,
+                               cancelled=CANCELLED in errors.values())
         result.values = dict(zip(plan.node_ids, values, strict=True))
         if errors:  # nodes without a value are not in ``values``
             result.values = {n: v for n, v in result.values.items() if v is not None}
@@ -152,6 +158,9 @@ class Evaluator:
         except GraphError as e:
             return BackwardResult(None, error="backward needs a target", reason=str(e))
         label = self.model.label(target)
+        if forward.cancelled:
+            return BackwardResult(target, error="backward cancelled",
+                                  reason="the run was cancelled before backward started")
         if target in forward.errors:
             return BackwardResult(target, error=f"{label} has no value",
                                   reason=f"{label} has an error: {forward.errors[target]}")
@@ -219,17 +228,22 @@ def _no_grad(fn: Callable[..., ge.Tensor]) -> Callable[..., ge.Tensor]:
     return run
 
 
-def _run(plan: Plan, leaves: dict[str, ge.Tensor], retain: bool, model: GraphModel
-         ) -> tuple[list, dict[str, str]]:
-    """The hot loop: one engine call per node; inputs checked only once something failed."""
+def _run(plan: Plan, leaves: dict[str, ge.Tensor], retain: bool, model: GraphModel,
+         should_stop: Callable[[], bool] | None = None) -> tuple[list, dict[str, str]]:
+    """The hot loop: one engine call per node; inputs checked only once something failed;
+    ``should_stop`` (if any) asked before each op node."""
     values: list[Any] = []
     errors: dict[str, str] = {}
     append = values.append
-    for step in plan.steps:
+    for i, step in enumerate(plan.steps):
         fn = step.fn
         if fn is None:
             out = leaves[step.node]
         else:
+            if should_stop is not None and should_stop():
+                errors.update((s.node, CANCELLED) for s in plan.steps[i:])
+                values.extend(None for _ in plan.steps[i:])
+                break
             sources = step.sources
             if (errors or step.unwired) and _input_missing(step, values, plan, model, errors):
                 append(None)

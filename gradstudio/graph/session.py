@@ -195,17 +195,21 @@ class Session:
             t.requires_grad_(data.flags["requires_grad"])
 
     # --- running --------------------------------------------------------------------------
-    def forward(self) -> ForwardResult:
+    def forward(self, should_stop: Callable[[], bool] | None = None) -> ForwardResult:
+        """Every node's value; ``should_stop`` (asked between nodes) can cut it short."""
         self._sync_leaves()
         self.last_forward = None  # let the old values go before new ones are made (memory)
         self.last_forward = self.evaluator.forward(
-            self._leaves, no_grad=self.no_grad_mode, retain_grads=self.retain_intermediate)
+            self._leaves, no_grad=self.no_grad_mode, retain_grads=self.retain_intermediate,
+            should_stop=should_stop)
         return self.last_forward
 
-    def backward(self, target: str | None = None) -> BackwardResult:
-        """A fresh forward, then backward from the target; gradients add up in the leaves."""
+    def backward(self, target: str | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> BackwardResult:
+        """A fresh forward, then backward from the target; gradients add up in the leaves.
+        A forward cut short by ``should_stop`` runs no backward (nothing accumulates)."""
         with gc_paused():  # one collection afterwards instead of one per half
-            forward = self.forward()
+            forward = self.forward(should_stop)
             result = self.evaluator.backward(forward, target)
         self.last_backward = result
         if result.ok:
@@ -227,19 +231,20 @@ class Session:
                 t.grad.zero_()
         self.ledger.zero_grad()
 
-    def train_step(self, lr: float | None = None) -> TrainResult:
+    def train_step(self, lr: float | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> TrainResult:
         """Forward, backward, ``w - lr * w.grad`` for every trainable weight, zero grad. The
         new values are returned, not written: apply them before the next step.
 
         Gradients left over from earlier Backward presses would be added into this step's
         (the classic forgotten ``optimizer.zero_grad()``): they are zeroed first, and the
-        ledger says so."""
+        ledger says so. A step cut short by ``should_stop`` fails before any update."""
         lr = self.model.settings.lr if lr is None else lr
         if any(t.grad is not None and bool(np.any(_numpy(t.grad))) for t in self._leaves.values()):
             self.ledger.note("zero grad before the train step: earlier backward passes had "
                              "left gradients in the leaves")
             self.zero_grad()
-        result = self.backward()
+        result = self.backward(should_stop=should_stop)
         if not result.ok:
             return TrainResult(None, result)
         updates, weights = {}, {}

@@ -21,6 +21,7 @@ from gradstudio.graph import GraphError, recovery
 from gradstudio.graph.recovery import Recovery
 
 from .document import Document
+from .worker import Cancelled
 
 __all__ = ["Autosaver", "INTERVAL_MS", "ask_restore", "data_folder", "offer_recovery"]
 log = logging.getLogger(__name__)
@@ -147,7 +148,11 @@ def offer_recovery(window) -> bool:  # noqa: ANN001 - MainWindow
             record.remove()
             continue
         try:
-            model = record.load()
+            model = window.document.runner(lambda _task, r=record: r.load(),
+                                           window.tr("Restoring %s…") % record.name,
+                                           drop_on_cancel=True)
+        except Cancelled:
+            return False  # kept for the next launch
         except GraphError as e:
             QMessageBox.critical(window, window.tr("Cannot restore"), str(e))
             return False

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
@@ -36,9 +36,16 @@ from gradstudio.graph.evaluate import gc_paused
 from gradstudio.graph.gradcheck import GradCheck, check_gradients
 
 from .commands import ApplyTrainStep, ModelCommand
+from .worker import Cancelled, Runner, Task, run_inline
 
-__all__ = ["Document", "TrainJob", "Message", "Refusal", "Outcome"]
+__all__ = ["Document", "TrainJob", "Message", "Refusal", "Cancel", "Outcome"]
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# A run that took this long (a freeze a person notices) goes to the worker thread next time;
+# quicker ones stay here, where they cost no thread hand-over (a 10,000-node scalar graph
+# evaluates in about 70 ms).
+HEAVY_SECONDS = 0.1
+BIG_GRAPH = 15_000  # nodes: a graph this big runs in the worker from its first run
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,14 @@ class Refusal(Message):
     @property
     def reason(self) -> str:
         return self.text
+
+
+class Cancel(Refusal):
+    """The person cancelled it: nothing happened, and there is nothing to explain (a note,
+    not an error)."""
+
+    def __init__(self, text: str) -> None:
+        Message.__init__(self, "info", text, ())
 
 
 Outcome = Literal[True] | Refusal  # what an edit, an open or a save returns
@@ -92,6 +107,10 @@ class Document(QObject):
         self.path: Path | None = None
         self.auto_evaluate = True
         self.last_check: GradCheck | None = None  # Check Gradients, while the graph is as it was
+        # where long work runs: here, or (in a window) a worker thread with progress + Cancel
+        self.runner: Runner = run_inline
+        self._run_seconds: float | None = None  # how long the last run took (None: not yet)
+        self._working = False  # a run is in progress (the worker's wait lets timers fire)
         self._unsubscribe = self.model.subscribe(self._on_model_event)
         self._timer = QTimer(self, singleShot=True, interval=30)
         self._timer.timeout.connect(self._evaluate)
@@ -138,19 +157,47 @@ class Document(QObject):
 
     def _evaluate(self) -> ForwardResult:
         self._timer.stop()
-        result = self.session.forward()
+        if self._working:  # a run is in the worker: evaluate once it is over
+            self._timer.start()
+            return self.session.last_forward or ForwardResult()
+        result = self._session_work(self.session.forward, "Evaluating…")
         self.evaluated.emit(result)
+        if result.cancelled:
+            self.say("evaluation cancelled: Run ▸ Forward evaluates again")
         return result
+
+    def _session_work(self, work: Callable[[Callable[[], bool] | None], T], label: str,
+                      task: Task | None = None) -> T:
+        """Run the session: here when it is quick, in the runner's worker thread (progress,
+        Cancel, the window repainting) when the last run took HEAVY_SECONDS or more, or the
+        graph is big and has not run yet. ``work`` gets the stop check (None: no cancel)."""
+        heavy = self.runner is not run_inline and (
+            self._run_seconds >= HEAVY_SECONDS if self._run_seconds is not None
+            else len(self.model) >= BIG_GRAPH)
+        started = time.perf_counter()
+        self._working = True
+        try:
+            if heavy:
+                return self.runner(lambda t: work(t.should_stop), label, task=task)
+            return work(None if task is None else task.should_stop)
+        finally:
+            self._working = False
+            self._run_seconds = time.perf_counter() - started
 
     def backward(self, target: str | None = None) -> BackwardResult:
         self.run_requested.emit()
         self._timer.stop()
-        result = self.session.backward(target)
+        if self._working:
+            return self.refuse("backward: a run is still in progress")
+        result = self._session_work(lambda stop: self.session.backward(target, stop),
+                                    "Running backward…")
         self.evaluated.emit(self.session.last_forward)
         self.backward_done.emit(result)
         self.ledger_changed.emit()
         if result.ok:
             self.say(f"backward from {self.model.label(result.target)} done")
+        elif self.session.last_forward is not None and self.session.last_forward.cancelled:
+            self.say("backward cancelled: nothing was accumulated")
         else:
             self.refuse(f"{result.error}\n{result.reason}", [result.target])
         return result
@@ -215,6 +262,8 @@ class Document(QObject):
         if run.failure is not None:
             self.backward_done.emit(run.failure)
             self.refuse(f"{run.failure.error}\n{run.failure.reason}", [run.failure.target])
+        elif run.cancelled and not run.steps:
+            self.say("training cancelled before its first step: nothing changed")
         elif run.steps:
             # the losses are each step's loss before its update: say where it went, too
             n = len(run.steps)
@@ -232,15 +281,22 @@ class Document(QObject):
 
     # --- files ----------------------------------------------------------------------------
     def load(self, path: str | Path) -> Outcome:
-        """Open a file: True, or the Refusal saying why (the current document stays as it
-        was)."""
+        """Open a file: True, or the Refusal saying why, or a Cancel (the current document
+        stays as it was). The file is read, checked and built into a scratch model by the
+        runner (a worker thread in the window); only the swap happens here."""
+        name = Path(path).name
         # Opening makes tens of thousands of objects at once (nodes, cards, wires): the cycle
         # collector would rescan the whole heap many times over while they are made.
         with gc_paused():
             try:
-                loaded = fileformat.load(path)
+                loaded = self.runner(lambda _task: fileformat.load(path), f"Opening {name}…",
+                                     drop_on_cancel=True)
             except GraphError as e:
                 return self.refuse(str(e))
+            except Cancelled:
+                cancel = Cancel(f"opening {name} cancelled")
+                self.message.emit(cancel)
+                return cancel
             self.replace_model(loaded)
         self.path = Path(path)
         self.path_changed.emit(self.path)
@@ -253,6 +309,7 @@ class Document(QObject):
             self.model.take_over(data)
         else:
             self.model.load_dict(data)
+        self._run_seconds = None  # another graph: its cost is not known yet
         self.session.ledger.clear()
         self.session.loss_history.clear()
         self.session.last_backward = None
@@ -306,6 +363,10 @@ class TrainJob(QObject):
         self.document, self.steps, self.lr = document, steps, lr
         self.run = TrainRun()
         self.done = False
+        self.task = Task()  # a step in the worker thread checks it between nodes
+        # True when the caller shows the run's progress in a modal dialog whose Cancel calls
+        # cancel(); else a long step shows the runner's own dialog
+        self.shows_progress = False
 
     @property
     def losses(self) -> list[float]:
@@ -317,7 +378,9 @@ class TrainJob(QObject):
         return self.run.cancelled
 
     def cancel(self) -> None:
+        """Stop after the current step (a step in the worker stops at its next node)."""
         self.run.cancelled = True
+        self.task.stop()
 
     def start(self) -> None:
         QTimer.singleShot(0, self._slice)

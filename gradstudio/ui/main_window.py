@@ -26,7 +26,7 @@ from .actions import build_actions
 from .autosave import Autosaver
 from .canvas.refusal import RefusalMarker
 from .canvas.view import GraphView
-from .document import Document, Message
+from .document import Cancel, Document, Message
 from .edit_controller import EditController
 from .panels.chain_rule import ChainRulePanel
 from .panels.grad_check import GradCheckPanel
@@ -40,6 +40,7 @@ from .panels.training import TrainingPanel
 from .progress import run_with_progress
 from .quiz_mode import QuizMode
 from .step_mode import StepMode
+from .worker import BackgroundRunner
 
 __all__ = ["MainWindow", "PANELS"]
 
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings()
         self.document = Document(self)
+        self.document.runner = BackgroundRunner(self)  # long work: a worker, progress, Cancel
         # unsaved work goes to the data folder (or ``autosave_folder``) every half minute
         self.autosave = Autosaver(self.document, autosave_folder)
         self._example: str | None = None  # the example open as an untitled template
@@ -250,7 +252,8 @@ class MainWindow(QMainWindow):
             self.settings.setValue("files/last_folder", str(path.parent))
             self.view.fit()
             return True
-        QMessageBox.critical(self, self.tr("Cannot open"), opened.reason)
+        if not isinstance(opened, Cancel):
+            QMessageBox.critical(self, self.tr("Cannot open"), opened.reason)
         return False
 
     def open_model(self, model: GraphModel) -> bool:
@@ -362,8 +365,11 @@ class MainWindow(QMainWindow):
 
         dialog = QProgressDialog(self.tr("Training…"), self.tr("Cancel"), 0, steps, self)
         dialog.setWindowTitle(self.tr("Train"))
+        dialog.setWindowModality(Qt.WindowModal)  # no edits under a run; Cancel stays live
         dialog.setMinimumDuration(300)
+        dialog.setValue(0)  # starts the 0.3 s until it shows (before a value it waits 4 s)
         job = self.document.start_training(steps)
+        job.shows_progress = True  # a long step waits under this dialog, not one of its own
         job.progress.connect(lambda done: (dialog.setValue(done[-1].number), dialog.setLabelText(
             self.tr("Step %d of %d — loss %.6g") % (done[-1].number, steps, done[-1].loss))))
         dialog.canceled.connect(job.cancel)
