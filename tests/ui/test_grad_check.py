@@ -107,8 +107,9 @@ def test_a_long_check_shows_progress_and_cancel_stops_it(window, qtbot, tmp_path
     seen = []
 
     def press_cancel() -> None:
-        dialog = window.findChild(QProgressDialog)
-        if dialog is not None and dialog.isVisible():
+        shown = [d for d in window.findChildren(QProgressDialog) if d.isVisible()]
+        dialog = shown[0] if shown else None
+        if dialog is not None:
             seen.append(dialog.labelText())
             button = dialog.findChild(QPushButton)
             qtbot.mouseClick(button, Qt.LeftButton)
