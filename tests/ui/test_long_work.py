@@ -216,20 +216,3 @@ def test_a_long_backward_can_be_cancelled_and_accumulates_nothing(qtbot, window,
     release.set()
     window.action_map["backward"].trigger()  # not cancelled: it runs, in the worker
     assert window.document.session.grad(w) is not None
-
-
-def test_a_long_training_run_is_cancelled_from_its_dialog_and_changes_nothing(
-        qtbot, window, slow_sin):
-    release, entered = slow_sin
-    w, s, c = _w_sin_cos(qtbot, window)
-    doc = window.document
-    before, steps = doc.model.to_dict(), doc.undo_stack.count()
-    seen = _cancel_when_shown(window, release)
-    window.run_training(20)  # Run > Train N Steps…
-    qtbot.waitUntil(lambda: window._training.done, timeout=20000)
-    seen["timer"].stop()
-    assert entered.is_set() and seen["title"] == "Train"  # the run's own dialog, not a second
-    assert seen["cancelled_at"] is not None
-    assert window._training.cancelled and window._training.run.steps == []
-    assert "training cancelled before its first step" in window.statusBar().currentMessage()
-    assert doc.model.to_dict() == before and doc.undo_stack.count() == steps
