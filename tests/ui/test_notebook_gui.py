@@ -275,7 +275,8 @@ def test_3_small_network_and_one_train_step(qtbot, window):
     assert np.float32(model.node(n["b"]).params["value"]) == b0 - lr * gb.astype(np.float32)
     assert grad(window, n["w"]) == 0.0  # the step ends with zero grad
     w1 = model.node(n["w"]).params["value"]
-    assert card(window, n["w"])[0].endswith(f"{w1:.4f}") and "grad" in badges(window, n["w"])  # "w 1 → w′"
+    # the card's first line reads "w 1 → w′" after a train step
+    assert card(window, n["w"])[0].endswith(f"{w1:.4f}") and "grad" in badges(window, n["w"])
     loss_now = doc.session.last_forward.value(n["loss"]).item()
     assert loss_now < 6.701176166534424
     assert last_message(window) == ("info", f"trained 1 step: loss 6.70118 -> {loss_now:.6g}")
