@@ -10,21 +10,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 
 from gradstudio import __version__
-from gradstudio.app import main
 from gradstudio.resources import example_paths
 
 EXAMPLES = example_paths()
 
 
-def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(["run", *[str(a) for a in args]])
-    except SystemExit as e:  # argparse's usage errors
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
+def _run(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    return run_cli(capsys, "run", *args)
 
 
 def _one_line_error(code: int, err: str, *words: str) -> None:

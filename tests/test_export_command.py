@@ -10,21 +10,16 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from cli_runner import run_cli
 from test_cli import _one_line_error  # the same promise as gradstudio run's
 
-from gradstudio.app import main
 from gradstudio.resources import example_paths
 
 SMALL = example_paths()["small_network"]
 
 
-def _export(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(["export", *[str(a) for a in args]])
-    except SystemExit as e:  # argparse's usage errors
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
+def _export(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
+    return run_cli(capsys, "export", *args)
 
 
 def test_script_and_notebook(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

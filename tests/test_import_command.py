@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 
-from gradstudio.app import main
 from gradstudio.graph import load
 
 NETWORK = """\
@@ -28,27 +28,18 @@ print(w.grad, b.grad)
 """
 
 
-def _main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as e:  # argparse's usage errors
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_import_writes_a_graph_that_runs_like_the_code(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     script, out = tmp_path / "net.py", tmp_path / "net.gsgraph"
     script.write_text(NETWORK)
-    code, stdout, err = _main(capsys, "import", script, "-o", out)
+    code, stdout, err = run_cli(capsys, "import", script, "-o", out)
     assert code == 0 and err == ""
     assert stdout.splitlines() == [
         f"wrote {out}: 16 nodes, 18 wires",
         f"the code runs backward 1 time: gradstudio run {out} --backward"]
     model = load(out)
     assert model.label(model.loss) == "loss"
-    code, stdout, _ = _main(capsys, "run", out, "--backward")
+    code, stdout, _ = run_cli(capsys, "run", out, "--backward")
     assert code == 0
     assert re.search(r"^  w\.grad +tensor\(6\.6918\)$", stdout, re.M)
     assert re.search(r"^  b\.grad +tensor\(0\.9988\)$", stdout, re.M)
@@ -59,7 +50,7 @@ def test_stdin_and_notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     out = tmp_path / "twice.gsgraph"
     code_text = "x = torch.tensor(2.0, requires_grad=True)\ny = x**2\ny.backward()\ny.backward()\n"
     monkeypatch.setattr(sys, "stdin", type("In", (), {"buffer": _Bytes(code_text.encode())})())
-    code, stdout, _ = _main(capsys, "import", "-", "-o", out)
+    code, stdout, _ = run_cli(capsys, "import", "-", "-o", out)
     assert code == 0
     lines = stdout.splitlines()
     assert lines[0].startswith("stdin:4:1: backward through the same graph a second time")
@@ -89,17 +80,17 @@ def test_refusal_is_one_line_and_writes_nothing(
         script.write_bytes(text.replace(b"{marker}", str(marker).encode()))
     else:
         script.write_text(text.replace("{marker}", str(marker)))
-    code, stdout, err = _main(capsys, "import", script, "-o", out)
+    code, stdout, err = run_cli(capsys, "import", script, "-o", out)
     assert code == 1 and stdout == ""
     assert err.startswith(f"gradstudio: error: {where}") and err.count("\n") == 1, err
     assert not out.exists() and not marker.exists()
 
 
 def test_missing_file_and_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _main(capsys, "import", tmp_path / "nope.py", "-o", tmp_path / "o.gsgraph")
+    code, _, err = run_cli(capsys, "import", tmp_path / "nope.py", "-o", tmp_path / "o.gsgraph")
     assert code == 1 and err.startswith("gradstudio: error: cannot read ") and \
         err.count("\n") == 1
-    code, _, err = _main(capsys, "import", tmp_path / "nope.py")
+    code, _, err = run_cli(capsys, "import", tmp_path / "nope.py")
     assert code == 2 and "-o/--output" in err and err.count("\n") == 1
 
 
