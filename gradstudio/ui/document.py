@@ -36,7 +36,7 @@ from gradstudio.graph.evaluate import gc_paused
 from gradstudio.graph.gradcheck import GradCheck, check_gradients
 
 from .commands import ApplyTrainStep, ModelCommand
-from .worker import Cancelled, Runner, Task, run_inline
+from .worker import Cancelled, Runner, run_inline
 
 __all__ = ["Document", "TrainJob", "Message", "Refusal", "Cancel", "Outcome"]
 log = logging.getLogger(__name__)
@@ -166,8 +166,7 @@ class Document(QObject):
             self.say("evaluation cancelled: Run ▸ Forward evaluates again")
         return result
 
-    def _session_work(self, work: Callable[[Callable[[], bool] | None], T], label: str,
-                      task: Task | None = None) -> T:
+    def _session_work(self, work: Callable[[Callable[[], bool] | None], T], label: str) -> T:
         """Run the session: here when it is quick, in the runner's worker thread (progress,
         Cancel, the window repainting) when the last run took HEAVY_SECONDS or more, or the
         graph is big and has not run yet. ``work`` gets the stop check (None: no cancel)."""
@@ -178,8 +177,8 @@ class Document(QObject):
         self._working = True
         try:
             if heavy:
-                return self.runner(lambda t: work(t.should_stop), label, task=task)
-            return work(None if task is None else task.should_stop)
+                return self.runner(lambda t: work(t.should_stop), label)
+            return work(None)
         finally:
             self._working = False
             self._run_seconds = time.perf_counter() - started
@@ -363,10 +362,6 @@ class TrainJob(QObject):
         self.document, self.steps, self.lr = document, steps, lr
         self.run = TrainRun()
         self.done = False
-        self.task = Task()  # a step in the worker thread checks it between nodes
-        # True when the caller shows the run's progress in a modal dialog whose Cancel calls
-        # cancel(); else a long step shows the runner's own dialog
-        self.shows_progress = False
 
     @property
     def losses(self) -> list[float]:
@@ -378,9 +373,8 @@ class TrainJob(QObject):
         return self.run.cancelled
 
     def cancel(self) -> None:
-        """Stop after the current step (a step in the worker stops at its next node)."""
+        """Stop after the current block of steps (train_block runs one time slice)."""
         self.run.cancelled = True
-        self.task.stop()
 
     def start(self) -> None:
         QTimer.singleShot(0, self._slice)

@@ -369,7 +369,6 @@ class MainWindow(QMainWindow):
         dialog.setMinimumDuration(300)
         dialog.setValue(0)  # starts the 0.3 s until it shows (before a value it waits 4 s)
         job = self.document.start_training(steps)
-        job.shows_progress = True  # a long step waits under this dialog, not one of its own
         job.progress.connect(lambda done: (dialog.setValue(done[-1].number), dialog.setLabelText(
             self.tr("Step %d of %d — loss %.6g") % (done[-1].number, steps, done[-1].loss))))
         dialog.canceled.connect(job.cancel)

@@ -60,10 +60,9 @@ class Task:
 Runner = Callable[..., T]
 
 
-def run_inline(work: Callable[[Task], T], label: str, drop_on_cancel: bool = False,
-               task: Task | None = None) -> T:
+def run_inline(work: Callable[[Task], T], label: str, drop_on_cancel: bool = False) -> T:
     """Run on the calling thread (headless documents, tests without a window)."""
-    return work(task or Task())
+    return work(Task())
 
 
 class BackgroundRunner:
@@ -73,16 +72,14 @@ class BackgroundRunner:
         self.parent = parent
         self.last_dialog_shown = False  # whether the last task's dialog appeared (tests)
 
-    def __call__(self, work: Callable[[Task], T], label: str, drop_on_cancel: bool = False,
-                 task: Task | None = None) -> T:
+    def __call__(self, work: Callable[[Task], T], label: str, drop_on_cancel: bool = False
+                 ) -> T:
         """The work's result. On Cancel the worker is asked to stop at its next check; with
         ``drop_on_cancel`` (work on data of its own, such as reading a file) the call returns
         at once by raising Cancelled, else it waits until the work has stopped and returns
         what it returned (work on the document's session must be over before anything else
-        touches it). A caller with its own progress dialog passes its ``task`` (and stops
-        it on its Cancel): then no dialog of ours is shown."""
-        own = task is None
-        task = Task() if task is None else task
+        touches it)."""
+        task = Task()
         future: Future = Future()
 
         def target() -> None:
@@ -91,15 +88,14 @@ class BackgroundRunner:
             except BaseException as e:  # noqa: BLE001 - handed to the GUI thread as it is
                 future.set_exception(e)
 
-        dialog = self._dialog(label) if own else None
+        dialog = self._dialog(label)
         self.last_dialog_shown = False
         threading.Thread(target=target, name="gradstudio-worker", daemon=True).start()
         try:
             self._wait(task, future, dialog, drop_on_cancel)
         finally:
-            if dialog is not None:
-                dialog.close()
-                dialog.deleteLater()
+            dialog.close()
+            dialog.deleteLater()
         if task.should_stop() and drop_on_cancel and not future.done():
             raise Cancelled(label)
         return future.result()  # an error in the worker is raised here, on the GUI thread
@@ -114,27 +110,25 @@ class BackgroundRunner:
         dialog.setAutoReset(False)
         return dialog
 
-    def _wait(self, task: Task, future: Future, dialog: QProgressDialog | None, drop: bool
-              ) -> None:
+    def _wait(self, task: Task, future: Future, dialog: QProgressDialog, drop: bool) -> None:
         shown_total = -1
         show_at = time.monotonic() + SHOW_AFTER_MS / 1000
         while not future.done():
-            if dialog is not None:
-                if not dialog.isVisible() and not dialog.wasCanceled() and \
-                        time.monotonic() >= show_at:
+            if not dialog.isVisible() and not dialog.wasCanceled() and \
+                    time.monotonic() >= show_at:
+                dialog.show()
+            if dialog.wasCanceled() and not task.should_stop():
+                task.stop()  # the worker stops at its next check
+                if not drop:  # Cancel hid it: say what happens until the work stops
                     dialog.show()
-                if dialog.wasCanceled() and not task.should_stop():
-                    task.stop()  # the worker stops at its next check
-                    if not drop:  # Cancel hid it: say what happens until the work stops
-                        dialog.show()
-                        dialog.setLabelText(self.parent.tr("Cancelling…"))
-                visible = dialog.isVisible()
-                self.last_dialog_shown |= visible
-                if visible and task.total != shown_total:
-                    shown_total = task.total
-                    dialog.setMaximum(task.total)
-                if visible and task.total:
-                    dialog.setValue(min(task.done, task.total))
+                    dialog.setLabelText(self.parent.tr("Cancelling…"))
+            visible = dialog.isVisible()
+            self.last_dialog_shown |= visible
+            if visible and task.total != shown_total:
+                shown_total = task.total
+                dialog.setMaximum(task.total)
+            if visible and task.total:
+                dialog.setValue(min(task.done, task.total))
             if drop and task.should_stop():
                 return  # its result is dropped: no need to wait for it
             # while no modal dialog is up, input waits; once one is, it blocks the window
