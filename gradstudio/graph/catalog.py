@@ -7,6 +7,7 @@ operation to the app means adding one entry here (and its engine op), nothing in
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ import numpy as np
 
 import gradstudio.engine as ge
 
+from . import limits
+from .limits import count
 from .maths import LEAF_MATHS, Derivative, Maths
 
 __all__ = ["Param", "NodeKind", "KINDS", "CATEGORIES", "kind", "parse_tensor_value",
@@ -78,6 +81,7 @@ class NodeKind:
     # calls, written once at the top of a script.
     code: str = ""
     helper: str = ""
+    reduces: bool = False  # the result is one number (mean, sum, a loss of means)
 
     def __post_init__(self) -> None:
         if not self.formula and not self.is_leaf:
@@ -108,9 +112,17 @@ def _parse_number(value: Any, what: str) -> float:
     if isinstance(value, bool):
         raise GraphError(f"{what} must be a number, got {value!r}")
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # a whole number of hundreds of digits
+            raise GraphError(f"{what} is too large for any float (a whole number of "
+                             f"{value.bit_length() * 3 // 10}+ digits)") from None
     if isinstance(value, str) and _NUMBER.match(value.strip()):
-        return float(value.strip())
+        number = float(value.strip())
+        if math.isinf(number) and "inf" not in value.lower():
+            raise GraphError(f"{what} {value.strip()[:20]} is too large for any float (it would "
+                             "be inf); type inf if infinity is meant")
+        return number
     raise GraphError(f"{what} must be a number, got {value!r}")
 
 
@@ -124,7 +136,12 @@ def parse_tensor_value(value: Any) -> float | list:
         if not text.startswith("[") and "," in text:
             text = f"[{text}]"
         value = _parse_text(text)
-    return _check_value(value, depth=0)
+    checked = _check_value(value, depth=0)
+    elements = math.prod(value_shape(checked))
+    if elements > limits.MAX_VALUE_ELEMENTS:
+        raise GraphError(f"value holds {count(elements, 'elements')}; the limit is "
+                         f"{count(limits.MAX_VALUE_ELEMENTS)} elements per value")
+    return checked
 
 
 def _parse_text(text: str) -> Any:
@@ -203,9 +220,10 @@ def _leaf(name: str, title: str, default: Any, label: str, requires_grad: bool,
                     requires_grad=requires_grad, trainable=trainable, default_label=label)
 
 
-def _unary(name: str, fn: Callable, maths: Maths, doc: str, code: str = "") -> NodeKind:
+def _unary(name: str, fn: Callable, maths: Maths, doc: str, code: str = "",
+           reduces: bool = False) -> NodeKind:
     return NodeKind(name, name, OPS, ("x",), build=_fixed(fn), doc=doc, default_label=name,
-                    maths=maths, code=code)
+                    maths=maths, code=code, reduces=reduces)
 
 
 def _binary(name: str, fn: Callable, maths: Maths, doc: str, code: str = "") -> NodeKind:
@@ -315,8 +333,9 @@ _KIND_LIST: list[NodeKind] = [
             "quotient (broadcasts)", code="{a} / {b}"),
     _unary("mean", ge.mean, _of_x("mean({x})", "1/{N}", lambda v: 1 / v["N"],
                                   definition="Σ {x} / {N}"),
-           "average of all elements", code="{x}.mean()"),
-    _unary("sum", ge.sum, _of_x("Σ {x}", "1", _one), "sum of all elements", code="{x}.sum()"),
+           "average of all elements", code="{x}.mean()", reduces=True),
+    _unary("sum", ge.sum, _of_x("Σ {x}", "1", _one), "sum of all elements", code="{x}.sum()",
+           reduces=True),
     NodeKind("clamp", "clamp", OPS, ("x",),
              params=(Param("min", "float", 0.0, doc="lower bound"),
                      Param("max", "float", 1.0, doc="upper bound")),
@@ -342,7 +361,7 @@ _KIND_LIST: list[NodeKind] = [
                             lambda v: -2 * (v["prediction"] - v["target"]) / v["N"])),
                  symbol="L", symbols={"prediction": "p", "target": "t"}),
              doc="mean squared error", default_label="loss",
-             code="mse_loss({prediction}, {target})", helper=_MSE_CODE),
+             code="mse_loss({prediction}, {target})", helper=_MSE_CODE, reduces=True),
 ]
 
 KINDS: dict[str, NodeKind] = {k.name: k for k in _KIND_LIST}

@@ -34,6 +34,7 @@ from .catalog import GraphError
 from .layout import place_missing
 from .limits import count, mebibytes, short_number
 from .model import GraphModel
+from .precheck import census, check_bytes
 
 __all__ = ["GraphFileError", "FORMAT", "VERSION", "EXTENSION", "load", "save", "loads", "dumps",
            "document", "migrate", "MIGRATIONS", "write_atomic", "read_bytes"]
@@ -135,6 +136,12 @@ def _first_sentence(error: Exception) -> str:
 def _loads(text: str | bytes, source: str) -> GraphModel:
     if len(text) > limits.MAX_BYTES:
         raise _too_large(source, mebibytes(len(text)))
+    if len(text) > 2 * limits.MAX_VALUE_ELEMENTS:  # shorter, no list can pass the limit
+        try:
+            check_bytes(text if isinstance(text, bytes) else
+                        text.encode("utf-8", "surrogatepass"), source)
+        except GraphError as e:
+            raise GraphFileError(str(e)) from None
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")  # a byte order mark is harmless
@@ -142,6 +149,7 @@ def _loads(text: str | bytes, source: str) -> GraphModel:
             raise GraphFileError(f"{source}: not a text file (byte {e.start} is not UTF-8)") \
                 from None
     try:
+        _census(text, source)  # the limits, before anything big is made
         data = json.loads(text)
     except json.JSONDecodeError as e:
         ended = e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated string")
@@ -186,6 +194,15 @@ def migrate(data: dict[str, Any]) -> dict[str, Any]:
     while data["version"] < VERSION:
         data = MIGRATIONS[data["version"]](data)
     return data
+
+
+def _census(text: str, source: str) -> None:
+    try:
+        census(text, source)
+    except GraphFileError:
+        raise
+    except GraphError as e:
+        raise GraphFileError(str(e)) from None
 
 
 def _check_header(data: Any, source: str) -> int:

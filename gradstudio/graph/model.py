@@ -17,8 +17,12 @@ from typing import Any, NamedTuple
 
 import networkx as nx
 
+from . import limits
 from .annotations import Annotations, Exercise, check_exercise
 from .catalog import GraphError, NodeKind, kind
+from .limits import count
+from .shapes import Budget, downstream
+from .shapes import Change as SizeChange
 
 __all__ = ["GraphModel", "Edge", "NodeData", "ModelEvent", "Change", "FLAGS", "GraphError",
            "LR_MIN", "LR_MAX", "check_lr"]
@@ -130,6 +134,8 @@ class GraphModel:
     def __init__(self) -> None:
         self._g = nx.MultiDiGraph()
         self._labels: dict[str, str] = {}  # label -> node id; labels are unique
+        self._free_from: dict[str, int] = {}  # base -> every base{2..i-1} is taken (naming)
+        self._budget = Budget()  # each node's result shape, checked against the limits
         self._loss: str | None = None
         self.settings = Settings()
         self.description = ""  # what the graph shows, e.g. which notebook section
@@ -251,10 +257,15 @@ class GraphModel:
         label = self._unique_label(spec.default_label or spec.name) if label is None else label
         self._check_label(label, None)
         pos = _position(position)
+        if len(self._g) >= limits.MAX_NODES:
+            raise GraphError(f"the graph already holds {count(limits.MAX_NODES, 'nodes')}, "
+                             "the most a graph can hold")
         if node_id is None:
             node_id = self._new_id()
         else:
             self._bump_id(node_id)
+        new = {"kind": kind_name, "label": label, "params": values}  # a refusal skips an id
+        self._budget.commit(self._budget.propose([node_id], lambda n: new, lambda n: {}))
         self._g.add_node(node_id, kind=kind_name, label=label, params=values, flags=node_flags,
                          position=pos)
         self._labels[label] = node_id
@@ -269,14 +280,15 @@ class GraphModel:
             self.disconnect(edge)
         if self._loss == node_id:
             self.set_loss(None)
-        del self._labels[self._g.nodes[node_id]["label"]]
+        self._free_label(self._g.nodes[node_id]["label"])
         self._g.remove_node(node_id)
+        self._budget.forget(node_id)
         self._emit(ModelEvent(Change.NODE_REMOVED, node=node_id))
 
     def rename(self, node_id: str, label: str) -> None:
         self._attrs(node_id)
         self._check_label(label, node_id)
-        del self._labels[self._g.nodes[node_id]["label"]]
+        self._free_label(self._g.nodes[node_id]["label"])
         self._g.nodes[node_id]["label"] = label
         self._labels[label] = node_id
         self._emit(ModelEvent(Change.NODE_CHANGED, node=node_id, detail="label"), structural=False)
@@ -290,7 +302,10 @@ class GraphModel:
             parsed = spec.param(name).parse(value)
         except GraphError as e:
             raise GraphError(f"{a['label']}: {e}") from None
+        sizes = self._sizes([node_id], value_of={node_id: parsed}) if spec.is_leaf else None
         a["params"] = {**a["params"], name: parsed}
+        if sizes is not None:
+            self._budget.commit(sizes)
         self._emit(ModelEvent(Change.NODE_CHANGED, node=node_id, detail="params"),
                    structural=not spec.is_leaf)
 
@@ -338,8 +353,9 @@ class GraphModel:
     # --- wiring ---------------------------------------------------------------------------
     def check_connection(self, src: str, dst: str, port: str, replace: bool = False, *,
                          cycles: bool = True) -> None:
-        """Raise a GraphError saying why ``src -> dst.port`` cannot be made (``cycles=False``
-        skips the cycle check, for a caller that checks the whole graph once)."""
+        """Raise a GraphError saying why ``src -> dst.port`` cannot be made: also when a
+        result would pass the element limits (``cycles=False`` skips the cycle and size
+        checks, for a caller that checks the whole graph once)."""
         sa, da = self._attrs(src), self._attrs(dst)
         dspec = kind(da["kind"])
         if port not in dspec.inputs:
@@ -354,6 +370,9 @@ class GraphModel:
         if current is not None and not replace:
             raise GraphError(f"{da['label']}.{port} is already wired to "
                              f"{self.label(current)}; remove that wire first")
+        if cycles:
+            wired = {**self.inputs_of(dst), port: src}
+            self._sizes([dst], inputs=lambda n: wired if n == dst else self.inputs_of(n))
 
     def connect(self, src: str, dst: str, port: str, replace: bool = False) -> Edge | None:
         """Wire src's output into dst's input port. An occupied port is refused, or with
@@ -364,6 +383,7 @@ class GraphModel:
         if old is not None:
             self.disconnect(old)
         self._g.add_edge(src, dst, key=port)
+        self._budget.commit(self._sizes([dst]))
         self._emit(ModelEvent(Change.EDGE_ADDED, edge=Edge(src, dst, port)))
         return old
 
@@ -371,6 +391,7 @@ class GraphModel:
         if not self._g.has_edge(edge.src, edge.dst, key=edge.port):
             raise GraphError(f"there is no wire from {edge.src} into {edge.dst}.{edge.port}")
         self._g.remove_edge(edge.src, edge.dst, key=edge.port)
+        self._budget.commit(self._sizes([edge.dst]))  # fewer inputs: never more elements
         self._emit(ModelEvent(Change.EDGE_REMOVED, edge=Edge(*edge)))
 
     # --- whole documents ------------------------------------------------------------------
@@ -403,7 +424,8 @@ class GraphModel:
         """Replace the whole document by ``other``'s, which must not be used afterwards: how
         a file read and checked into a model becomes the document without a second pass."""
         self._g, self._loss, self.settings = other._g, other._loss, other.settings
-        self._labels = other._labels
+        self._labels, self._free_from = other._labels, other._free_from
+        self._budget = other._budget
         self.description = other.description
         self.annotations.take_over(other.annotations)
         self.exercise = other.exercise
@@ -439,6 +461,7 @@ class GraphModel:
                 raise GraphError(f"edges[{i}]: {err}") from None
             model._g.add_edge(e["src"], e["dst"], key=e["port"])
         model._check_acyclic(data.get("edges", []))
+        model._budget.commit(model._sizes(model._g.nodes))  # once, before anything runs
         if data.get("loss") is not None:
             if data["loss"] not in model:
                 raise GraphError(f"loss: '{data['loss']}' is not a node")
@@ -493,13 +516,39 @@ class GraphModel:
         if self._labels.get(label, node_id) != node_id:
             raise GraphError(f"a node called '{label}' already exists")
 
+    def _sizes(self, roots: Iterable[str], inputs: Callable[[str], dict[str, str]] | None = None,
+               value_of: dict[str, Any] | None = None) -> SizeChange:
+        """The result sizes of ``roots`` and all they feed after an edit (``inputs`` and
+        ``value_of`` as they will be); GraphError naming a node that would pass a limit."""
+        order = downstream(self._g.succ, self._g.pred, roots)
+        return self._budget.propose(order, self._attrs, inputs or self.inputs_of, value_of)
+
+    def result_shape(self, node_id: str) -> tuple[int, ...] | None:
+        """The shape the node's result will have (None when it has none: an unwired input
+        or shapes that do not broadcast), known without computing anything."""
+        self._attrs(node_id)
+        return self._budget.shape(node_id)
+
     def _unique_label(self, base: str) -> str:
+        """``base``, else the first free ``base2``, ``base3``, …: where the last search for
+        ``base`` stopped is remembered, so naming n nodes alike is linear, not quadratic."""
         if base not in self._labels:
             return base
-        i = 2
+        i = self._free_from.get(base, 2)
         while f"{base}{i}" in self._labels:
             i += 1
+        self._free_from[base] = i
         return f"{base}{i}"
+
+    def _free_label(self, label: str) -> None:
+        """``label`` is no longer taken: a search for a base it extends starts at it again."""
+        del self._labels[label]
+        digits = len(label) - len(label.rstrip("0123456789"))
+        for cut in range(len(label) - digits, len(label)):  # "x12": base "x" or "x1"
+            base, suffix = label[:cut], label[cut:]
+            start = self._free_from.get(base)
+            if start is not None and suffix[0] != "0" and 2 <= int(suffix) < start:
+                self._free_from[base] = int(suffix)
 
     def unique_label(self, base: str) -> str:
         """A free name starting with ``base`` (for pasting copies)."""
