@@ -7,11 +7,13 @@ problem raises GraphFileError saying where and what; the open document is never 
 A file of an older format version is checked against its own version's schema, then
 migrated step by step (``MIGRATIONS``) to the current one; files are written in the current
 version, and a newer version is refused with a message saying so.
-Saving writes a temporary file beside the target, syncs it, then renames it over.
+Saving writes a temporary file beside the target (a symbolic link's target: the link stays),
+syncs it, renames it over, then syncs the folder.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import reprlib
@@ -268,25 +270,66 @@ def save(model: GraphModel, path: str | os.PathLike) -> None:
 
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, sync it, rename it over: a reader
-    sees the old content or the new one, never a part (also used for autosave's notes
-    and for exported scripts and notebooks)."""
+    """Write ``text`` to a temporary file beside the real file, sync it, rename it over, sync
+    the folder: a reader sees the old content or the new one, never a part, and after the
+    call the new content survives a power cut (also used for autosave's notes and for
+    exported scripts and notebooks). A symbolic link is followed: its target is written and
+    the link stays a link. A file without write permission is refused, not replaced."""
     path = Path(path)
+    target = _real_target(path)
     tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        if target.exists() and not os.access(target, os.W_OK):
+            raise GraphFileError(f"cannot save {path}: the file is read-only")
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        os.chmod(tmp, target.stat().st_mode & 0o7777 if target.exists() else 0o644)
+        os.replace(tmp, target)
         tmp = None
+        _sync_folder(target.parent)
     except OSError as e:
-        raise GraphFileError(f"cannot save {path}: {e.strerror or e}") from None
+        raise GraphFileError(f"cannot save {path}: {_why(e, target)}") from None
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _real_target(path: Path) -> Path:
+    """The file a save through ``path`` must replace: ``path`` with every symbolic link
+    followed (a dangling link: the file it names, which the save creates)."""
+    try:
+        return Path(os.path.realpath(path, strict=True))
+    except FileNotFoundError:
+        return Path(os.path.realpath(path))
+    except OSError as e:  # ELOOP: links that point at each other
+        raise GraphFileError(f"cannot save {path}: {e.strerror or e}") from None
+
+
+def _why(error: OSError, target: Path) -> str:
+    """The system's reason, and which folder it is about when the folder is the problem."""
+    reason = error.strerror or str(error)
+    if not target.parent.is_dir():
+        return f"{reason} (the folder {target.parent} does not exist)"
+    if isinstance(error, PermissionError) and not os.access(target.parent, os.W_OK):
+        return f"{reason} (the folder {target.parent} is not writable)"
+    return reason
+
+
+def _sync_folder(folder: Path) -> None:
+    """fsync a folder, so a rename into it is on disk. Where a folder cannot be opened or
+    synced (Windows; some network file systems say EINVAL) the rename stands as it is."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+    try:
+        fd = os.open(folder, flags)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        if e.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
