@@ -1,0 +1,205 @@
+"""Compare with PyTorch: the graph run on real PyTorch beside the app's own run, node by node,
+so anyone can check the claim of "PyTorch's exact numbers".
+
+PyTorch gets the exported script's own statements (``graph/code_export.py``, the code File ▸
+Export writes), run one at a time in a namespace that holds only ``torch`` (and ``float``,
+for inf and nan literals); so what is compared is also what the export promises. The
+statements are made from the catalog's fixed templates, with labels only as identifiers.
+The app's side runs on private copies of the session's leaves, as the export does: the
+document, its gradients and the ledger stay as they are.
+
+PyTorch is optional (``pip install gradstudio[torch]``). ``available()`` looks for it without
+importing it (an import takes seconds); only ``compare`` imports it. The graph and the engine
+never import this module (import-linter contract in pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gradstudio.graph import Session
+from gradstudio.graph.code_export import Program, program
+from gradstudio.graph.ledger import format_number
+
+__all__ = ["available", "Agreement", "NodeComparison", "Comparison", "compare"]
+
+_found: bool | None = None
+
+
+def available() -> bool:
+    """Whether PyTorch can be imported (looked up once, not imported)."""
+    global _found
+    if _found is None:
+        _found = importlib.util.find_spec("torch") is not None
+    return _found
+
+
+def _array(t: Any) -> np.ndarray | None:
+    return None if t is None else np.array(t.detach().numpy())
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """One tensor, the app's and PyTorch's: bit-identical, or how far apart."""
+
+    ours: np.ndarray | None
+    theirs: np.ndarray | None
+
+    @property
+    def identical(self) -> bool:
+        a, b = self.ours, self.theirs
+        if a is None or b is None:
+            return a is None and b is None
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        nan = np.isnan(a)
+        return bool(np.array_equal(nan, np.isnan(b)) and
+                    a[~nan].tobytes() == b[~nan].tobytes())  # -0. and 0. differ too
+
+    def differences(self) -> tuple[float, float]:
+        """The largest absolute and relative difference (inf where one side is missing or
+        the shapes differ)."""
+        a, b = self.ours, self.theirs
+        if a is None or b is None or a.shape != b.shape:
+            return (0.0, 0.0) if a is None and b is None else (np.inf, np.inf)
+        a, b = a.astype(np.float64), b.astype(np.float64)
+        same = (a == b) | (np.isnan(a) & np.isnan(b))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            diff = np.where(same, 0.0, np.abs(a - b))
+            diff = np.where(np.isnan(diff), np.inf, diff)
+            scale = np.maximum(np.abs(a), np.abs(b))
+            rel = np.where(diff == 0, 0.0, diff / np.where(scale == 0, 1.0, scale))
+        return float(diff.max(initial=0.0)), float(np.nan_to_num(rel, nan=np.inf).max(
+            initial=0.0))
+
+    def text(self) -> str:
+        """``bit-identical``, ``both None``, ``max |Δ| 7.6e-10 (relative 8.9e-06)``, or what
+        one side lacks."""
+        a, b = self.ours, self.theirs
+        if a is None and b is None:
+            return "both None"
+        if a is None or b is None:
+            missing, there = ("GradStudio", b) if a is None else ("PyTorch", a)
+            return f"{missing}: None, the other: {format_number(there)}"
+        if self.identical:
+            return "bit-identical"
+        if a.shape != b.shape:
+            return f"shapes differ: {list(a.shape)} and {list(b.shape)}"
+        if a.dtype != b.dtype:
+            return f"dtypes differ: {a.dtype} and {b.dtype}"
+        absolute, relative = self.differences()
+        return f"max |Δ| {absolute:.2g} (relative {relative:.2g})"
+
+
+@dataclass(frozen=True)
+class NodeComparison:
+    """One node: its value (what flows on its wires) and its gradient (a leaf's .grad, an
+    operation's retained gradient of the last backward)."""
+
+    node: str
+    label: str
+    name: str  # its variable in the exported code
+    value: Agreement
+    grad: Agreement
+
+
+@dataclass
+class Comparison:
+    """Every node, in evaluation order, and how the run went."""
+
+    rows: list[NodeComparison] = field(default_factory=list)
+    torch_version: str = ""
+    backward_note: str | None = None  # why backward did not run (the app's words)
+
+    def summary(self) -> str:
+        """``All 8 values and 3 gradients are bit-identical to PyTorch 2.13.0.`` or how many
+        are, and the largest difference."""
+        values = [r.value for r in self.rows]
+        grads = [r.grad for r in self.rows if r.grad.ours is not None or r.grad.theirs is not None]
+        same_v, same_g = sum(a.identical for a in values), sum(a.identical for a in grads)
+        counts = f"{_count(len(values), 'value')} and {_count(len(grads), 'gradient')}"
+        if same_v == len(values) and same_g == len(grads):
+            text = f"All {counts} are bit-identical to PyTorch {self.torch_version}."
+        else:
+            worst = max(((a.differences(), r, what) for r in self.rows
+                         for a, what in ((r.value, "value"), (r.grad, "gradient"))
+                         if not a.identical), key=lambda x: x[0])
+            (absolute, relative), row, what = worst
+            text = (f"{same_v} of {_count(len(values), 'value')} and {same_g} of "
+                    f"{_count(len(grads), 'gradient')} are bit-identical to PyTorch "
+                    f"{self.torch_version}; the largest difference is {row.label}'s {what}: "
+                    f"{absolute:.2g} (relative {relative:.2g}).")
+        if self.backward_note:
+            text += f" Backward did not run: {self.backward_note}"
+        return text
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
+def compare(session: Session, repeat: int = 1) -> Comparison:
+    """Run the session's graph on PyTorch and in the app (forward, then backward ``repeat``
+    times where the app runs it) and compare every node. A GraphError when the graph cannot
+    be written as code (see ``code_export.program``)."""
+    import torch
+
+    prog = program(session, repeat)
+    theirs = _run_on_torch(torch, prog)
+    ours_values, ours_grads = _run_in_app(session, prog)
+    result = Comparison(torch_version=torch.__version__.split("+")[0])
+    if not prog.backward.ok:
+        result.backward_note = f"{prog.backward.error} ({prog.backward.reason})"
+    model = session.model
+    for st in prog.statements:
+        t = theirs[st.name]
+        result.rows.append(NodeComparison(
+            st.node, model.label(st.node), st.name, Agreement(ours_values[st.node], _array(t)),
+            Agreement(ours_grads.get(st.node), _array(t.grad) if st.leaf or t.retains_grad
+                      else None)))
+    return result
+
+
+def _run_on_torch(torch: Any, prog: Program) -> dict[str, Any]:
+    """The statements in a namespace of their own: leaves once, the operations and backward
+    ``repeat`` times (a fresh forward each time, as the app's Backward does), every
+    operation's gradient retained."""
+    # torch imports its own modules while it runs, so the namespace needs __import__
+    ns: dict[str, Any] = {"torch": torch, "__builtins__": {"float": float, "__import__": __import__}}
+    for helper in prog.helpers:
+        exec(compile(helper, "<helper>", "exec"), ns)  # noqa: S102 - catalog templates only
+    leaves = [st for st in prog.statements if st.leaf]
+    ops = [st for st in prog.statements if not st.leaf]
+    for st in leaves:
+        exec(compile(st.code, f"<{st.name}>", "exec"), ns)  # noqa: S102
+    runs = prog.repeat if prog.backward.ok else 1
+    for _ in range(runs):
+        for st in ops:
+            exec(compile("\n".join(st.lines()), f"<{st.name}>", "exec"), ns)  # noqa: S102
+            t = ns[st.name]
+            if t.requires_grad and t.grad_fn is not None and not t.retains_grad:
+                t.retain_grad()
+        if prog.backward.ok:
+            ns[prog.names[prog.target]].backward()
+    return {st.name: ns[st.name] for st in prog.statements}
+
+
+def _run_in_app(session: Session, prog: Program) -> tuple[dict, dict]:
+    """The app's values and gradients, on private leaves: what Backward would show."""
+    leaves = session.private_leaves()
+    evaluator = session.evaluator
+    runs = prog.repeat if prog.backward.ok else 1
+    for _ in range(runs):
+        forward = evaluator.forward(leaves, retain_grads=True)
+        if prog.backward.ok:
+            evaluator.backward(forward)
+    values = {n: _array(v) for n, v in forward.values.items()}
+    grads = {n: _array(t.grad) for n, t in leaves.items()}
+    for n, v in forward.values.items():
+        if n not in leaves and v.retains_grad:
+            grads[n] = _array(v.grad)
+    return values, grads
