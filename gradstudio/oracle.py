@@ -2,20 +2,23 @@
 so anyone can check the claim of "PyTorch's exact numbers".
 
 PyTorch gets the exported script's own statements (``graph/code_export.py``, the code File ▸
-Export writes), run one at a time in a namespace that holds only ``torch`` (and ``float``,
-for inf and nan literals); so what is compared is also what the export promises. The
+Export writes), run one at a time in a namespace of their own that holds ``torch``; so what
+is compared is also what the export promises. The
 statements are made from the catalog's fixed templates, with labels only as identifiers.
 The app's side runs on private copies of the session's leaves, as the export does: the
 document, its gradients and the ledger stay as they are.
 
-PyTorch is optional (``pip install gradstudio[torch]``). ``available()`` looks for it without
-importing it (an import takes seconds); only ``compare`` imports it. The graph and the engine
-never import this module (import-linter contract in pyproject.toml).
+PyTorch is optional (``pip install "gradstudio[torch]"``, ``INSTALL``). ``available()``
+looks for it without importing it (an import takes seconds); only ``compare`` imports it,
+and whatever goes wrong inside PyTorch comes back as an ``OracleError`` with a message. This
+is the one module of the package that imports torch (import-linter contract in
+pyproject.toml); the graph and the engine never import it.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,17 +28,22 @@ from gradstudio.graph import Session
 from gradstudio.graph.code_export import Program, program
 from gradstudio.graph.ledger import format_number
 
-__all__ = ["available", "Agreement", "NodeComparison", "Comparison", "compare"]
+__all__ = ["available", "Agreement", "NodeComparison", "Comparison", "compare", "OracleError",
+           "INSTALL"]
 
-_found: bool | None = None
+INSTALL = 'pip install "gradstudio[torch]"'  # the optional dependency, pinned in pyproject.toml
+
+
+class OracleError(Exception):
+    """PyTorch could not be imported or failed on the graph: the message says where."""
 
 
 def available() -> bool:
-    """Whether PyTorch can be imported (looked up once, not imported)."""
-    global _found
-    if _found is None:
-        _found = importlib.util.find_spec("torch") is not None
-    return _found
+    """Whether PyTorch can be imported: looked up (cheap), not imported (seconds)."""
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):  # a broken entry on the path
+        return False
 
 
 def _array(t: Any) -> np.ndarray | None:
@@ -114,14 +122,25 @@ class Comparison:
     rows: list[NodeComparison] = field(default_factory=list)
     torch_version: str = ""
     backward_note: str | None = None  # why backward did not run (the app's words)
+    cancelled: bool = False
+
+    @property
+    def identical(self) -> bool:
+        """Every value and gradient bit-identical (and the run not cancelled)."""
+        return not self.cancelled and all(r.value.identical and r.grad.identical
+                                          for r in self.rows)
 
     def summary(self) -> str:
         """``All 8 values and 3 gradients are bit-identical to PyTorch 2.13.0.`` or how many
         are, and the largest difference."""
+        if self.cancelled:
+            return "Compare with PyTorch was cancelled: nothing was compared."
         values = [r.value for r in self.rows]
         grads = [r.grad for r in self.rows if r.grad.ours is not None or r.grad.theirs is not None]
         same_v, same_g = sum(a.identical for a in values), sum(a.identical for a in grads)
-        counts = f"{_count(len(values), 'value')} and {_count(len(grads), 'gradient')}"
+        counts = _count(len(values), "value")
+        if grads:
+            counts += f" and {_count(len(grads), 'gradient')}"
         if same_v == len(values) and same_g == len(grads):
             text = f"All {counts} are bit-identical to PyTorch {self.torch_version}."
         else:
@@ -129,10 +148,12 @@ class Comparison:
                          for a, what in ((r.value, "value"), (r.grad, "gradient"))
                          if not a.identical), key=lambda x: x[0])
             (absolute, relative), row, what = worst
-            text = (f"{same_v} of {_count(len(values), 'value')} and {same_g} of "
-                    f"{_count(len(grads), 'gradient')} are bit-identical to PyTorch "
-                    f"{self.torch_version}; the largest difference is {row.label}'s {what}: "
-                    f"{absolute:.2g} (relative {relative:.2g}).")
+            same = f"{same_v} of {_count(len(values), 'value')}"
+            if grads:
+                same += f" and {same_g} of {_count(len(grads), 'gradient')}"
+            text = (f"{same} are bit-identical to PyTorch {self.torch_version}; the largest "
+                    f"difference is {row.label}'s {what}: {absolute:.2g} (relative "
+                    f"{relative:.2g}).")
         if self.backward_note:
             text += f" Backward did not run: {self.backward_note}"
         return text
@@ -142,14 +163,17 @@ def _count(n: int, what: str) -> str:
     return f"{n} {what}" + ("" if n == 1 else "s")
 
 
-def compare(session: Session, repeat: int = 1) -> Comparison:
+def compare(session: Session, repeat: int = 1,
+            should_stop: Callable[[], bool] | None = None) -> Comparison:
     """Run the session's graph on PyTorch and in the app (forward, then backward ``repeat``
     times where the app runs it) and compare every node. A GraphError when the graph cannot
-    be written as code (see ``code_export.program``)."""
-    import torch
-
+    be written as code (see ``code_export.program``), an OracleError when PyTorch cannot be
+    imported or fails; ``should_stop`` (asked between statements) cancels."""
     prog = program(session, repeat)
-    theirs = _run_on_torch(torch, prog)
+    torch = _import_torch()
+    theirs = _run_on_torch(torch, prog, should_stop or (lambda: False))
+    if theirs is None:
+        return Comparison(cancelled=True)
     ours_values, ours_grads = _run_in_app(session, prog)
     result = Comparison(torch_version=torch.__version__.split("+")[0])
     if not prog.backward.ok:
@@ -159,36 +183,67 @@ def compare(session: Session, repeat: int = 1) -> Comparison:
         t = theirs[st.name]
         result.rows.append(NodeComparison(
             st.node, model.label(st.node), st.name, Agreement(ours_values[st.node], _array(t)),
-            Agreement(ours_grads.get(st.node), _array(t.grad) if st.leaf or t.retains_grad
-                      else None)))
+            Agreement(ours_grads[st.node], _grad(t))))
     return result
 
 
-def _run_on_torch(torch: Any, prog: Program) -> dict[str, Any]:
+def _grad(t: Any) -> np.ndarray | None:
+    """What a tensor's .grad holds, in either engine (the same API): a leaf's, or an
+    operation's retained one. An identity node's tensor is its input's, so it shows that
+    tensor's gradient, as its card does."""
+    return _array(t.grad) if t.is_leaf or t.retains_grad else None
+
+
+def _import_torch() -> Any:
+    try:
+        import torch
+    except Exception as e:  # noqa: BLE001 - a broken install raises anything (OSError, ...)
+        raise OracleError(f"PyTorch could not be imported: {type(e).__name__}: {e}. "
+                          f"Install it with {INSTALL}.") from e
+    return torch
+
+
+def _run_on_torch(torch: Any, prog: Program, should_stop: Callable[[], bool]
+                  ) -> dict[str, Any] | None:
     """The statements in a namespace of their own: leaves once, the operations and backward
     ``repeat`` times (a fresh forward each time, as the app's Backward does), every
-    operation's gradient retained."""
-    # torch imports its own modules while it runs, so the namespace needs __import__
-    ns: dict[str, Any] = {"torch": torch, "__builtins__": {"float": float, "__import__": __import__}}
+    operation's gradient retained. None when ``should_stop`` said so."""
+    # The real builtins: torch imports its own modules while it runs, and with PySide6
+    # loaded, shiboken's import hook looks for its saved original in the running code's
+    # builtins (a pared-down dict there aborts the process).
+    ns: dict[str, Any] = {"torch": torch}
     for helper in prog.helpers:
-        exec(compile(helper, "<helper>", "exec"), ns)  # noqa: S102 - catalog templates only
+        _run(helper, "helper", ns)
     leaves = [st for st in prog.statements if st.leaf]
     ops = [st for st in prog.statements if not st.leaf]
     for st in leaves:
-        exec(compile(st.code, f"<{st.name}>", "exec"), ns)  # noqa: S102
+        _run(st.code, st.name, ns)
     runs = prog.repeat if prog.backward.ok else 1
     for _ in range(runs):
         for st in ops:
-            exec(compile("\n".join(st.lines()), f"<{st.name}>", "exec"), ns)  # noqa: S102
+            if should_stop():
+                return None
+            _run("\n".join(st.lines()), st.name, ns)
             t = ns[st.name]
             if t.requires_grad and t.grad_fn is not None and not t.retains_grad:
                 t.retain_grad()
         if prog.backward.ok:
-            ns[prog.names[prog.target]].backward()
+            _run(f"{prog.names[prog.target]}.backward()", "backward", ns)
     return {st.name: ns[st.name] for st in prog.statements}
 
 
-def _run_in_app(session: Session, prog: Program) -> tuple[dict, dict]:
+def _run(code: str, where: str, ns: dict[str, Any]) -> None:
+    """One statement on PyTorch; what it raises becomes an OracleError naming the line."""
+    try:
+        exec(compile(code, f"<{where}>", "exec"), ns)  # noqa: S102 - catalog templates only
+    except Exception as e:  # noqa: BLE001 - whatever PyTorch raises, said in words
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise OracleError(f"PyTorch failed at {code.splitlines()[-1].strip()!r}: "
+                          f"{type(e).__name__}: {first}") from e
+
+
+def _run_in_app(session: Session, prog: Program) -> tuple[dict[str, np.ndarray | None],
+                                                          dict[str, np.ndarray | None]]:
     """The app's values and gradients, on private leaves: what Backward would show."""
     leaves = session.private_leaves()
     evaluator = session.evaluator
@@ -198,8 +253,4 @@ def _run_in_app(session: Session, prog: Program) -> tuple[dict, dict]:
         if prog.backward.ok:
             evaluator.backward(forward)
     values = {n: _array(v) for n, v in forward.values.items()}
-    grads = {n: _array(t.grad) for n, t in leaves.items()}
-    for n, v in forward.values.items():
-        if n not in leaves and v.retains_grad:
-            grads[n] = _array(v.grad)
-    return values, grads
+    return values, {n: _grad(v) for n, v in forward.values.items()}

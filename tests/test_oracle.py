@@ -1,0 +1,263 @@
+"""Compare with PyTorch, headless (``gradstudio/oracle.py``): how two tensors are judged
+(bit-identical or how far apart), and the comparison of every shipped example and every
+step-through graph against an independent run: the exported script executed on PyTorch
+and the app's own Backward on a session. Plus what goes wrong inside PyTorch, cancel, the
+optional dependency's pin."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradstudio import oracle
+from gradstudio.graph import GraphError, GraphModel, Session, load
+from gradstudio.graph.code_export import program, script
+from gradstudio.oracle import Agreement
+from gradstudio.resources import example_paths
+
+sys.path.insert(0, str(Path(__file__).parent / "graph"))
+from trace_graphs import BUILT  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+F32 = np.float32
+
+
+# --- judging one tensor (no PyTorch needed) --------------------------------------------------
+def test_equal_bits_are_bit_identical_and_differences_are_measured() -> None:
+    a = np.array([1.0, 2.0, 3.0], F32)
+    assert Agreement(a, a.copy()).identical
+    assert Agreement(a, a.copy()).text() == "bit-identical"
+    b = a.copy()
+    b[1] = np.nextafter(F32(2.0), F32(3.0))  # one ulp above 2
+    agreement = Agreement(a, b)
+    assert not agreement.identical
+    absolute, relative = agreement.differences()
+    assert absolute == pytest.approx(2.0 ** -22)
+    assert relative == pytest.approx(2.0 ** -22 / float(b[1]))
+    assert agreement.text() == f"max |Δ| {absolute:.2g} (relative {relative:.2g})"
+
+
+def test_signed_zero_nan_shape_dtype_and_missing_sides() -> None:
+    zero = np.array(0.0, F32)
+    assert not Agreement(zero, np.array(-0.0, F32)).identical  # the bits differ
+    nan = np.array([np.nan, 1.0], F32)
+    assert Agreement(nan, nan.copy()).identical
+    assert Agreement(nan, np.array([1.0, 1.0], F32)).differences()[0] == np.inf
+    assert Agreement(np.zeros(2, F32), np.zeros(3, F32)).text() == "shapes differ: [2] and [3]"
+    assert Agreement(zero, np.array(0.0)).text() == "dtypes differ: float32 and float64"
+    assert Agreement(None, None).identical and Agreement(None, None).text() == "both None"
+    assert Agreement(None, zero).text() == "GradStudio: None, the other: 0"
+    assert Agreement(zero, None).text().startswith("PyTorch: None")
+    assert not Agreement(zero, None).identical
+
+
+def test_available_looks_up_torch_without_importing_it(monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:
+    looked: list[str] = []
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, *args: object) -> object:
+        looked.append(name)
+        return None if name == "torch" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    assert oracle.available() is False
+    assert looked == ["torch"]
+
+
+# --- against PyTorch ------------------------------------------------------------------------
+needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                                 reason="PyTorch is the oracle for these tests")
+
+
+def _graphs() -> dict[str, GraphModel]:
+    graphs = {name: load(path) for name, path in example_paths().items()}
+    graphs.update((name, make()) for name, make in BUILT.items())
+    return graphs
+
+
+def _same_bits(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return a.dtype == b.dtype and a.shape == b.shape and \
+        np.array_equal(a, b, equal_nan=True) and np.array_equal(np.signbit(a), np.signbit(b))
+
+
+def _independent(model: GraphModel) -> tuple[dict[str, tuple], dict[str, tuple]]:
+    """Each node's (value, grad), from the app's Backward (intermediate gradients kept) and
+    from the exported script executed on PyTorch, its ``backward()`` replaced by
+    ``torch.autograd.grad`` of the loss for every tensor that requires grad (so the
+    intermediates' gradients come out too)."""
+    import torch
+
+    session = Session(model)
+    session.retain_intermediate = True
+    result = session.backward()
+    ours = {}
+    for n, v in session.last_forward.values.items():
+        grad = session.grad(n) if model.node(n).spec.is_leaf else v.grad
+        ours[n] = (v.detach().numpy(), None if grad is None else grad.numpy())
+    prog = program(Session(model))
+    code = script(Session(model))
+    if result.ok:
+        code = code.replace(f"{prog.names[result.target]}.backward()", "pass")
+    ns: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(code, "<exported>", "exec"), ns)  # noqa: S102
+    tensors = {n: ns[name] for n, name in prog.names.items()}
+    wanted = [n for n, t in tensors.items() if t.requires_grad]
+    grads = dict.fromkeys(tensors)
+    if result.ok and wanted:
+        found = torch.autograd.grad(tensors[result.target], [tensors[n] for n in wanted],
+                                    allow_unused=True)
+        grads.update(zip(wanted, found, strict=True))
+    theirs = {n: (t.detach().numpy(), None if grads[n] is None else grads[n].numpy())
+              for n, t in tensors.items()}
+    return ours, theirs
+
+
+@needs_torch
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name", sorted(_graphs()))
+def test_every_example_compared_node_by_node_as_an_independent_run_finds(name: str) -> None:
+    import torch
+
+    model = _graphs()[name]
+    session = Session(model)
+    result = oracle.compare(session)
+    ours, theirs = _independent(model)
+    names = program(Session(model)).names
+    assert [r.node for r in result.rows] == list(names)  # every node, in evaluation order
+    assert result.torch_version == torch.__version__.split("+")[0]
+    for row in result.rows:
+        (value, grad), (their_value, their_grad) = ours[row.node], theirs[row.node]
+        assert row.name == names[row.node] and row.label == model.label(row.node)
+        assert row.value.identical == _same_bits(value, their_value), row.label
+        assert row.grad.identical == _same_bits(grad, their_grad), row.label
+        assert (row.grad.ours is None, row.grad.theirs is None) == (grad is None,
+                                                                   their_grad is None)
+        for agreement in (row.value, row.grad):
+            if not agreement.identical:  # a last-bit float32 difference, nothing more
+                absolute, relative = agreement.differences()
+                assert relative <= 2e-5, (row.label, agreement.text())
+    # the verdict of the whole is the rows' verdicts
+    all_same = all(r.value.identical and r.grad.identical for r in result.rows)
+    assert result.identical == all_same
+    assert result.summary().startswith("All " if all_same else tuple("0123456789"))
+    # the session's own tensors were not touched: no gradient, nothing in the ledger
+    assert all(session.grad(n) is None for n in model.node_ids() if model.node(n).spec.is_leaf)
+
+
+@needs_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["square", "accumulation", "vector_mean", "detach", "no_grad",
+                                  "requires_grad_off", "small_network"])
+def test_the_notebooks_examples_are_bit_identical_to_pytorch(name: str) -> None:
+    """What the parity tests establish for these ops (squares, sums, sigmoid, BCE): every
+    value and gradient bit for bit, said in one line."""
+    result = oracle.compare(Session(load(example_paths()[name])))
+    assert result.identical, [(r.label, r.value.text(), r.grad.text()) for r in result.rows]
+    assert re.fullmatch(r"All \d+ values?( and \d+ gradients?)? are bit-identical to PyTorch "
+                        r"\d+\.\d+\.\d+\.( Backward did not run: .+)?", result.summary())
+
+
+@needs_torch
+@pytest.mark.torch
+def test_a_last_bit_difference_is_named_in_the_summary() -> None:
+    """sin of a float32 number: numpy's kernel and PyTorch's can differ in the last bit;
+    the summary names the node and the difference instead of claiming bit-identity."""
+    model = load(example_paths()["sin_of_square"])
+    result = oracle.compare(Session(model))
+    ours, theirs = _independent(model)
+    z = next(r for r in result.rows if r.label == "z")
+    if _same_bits(ours[z.node][0], theirs[z.node][0]):
+        pytest.skip("this engine's sin agrees with PyTorch's to the bit here")
+    absolute, relative = z.value.differences()
+    assert f"the largest difference is z's value: {absolute:.2g} (relative {relative:.2g})" \
+        in result.summary()
+    assert re.match(r"2 of 3 values and 3 of 3 gradients are bit-identical", result.summary())
+
+
+@needs_torch
+@pytest.mark.torch
+def test_repeated_backward_accumulates_on_both_sides() -> None:
+    result = oracle.compare(Session(load(example_paths()["accumulation"])), repeat=2)
+    x = next(r for r in result.rows if r.label == "x")
+    assert x.grad.identical and float(x.grad.theirs) == 8.0  # 4 + 4: the gradients add up
+
+
+@needs_torch
+@pytest.mark.torch
+def test_backward_refused_by_the_app_is_said_and_not_run_on_pytorch() -> None:
+    result = oracle.compare(Session(load(example_paths()["detach"])))
+    assert result.backward_note is not None and "detached" in result.backward_note
+    assert all(r.grad.ours is None and r.grad.theirs is None for r in result.rows)
+    assert result.summary().endswith(f"Backward did not run: {result.backward_note}")
+
+
+@needs_torch
+@pytest.mark.torch
+def test_cancel_between_statements_compares_nothing() -> None:
+    asked: list[int] = []
+    result = oracle.compare(Session(load(example_paths()["small_network"])),
+                            should_stop=lambda: asked.append(1) or len(asked) > 2)
+    assert result.cancelled and not result.rows and not result.identical
+    assert result.summary() == "Compare with PyTorch was cancelled: nothing was compared."
+
+
+@needs_torch
+@pytest.mark.torch
+def test_a_failure_inside_pytorch_is_a_message_naming_the_statement(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the kernel fell over\nC++ trace follows")
+
+    monkeypatch.setattr(torch, "sin", broken)
+    with pytest.raises(oracle.OracleError) as caught:
+        oracle.compare(Session(load(example_paths()["sin_of_square"])))
+    assert str(caught.value) == ("PyTorch failed at 'z = torch.sin(y)': RuntimeError: the "
+                                 "kernel fell over")
+
+
+def test_pytorch_that_cannot_be_imported_is_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError
+    with pytest.raises(oracle.OracleError, match=r"^PyTorch could not be imported: "
+                       r"(ModuleNotFound|Import)Error: .*Install it with pip install "
+                       r"\"gradstudio\[torch\]\"\.$"):
+        oracle.compare(Session(load(example_paths()["square"])))
+
+
+def test_a_graph_that_cannot_be_written_as_code_is_refused_before_pytorch() -> None:
+    with pytest.raises(GraphError, match="empty"):
+        oracle.compare(Session(GraphModel()))
+
+
+# --- the optional dependency ----------------------------------------------------------------
+def test_the_torch_extra_is_pinned_and_ci_installs_it() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["optional-dependencies"]["torch"] == ["torch==2.13.0"]
+    assert not any(d.startswith("torch") for d in project["dependencies"])  # never required
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pip install -q -e '.[torch]'" in ci
+    assert not re.search(r"install[^\n]* torch(?![\]\w])", ci)  # no second, looser pin
+    assert oracle.INSTALL == 'pip install "gradstudio[torch]"'
+
+
+@needs_torch
+def test_the_installed_oracle_is_the_pinned_version() -> None:
+    import torch
+
+    pin = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]["torch"][0].split("==")[1]
+    assert torch.__version__.split("+")[0] == pin
