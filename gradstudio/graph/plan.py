@@ -126,6 +126,7 @@ class _Instr:
     consts: tuple[float, ...]
     out: int
     node: int  # index of the graph node (evaluation order) this op belongs to
+    name: str = ""  # the OP_TEMPLATES key
 
 
 @dataclass
@@ -137,22 +138,35 @@ class _Program(Lowering):
     rg: list[bool] = field(default_factory=list)  # the slot's value requires grad
     seq: list[float] = field(default_factory=list)  # engine node creation order; inf: leaf
     leaf_slots: list[int] = field(default_factory=list)
+    shapes: list[tuple[int, ...]] = field(default_factory=list)  # each slot's value's shape
     grad_on: bool = True  # False inside a no-grad node
     node: int = 0
 
-    def new_slot(self, rg: bool, seq: float) -> int:
+    def new_slot(self, rg: bool, seq: float, shape: tuple[int, ...] = ()) -> int:
         self.rg.append(rg)
         self.seq.append(seq)
+        self.shapes.append(shape)
         return len(self.rg) - 1
 
     def op(self, name: str, *inputs: int, consts: tuple[float, ...] = ()) -> int:
         template = OP_TEMPLATES[name]
         rg = self.grad_on and bool(template.grad_fn) and any(self.rg[i] for i in inputs)
-        out = self.new_slot(rg, len(self.instrs))
+        shape = _shape_of(name, [self.shapes[i] for i in inputs])
+        out = self.new_slot(rg, len(self.instrs), shape)
         if name in ROUNDED_CONSTS:
             consts = tuple(self.rnd(c) for c in consts)
-        self.instrs.append(_Instr(template, inputs, consts, out, self.node))
+        self.instrs.append(_Instr(template, inputs, consts, out, self.node, name))
         return out
+
+
+def _shape_of(name: str, shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+    """An op's result shape: a reduction gives one number, the rest broadcast elementwise."""
+    if name in ("mean", "sum"):
+        return ()
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise PlanRefused("the shapes of an op's inputs do not broadcast") from None
 
 
 def plan_key(model: GraphModel) -> tuple:
@@ -166,8 +180,10 @@ def plan_key(model: GraphModel) -> tuple:
     return (model.structure_version, tuple(leaves))
 
 
-def _lower(model: GraphModel, dtype: str) -> tuple[_Program, list[int], list[str]]:
-    """The program, each graph node's output slot (evaluation order) and the node ids."""
+def _lower(model: GraphModel, dtype: str, vectors: bool = False
+           ) -> tuple[_Program, list[int], list[str]]:
+    """The program, each graph node's output slot (evaluation order) and the node ids.
+    ``vectors``: leaves may hold several numbers (the vector plan), else one each."""
     plan = compile_plan(model)
     prog = _Program(_rounder(dtype))
     slots: list[int] = []
@@ -175,10 +191,11 @@ def _lower(model: GraphModel, dtype: str) -> tuple[_Program, list[int], list[str
         data = model.node(step.node)
         prog.node = i
         if step.fn is None:
-            if value_shape(data.params["value"]) != ():
+            shape = value_shape(data.params["value"])
+            if shape != () and not vectors:
                 raise PlanRefused("a leaf holds several numbers: the scalar plan needs one "
                                   "number per leaf")
-            slot = prog.new_slot(data.flags["requires_grad"], math.inf)
+            slot = prog.new_slot(data.flags["requires_grad"], math.inf, shape)
             prog.leaf_slots.append(slot)
         else:
             template = KIND_TEMPLATES.get(data.kind)
