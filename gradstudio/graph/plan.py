@@ -351,6 +351,10 @@ class ScalarPlan:
         rnd = _rounder(self.dtype)
         return [rnd(values[n]) for n in self.leaves]
 
+    def inputs(self, arrays: Sequence[np.ndarray], copy: bool = False) -> list[float]:
+        """Leaf tensors' 0-d arrays (``leaves`` order, the plan's dtype) as floats."""
+        return [a.item() for a in arrays]
+
     def forward(self, leaves: Sequence[float]) -> tuple[float, ...]:
         """Every node's value (evaluation order) for these leaf values."""
         return self._fns["forward"](leaves)

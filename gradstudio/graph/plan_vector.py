@@ -30,26 +30,29 @@ import numpy as np
 from gradstudio.engine import ops
 from gradstudio.engine.autograd import sum_to_shape
 
-from .catalog import GraphError, kind
+from .catalog import GraphError, kind, value_shape
 from .evaluate import pick_target
 from .model import GraphModel
 from .plan import (
     PlanRefused,
+    ScalarPlan,
     _Instr,
     _lower,
     _needed,
+    _number,
     _Program,
     _rounder,
     _schedule,
     _Writer,
+    compile_scalar,
     plan_key,
     scalar_namespace,
 )
 from .plan import _names as scalar_names
-from .plan import _number
 from .plan_ops import ROUNDED_CONSTS
 
-__all__ = ["VectorPlan", "compile_vector", "VECTOR_TEMPLATES", "WEIGHT_PATH_LIMIT"]
+__all__ = ["VectorPlan", "compile_vector", "compile_graph", "VECTOR_TEMPLATES",
+           "WEIGHT_PATH_LIMIT"]
 
 WEIGHT_PATH_LIMIT = 1_000  # trainable numbers up to which every step's weights are kept
 
@@ -323,6 +326,13 @@ class VectorPlan:
             out.append(rnd(float(v)) if shape == () else v)
         return out
 
+    def inputs(self, arrays: Sequence[np.ndarray], copy: bool = False) -> list[Any]:
+        """Leaf tensors' arrays (``leaves`` order, the plan's dtype) as the plan takes them:
+        the arrays themselves (copies with ``copy``: train updates them in place), a
+        one-number leaf as a float."""
+        return [a if a is None else (np.array(a) if copy else a) if shape != () else a.item()
+                for a, shape in zip(arrays, self.shapes, strict=True)]
+
     def forward(self, leaves: Sequence[Any]) -> tuple[Any, ...]:
         with np.errstate(all="ignore"):
             return self._fns["forward"](leaves)
@@ -340,18 +350,21 @@ class VectorPlan:
             return self._fns["backward"](leaves, grads)
 
     def train(self, leaves: list[Any], grads: list[Any], lr: float, steps: int,
-              losses: list[float], path: list, received: list | None = None) -> None:
+              losses: list[float], path: list, received: list | None = None,
+              before: list | None = None) -> None:
         """As ScalarPlan.train; vector leaves are updated in place. ``path`` gets the
         trainable weights after each step (copies) when they hold at most
         WEIGHT_PATH_LIMIT numbers in all, else None per step (the weights are in
-        ``leaves``). An error stops it with the vector leaves part-way: keep a copy."""
+        ``leaves``; ``before`` gets the trainable weights before the last step). An error
+        stops it with the vector leaves part-way: keep a copy."""
         if not self.can_backward:
             raise PlanRefused("the target does not require grad")
         if any(g is not None and np.any(g) for g in grads):
             raise ValueError("train needs zeroed gradients")
         with np.errstate(all="ignore"):
             self._fns["train"](leaves, grads, _rounder(self.dtype)(lr), steps, losses, path,
-                               [] if received is None else received)
+                               [] if received is None else received,
+                               [] if before is None else before)
 
 
 def compile_vector(model: GraphModel, target: str | None = None, dtype: str | None = None
@@ -442,12 +455,16 @@ def _write_train(code: _Code, events: list, needed: set[int], root: int,
     prog, w = code.prog, code.w
     unpack = ", ".join(f"v{s}" for s in prog.leaf_slots)
     grads = ", ".join(f"h{i}" for i in range(len(prog.leaf_slots)))
-    w.line(0, "def train(L, G, LR, n, losses, path, received):")
+    w.line(0, "def train(L, G, LR, n, losses, path, received, before):")
     w.line(1, f"({unpack},) = L")
     w.line(1, f"({grads},) = G")
     if any(code.vector(prog.leaf_slots[k]) for k in trainable):
         w.line(1, "LRF = F(LR)  # lr * w.grad: lr in the dtype")
-    w.line(1, "for _ in range(n):")
+    copies = "".join(f"COPY(v{prog.leaf_slots[k]}), " if code.vector(prog.leaf_slots[k])
+                     else f"v{prog.leaf_slots[k]}, " for k in trainable)
+    w.line(1, "for i in range(n):")
+    if not keeps_path:
+        w.line(2, f"if i == n - 1: before[:] = ({copies})")
     code.forward(needed, 2)
 
     def accumulate(s: int) -> list[str]:
@@ -478,9 +495,7 @@ def _write_train(code: _Code, events: list, needed: set[int], root: int,
         w.line(2, " = ".join(f"h{k}" for k in numbers) + " = 0.0  # zero grad")
     w.line(2, "losses.append(loss)")
     if keeps_path:
-        weights = "".join(f"COPY(v{prog.leaf_slots[k]}), " if code.vector(prog.leaf_slots[k])
-                          else f"v{prog.leaf_slots[k]}, " for k in trainable)
-        w.line(2, f"path.append(({weights}))")
+        w.line(2, f"path.append(({copies}))")
     else:
         w.line(2, "path.append(None)")
     w.line(1, f"L[:] = ({unpack},)")
@@ -491,3 +506,12 @@ def _write_train(code: _Code, events: list, needed: set[int], root: int,
                      for k in range(len(prog.leaf_slots)))
     w.line(1, "if n:  # what the last step's backward gave each leaf")
     w.line(2, f"received[:] = ({last},)")
+
+
+def compile_graph(model: GraphModel, target: str | None = None, dtype: str | None = None
+                  ) -> ScalarPlan | VectorPlan:
+    """The scalar plan when every leaf holds one number, else the vector plan."""
+    if all(value_shape(model.node(n).params["value"]) == () for n in model.node_ids()
+           if kind(model.node(n).kind).is_leaf):
+        return compile_scalar(model, target, dtype)
+    return compile_vector(model, target, dtype)

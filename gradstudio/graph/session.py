@@ -26,8 +26,9 @@ from .catalog import kind
 from .evaluate import BackwardResult, Evaluator, ForwardResult, gc_paused, pick_target
 from .ledger import BackwardEntry, Ledger
 from .model import Change, GraphModel, ModelEvent
-from .plan import ARITHMETIC_ERRORS, PlanRefused, ScalarPlan, compile_scalar, plan_key
+from .plan import ARITHMETIC_ERRORS, PlanRefused, ScalarPlan, plan_key
 from .plan import listing as plan_listing
+from .plan_vector import VectorPlan, compile_graph
 
 __all__ = ["Session", "TrainResult", "TrainStep", "TrainRun", "TrainBlock", "WeightStep",
            "MAX_TRAIN_STEPS", "apply_updates"]
@@ -134,7 +135,7 @@ class Session:
         self.last_backward: BackwardResult | None = None
         self._leaves: dict[str, ge.Tensor] = {}
         self._dirty: set[str] | None = None  # None: check every leaf
-        self._plans: dict[tuple, ScalarPlan | str] = {}  # (dtype, target) -> plan or refusal
+        self._plans: dict[tuple, Plan | str] = {}  # (dtype, target) -> plan or refusal
         self._plans_for: tuple | None = None  # the model's versions and plan_key they fit
         model.subscribe(self._on_model_event)
 
@@ -298,9 +299,11 @@ class Session:
         return pick_target(self.model)
 
     # --- the compiled plan ----------------------------------------------------------------
-    def compiled(self, dtype: str | None = None, target: str | None = None) -> ScalarPlan:
-        """The graph compiled (``graph/plan.py``) for ``dtype`` (default the model's) and
-        ``target``, once per structure change; PlanRefused says why the graph is not."""
+    def compiled(self, dtype: str | None = None, target: str | None = None) -> Plan:
+        """The graph compiled for ``dtype`` (default the model's) and ``target``, once per
+        structure change: the scalar plan (``graph/plan.py``) when every leaf holds one
+        number, else the vector plan (``graph/plan_vector.py``); PlanRefused says why the
+        graph is not compiled."""
         m = self.model
         versions = (m.structure_version, m.values_version)
         if self._plans_for is None or self._plans_for[0] != versions:
@@ -312,7 +315,7 @@ class Session:
         plan = self._plans.get(slot)
         if plan is None:
             try:
-                plan = compile_scalar(m, target, slot[0])
+                plan = compile_graph(m, target, slot[0])
             except PlanRefused as e:
                 plan = str(e)
             self._plans[slot] = plan
@@ -335,7 +338,7 @@ class Session:
         dtype = None if first is None else first.dtype.name
         try:
             plan = self.compiled(dtype, target)
-            values = [leaves[n]._data.item() for n in plan.leaves]
+            values = plan.inputs([leaves[n]._data for n in plan.leaves])
             return np.array(plan.loss(values), dtype=first.dtype.numpy)
         except (PlanRefused, *ARITHMETIC_ERRORS):
             pass
@@ -368,7 +371,7 @@ class Session:
             return TrainBlock(failure=r.backward)
         return TrainBlock([r.record(first)], r.updates)
 
-    def _plan_block(self, plan: ScalarPlan, steps: int, lr: float, first: int, run: int,
+    def _plan_block(self, plan: Plan, steps: int, lr: float, first: int, run: int,
                     seconds: float) -> TrainBlock:
         self._sync_leaves()
         if any(t.grad is not None and bool(np.any(_numpy(t.grad))) for t in self._leaves.values()):
@@ -376,27 +379,38 @@ class Session:
                              "left gradients in the leaves")
             self.zero_grad()
         tensors = [self._leaves[n] for n in plan.leaves]
-        values = [t._data.item() for t in tensors]
-        grads = [None if t.grad is None else t.grad.item() for t in tensors]
+        values = plan.inputs([t._data for t in tensors], copy=True)
+        grads = plan.inputs([t.grad._data if t.grad is not None else None for t in tensors]) \
+            if isinstance(plan, VectorPlan) else [None if t.grad is None else t.grad.item()
+                                                  for t in tensors]
         losses: list[float] = []
         path: list[tuple[float, ...]] = []
         received: list[float | None] = []
+        before: list = []
         deadline = time.monotonic() + seconds
         while len(path) < steps:
             done = len(path)
+            kept = [np.array(v) if isinstance(v, np.ndarray) else v for v in values] \
+                if isinstance(plan, VectorPlan) else values
             try:
-                plan.train(values, grads, lr, min(steps - done, 256 if done else 16), losses,
-                           path, received)
+                chunk = min(steps - done, 256 if done else 16)
+                if isinstance(plan, VectorPlan):
+                    plan.train(values, grads, lr, chunk, losses, path, received, before)
+                else:
+                    plan.train(values, grads, lr, chunk, losses, path, received)
             except ARITHMETIC_ERRORS:  # that chunk is run again by the engine, a step at a time
                 del losses[done:], path[done:]
+                values[:] = kept  # the vector plan updates its leaves in place
                 break
             if time.monotonic() > deadline:
                 break
         if not path:
             return TrainBlock()
+        if isinstance(plan, VectorPlan):
+            path, received = _vector_path(plan, values, path, received, before)
         return self._record_block(plan, lr, first, run, losses, path, received)
 
-    def _record_block(self, plan: ScalarPlan, lr: float, first: int, run: int,
+    def _record_block(self, plan: Plan, lr: float, first: int, run: int,
                       losses: list[float], path: list, received: list) -> TrainBlock:
         """The session after the plan's steps as after as many train_steps: gradients zeroed
         (made where there were none), the ledger and the loss history."""
@@ -414,16 +428,20 @@ class Session:
         self.ledger.trained(BackwardEntry(label(plan.target), np.array(losses[-1], dtype=dtype),
                                           arrays, arrays), len(path), run)
         self.loss_history.extend(losses)
-        records = [TrainStep(first + i, loss, dict(zip(plan.trainable, weights, strict=True)))
+        records = [TrainStep(first + i, loss, {} if weights is None else
+                             dict(zip(plan.trainable, weights, strict=True)))
                    for i, (loss, weights) in enumerate(zip(losses, path, strict=True))]
         # the last step laid open (w, w.grad, dw, w'), as train_step lays open each of its
         before = path[-2] if len(path) > 1 else [
-            self._leaves[n]._data.item() for n in plan.trainable]
+            self._leaves[n]._data.tolist() for n in plan.trainable]
         rnd = scalar.maths(plan.dtype).round
         weights = {}
         for n, w, new in zip(plan.trainable, before, path[-1], strict=True):
             g = got[n]
-            weights[n] = WeightStep(w, g, -rnd(rnd(lr) * g), new)
+            if isinstance(g, np.ndarray):  # -lr * w.grad, in the weight's dtype
+                weights[n] = WeightStep(w, g.tolist(), (g.dtype.type(-lr) * g).tolist(), new)
+            else:
+                weights[n] = WeightStep(w, g, -rnd(rnd(lr) * g), new)
         last = records[-1]
         records[-1] = TrainStep(last.number, last.loss, last.updates, weights, lr)
         return TrainBlock(records, records[-1].updates, compiled=True)
@@ -449,6 +467,27 @@ class Session:
         ``retain_grads``: intermediate results keep their gradient after a backward."""
         return self.evaluator.forward(leaves, no_grad=no_grad or self.no_grad_mode,
                                       retain_grads=retain_grads)
+
+
+Plan = ScalarPlan | VectorPlan
+
+
+def _vector_path(plan: VectorPlan, values: list, path: list, received: list, before: list
+                 ) -> tuple[list, list]:
+    """A vector plan's steps as the scalar plan's: the weights after each step as numbers
+    and lists (the trainable weights of the last step only, and the ones before it, when
+    a plan keeps no path: WEIGHT_PATH_LIMIT), the last gradients as arrays."""
+    def plain(v: Any) -> Any:
+        return v.tolist() if isinstance(v, np.ndarray) else v
+
+    if path[-1] is None:
+        last = tuple(plain(values[plan.leaves.index(n)]) for n in plan.trainable)
+        path = [None] * (len(path) - 1) + [last]
+        if len(path) > 1:
+            path[-2] = tuple(plain(v) for v in before)
+    else:
+        path = [tuple(plain(v) for v in p) for p in path]
+    return path, received
 
 
 def _numpy(t: ge.Tensor) -> np.ndarray:
