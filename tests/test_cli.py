@@ -13,6 +13,7 @@ import pytest
 from cli_runner import run_cli
 
 from gradstudio import __version__
+from gradstudio.graph import GraphModel, save
 from gradstudio.resources import example_paths
 
 EXAMPLES = example_paths()
@@ -204,14 +205,22 @@ def test_trace_is_documented_and_refuses_training(capsys: pytest.CaptureFixture[
     _one_line_error(code, err, "--trace", "--steps")
 
 
-def test_show_plan_prints_the_compiled_code(capsys: pytest.CaptureFixture[str]) -> None:
+def test_show_plan_prints_the_compiled_code(capsys: pytest.CaptureFixture[str],
+                                           tmp_path: Path) -> None:
     code, out, err = _run(capsys, EXAMPLES["small_network"], "--show-plan")
     assert code == 0 and err == ""
     assert out.startswith("# compiled plan: 8 nodes, float32, backward from node 7\n")
     assert "#   node 1: weight 'w'\n" in out
     assert "\ndef forward(L):\n" in out and "\ndef train(L, G, LR, n, losses, path, " in out
     compile(out, "shown", "exec")  # what is shown is the code itself, whole
-    code, out, _ = _run(capsys, EXAMPLES["vector_mean"], "--show-plan")
+    code, out, _ = _run(capsys, EXAMPLES["vector_mean"], "--show-plan")  # the vector plan
+    assert code == 0 and out.startswith("# compiled plan: 3 nodes, float32, backward from node 2")
+    assert "np.multiply(v0, v0, out=B1)" in out
+    compile(out, "shown", "exec")
+    unwired = GraphModel()
+    unwired.add_node("add", label="s")
+    save(unwired, tmp_path / "unwired.gsgraph")
+    code, out, _ = _run(capsys, tmp_path / "unwired.gsgraph", "--show-plan")
     assert code == 0 and out.startswith("This graph is not compiled: ")
 
 

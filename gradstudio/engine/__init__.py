@@ -6,7 +6,7 @@ printed forms and error messages. numpy is the only dependency.
 
 import warnings
 
-from . import autograd
+from . import autograd, memory
 from .autograd import BackwardStep, trace_backward
 from .dtypes import bool_ as bool  # noqa: A004 - torch.bool
 from .dtypes import dtype, float16, float32, float64, get_default_dtype, int32, int64
@@ -43,6 +43,8 @@ half, float, double = float16, float32, float64  # noqa: A001
 int, long = int32, int64  # noqa: A001
 clip = clamp
 subtract, multiply, divide, negative = sub, mul, div, neg
+
+memory.configure_malloc()  # once, at import: big freed blocks stay for reuse (memory.py)
 
 # numpy reports overflow and invalid values as warnings; PyTorch silently gives IEEE inf/nan.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"gradstudio\.engine")
