@@ -6,8 +6,12 @@ from __future__ import annotations
 from gestures import trigger
 
 
+def _menu(window, title: str):
+    return next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == title)
+
+
 def _help_menu(window):
-    return next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Help")
+    return _menu(window, "Help")
 
 
 def test_the_dialog_shows_the_code_of_the_open_graph(window, qtbot) -> None:
@@ -23,7 +27,13 @@ def test_the_dialog_shows_the_code_of_the_open_graph(window, qtbot) -> None:
     assert "'y_pred'" not in text.split("def forward")[1]  # the code itself has no labels
     dialog.close()
 
-    window.open_example("vector_mean")
+    window.open_example("vector_mean")  # a vector leaf: the vector plan
     trigger(_help_menu(window), "Show Compiled Plan")
     text = window.plan_dialog.text.toPlainText()
-    assert text.startswith("This graph is not compiled: a leaf holds several numbers")
+    assert text.startswith("# compiled plan: 3 nodes, float32, backward from node 2")
+    assert "np.multiply(v0, v0, out=B1)" in text and "'x_sq'" not in text.split("def forward")[1]
+    window.plan_dialog.close()
+
+    trigger(_menu(window, "File"), "New")  # nothing to compile
+    trigger(_help_menu(window), "Show Compiled Plan")
+    assert window.plan_dialog.text.toPlainText().startswith("This graph is not compiled: ")
