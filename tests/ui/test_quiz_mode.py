@@ -153,3 +153,27 @@ def test_step_through_ends_the_quiz(qtbot, window):
     trigger(run_menu(window), "Step Through")
     assert window.step_mode.active and not window.quiz_mode.active
     assert not editors(window)
+
+
+def test_each_prediction_editor_sits_inside_its_card_at_the_default_size(qtbot, window):
+    """At the window's first-launch size and the zoom an example opens at, every editor is
+    within its card (it was wider than the card and hung over its bottom edge), and on a
+    card whose value is hidden the quiz line comes under ``hidden: predict it``."""
+    window.resize(1400, 900)
+    for example in ("small_network", "vector_mean", "square"):
+        window.open_example(example)
+        qtbot.wait(10)
+        trigger(run_menu(window), "Quiz")
+        view, model = window.view, window.document.model
+        assert 0.9 <= view.transform().m11() <= 1.1, "the examples open at about 100%"
+        for what, edit in editors(window).items():
+            item = view.scene().nodes[model.find(what.removesuffix(".grad"))]
+            card = view.mapFromScene(item.card_rect()).boundingRect()
+            assert card.contains(edit.geometry()), (example, what, card, edit.geometry())
+            assert edit.geometry().width() >= 40  # room for a few digits
+        for n, item in view.scene().nodes.items():
+            if item.masked and item.quiz_lines:
+                body = item.value_rect()
+                hidden_line_bottom = body.top() + 17  # LINE_H: the "hidden" line
+                assert item.quiz_rect(0).top() >= hidden_line_bottom - 0.5, model.label(n)
+        key(qtbot, window.view, "Esc")

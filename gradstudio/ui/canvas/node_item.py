@@ -44,6 +44,7 @@ PORT_ROW = 18.0
 PORT_R = 6.0
 LINE_H = 17.0  # a body line (value, grad)
 SMALL_LINE_H = 15.0  # grad_fn
+QUIZ_LINE_H = 26.0  # a quiz line: tall enough for the prediction editor laid over it
 PAD = 7.0
 TITLE_PX, BODY_PX, SMALL_PX = 13, 13, 11
 # The card's main text (title, value, grad) must be at least this tall on screen to read:
@@ -90,9 +91,9 @@ def _ports_height(spec: NodeKind) -> float:
     return max(len(spec.inputs), 1) * PORT_ROW + 6
 
 
-def _height(spec: NodeKind, lines: int, small_lines: int) -> float:
+def _height(spec: NodeKind, lines: int, small_lines: int, quiz_lines: int = 0) -> float:
     return TITLE_H + _ports_height(spec) + max(lines, 1) * LINE_H + \
-        small_lines * SMALL_LINE_H + 6
+        small_lines * SMALL_LINE_H + quiz_lines * QUIZ_LINE_H + 6
 
 
 def fresh_size(kind_name: str) -> tuple[float, float]:
@@ -171,8 +172,8 @@ class NodeItem(QGraphicsItem):
 
     def quiz_rect(self, i: int) -> QRectF:
         """The i-th quiz line, in item coordinates (an editor for the prediction goes there)."""
-        top = self._height - 6 - (len(self.quiz_lines) - i) * LINE_H
-        return QRectF(PAD, top, WIDTH - 2 * PAD, LINE_H)
+        top = self._height - 6 - (len(self.quiz_lines) - i) * QUIZ_LINE_H
+        return QRectF(PAD, top, WIDTH - 2 * PAD, QUIZ_LINE_H)
 
     @property
     def shown_value_lines(self) -> list[str]:
@@ -264,10 +265,12 @@ class NodeItem(QGraphicsItem):
         lines = len(self.shown_value_lines) if self._lines is not None or self.step_lines else 1
         has_fn = self.value is not None and self.value.grad_fn is not None
         small = (1 if has_fn else 0) + len(self.step_lines)
-        body = lines + len(self.quiz_lines)
-        if not body and small:  # the small lines in the body's place
-            return _height(self.spec, 0, small) - LINE_H
-        return _height(self.spec, body, small)
+        quiz = len(self.quiz_lines)
+        if quiz and not lines and not self.step_lines:
+            lines = 1  # "hidden: predict it" / "not evaluated" above the quiz lines
+        if not lines and small:  # the small lines in the body's place
+            return _height(self.spec, 0, small, quiz) - LINE_H
+        return _height(self.spec, lines, small, quiz)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
         return QRectF(-PORT_R - 2, -2, WIDTH + 2 * PORT_R + 4, self._height + 4)

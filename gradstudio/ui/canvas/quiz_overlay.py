@@ -9,24 +9,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QFontMetricsF, QKeyEvent
 from PySide6.QtWidgets import QLabel, QLineEdit
 
 from gradstudio.graph.annotations import Question
 
 from .. import theme
+from .node_item import card_fonts
 
 if TYPE_CHECKING:
     from ..quiz_mode import QuizMode
     from .view import GraphView
 
 __all__ = ["QuizOverlay", "PredictionEdit"]
-LABEL_CHARS = 6  # "grad " / "value " painted on the card, left of the editor
-MIN_WIDTH = 90
+MIN_WIDTH = 48  # viewport pixels: room for a few digits when the canvas is zoomed out
 
 
 def quiz_word(q: Question) -> str:
     return "grad" if q.ask == "grad" else "value"
+
+
+def label_width(q: Question) -> float:
+    """Scene width of ``grad `` / ``value `` as the card paints it, left of the editor."""
+    return QFontMetricsF(card_fonts()["body"]).horizontalAdvance(quiz_word(q) + " ")
 
 
 class PredictionEdit(QLineEdit):
@@ -141,10 +146,12 @@ class QuizOverlay(QObject):
                 editor.hide()
                 continue
             i = self.mode.questions_for(q.node).index(q)
-            rect = item.quiz_rect(i)
-            rect.setLeft(rect.left() + LABEL_CHARS * 8)
+            rect = item.quiz_rect(i).adjusted(0, 2, 0, -2)
+            rect.setLeft(rect.left() + label_width(q))
             box = self.view.mapFromScene(item.mapRectToScene(rect)).boundingRect()
-            height = max(box.height(), editor.sizeHint().height())
+            # inside the card's quiz line down to the zoom where that gets too small to
+            # type into; below it the editor keeps a usable size and overhangs the card
+            height = max(box.height(), editor.minimumSizeHint().height())
             box.setTop(box.center().y() - height // 2)
             box.setHeight(height)
             box.setWidth(max(box.width(), MIN_WIDTH))
