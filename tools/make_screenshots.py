@@ -200,6 +200,54 @@ def _train_step(window) -> None:  # noqa: ANN001
     window.action_map["train_step"].trigger()
 
 
+# --- Test yourself: the quiz typed into as a learner types, Check Gradients, the slice -----
+def _quiz(typed: dict[str, str], reveal: bool = True) -> Callable:
+    """Run ▸ Quiz, then a click into each asked card's editor (``w.grad``, ``y``) and the
+    prediction typed there; Reveal Answers when ``reveal``. Runs after the
+    framing, as the quiz's editors sit over the cards where the view shows them."""
+
+    def run(window) -> None:  # noqa: ANN001
+        from PySide6.QtWidgets import QApplication
+
+        from gradstudio.ui.canvas.quiz_overlay import PredictionEdit
+
+        window.action_map["quiz"].trigger()
+        QApplication.processEvents()
+        editors = {e.accessibleName().removeprefix("Prediction for "): e
+                   for e in window.view.viewport().findChildren(PredictionEdit)}
+        for what, text in typed.items():
+            QTest.mouseClick(editors[what], Qt.LeftButton)
+            QTest.keyClicks(editors[what], text)
+        if reveal:  # a click on the quiz row's Reveal Answers
+            from PySide6.QtWidgets import QToolBar
+
+            bar = window.findChild(QToolBar, "toolbar.quiz")
+            QTest.mouseClick(bar.widgetForAction(window.action_map["quiz_reveal"]),
+                             Qt.LeftButton)
+        QApplication.processEvents()
+    return run
+
+
+def _check_and_slice(weight: str | None, backwards: int = 0) -> Callable:
+    """``backwards`` Backward passes, Run ▸ Check Gradients (the badges on the cards), then
+    ``weight`` selected and Run ▸ Loss Slice (the loss as it alone varies, and the tangent)."""
+
+    def run(window) -> None:  # noqa: ANN001
+        from PySide6.QtWidgets import QApplication
+
+        _backward(backwards)(window)
+
+        window.action_map["check_gradients"].trigger()
+        QApplication.processEvents()
+        if weight is not None:
+            scene = window.view.scene()
+            scene.clearSelection()
+            scene.nodes[window.document.model.find(weight)].setSelected(True)
+            window.action_map["loss_slice"].trigger()
+            QApplication.processEvents()
+    return run
+
+
 SHOTS = [
     Shot("01-square", "square", _backward(), select="y", panel="chain_rule"),
     Shot("02-sin-of-square", "sin_of_square", _backward(), select="y", panel="chain_rule"),
@@ -227,6 +275,33 @@ SHOTS = [
          panel="grad_check"),
     Shot("11b-loss-slice", "small_network", _slice_then_train, select="w", panel="training"),
     Shot("11c-train-step", "small_network", _train_step, select="w", panel="training"),
+    # Test yourself, one set per notebook section (docs/guide.md)
+    Shot("01-test-quiz-typed", "square", select="x", panel="messages",
+         by_hand=_quiz({"y": "9", "x.grad": "3"}, reveal=False)),
+    Shot("01-test-quiz", "square", select="x", panel="messages",
+         by_hand=_quiz({"y": "9", "x.grad": "3"})),
+    Shot("01-test-check-slice", "square", _check_and_slice("x"), select="x",
+         panel="grad_check"),
+    Shot("02-test-quiz", "sin_of_square", select="x", panel="messages",
+         by_hand=_quiz({"y": "9", "x.grad": "-5.467"})),
+    Shot("02-test-check-slice", "sin_of_square", _check_and_slice("x"), select="x",
+         panel="grad_check"),
+    Shot("03-test-quiz", "small_network", select="w", panel="messages",
+         by_hand=_quiz({"w.grad": "6.69", "b.grad": "1"})),
+    Shot("03-test-check-slice", "small_network", _check_and_slice("b"), select="b",
+         panel="grad_check"),
+    Shot("04-test-quiz", "vector_mean", select="x", panel="messages",
+         by_hand=_quiz({"y": "4.667", "x.grad": "2, 4, 6"})),
+    Shot("04-test-check", "vector_mean", _check_and_slice(None), select="x",
+         panel="grad_check"),
+    Shot("05-test-quiz", "accumulation", select="x", panel="messages",
+         by_hand=_quiz({"x.grad": "8"})),
+    Shot("05-test-check-slice", "accumulation", _check_and_slice("x", backwards=2), select="x",
+         panel="grad_check"),
+    Shot("06-test-quiz-detach", "detach", select="x", panel="messages",
+         by_hand=_quiz({"x.grad": "None"})),
+    Shot("06-test-quiz-no-grad", "no_grad", select="x", panel="messages",
+         by_hand=_quiz({"y": "4", "x.grad": "4"})),
 ]
 
 

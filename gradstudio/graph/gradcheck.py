@@ -134,8 +134,9 @@ class GradCheck:
             return (f"backward disagrees with finite differences at {names} (relative error "
                     f"{format_error(worst)}, tolerance {TOLERANCE:g}){limit}")
         worst = max((leaf.worst or 0.0 for leaf in self.leaves), default=0.0)
-        return (f"all {self.done} gradient{'s' * (self.done != 1)} agree with finite "
-                f"differences (worst relative error {format_error(worst)}){limit}")
+        which = "the gradient agrees" if self.done == 1 else f"all {self.done} gradients agree"
+        return (f"{which} with finite differences (worst relative error "
+                f"{format_error(worst)}){limit}")
 
 
 def format_gradient(value: float) -> str:

@@ -52,7 +52,7 @@ BIG_GRAPH = 15_000  # nodes: a graph this big runs in the worker from its first 
 class Message:
     """Something to tell the person once: a note (``info``) or a refusal (``error``)."""
 
-    level: str  # "info" or "error"
+    level: str  # "info", "error", or "wrong" (a quiz answer marked wrong: not a refusal)
     text: str  # the first line says what happened; more lines say why
     nodes: tuple[str, ...] = ()  # the nodes it concerns, first the one to point at
 
@@ -116,9 +116,9 @@ class Document(QObject):
         self._timer.timeout.connect(self._evaluate)
 
     # --- messages -------------------------------------------------------------------------
-    def say(self, text: str) -> None:
+    def say(self, text: str, level: str = "info") -> None:
         """Tell the person what happened (status bar, Messages)."""
-        self.message.emit(Message("info", text))
+        self.message.emit(Message(level, text))
 
     def refuse(self, reason: str, nodes: Iterable[str | None] = ()) -> Refusal:
         """Report a refusal once, as a message, and return it for the caller."""

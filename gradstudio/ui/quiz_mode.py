@@ -68,8 +68,10 @@ class QuizMode(QObject):
         return [q for q in self.questions if q.node == node_id]
 
     def hides_value(self, node_id: str) -> bool:
-        """Values are hidden (computed nodes only) when some question asks for a value."""
-        if self.quiz is None or not any(q.ask == "value" for q in self.questions):
+        """Values are hidden (computed nodes only) when some question asks for a value,
+        until the answers are revealed."""
+        if self.quiz is None or self.revealed or \
+                not any(q.ask == "value" for q in self.questions):
             return False
         return not self.document.model.node(node_id).spec.is_leaf
 
@@ -124,17 +126,19 @@ class QuizMode(QObject):
             return
         self.marks = {m.answer.question: m for m in self.quiz.mark_all(self.predictions)}
         for m in self.marks.values():  # the whole derivation of each, in the Messages panel
-            self.document.say("\n".join(m.lines()))
+            self.document.say("\n".join(m.lines()), "info" if m.right else "wrong")
         self.document.say(f"Quiz: {self.score_text()} ({TOLERANCE_TEXT})")
         self.status.emit(f"{self.score_text()} ({TOLERANCE_TEXT})")
         if "messages" in self.docks:  # where every answer's chain-rule product is
             self.docks["messages"].raise_()
+        self.scene.set_quiz(self)  # the hidden values are answers now: shown
         self.changed.emit()
 
     def retry(self) -> None:
         """Hide the answers again, keeping the predictions to change them."""
         if self.marks is not None:
             self.marks = None
+            self.scene.set_quiz(self)
             self.changed.emit()
 
     def leave(self, why: str | None = None) -> None:

@@ -172,3 +172,9 @@ def test_rounding_noise_of_a_large_loss_is_not_a_wrong_derivative() -> None:
     assert check.floor == pytest.approx(floor, rel=1e-9)
     assert e.error == pytest.approx(abs(e.analytic - e.numeric) / floor, rel=1e-9)
     assert e.ok and check.ok
+
+
+def test_one_gradient_is_summarised_in_the_singular() -> None:
+    check = check_gradients(_session("square"))
+    assert check.ok
+    assert check.summary().startswith("the gradient agrees with finite differences")

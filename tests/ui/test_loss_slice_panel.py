@@ -85,3 +85,16 @@ def test_no_slice_for_what_cannot_be_sliced(window, sliced, qtbot):
     qtbot.waitUntil(lambda: "computed" in sliced.hint.text())
     assert sliced.hint.text() == "loss is computed: select a weight (a leaf that requires grad)."
     assert not sliced._plot.isVisible() and sliced.readout.text() == ""
+
+
+def test_the_slope_line_says_when_w_grad_holds_something_else(window, sliced, qtbot):
+    """Two Backwards add up in w.grad; the tangent stays one backward's slope, and the
+    readout says which is which instead of claiming the slope is w.grad."""
+    qtbot.keyClick(window.view, Qt.Key_F6)
+    qtbot.waitUntil(lambda: "tangent slope = w.grad" in sliced.readout.text())
+    once = window.document.session.grad(window.document.model.find("w")).item()
+    qtbot.keyClick(window.view, Qt.Key_F6)
+    qtbot.waitUntil(lambda: "it holds" in sliced.readout.text())
+    assert tangent_slope(sliced) == pytest.approx(once, rel=1e-6)
+    assert (f"tangent slope = ∂loss/∂w = {number(once)}, what one Backward from zero puts in "
+            f"w.grad (it holds {number(2 * once)} now)") in sliced.readout.text()

@@ -177,3 +177,26 @@ def test_each_prediction_editor_sits_inside_its_card_at_the_default_size(qtbot, 
                 hidden_line_bottom = body.top() + 17  # LINE_H: the "hidden" line
                 assert item.quiz_rect(0).top() >= hidden_line_bottom - 0.5, model.label(n)
         key(qtbot, window.view, "Esc")
+
+
+def test_reveal_shows_the_hidden_values_and_a_wrong_answer_in_the_error_colour(qtbot, window):
+    """After Reveal the value that was asked is no longer 'hidden: predict it' (it is an
+    answer now); Try Again hides it again. In Messages a ✗ answer is not in the ok colour."""
+    from gradstudio.ui import theme
+
+    window.open_example("square")
+    trigger(run_menu(window), "Quiz")
+    assert card_lines(window, "y")[0] == "hidden: predict it"
+    type_into(qtbot, editors(window)["y"], "9")
+    type_into(qtbot, editors(window)["x.grad"], "3")
+    key(qtbot, window, "Ctrl+Return")
+    assert card_lines(window, "y")[0] == "9."
+    assert card_lines(window, "y")[-1] == "✓ value 9"
+    assert not any("grad 6" in line for line in card_lines(window, "x")[:-1])
+    html = window.panels["messages"].text.toHtml()
+    colours = theme.current()
+    right, wrong = (html.split(what)[0].rsplit("color:", 1)[1].split(";")[0].strip().lower()
+                    for what in ("✓ y: you said 9", "✗ x.grad: you said 3"))
+    assert (right, wrong) == (colours.ok.lower(), colours.error.lower())
+    trigger(run_menu(window), "Try Again")
+    assert card_lines(window, "y")[0] == "hidden: predict it"

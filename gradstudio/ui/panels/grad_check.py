@@ -54,7 +54,9 @@ class GradCheckPanel(QWidget):
             "Central differences (L(w+ε) − L(w−ε)) / 2ε with ε = %1, in float64, against "
             "backward. Green: relative error below %2; a gradient smaller than the quotient's "
             "rounding noise is measured against that noise. Vector leaves: the first %3 "
-            "elements.").replace("%1", f"{EPS:g}").replace("%2", f"{TOLERANCE:g}")
+            "elements. Backward here is one pass from zero on copies of the leaves: a .grad "
+            "that holds more (passes added up) stays as it is.").replace("%1", f"{EPS:g}")
+            .replace("%2", f"{TOLERANCE:g}")
             .replace("%3", str(MAX_CHECKED_ELEMENTS)))
         self.how.setWordWrap(True)
         self.summary = QLabel()

@@ -182,11 +182,24 @@ class LossSlicePanel(QWidget):
         self.point.setData([s.w], [s.loss])
         lr = self.document.model.settings.lr
         self.readout.setText(self.tr(
-            "%1 = %2 · %3 = %4\ntangent slope = %1.grad = %5\nnext step (lr %6): "
+            "%1 = %2 · %3 = %4\n%8\nnext step (lr %6): "
             "Δ%1 = −lr·%1.grad = %7").replace("%1", label).replace("%2", number(s.w))
-            .replace("%3", target).replace("%4", number(s.loss)).replace("%5", number(s.slope))
+            .replace("%3", target).replace("%4", number(s.loss))
             .replace("%6", f"{lr:g}").replace("%7", number(-lr * s.slope))
+            .replace("%8", self._slope_line(s, label, target))
             + (f"\n{s.note()}" if s.note() else ""))
+
+    def _slope_line(self, s: LossSlice, label: str, target: str) -> str:
+        """The tangent's slope is what one Backward from zero gives: say so when the
+        weight's .grad holds something else (passes added up, or a train step zeroed it)."""
+        grad = self.document.session.grad(s.node)
+        held = None if grad is None else float(np.asarray(grad.detach().numpy()).item())
+        if held is None or np.isclose(held, s.slope, rtol=1e-6, atol=0.0):
+            return self.tr("tangent slope = %1.grad = %2").replace("%1", label).replace(
+                "%2", number(s.slope))
+        return (self.tr("tangent slope = ∂%1/∂%2 = %3, what one Backward from zero puts in "
+                        "%2.grad (it holds %4 now)").replace("%1", target).replace("%2", label)
+                .replace("%3", number(s.slope)).replace("%4", number(held)))
 
     def point_data(self) -> tuple[float, float] | None:
         """Where the current point is drawn (x = the weight, y = the loss)."""
@@ -211,7 +224,7 @@ class LossSlicePanel(QWidget):
             axis = item.getAxis(name)
             axis.setPen(pg.mkPen(c.border))
             axis.setTextPen(pg.mkPen(c.muted))
-        self.curve.setPen(pg.mkPen(c.loss, width=2))
+        self.curve.setPen(pg.mkPen(c.text, width=2))  # apart from the orange tangent
         self.tangent.setPen(pg.mkPen(c.gradient, width=2, style=Qt.DashLine))
         self.trail.setPen(pg.mkPen(c.muted, width=1, style=Qt.DotLine))
         self.trail.setSymbolBrush(pg.mkBrush(c.muted))
