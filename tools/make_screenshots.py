@@ -178,11 +178,6 @@ def _train(window) -> None:  # noqa: ANN001
             box.setChecked(True)
 
 
-def _check_gradients(window) -> None:  # noqa: ANN001
-    """Run ▸ Check Gradients on the small network."""
-    window.action_map["check_gradients"].trigger()
-
-
 def _slice_then_train(window) -> None:  # noqa: ANN001
     """w selected, Run ▸ Loss Slice, then two Train Steps: the point went downhill twice."""
     from PySide6.QtWidgets import QApplication
@@ -248,6 +243,21 @@ def _check_and_slice(weight: str | None, backwards: int = 0) -> Callable:
     return run
 
 
+def _test_yourself(section: str, example: str, select: str, typed: dict[str, str], *,
+                   sliced: bool = True, checked: bool = True, backwards: int = 0,
+                   name: str = "quiz") -> list[Shot]:
+    """A section's Test yourself pictures: the quiz with ``typed`` revealed, then (unless
+    not ``checked``) Check Gradients after ``backwards`` Backwards, with the loss slice of
+    ``select`` when ``sliced``."""
+    shots = [Shot(f"{section}-test-{name}", example, select=select, panel="messages",
+                  by_hand=_quiz(typed))]
+    if checked:
+        shots.append(Shot(f"{section}-test-check{'-slice' * sliced}", example,
+                          _check_and_slice(select if sliced else None, backwards),
+                          select=select, panel="grad_check"))
+    return shots
+
+
 SHOTS = [
     Shot("01-square", "square", _backward(), select="y", panel="chain_rule"),
     Shot("02-sin-of-square", "sin_of_square", _backward(), select="y", panel="chain_rule"),
@@ -271,37 +281,19 @@ SHOTS = [
     Shot("10c-step-accumulate", "accumulation", _step_to("leaf", "x", before=_backward()),
          select="x", panel="ledger"),
     Shot("10d-step-detach", "detach", _step_to("skipped", "x"), select="x", panel="messages"),
-    Shot("11-check-gradients", "small_network", _check_gradients, select="w",
-         panel="grad_check"),
     Shot("11b-loss-slice", "small_network", _slice_then_train, select="w", panel="training"),
     Shot("11c-train-step", "small_network", _train_step, select="w", panel="training"),
     # Test yourself, one set per notebook section (docs/guide.md)
     Shot("01-test-quiz-typed", "square", select="x", panel="messages",
          by_hand=_quiz({"y": "9", "x.grad": "3"}, reveal=False)),
-    Shot("01-test-quiz", "square", select="x", panel="messages",
-         by_hand=_quiz({"y": "9", "x.grad": "3"})),
-    Shot("01-test-check-slice", "square", _check_and_slice("x"), select="x",
-         panel="grad_check"),
-    Shot("02-test-quiz", "sin_of_square", select="x", panel="messages",
-         by_hand=_quiz({"y": "9", "x.grad": "-5.467"})),
-    Shot("02-test-check-slice", "sin_of_square", _check_and_slice("x"), select="x",
-         panel="grad_check"),
-    Shot("03-test-quiz", "small_network", select="w", panel="messages",
-         by_hand=_quiz({"w.grad": "6.69", "b.grad": "1"})),
-    Shot("03-test-check-slice", "small_network", _check_and_slice("b"), select="b",
-         panel="grad_check"),
-    Shot("04-test-quiz", "vector_mean", select="x", panel="messages",
-         by_hand=_quiz({"y": "4.667", "x.grad": "2, 4, 6"})),
-    Shot("04-test-check", "vector_mean", _check_and_slice(None), select="x",
-         panel="grad_check"),
-    Shot("05-test-quiz", "accumulation", select="x", panel="messages",
-         by_hand=_quiz({"x.grad": "8"})),
-    Shot("05-test-check-slice", "accumulation", _check_and_slice("x", backwards=2), select="x",
-         panel="grad_check"),
-    Shot("06-test-quiz-detach", "detach", select="x", panel="messages",
-         by_hand=_quiz({"x.grad": "None"})),
-    Shot("06-test-quiz-no-grad", "no_grad", select="x", panel="messages",
-         by_hand=_quiz({"y": "4", "x.grad": "4"})),
+    *_test_yourself("01", "square", "x", {"y": "9", "x.grad": "3"}),
+    *_test_yourself("02", "sin_of_square", "x", {"y": "9", "x.grad": "-5.467"}),
+    *_test_yourself("03", "small_network", "w", {"w.grad": "6.69", "b.grad": "1"}),
+    *_test_yourself("04", "vector_mean", "x", {"y": "4.667", "x.grad": "2, 4, 6"},
+                    sliced=False),
+    *_test_yourself("05", "accumulation", "x", {"x.grad": "8"}, backwards=2),
+    *_test_yourself("06", "no_grad", "x", {"y": "4", "x.grad": "4"}, checked=False,
+                    name="quiz-no-grad"),
 ]
 
 
