@@ -195,6 +195,23 @@ def _train_step(window) -> None:  # noqa: ANN001
     window.action_map["train_step"].trigger()
 
 
+def _surface_then_train(window) -> None:  # noqa: ANN001
+    """w and b selected (as a Ctrl+click adds b), Run ▸ Loss Slice, then Train N 20 steps
+    and one Train Step: the surface over w and b with the path gradient descent took."""
+    from PySide6.QtWidgets import QApplication
+
+    model, scene = window.document.model, window.view.scene()
+    scene.clearSelection()
+    for name in ("w", "b"):
+        scene.nodes[model.find(name)].setSelected(True)
+    window.action_map["loss_slice"].trigger()
+    QApplication.processEvents()
+    window.document.train(20)
+    QApplication.processEvents()
+    window.action_map["train_step"].trigger()
+    QApplication.processEvents()
+
+
 # --- Test yourself: the quiz typed into as a learner types, Check Gradients, the slice -----
 def _quiz(typed: dict[str, str], reveal: bool = True) -> Callable:
     """Run ▸ Quiz, then a click into each asked card's editor (``w.grad``, ``y``) and the
@@ -283,6 +300,8 @@ SHOTS = [
     Shot("10d-step-detach", "detach", _step_to("skipped", "x"), select="x", panel="messages"),
     Shot("11b-loss-slice", "small_network", _slice_then_train, select="w", panel="training"),
     Shot("11c-train-step", "small_network", _train_step, select="w", panel="training"),
+    Shot("11d-loss-surface", "small_network", panel="training", hide=["inspector"],
+         by_hand=_surface_then_train),
     # Test yourself, one set per notebook section (docs/guide.md)
     Shot("01-test-quiz-typed", "square", select="x", panel="messages",
          by_hand=_quiz({"y": "9", "x.grad": "3"}, reveal=False)),

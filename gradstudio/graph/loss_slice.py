@@ -22,12 +22,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import gradstudio.engine as ge
 from gradstudio.engine.gradcheck import flat_storage
 
 from .catalog import GraphError
+from .model import GraphModel
 from .session import Session
 
-__all__ = ["LossSlice", "loss_slice", "slice_range", "SLICE_POINTS"]
+__all__ = ["LossSlice", "loss_slice", "slice_range", "scalar_weight", "SLICE_POINTS"]
 
 SLICE_POINTS = 200  # points along the slice
 
@@ -66,14 +68,9 @@ def slice_range(w: float, loss: float, grad: float) -> tuple[float, float]:
     return w - half, w + half
 
 
-def loss_slice(session: Session, node: str, span: tuple[float, float] | None = None,
-               points: int = SLICE_POINTS, target: str | None = None) -> LossSlice:
-    """The loss over ``span`` (default ``slice_range``) as the scalar leaf ``node`` varies.
-    Raises GraphError with the reason when there is no slice: the leaf is not one number or
-    does not require grad, or backward from the loss cannot run."""
-    model = session.model
+def scalar_weight(model: GraphModel, leaves: dict[str, ge.Tensor], node: str) -> ge.Tensor:
+    """The private copy of ``node`` if a slice can vary it; GraphError says why not."""
     label = model.label(node)
-    leaves = session.private_leaves()
     if node not in leaves:
         raise GraphError(f"{label} is not a leaf: the slice varies an input or a weight")
     weight = leaves[node]
@@ -82,6 +79,16 @@ def loss_slice(session: Session, node: str, span: tuple[float, float] | None = N
                          "so pick a scalar weight")
     if not weight.requires_grad:
         raise GraphError(f"{label} does not require grad: it has no gradient for a tangent")
+    return weight
+
+
+def loss_slice(session: Session, node: str, span: tuple[float, float] | None = None,
+               points: int = SLICE_POINTS, target: str | None = None) -> LossSlice:
+    """The loss over ``span`` (default ``slice_range``) as the scalar leaf ``node`` varies.
+    Raises GraphError with the reason when there is no slice: the leaf is not one number or
+    does not require grad, or backward from the loss cannot run."""
+    leaves = session.private_leaves()
+    weight = scalar_weight(session.model, leaves, node)
     backward = session.evaluator.backward(session.evaluate(leaves), target)
     if not backward.ok:
         raise GraphError(f"{backward.error}\n{backward.reason}")

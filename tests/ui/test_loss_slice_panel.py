@@ -98,3 +98,49 @@ def test_the_slope_line_says_when_w_grad_holds_something_else(window, sliced, qt
     assert tangent_slope(sliced) == pytest.approx(once, rel=1e-6)
     assert (f"tangent slope = ∂loss/∂w = {number(once)}, what one Backward from zero puts in "
             f"w.grad (it holds {number(2 * once)} now)") in sliced.readout.text()
+
+
+def test_two_weights_show_the_loss_surface_and_the_descent_path(window, sliced, qtbot):
+    """Ctrl+click b as well: the dock shows the loss over w and b (contour lines), the point
+    where they are and the gradient; each Train Step moves the point to lower loss and adds
+    to the path; one weight selected again shows the slice."""
+    view, model = window.view, window.document.model
+    b = view.scene().nodes[model.find("b")]
+    click(view, QPointF(b.card_rect().center()), Qt.ControlModifier)
+    assert len(view.selected_node_ids()) == 2
+    surface = sliced.surface_view
+    qtbot.waitUntil(lambda: surface.isVisible() and surface.surface is not None)
+    assert not sliced._plot.isVisible()  # the slice's plot makes room
+    s = surface.surface
+    assert s.point == (1.0, 0.0) and s.losses.shape == (41, 41)
+    assert len(surface.isocurves) >= 5  # contour lines
+    assert surface._plot.getPlotItem().titleLabel.text == "loss over w and b"
+    text = surface.readout.text()
+    assert "w = 1, b = 0 · loss = 6.7012" in text
+    assert f"(w.grad, b.grad) = ({number(6.691762)}, {number(0.998770)})" in text
+    for steps in (1, 2):
+        before = surface.surface
+        qtbot.keyClick(view, Qt.Key_F8)  # Train Step, both weights still selected
+        qtbot.waitUntil(lambda before=before: surface.surface is not before)
+        after = surface.surface
+        assert after.loss < before.loss  # downhill on the surface
+        assert after.point[0] == pytest.approx(before.point[0] - 0.1 * before.grad[0],
+                                               rel=1e-5)
+        assert after.point[1] == pytest.approx(before.point[1] - 0.1 * before.grad[1],
+                                               abs=1e-6)
+        assert len(surface.path) == steps and surface.path[-1] == before.point
+        xs, ys = surface.trail.getData()
+        assert (xs[-1], ys[-1]) == after.point  # the path ends at the point
+        assert after.xs[0] <= min(p[0] for p in surface.path) <= after.xs[-1]
+    w = view.scene().nodes[model.find("w")]
+    click(view, QPointF(w.card_rect().center()))
+    qtbot.waitUntil(lambda: sliced.point_data() is not None)
+    assert not surface.isVisible()
+
+
+def test_two_nodes_without_a_surface_say_why(window, sliced, qtbot):
+    view, model = window.view, window.document.model
+    x = view.scene().nodes[model.find("x")]
+    click(view, QPointF(x.card_rect().center()), Qt.ControlModifier)
+    qtbot.waitUntil(lambda: "x does not require grad" in sliced.hint.text())
+    assert not sliced.surface_view.isVisible() and sliced.point_data() is None

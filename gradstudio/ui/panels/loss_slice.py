@@ -5,8 +5,9 @@ the points the weight went through. The numbers are the graph layer's
 
 The range stays put while the weight stays in its middle part, so a train step visibly
 moves the point downhill instead of the axis under it; it is centred again when the weight
-leaves it or another weight is selected. pyqtgraph is imported when the panel is first
-shown, not at start-up.
+leaves it or another weight is selected. With two scalar weights selected the dock shows
+their loss surface instead (ui/panels/loss_surface.py), with the path training took.
+pyqtgraph is imported when the panel is first shown, not at start-up.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from gradstudio.graph import Change, GraphError, ModelEvent, TrainRun, kind
 from gradstudio.graph.laid_open import number
 from gradstudio.graph.loss_slice import LossSlice, loss_slice
+from gradstudio.graph.loss_surface import LossSurface, loss_surface, path_before_steps
 
 from .. import theme
+from .loss_surface import LossSurfaceView
 
 if TYPE_CHECKING:
     from ..canvas.view import GraphView
@@ -44,6 +47,11 @@ class LossSlicePanel(QWidget):
         self.current: LossSlice | None = None
         self.path: list[tuple[float, float]] = []  # (w, loss) before each train step
         self._span: tuple[float, float] | None = None
+        self.pair: tuple[str, str] | None = None  # the two weights of the surface shown
+        self.pair_path: list[tuple[float, float]] = []
+        self._spans: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self.surface_view = LossSurfaceView()
+        self.surface_view.hide()
         self._plot = None  # made on first show
         self._dirty = True
         self.hint = QLabel()
@@ -55,6 +63,7 @@ class LossSlicePanel(QWidget):
         self._layout.setContentsMargins(4, 4, 4, 4)
         self._layout.addWidget(self.hint)
         self._layout.addWidget(self.readout)
+        self._layout.addWidget(self.surface_view, 1)
         self._timer = QTimer(self, singleShot=True, interval=0)  # one redraw for a burst
         self._timer.timeout.connect(self.refresh)
         view.scene().selectionChanged.connect(self._changed)
@@ -79,15 +88,20 @@ class LossSlicePanel(QWidget):
             self._changed()
 
     def _on_trained(self, run: TrainRun) -> None:
-        """Remember where each step started, from the run's records."""
-        for step in run.steps:
-            ws = step.weights.get(self.node) if self.node is not None else None
-            if ws is not None:
-                self.path.append((float(np.asarray(ws.value)), step.loss))
+        """Remember where each step started, from the run's records (each step's updates
+        are where the next one starts; the first starts where the point was drawn)."""
+        if self.node is not None and self.current is not None:
+            start = path_before_steps(run.steps, [self.node], [self.current.w])
+            self.path.extend((w, step.loss) for (w,), step in zip(start, run.steps,
+                                                                   strict=True))
+        surface = self.surface_view.surface
+        if self.pair is not None and surface is not None:
+            self.pair_path.extend(path_before_steps(run.steps, self.pair, surface.point))
         self._changed()
 
     def _on_reset(self) -> None:
         self.node, self.path, self._span = None, [], None
+        self.pair, self.pair_path, self._spans = None, [], None
         self._changed()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
@@ -101,7 +115,8 @@ class LossSlicePanel(QWidget):
         ids = [n for n in self.view.selected_node_ids() if n in self.document.model]
         if len(ids) != 1:
             return None, self.tr("Select one scalar weight (a leaf that requires grad) to see "
-                                 "the loss as that weight alone varies.")
+                                 "the loss as that weight alone varies, or two (Ctrl+click) "
+                                 "to see the loss surface over both.")
         data = self.document.model.node(ids[0])
         if not kind(data.kind).is_leaf:
             return None, self.tr("%s is computed: select a weight (a leaf that requires grad)."
@@ -109,8 +124,17 @@ class LossSlicePanel(QWidget):
         return ids[0], ""
 
     def refresh(self) -> None:
-        """Compute and draw the slice of the selected weight (or say why there is none)."""
+        """Compute and draw the slice of the selected weight, or the surface of the two
+        selected (or say why there is none)."""
         self._dirty = False
+        ids = [n for n in self.view.selected_node_ids() if n in self.document.model]
+        if len(ids) == 2:  # in the graph's order, so the axes do not swap
+            order = self.document.model.node_ids()
+            a, b = sorted(ids, key=order.index)
+            self._refresh_pair((a, b))
+            return
+        self.pair, self.pair_path, self._spans = None, [], None
+        self.surface_view.clear()
         node, why = self._selected_leaf()
         if node != self.node:
             self.node, self.path, self._span = node, [], None
@@ -123,6 +147,38 @@ class LossSlicePanel(QWidget):
         self.hint.setText(why)
         self.hint.setVisible(bool(why))
         self._draw()
+
+    def _refresh_pair(self, pair: tuple[str, str]) -> None:
+        self.node, self.path, self._span, self.current = None, [], None, None
+        self._draw()  # the slice's plot and readout go
+        if set(pair) != set(self.pair or ()):
+            self.pair, self.pair_path, self._spans = pair, [], None
+        model = self.document.model
+        why = ""
+        try:
+            surface = self._compute_surface(self.pair)
+        except GraphError as e:
+            why, surface = str(e), None
+        self.hint.setText(why)
+        self.hint.setVisible(bool(why))
+        if surface is None:
+            self.surface_view.clear()
+            return
+        self.surface_view.show_surface(
+            surface, (model.label(self.pair[0]), model.label(self.pair[1])),
+            model.label(surface.target), self.pair_path, model.settings.lr)
+
+    def _compute_surface(self, pair: tuple[str, str]) -> LossSurface:
+        """The surface over the spans kept while the point stays in their middle part."""
+        s = loss_surface(self.document.session, *pair, spans=self._spans)
+        inside = all(lo + KEEP_RANGE * (hi - lo) <= p <= hi - KEEP_RANGE * (hi - lo)
+                     for (lo, hi), p in zip(((s.xs[0], s.xs[-1]), (s.ys[0], s.ys[-1])),
+                                            s.point, strict=True))
+        if self._spans is not None and not inside:
+            # centred on the point again, wide enough for the path so far
+            s = loss_surface(self.document.session, *pair, covering=self.pair_path)
+        self._spans = ((float(s.xs[0]), float(s.xs[-1])), (float(s.ys[0]), float(s.ys[-1])))
+        return s
 
     def _compute(self, node: str) -> LossSlice:
         s = loss_slice(self.document.session, node, self._span)
@@ -138,13 +194,12 @@ class LossSlicePanel(QWidget):
         if self._plot is None:
             import pyqtgraph as pg
 
-            plot = pg.PlotWidget()
-            plot.setMinimumHeight(120)
+            from .plot_style import make_plot
+
+            plot = make_plot(120)
             item = plot.getPlotItem()
             item.showGrid(x=True, y=True, alpha=0.25)
             item.setLabel("left", self.tr("loss"))
-            for name in ("left", "bottom"):
-                item.getAxis(name).enableAutoSIPrefix(False)
             self.curve = plot.plot()
             self.tangent = plot.plot()
             self.trail = plot.plot()
@@ -218,18 +273,10 @@ class LossSlicePanel(QWidget):
         import pyqtgraph as pg
         from PySide6.QtCore import Qt
 
-        self._plot.setBackground(self.palette().base().color())
-        item = self._plot.getPlotItem()
-        for name in ("left", "bottom"):
-            axis = item.getAxis(name)
-            axis.setPen(pg.mkPen(c.border))
-            axis.setTextPen(pg.mkPen(c.muted))
+        from .plot_style import style_plot
+
+        style_plot(self._plot, self, self.trail, self.point)
         self.curve.setPen(pg.mkPen(c.text, width=2))  # apart from the orange tangent
         self.tangent.setPen(pg.mkPen(c.gradient, width=2, style=Qt.DashLine))
-        self.trail.setPen(pg.mkPen(c.muted, width=1, style=Qt.DotLine))
-        self.trail.setSymbolBrush(pg.mkBrush(c.muted))
-        self.trail.setSymbolPen(pg.mkPen(c.muted))
-        self.point.setBrush(pg.mkBrush(c.selection))
-        self.point.setPen(pg.mkPen(c.text))
         if self.current is not None:
             self._draw()
