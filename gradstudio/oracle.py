@@ -20,13 +20,13 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradstudio.graph import Session
-from gradstudio.graph.code_export import Program, program
-from gradstudio.graph.ledger import format_number
+if TYPE_CHECKING:  # the graph layer is imported when a comparison runs: start-up stays light
+    from gradstudio.graph import Session
+    from gradstudio.graph.code_export import Program
 
 __all__ = ["available", "Agreement", "NodeComparison", "Comparison", "compare", "OracleError",
            "INSTALL"]
@@ -84,9 +84,25 @@ class Agreement:
         return float(diff.max(initial=0.0)), float(np.nan_to_num(rel, nan=np.inf).max(
             initial=0.0))
 
+    def ulps(self) -> float | None:
+        """The largest difference in units in the last place of the dtype (1: neighbouring
+        floats), over the elements finite on both sides; None when that means nothing."""
+        a, b = self.ours, self.theirs
+        if a is None or b is None or a.shape != b.shape or a.dtype != b.dtype or \
+                a.dtype.kind != "f":
+            return None
+        finite = np.isfinite(a) & np.isfinite(b)
+        if not finite.any():
+            return None
+        a, b = a[finite], b[finite]
+        spacing = np.spacing(np.maximum(np.abs(a), np.abs(b))).astype(np.float64)
+        return float((np.abs(a.astype(np.float64) - b.astype(np.float64)) / spacing).max())
+
     def text(self) -> str:
-        """``bit-identical``, ``both None``, ``max |Δ| 7.6e-10 (relative 8.9e-06)``, or what
-        one side lacks."""
+        """``bit-identical``, ``both None``, ``max |Δ| 3e-08 (relative 7.2e-08, 1 ulp)``, or
+        what one side lacks."""
+        from gradstudio.graph.ledger import format_number
+
         a, b = self.ours, self.theirs
         if a is None and b is None:
             return "both None"
@@ -100,7 +116,10 @@ class Agreement:
         if a.dtype != b.dtype:
             return f"dtypes differ: {a.dtype} and {b.dtype}"
         absolute, relative = self.differences()
-        return f"max |Δ| {absolute:.2g} (relative {relative:.2g})"
+        ulps = self.ulps()
+        last = "" if ulps is None or not ulps else \
+            f", {ulps:.0f} ulp" + ("" if round(ulps) == 1 else "s")
+        return f"max |Δ| {absolute:.2g} (relative {relative:.2g}{last})"
 
 
 @dataclass(frozen=True)
@@ -169,6 +188,8 @@ def compare(session: Session, repeat: int = 1,
     times where the app runs it) and compare every node. A GraphError when the graph cannot
     be written as code (see ``code_export.program``), an OracleError when PyTorch cannot be
     imported or fails; ``should_stop`` (asked between statements) cancels."""
+    from gradstudio.graph.code_export import program
+
     prog = program(session, repeat)
     torch = _import_torch()
     theirs = _run_on_torch(torch, prog, should_stop or (lambda: False))

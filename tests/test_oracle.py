@@ -42,7 +42,10 @@ def test_equal_bits_are_bit_identical_and_differences_are_measured() -> None:
     absolute, relative = agreement.differences()
     assert absolute == pytest.approx(2.0 ** -22)
     assert relative == pytest.approx(2.0 ** -22 / float(b[1]))
-    assert agreement.text() == f"max |Δ| {absolute:.2g} (relative {relative:.2g})"
+    assert agreement.ulps() == 1.0  # neighbouring floats
+    assert agreement.text() == f"max |Δ| {absolute:.2g} (relative {relative:.2g}, 1 ulp)"
+    b[2] = np.nextafter(np.nextafter(F32(3.0), F32(0)), F32(0))  # two below 3
+    assert Agreement(a, b).ulps() == 2.0 and Agreement(a, b).text().endswith(", 2 ulps)")
 
 
 def test_signed_zero_nan_shape_dtype_and_missing_sides() -> None:

@@ -27,6 +27,7 @@ from gradstudio.resources import example_paths, resource_path
 
 from .canvas.arrange import arrange
 from .commands import SetSetting
+from .compare_dialog import compare_with_pytorch, follow_availability
 from .import_dialog import show_import_dialog
 from .step_mode import SPEEDS
 
@@ -211,7 +212,7 @@ def _view_menu(b: _Builder, m: QMenu) -> None:
 
 
 def _run_menu(b: _Builder, m: QMenu) -> None:
-    """Run (F B Z T N C L G A I)."""
+    """Run (F B Z T N C L P G A I)."""
     w, act, doc = b.w, b.act, b.w.document
     m.addAction(act("forward", w.tr("&Forward"), doc.forward, "F5",
                     tip=w.tr("Compute every node's value")))
@@ -234,6 +235,11 @@ def _run_menu(b: _Builder, m: QMenu) -> None:
     m.addAction(act("loss_slice", w.tr("&Loss Slice"), lambda: w.show_panel("loss_slice"),
                     tip=w.tr("Plot the loss as the selected weight alone varies, with its "
                              "tangent")))
+    compare = act("compare_torch", w.tr("Compare with &PyTorch"),
+                  lambda: compare_with_pytorch(w))
+    follow_availability(compare)  # disabled, saying how to install it, without PyTorch
+    m.addAction(compare)
+    m.setToolTipsVisible(True)  # a disabled entry's tooltip says why
     m.addSeparator()
     no_grad = act("no_grad", w.tr("No-&Grad Mode"), doc.set_no_grad_mode, "Ctrl+Shift+G",
                   checkable=True, tip=w.tr("Evaluate as inside torch.no_grad()"))

@@ -36,7 +36,7 @@ from gradstudio.graph.evaluate import gc_paused
 from gradstudio.graph.gradcheck import GradCheck, check_gradients
 
 from .commands import ApplyTrainStep, ModelCommand
-from .worker import Cancelled, Runner, run_inline
+from .worker import Cancelled, Runner, Task, run_inline
 
 __all__ = ["Document", "TrainJob", "Message", "Refusal", "Cancel", "Outcome"]
 log = logging.getLogger(__name__)
@@ -182,6 +182,17 @@ class Document(QObject):
         finally:
             self._working = False
             self._run_seconds = time.perf_counter() - started
+
+    def in_worker(self, work: Callable[[Task], T], label: str) -> T:
+        """Long work that reads the session but is not a run (Compare with PyTorch): always
+        in the runner (the worker thread, progress and Cancel in a window), auto-evaluation
+        held off until it is over."""
+        self._timer.stop()
+        self._working = True
+        try:
+            return self.runner(work, label)
+        finally:
+            self._working = False
 
     def backward(self, target: str | None = None) -> BackwardResult:
         self.run_requested.emit()
