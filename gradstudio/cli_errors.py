@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import NoReturn
 
-__all__ = ["one_line_usage_errors", "fail", "survive_any_text"]
+__all__ = ["one_line_usage_errors", "fail", "warn", "survive_any_text"]
 
 
 def one_line_usage_errors(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +23,11 @@ def fail(message: str) -> int:
     """Print ``message`` as the command's one error line; returns the exit code, 1."""
     print(f"gradstudio: error: {message}", file=sys.stderr)
     return 1
+
+
+def warn(message: str) -> None:
+    """Print ``message`` as a warning line: the command goes on."""
+    print(f"gradstudio: warning: {message}", file=sys.stderr)
 
 
 def survive_any_text() -> None:

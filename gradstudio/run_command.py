@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from gradstudio.cli_errors import fail as _fail
-from gradstudio.cli_errors import one_line_usage_errors
+from gradstudio.cli_errors import one_line_usage_errors, warn
 from gradstudio.graph import GraphError, GraphModel, Session, check_lr, load
+from gradstudio.graph.overflow import overflows
 from gradstudio.graph.trace import Trace, build_trace
 
 __all__ = ["add_arguments", "run", "EXIT_CODES"]
@@ -95,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
         target = model.find(args.target) if args.target else None
     except GraphError as e:
         return _fail(str(e))
+    at_load = overflows(model, None)  # values past the dtype: said whatever the mode
+    for why in at_load.values():
+        warn(why)
     if args.show_plan:
         print(session.plan_text(), end="")
         return 0
@@ -114,6 +118,11 @@ def run(args: argparse.Namespace) -> int:
                 break
     forward = session.forward() if args.steps else (session.last_forward or session.forward())
     _collect(report, model, session, forward)
+    found = overflows(model, forward)
+    report["overflow"] = list(found.values())
+    for n, why in found.items():
+        if n not in at_load:  # a result that overflows
+            warn(why)
     if failure is not None:
         report["error"], report["reason"] = failure.error, failure.reason
     if args.json:

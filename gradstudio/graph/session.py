@@ -183,7 +183,8 @@ class Session:
             data = self.model.node(n)
             if not kind(data.kind).is_leaf:
                 continue
-            value = np.asarray(data.params["value"], dtype=dtype.numpy)
+            with np.errstate(over="ignore"):  # 1e308 in float32 is inf, as in PyTorch;
+                value = np.asarray(data.params["value"], dtype=dtype.numpy)  # overflow.py
             t = self._leaves.get(n)
             if t is None or t.shape != value.shape or t.dtype is not dtype:
                 if t is not None and t.grad is not None:

@@ -34,6 +34,7 @@ from gradstudio.graph import (
 )
 from gradstudio.graph.evaluate import gc_paused
 from gradstudio.graph.gradcheck import GradCheck, check_gradients
+from gradstudio.graph.overflow import overflows
 
 from .commands import ApplyTrainStep, ModelCommand
 from .worker import Cancelled, Runner, Task, run_inline
@@ -46,13 +47,15 @@ T = TypeVar("T")
 # evaluates in about 70 ms).
 HEAVY_SECONDS = 0.1
 BIG_GRAPH = 15_000  # nodes: a graph this big runs in the worker from its first run
+OVERFLOWS_LISTED = 10  # a file's values past their dtype, one line each in Messages
 
 
 @dataclass(frozen=True)
 class Message:
     """Something to tell the person once: a note (``info``) or a refusal (``error``)."""
 
-    level: str  # "info", "error", or "wrong" (a quiz answer marked wrong: not a refusal)
+    level: str  # "info", "warning" (done, but look: a number past its dtype), "error", or
+    # "wrong" (a quiz answer marked wrong: not a refusal)
     text: str  # the first line says what happened; more lines say why
     nodes: tuple[str, ...] = ()  # the nodes it concerns, first the one to point at
 
@@ -308,9 +311,26 @@ class Document(QObject):
                 self.message.emit(cancel)
                 return cancel
             self.replace_model(loaded)
+            self._tell_overflows(name)
         self.path = Path(path)
         self.path_changed.emit(self.path)
         return True
+
+    def _tell_overflows(self, name: str) -> None:
+        """A file just opened whose numbers pass their dtype (1e308 in float32) is open, as
+        PyTorch would hold it (inf), and said so once, here (graph/overflow.py)."""
+        found = overflows(self.model, self.session.last_forward)
+        if not found:
+            return
+        lines = list(found.values())
+        head = (f"{name}: {lines[0]}" if len(lines) == 1 else
+                f"{name}: {len(lines)} nodes hold inf that no number in the file wrote "
+                f"(past {self.model.settings.dtype}'s largest number); each says why in the "
+                "Inspector")
+        more = lines[:OVERFLOWS_LISTED] if len(lines) > 1 else []
+        if len(lines) > OVERFLOWS_LISTED:
+            more.append(f"… and {len(lines) - OVERFLOWS_LISTED} more")
+        self.message.emit(Message("warning", "\n".join([head, *more]), tuple(found)))
 
     def replace_model(self, data: dict | GraphModel) -> None:
         """Make this the whole document: plain data (checked first), or a model just read

@@ -4,6 +4,7 @@ grad and why. Every edit is an undoable command; a refused entry is explained in
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from gradstudio.graph import (
     kind,
     requires_grad_reason,
 )
+from gradstudio.graph.overflow import leaf_overflow, result_overflow
 
 from .. import theme
 from ..commands import ModelCommand, Rename, SetFlag, SetLoss, SetParam
@@ -47,10 +49,15 @@ def _text_color(color: str) -> str:
     return f"color: {color};"
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def param_text(value: Any, dtype: str = "float32") -> str:
     """A stored parameter as the person would type it: ``1.0``, ``1.0, 2.0``, ``[[1.0, ...]]``."""
     def one(v: float) -> str:
-        return str(np.float32(v)) if dtype == "float32" else repr(float(v))
+        if dtype != "float32" or abs(v) > _FLOAT32_MAX and math.isfinite(v):
+            return repr(float(v))  # 1e308 stays what was typed (the overflow row says inf)
+        return str(np.float32(v))
 
     if isinstance(value, list):
         if value and isinstance(value[0], list):
@@ -218,7 +225,8 @@ class Inspector(QWidget):
         self.facts: dict[str, QLabel] = {}
         for key, text in (("value", "value:"), ("grad", "grad:"), ("grad_fn", "grad_fn:"),
                           ("shape", "shape:"), ("dtype", "dtype:"), ("is_leaf", "is_leaf:"),
-                          ("requires_grad", "requires_grad:"), ("why", ""), ("error", "")):
+                          ("requires_grad", "requires_grad:"), ("why", ""), ("error", ""),
+                          ("overflow", "")):
             label = QLabel()
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -260,6 +268,7 @@ class Inspector(QWidget):
         for field in [self.name_field, *self.param_fields.values()]:
             field.error.setStyleSheet(_text_color(c.error))
         self.facts["error"].setStyleSheet(_text_color(c.error))
+        self.facts["overflow"].setStyleSheet(_text_color(c.warning))
         self._show_facts()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - wide enough for a tensor's repr
@@ -386,6 +395,14 @@ class Inspector(QWidget):
         f["why"].setStyleSheet(_text_color(c.ok if on else c.muted))
         f["error"].setText(f"⚠ {error}" if error else "")
         f["error"].setVisible(bool(error))
+        past = leaf_overflow(model, n) or (None if forward is None or self._hidden(n)
+                                            else result_overflow(model, forward, n))
+        f["overflow"].setText(f"⚠ {past}" if past else "")
+        f["overflow"].setVisible(bool(past))
+
+    def _hidden(self, node_id: str) -> bool:
+        """The quiz hides this node's computed value (so its overflow too)."""
+        return self.quiz is not None and self.quiz.active and self.quiz.hides_value(node_id)
 
     # --- edits ------------------------------------------------------------------------------
     def commit_typed(self) -> None:

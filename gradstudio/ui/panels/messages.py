@@ -39,7 +39,8 @@ class MessagesPanel(QWidget):
 
     def _html(self, stamp: str, level: str, text: str) -> str:
         c = theme.current()
-        color = {"error": c.error, "wrong": c.error, "info": c.ok}.get(level, c.muted)
+        color = {"error": c.error, "wrong": c.error, "warning": c.warning,
+                 "info": c.ok}.get(level, c.muted)
         lines = html.escape(text).split("\n")
         body = f"<b>{lines[0]}</b>" + "".join(f"<br>&nbsp;&nbsp;{ln}" for ln in lines[1:])
         return (f"<span style='color:{c.muted}'>{stamp}</span> "
