@@ -186,7 +186,8 @@ class MainWindow(QMainWindow):
 
     def _show_message(self, message: Message) -> None:
         first = message.text.split("\n")[0]
-        self.statusBar().showMessage(first, 10000 if message.level in ("error", "warning") else 4000)
+        seconds = 10 if message.level in ("error", "warning") else 4
+        self.statusBar().showMessage(first, seconds * 1000)
 
     def _mark_messages(self, message: Message) -> None:
         """A refusal while the Messages tab is hidden marks its title until it is shown."""
