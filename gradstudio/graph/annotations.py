@@ -23,6 +23,7 @@ from typing import Any
 from .catalog import GraphError
 
 __all__ = ["Note", "Frame", "Question", "Exercise", "Annotations", "Rect", "note_html",
+           "note_markdown", "markdown_text",
            "MAX_NOTE_TEXT", "MAX_TITLE", "MIN_NOTE_SIZE", "MIN_FRAME_SIZE", "ASK"]
 
 Rect = tuple[float, float, float, float]  # x, y (top-left), width, height in scene units
@@ -104,30 +105,50 @@ def check_exercise(data: Any, is_node: Callable[[str], bool]) -> Exercise:
 
 # --- note text: a tiny, safe markup ---------------------------------------------------------
 _INLINE = re.compile(r"`([^`\n]+)`|\*\*([^*\n]+)\*\*|\*([^*\n]+)\*")
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~&])")
+
+
+def markdown_text(text: str) -> str:
+    """Plain text in markdown as it is: a label or a formula must not turn into emphasis,
+    links or HTML."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def _render(text: str, escape: Callable[[str], str], code_escape: Callable[[str], str],
+            forms: tuple[str, str, str], line_break: str) -> str:
+    """The note's markup with each form wrapped in its template (``forms``: code, bold,
+    italics, each with ``{}``), code escaped by ``code_escape``, everything else by
+    ``escape``."""
+    code, bold, italic = forms
+    out = []
+    for line in text.split("\n"):
+        pos, parts = 0, []
+        for m in _INLINE.finditer(line):
+            parts.append(escape(line[pos:m.start()]))
+            c, b, i = m.groups()
+            parts.append(code.format(code_escape(c)) if c is not None else
+                         bold.format(escape(b)) if b is not None else italic.format(escape(i)))
+            pos = m.end()
+        parts.append(escape(line[pos:]))
+        out.append("".join(parts))
+    return line_break.join(out)
 
 
 def note_html(text: str) -> str:
     """A note's text as HTML with only <b>, <i>, <code> and <br>: ``**bold**``,
     ``*italics*``, ```code```, and line breaks. Everything else is escaped, so a file can
     never put its own HTML (links, images, styles) on the canvas."""
-    def inline(m: re.Match[str]) -> str:
-        code, bold, italic = m.groups()
-        if code is not None:
-            return f"<code>{html.escape(code, quote=False)}</code>"
-        if bold is not None:
-            return f"<b>{html.escape(bold, quote=False)}</b>"
-        return f"<i>{html.escape(italic, quote=False)}</i>"
+    def escape(t: str) -> str:
+        return html.escape(t, quote=False)
 
-    out = []
-    for line in text.split("\n"):
-        pos, parts = 0, []
-        for m in _INLINE.finditer(line):
-            parts.append(html.escape(line[pos:m.start()], quote=False))
-            parts.append(inline(m))
-            pos = m.end()
-        parts.append(html.escape(line[pos:], quote=False))
-        out.append("".join(parts))
-    return "<br>".join(out)
+    return _render(text, escape, escape, ("<code>{}</code>", "<b>{}</b>", "<i>{}</i>"), "<br>")
+
+
+def note_markdown(text: str) -> str:
+    """A note's text as markdown (the exported notebook): the same three forms, line
+    breaks kept (two trailing spaces), everything else escaped as ``markdown_text`` does."""
+    # a code span shows its text as it is (no escapes inside); it holds no backtick
+    return _render(text, markdown_text, str, ("`{}`", "**{}**", "*{}*"), "  \n")
 
 
 # --- checks ---------------------------------------------------------------------------------

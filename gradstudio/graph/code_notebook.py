@@ -3,33 +3,34 @@ a markdown cell that explains it in the app's own words.
 
 The words come from the step-through (``graph/trace.py``: ``y_pred = σ(z) = σ(6.7000) =
 0.9988  (grad_fn=<SigmoidBackward0>)``, the backward's ``∂loss/∂z = … → wx``) and the catalog
-(a helper's doc), so the notebook says what the canvas says. The code cells are the script's
-statements (``code_export.program``). Written with nbformat and validated before it is returned.
+(a helper's doc), so the notebook says what the canvas says. The teacher's notes and frames
+(``graph/annotations.py``) go in too (``_placed``): a frame's title heads the step of its first
+member, a note inside a frame goes with that step, a note near a card with that card's step,
+and any other note in the introduction. The code cells are the script's statements
+(``code_export.program``). Written with nbformat and validated before it is returned.
 """
 
 from __future__ import annotations
 
-import re
+from collections import defaultdict
 
 import nbformat
 from nbformat import v4
 
 from gradstudio import __version__
 
+from .annotations import Rect, note_markdown
+from .annotations import markdown_text as _md
 from .catalog import KINDS
 from .code_export import Program, program
+from .layout import GAP_X, estimated_box
+from .model import GraphModel
 from .session import Session
 from .trace import FORWARD, build_trace
 
-__all__ = ["notebook", "notebook_text"]
+__all__ = ["notebook", "notebook_text", "NEAR"]
 
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~&])")
-
-
-def _md(text: str) -> str:
-    """Plain text in markdown as it is: labels and formulas must not turn into emphasis,
-    links or HTML."""
-    return _MARKDOWN.sub(r"\\\1", text)
+NEAR = GAP_X  # scene units between a note and a card for the note to be about that card
 
 
 def notebook(session: Session, *, repeat: int = 1, title: str = "") -> nbformat.NotebookNode:
@@ -43,6 +44,9 @@ def notebook(session: Session, *, repeat: int = 1, title: str = "") -> nbformat.
     intro.append(f"Exported from GradStudio {__version__}: one cell per node, in the order "
                  "the app computes them, each with the words of its step-through. Run the "
                  "cells in order and PyTorch gives the app's numbers.")
+    intro_notes, step_notes = _placed(model, [st.node for st in prog.statements])
+    for text in intro_notes:
+        intro += ["", text]
     cells = [v4.new_markdown_cell("\n".join(intro)), v4.new_code_cell("import torch")]
     for helper in prog.helpers:
         spec = next(k for k in KINDS.values() if k.helper == helper)
@@ -53,6 +57,8 @@ def notebook(session: Session, *, repeat: int = 1, title: str = "") -> nbformat.
         words = _md(steps["forward"].get(st.node, label))
         if st.name != label:
             words += f"\n\n(In the code: `{st.name}`.)"
+        if step_notes[st.node]:
+            words = "\n\n".join([*step_notes[st.node], words])
         cells += [v4.new_markdown_cell(words),
                   v4.new_code_cell("\n".join([*st.lines(), st.name]))]
     cells += _backward_cells(prog, steps["backward"])
@@ -66,6 +72,52 @@ def notebook(session: Session, *, repeat: int = 1, title: str = "") -> nbformat.
 def notebook_text(session: Session, *, repeat: int = 1, title: str = "") -> str:
     """The notebook as the text of an ``.ipynb`` file."""
     return nbformat.writes(notebook(session, repeat=repeat, title=title))
+
+
+def _placed(model: GraphModel, order: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """The notes and frame titles as markdown: those of the introduction, and those of each
+    node's step (a frame's title first, then the notes in reading order, top to bottom)."""
+    index = {n: i for i, n in enumerate(order)}
+    boxes = {n: _card(model, n) for n in order}
+    frames = sorted((f for f in model.annotations.frames() if set(f.members) & index.keys()),
+                    key=lambda f: f.rect[2] * f.rect[3])  # the innermost frame first
+    steps: dict[str, list[str]] = defaultdict(list)
+    first = {f.id: min(set(f.members) & index.keys(), key=index.__getitem__) for f in frames}
+    for f in sorted(frames, key=lambda f: index[first[f.id]]):
+        if f.title.strip():
+            steps[first[f.id]].append(f"### {_md(f.title)}")
+    intro: list[str] = []
+    for note in sorted(model.annotations.notes(), key=lambda n: (n.rect[1], n.rect[0])):
+        if not note.text.strip():
+            continue
+        cx, cy = note.rect[0] + note.rect[2] / 2, note.rect[1] + note.rect[3] / 2
+        frame = next((f for f in frames if _inside(cx, cy, f.rect)), None)
+        if frame is not None:
+            node: str | None = first[frame.id]
+        else:
+            gaps = [(_gap(note.rect, boxes[n]), index[n], n) for n in order]
+            gap, _, node = min(gaps, default=(NEAR + 1, 0, None))
+            node = node if gap <= NEAR else None
+        (steps[node] if node is not None else intro).append(note_markdown(note.text))
+    return intro, steps
+
+
+def _card(model: GraphModel, node: str) -> Rect:
+    """Where a node's card is on the canvas (its size as the layout estimates it)."""
+    data = model.node(node)
+    box = estimated_box(data.kind)
+    return (*data.position, box.width, box.height)
+
+
+def _inside(x: float, y: float, rect: Rect) -> bool:
+    return rect[0] <= x <= rect[0] + rect[2] and rect[1] <= y <= rect[1] + rect[3]
+
+
+def _gap(a: Rect, b: Rect) -> float:
+    """The distance between two rectangles (0 when they overlap)."""
+    dx = max(b[0] - (a[0] + a[2]), a[0] - (b[0] + b[2]), 0.0)
+    dy = max(b[1] - (a[1] + a[3]), a[1] - (b[1] + b[3]), 0.0)
+    return (dx * dx + dy * dy) ** 0.5
 
 
 def _trace_texts(session: Session) -> dict[str, dict[str, str] | list[str]]:
