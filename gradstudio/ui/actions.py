@@ -52,6 +52,8 @@ EXAMPLE_TITLES = {
 }
 
 DUPLICATE_KEY = "Ctrl+D"
+NOTE_KEY = "Ctrl+Shift+N"  # no standard key; neither is bound by X11's tables
+FRAME_KEY = "Ctrl+G"  # "group", as drawing programs have it
 
 # Toolbar actions with an icon (resources/icons/NAME.svg); the text stays beside the icon.
 TOOLBAR_ICONS = ("forward", "backward", "zero_grad", "train_step", "train_n", "no_grad",
@@ -170,7 +172,7 @@ def _file_menu(b: _Builder, m: QMenu) -> None:
 
 
 def _edit_menu(b: _Builder, m: QMenu) -> None:
-    """Edit (U R T C P L D M A N)."""
+    """Edit (U R T C P L D M O F A N)."""
     w, act, edit, stack = b.w, b.act, b.w.edit, b.w.document.undo_stack
     undo = stack.createUndoAction(w, w.tr("&Undo"))
     undo.setShortcuts(_shortcuts(QKeySequence.Undo))
@@ -189,6 +191,13 @@ def _edit_menu(b: _Builder, m: QMenu) -> None:
                     "Backspace", without=(DUPLICATE_KEY,)))
     m.addAction(act("rename", w.tr("Rena&me"), edit.rename_selected, "F2",
                     tip=w.tr("Rename the selected node on its card")))
+    m.addSeparator()
+    m.addAction(act("add_note", w.tr("Add N&ote"), lambda: edit.notes.add_note(), NOTE_KEY,
+                    tip=w.tr("A text note on the canvas: **bold**, *italics*, `code`")))
+    m.addAction(act("frame_selection", w.tr("&Frame Selection"),
+                    lambda: edit.notes.frame_selection(), FRAME_KEY,
+                    tip=w.tr("A titled frame around the selected nodes; dragging its title "
+                             "moves them together")))
     m.addSeparator()
     m.addAction(act("select_all", w.tr("Select &All"), edit.select_all,
                     QKeySequence.SelectAll))

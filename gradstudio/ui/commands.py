@@ -236,17 +236,19 @@ class SetSetting(ModelCommand):
 
 class PasteNodes(ModelCommand):
     """Add copies of nodes (from the clipboard) with fresh ids and free names, keeping the
-    wires between them, shifted by ``offset``."""
+    wires between them, shifted by ``offset``; with them the copied notes and frames (a
+    frame holds the copies of its copied members)."""
 
     def __init__(self, model: GraphModel, data: dict[str, Any], offset: tuple[float, float],
                  text: str = "Paste") -> None:
         super().__init__(model, text)
         self.data, self.offset = data, offset
         self.ids: dict[str, str] = {}  # clipboard id -> new id (kept for redo)
+        self.box_ids: dict[str, str] = {}  # the same for notes and frames
 
     def do(self) -> None:
         dx, dy = self.offset
-        added = []
+        added: list[str] = []
         try:
             for n in self.data.get("nodes", []):
                 label = self.model.unique_label(n.get("label") or n["kind"])
@@ -259,16 +261,44 @@ class PasteNodes(ModelCommand):
             for e in self.data.get("edges", []):
                 if e["src"] in self.ids and e["dst"] in self.ids:
                     self.model.connect(self.ids[e["src"]], self.ids[e["dst"]], e["port"])
+            self._paste_boxes(dx, dy)
         except Exception:
-            for n in reversed(added):  # nothing half-pasted
+            self._remove_boxes()  # nothing half-pasted
+            for n in reversed(added):
                 self.model.remove_node(n)
             raise
+
+    def _paste_boxes(self, dx: float, dy: float) -> None:
+        notes = self.model.annotations
+        for n in self.data.get("notes", []):
+            (x, y), size = n["position"], n["size"]
+            self.box_ids[n["id"]] = notes.add_note(n["text"], (x + dx, y + dy, *size),
+                                                   self.box_ids.get(n["id"]))
+        for f in self.data.get("frames", []):
+            (x, y), size = f["position"], f["size"]
+            members = [self.ids[m] for m in f.get("members", []) if m in self.ids]
+            self.box_ids[f["id"]] = notes.add_frame(f["title"], (x + dx, y + dy, *size),
+                                                    members, self.box_ids.get(f["id"]))
+
+    def _remove_boxes(self) -> None:
+        notes = self.model.annotations
+        for item_id in reversed(self.new_boxes):
+            if item_id in {n.id for n in notes.notes()}:
+                notes.remove_note(item_id)
+            elif item_id in notes:
+                notes.remove_frame(item_id)
 
     @property
     def new_ids(self) -> list[str]:
         return list(self.ids.values())
 
+    @property
+    def new_boxes(self) -> list[str]:
+        """The ids of the pasted notes and frames."""
+        return list(self.box_ids.values())
+
     def undo(self) -> None:
+        self._remove_boxes()
         for n in reversed(self.new_ids):
             self.model.remove_node(n)
 

@@ -12,6 +12,9 @@ from PySide6.QtWidgets import QMenu, QWidget
 from gradstudio.graph import CATEGORIES, KINDS, kind
 from gradstudio.graph.layout import GAP_Y
 
+from .annotation_commands import DeleteSelection
+from .annotation_controller import AnnotationController
+from .canvas.annotation_items import BoxItem
 from .canvas.edge_item import EdgeItem
 from .canvas.node_item import NodeItem
 from .canvas.view import GraphView
@@ -27,6 +30,7 @@ class EditController(QObject):
     def __init__(self, document: Document, view: GraphView, parent: QWidget) -> None:
         super().__init__(parent)
         self.document, self.view, self.window = document, view, parent
+        self.notes = AnnotationController(document, view, parent)  # notes and frames
         self._pastes = 0
 
     @property
@@ -36,14 +40,30 @@ class EditController(QObject):
     # --- selection-based edits --------------------------------------------------------------
     def delete_selection(self) -> None:
         nodes, edges = self.view.selected_node_ids(), self.view.selected_edges()
-        if nodes or edges:
+        notes, frames = self.notes.selected_notes(), self.notes.selected_frames()
+        if notes or frames:
+            self.document.run(DeleteSelection(self.model, nodes, edges, notes, frames))
+        elif nodes or edges:
             self.document.run(RemoveItems(self.model, nodes, edges))
 
-    def copy(self) -> bool:
+    def _selection_data(self) -> dict | None:
+        """The selected nodes (with the wires between them), notes and frames as plain data,
+        or None when nothing of them is selected."""
         nodes = self.view.selected_node_ids()
-        if not nodes:
-            return False
+        boxes = set(self.notes.selected_notes()) | set(self.notes.selected_frames())
+        if not nodes and not boxes:
+            return None
         data = self.model.to_dict(nodes)
+        for section, items in self.model.annotations.to_dict().items():
+            picked = [item for item in items if item["id"] in boxes]
+            if picked:
+                data[section] = picked
+        return data
+
+    def copy(self) -> bool:
+        data = self._selection_data()
+        if data is None:
+            return False
         mime = QMimeData()
         text = json.dumps(data)
         mime.setData(GRAPH_MIME, text.encode())
@@ -55,9 +75,11 @@ class EditController(QObject):
     def cut(self) -> None:
         if self.copy():
             nodes = self.view.selected_node_ids()
-            cmd = RemoveItems(self.model, nodes, [])
-            cmd.setText(f"Cut {len(nodes)} node{'s' * (len(nodes) != 1)}")
-            self.document.run(cmd)
+            notes, frames = self.notes.selected_notes(), self.notes.selected_frames()
+            n = len(nodes) + len(notes) + len(frames)
+            what = "node" if not (notes or frames) else "item"
+            self.document.run(DeleteSelection(self.model, nodes, [], notes, frames,
+                                              f"Cut {n} {what}{'s' * (n != 1)}"))
 
     def paste(self) -> None:
         mime = QGuiApplication.clipboard().mimeData()
@@ -75,14 +97,13 @@ class EditController(QObject):
     def duplicate(self) -> None:
         """The copy goes right below the selection, clear of it (a copy shifted by a few
         pixels lands on the original's ports and hides them)."""
-        nodes = self.view.selected_node_ids()
-        if nodes:
-            cards = self.view.scene().nodes
+        data = self._selection_data()
+        if data is not None:
             box = QRectF()
-            for n in nodes:
-                box = box.united(cards[n].sceneBoundingRect())
-            self._paste(self.model.to_dict(nodes), (0.0, round(box.height() + GAP_Y)),
-                        "Duplicate")
+            for item in self.view.scene().selectedItems():
+                if isinstance(item, (NodeItem, BoxItem)):
+                    box = box.united(item.sceneBoundingRect())
+            self._paste(data, (0.0, round(box.height() + GAP_Y)), "Duplicate")
 
     def _paste(self, data: dict, offset: tuple[float, float], text: str) -> None:
         cmd = PasteNodes(self.model, data, offset, text)
@@ -92,13 +113,18 @@ class EditController(QObject):
             self.document.refuse(f"Cannot paste: {e}")
             return
         if ok:
-            self.view.scene().clearSelection()
+            scene = self.view.scene()
+            scene.clearSelection()
             for n in cmd.new_ids:
-                self.view.scene().nodes[n].setSelected(True)
+                scene.nodes[n].setSelected(True)
+            for i in cmd.new_boxes:
+                (scene.notes.get(i) or scene.frames[i]).setSelected(True)
 
     def select_all(self) -> None:
-        for item in self.view.scene().nodes.values():
-            item.setSelected(True)
+        scene = self.view.scene()
+        for items in (scene.nodes, scene.notes, scene.frames):
+            for item in items.values():
+                item.setSelected(True)
 
     # --- per-node edits ---------------------------------------------------------------------
     def rename(self, node_id: str) -> None:
@@ -152,7 +178,11 @@ class EditController(QObject):
                 menu.addAction(self.tr("Set as loss"), lambda: self.set_loss(n))
             menu.addAction(self.tr("Backward from here"), lambda: self.document.backward(n))
             menu.addSeparator()
+            self.notes.add_node_entries(menu, self.view.selected_node_ids())
+            menu.addSeparator()
             menu.addAction(self.tr("Delete"), self.delete_selection)
+        elif isinstance(item, BoxItem):
+            self.notes.add_box_entries(menu, item)
         elif isinstance(item, EdgeItem):
             edge = item.edge
             menu.addAction(self.tr("Delete wire"),
@@ -165,6 +195,7 @@ class EditController(QObject):
                     if spec.category == category:
                         sub.addAction(spec.title, lambda k=spec.name: self.view.add_node(
                             k, scene_pos))
+            self.notes.add_canvas_entries(menu, scene_pos)
             if self.view.scene().nodes:
                 menu.addSeparator()
                 menu.addAction(self.tr("Select all"), self.select_all)

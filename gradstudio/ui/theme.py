@@ -60,6 +60,10 @@ class Theme:
     wire: str
     wire_gradient: str  # a wire the last backward ran along
     wire_selected: str
+    note: str  # a teacher's note on the canvas (its paper); its text is ``text``
+    note_border: str
+    frame: str  # a frame's backdrop, drawn translucent behind its cards
+    frame_title: str  # the frame's title text and border
     # fills and plotted lines
     categories: Mapping[str, str]  # a card's title bar, by catalog category
     badges: Mapping[str, str]  # a card's badges ("loss", "grad", "detach", "no-grad", and
@@ -77,6 +81,7 @@ LIGHT = Theme(
     error="#d0312d", gradient="#b34700", detached="#7f6a00", no_grad="#6c3483", loss="#c0392b",
     port="#dfe3ea", port_hot="#3cc46b", port_out="#c9d3e3", wire="#59636e",
     wire_gradient="#e07b00", wire_selected=_SELECTION,
+    note="#fff8c9", note_border="#c9b458", frame="#9db4d6", frame_title="#2c4a73",
     categories=_CATEGORY_FILLS, badges=_BADGE_FILLS,
     series=("#2f6db5", "#2e7d32", "#b5562f", "#6c3483", "#7f6a00", "#17808a", "#c2185b",
             "#5f6670"))
@@ -88,6 +93,7 @@ DARK = Theme(
     error="#ff6b61", gradient="#ffa94d", detached="#e0c341", no_grad="#c39bd3", loss="#ff8a7a",
     port="#3b414b", port_hot="#3cc46b", port_out="#4b5563", wire="#a0a8b3",
     wire_gradient="#ffa94d", wire_selected=_SELECTION,
+    note="#3d3a28", note_border="#8c7f3c", frame="#5a7aa8", frame_title="#b9cdeb",
     categories=_CATEGORY_FILLS, badges=_BADGE_FILLS,
     series=("#6fa8ff", "#6fcf97", "#ffb38a", "#c39bd3", "#e0c341", "#4dd0e1", "#f48fb1",
             "#b0b7c3"))

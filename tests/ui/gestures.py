@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 __all__ = ["build_chain", "card_centre_as_added", "click", "drag", "edges", "keep_visible", "key",
            "press_shortcut", "to_view", "wire", "menu_action", "trigger", "press", "move_to",
-           "release", "hover", "drop_on_canvas"]
+           "release", "hover", "drop_on_canvas", "save_and_reopen"]
 
 
 def to_view(view, scene_pos: QPointF) -> QPoint:
@@ -159,3 +159,19 @@ def trigger(menu, text: str) -> None:
     assert action is not None, f"no '{text}' in the menu: {[a.text() for a in menu.actions()]}"
     action.trigger()
 
+
+
+def save_and_reopen(qtbot, window, open_window, monkeypatch, path):
+    """File ▸ Save (Ctrl+S) answered with ``path`` in the save dialog, then File ▸ Open of
+    that file from a new window's menu; returns the new window."""
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    press_shortcut(qtbot, window, QKeySequence.Save)
+    assert window.document.undo_stack.isClean(), "the save did not happen"
+    other = open_window()
+    other.action_map["open"].trigger()
+    QApplication.processEvents()
+    assert other.document.path is not None and str(other.document.path) == str(path)
+    return other

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFocusEvent, QKeyEvent
-from PySide6.QtWidgets import QLabel, QLineEdit
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QLineEdit
 
 from gradstudio.graph import Change, GraphError, ModelEvent
 
@@ -27,10 +27,10 @@ MIN_WIDTH = 120  # room to type a name even on a card seen small
 
 
 class InlineEditor(QLineEdit):
-    """A line edit over ``rect`` (item coordinates) of a card. ``commit(text)`` returns None
+    """A line edit over ``rect`` (item coordinates) of a card (or a frame's title). ``commit(text)`` returns None
     when the edit was taken (or changed nothing), else the reason it was refused."""
 
-    def __init__(self, view: GraphView, item: NodeItem, rect: QRectF, text: str,
+    def __init__(self, view: GraphView, item: QGraphicsItem, rect: QRectF, text: str,
                  commit: Callable[[str], str | None], name: str) -> None:
         super().__init__(text, view.viewport())
         self.view, self.item, self.rect_, self.commit = view, item, rect, commit
@@ -66,8 +66,9 @@ class InlineEditor(QLineEdit):
                                self.error.heightForWidth(max(box.width(), 220)))
 
     def _model_changed(self, event: ModelEvent) -> None:
-        """The card went away (an undo, a delete): so does its editor."""
-        if event.kind == Change.NODE_REMOVED and event.node == self.item.node_id:
+        """The card (or frame) went away (an undo, a delete): so does its editor."""
+        if self.item.scene() is None or (event.kind == Change.NODE_REMOVED and
+                                         event.node == getattr(self.item, "node_id", None)):
             self.close_editor()
 
     def _enter(self) -> None:

@@ -28,6 +28,7 @@ from gradstudio.graph.session import TrainRun
 from gradstudio.graph.trace import node_formulas
 
 from .. import theme
+from .annotation_items import FrameItem, NoteItem
 from .edge_item import EdgeItem
 from .node_item import NodeItem
 
@@ -45,6 +46,8 @@ class GraphScene(QGraphicsScene):
         self.document = document
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
+        self.notes: dict[str, NoteItem] = {}  # a teacher's notes and frames, by id
+        self.frames: dict[str, FrameItem] = {}
         self.snap_to_grid = False
         self._stepped: set[str] = set()  # cards showing the last train step
         self.quiz = None  # the QuizMode while quizzing: gradients (and values) stay hidden
@@ -64,12 +67,17 @@ class GraphScene(QGraphicsScene):
 
     # --- mirroring the model ----------------------------------------------------------------
     def rebuild(self) -> None:
-        for item in list(self.nodes.values()) + list(self.edges.values()):
+        for item in [*self.nodes.values(), *self.edges.values(), *self.notes.values(),
+                     *self.frames.values()]:
             self.removeItem(item)
-        self.nodes.clear()
-        self.edges.clear()
+        for items in (self.nodes, self.edges, self.notes, self.frames):
+            items.clear()
         self._stepped.clear()
         model = self.document.model
+        for f in model.annotations.frames():
+            self._add_box(self.frames, FrameItem(f))
+        for note in model.annotations.notes():
+            self._add_box(self.notes, NoteItem(note))
         detached = {}
         for n in model.nodes():
             self._add_node(n, grow=False)
@@ -91,8 +99,38 @@ class GraphScene(QGraphicsScene):
         return QRectF(min(xs) + local.left(), min(ys) + local.top(),
                       max(xs) - min(xs) + local.width(), max(ys) - min(ys) + tallest)
 
+    def content_rect(self) -> QRectF | None:
+        """The cards, notes and frames together (None: an empty canvas), for Fit."""
+        rect = self.cards_rect() if self.nodes else QRectF()
+        for item in [*self.notes.values(), *self.frames.values()]:
+            rect = rect.united(item.sceneBoundingRect())
+        return None if rect.isNull() else rect
+
+    def _add_box(self, items: dict, item: NoteItem | FrameItem) -> None:
+        items[item.item_id] = item
+        self.addItem(item)
+        self.include(item.sceneBoundingRect())
+
+    def _on_annotation_event(self, event: ModelEvent) -> None:
+        """A note or frame was added, changed or removed: its item follows."""
+        what, item_id, notes = event.kind, event.item, self.document.model.annotations
+        items, make, read = ((self.notes, NoteItem, notes.note) if what.name.startswith("NOTE")
+                             else (self.frames, FrameItem, notes.frame))
+        if what in (Change.NOTE_REMOVED, Change.FRAME_REMOVED):
+            item = items.pop(item_id, None)
+            if item is not None:
+                self.removeItem(item)
+        elif what in (Change.NOTE_ADDED, Change.FRAME_ADDED):
+            self._add_box(items, make(read(item_id)))
+        elif item_id in items:
+            items[item_id].update_from(read(item_id))
+            self.include(items[item_id].sceneBoundingRect())
+
     def _on_model_event(self, event: ModelEvent) -> None:
         what = event.kind
+        if what.name.startswith(("NOTE_", "FRAME_")):
+            self._on_annotation_event(event)
+            return
         if self._stepped and what is not Change.NODE_MOVED and not what.is_annotation:
             self._clear_train_step()  # the graph is no longer what the step left
         if what is Change.NODE_ADDED:

@@ -11,8 +11,11 @@ from PySide6.QtWidgets import QGraphicsView
 from gradstudio.graph import FLAGS, KINDS, Edge, GraphError, NodeData, pick_target
 
 from .. import theme
+from ..annotation_commands import MoveItems
 from ..commands import AddNode, AddWired, InsertIntoWire, MoveNodes
 from ..style import repaint_canvas
+from .annotation_items import FrameItem, NoteItem
+from .box_drag import BoxDrag
 from .edge_item import EdgeItem
 from .inline_edit import InlineEditor, edit_label, edit_value
 from .node_item import READABLE_ZOOM, NodeItem, fresh_size
@@ -64,6 +67,9 @@ class GraphView(QGraphicsView):
         self.quick_add.chosen.connect(self._quick_add_chosen)
         self.quick_add.closed.connect(self._quick_add_closed)
         self._press_positions: dict[str, tuple[float, float]] = {}
+        self.boxes = BoxDrag(self)  # notes and frames: resize by the grip, frames carry cards
+        # set by the window: opens the in-place editor of a note or a frame's title
+        self.edit_annotation = None
         self._pan_from: QPointF | None = None
         self._space_down = False
         theme.follow(self, lambda: repaint_canvas(self))  # the cards cache their picture
@@ -120,8 +126,8 @@ class GraphView(QGraphicsView):
             self.reset_zoom()
             return
         zoom = min(1.0, self._zoom_showing(cards))
-        if zoom >= READABLE_ZOOM:
-            self._frame(zoom, cards.center())
+        if zoom >= READABLE_ZOOM or not self.scene().nodes:
+            self._frame(max(zoom, READABLE_ZOOM), cards.center())
             return
         self._frame(READABLE_ZOOM, self._start_centre(cards, READABLE_ZOOM))
 
@@ -154,7 +160,8 @@ class GraphView(QGraphicsView):
         self._frame(1.0, QPointF(0, 0))
 
     def _cards_rect(self) -> QRectF | None:
-        return self.scene().cards_rect() if self.scene().nodes else None
+        """The cards with the notes and frames around them (None: nothing on the canvas)."""
+        return self.scene().content_rect()
 
     def _zoom_showing(self, rect: QRectF) -> float:
         """The zoom at which ``rect`` just fits in the viewport, with FIT_MARGIN around it."""
@@ -206,10 +213,13 @@ class GraphView(QGraphicsView):
                 self._wire = self._start_wire(near[0])
                 self._wire.move(pos)
                 return
+            if self.boxes.start_resize(pos):
+                return
             # Every card, not only the selected ones: Ctrl+dragging an unselected card moves
             # it (with the selection) without selecting it, and that move must reach the model.
             self._press_positions = {n: (i.pos().x(), i.pos().y())
                                      for n, i in self.scene().nodes.items()}
+            self.boxes.record()
         super().mousePressEvent(event)
         # a card dragged alone may be dropped into a wire (looked up once, not per move)
         grabber = self.scene().mouseGrabberItem()
@@ -226,8 +236,13 @@ class GraphView(QGraphicsView):
         if self._wire is not None:
             self._wire.move(self.mapToScene(event.position().toPoint()))
             return
+        if self.boxes.resizing:
+            self.boxes.resize_to(self.mapToScene(event.position().toPoint()))
+            return
         super().mouseMoveEvent(event)
         pos = self.mapToScene(event.position().toPoint())
+        if event.buttons() & Qt.LeftButton and self.boxes.recorded:
+            self.boxes.carry(self._press_positions)
         if self._dragged_card is not None and event.buttons() & Qt.LeftButton:
             self._insert.show(self._wire_for_card(pos))
         elif event.buttons() == Qt.NoButton and not self._space_down:
@@ -259,10 +274,13 @@ class GraphView(QGraphicsView):
             if wire.finish(pos):
                 self.open_quick_add(pos, wire)
             return
+        if self.boxes.resizing:
+            self.boxes.finish_resize()
+            return
         super().mouseReleaseEvent(event)
         card, self._dragged_card = self._dragged_card, None
         into = self._insert.take()
-        if event.button() == Qt.LeftButton and self._press_positions:
+        if event.button() == Qt.LeftButton and (self._press_positions or self.boxes.recorded):
             self._commit_moves(None if card is None or into is None else (card.node_id, into))
 
     def _start_wire(self, port: Port) -> WireDrag:
@@ -285,14 +303,38 @@ class GraphView(QGraphicsView):
                 moves[n] = (old, (item.pos().x(), item.pos().y()))
         self._press_positions = {}
         model = self.document.model
-        if moves and insert is not None:
+        rects = self.boxes.rect_changes()
+        if rects:
+            self.document.run(MoveItems(model, moves, rects, self._move_text(rects, moves)))
+        elif moves and insert is not None:
             self.document.run(InsertIntoWire(model, *insert, moves))
         elif moves:
             self.document.run(MoveNodes(model, moves))
 
+    def _move_text(self, rects: dict, moves: dict) -> str:
+        """What Undo says for a drag that moved notes or frames."""
+        if len(rects) == 1 and not set(moves) - set(self._members_of(rects)):
+            item_id = next(iter(rects))
+            frame = self.scene().frames.get(item_id)
+            if frame is not None:
+                return f"Move frame {frame.title}"
+            return "Move note"
+        n = len(rects) + len(moves)
+        return f"Move {n} item{'s' * (n != 1)}"
+
+    def _members_of(self, item_ids) -> set[str]:  # noqa: ANN001
+        notes = self.document.model.annotations
+        return {m for i in item_ids if i in self.scene().frames for m in notes.frame(i).members}
+
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = self.mapToScene(event.position().toPoint())
         card = self.node_at(pos)
+        box = self.boxes.box_at(pos) if card is None else None
+        if isinstance(box, NoteItem) or (isinstance(box, FrameItem) and
+                                         box.title_rect().contains(box.mapFromScene(pos))):
+            if self.edit_annotation is not None:
+                self.edit_annotation(box.item_id)
+            return
         if card is None:
             on_wire = wire_under(self, pos)
             self.open_quick_add(pos, None if on_wire is None else on_wire.edge)
@@ -337,6 +379,8 @@ class GraphView(QGraphicsView):
                 if isinstance(it, EdgeItem):
                     item = it
                     break
+        if item is None:
+            item = self.boxes.box_at(pos)
         self.context_menu_requested.emit(item, QPointF(event.globalPos()))
 
     # --- keys -------------------------------------------------------------------------------
