@@ -8,9 +8,8 @@ import pytest
 from gestures import click, drag, key, press_shortcut, save_and_reopen
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication
 
-from gradstudio.ui.canvas.annotation_items import HANDLE, NoteItem
+from gradstudio.ui.canvas.annotation_items import NoteItem
 from gradstudio.ui.canvas.note_editor import NoteEditor
 
 pytestmark = pytest.mark.usefixtures("canvas_ready")

@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QLineEdit
 
-from gradstudio.graph import Change, GraphError, ModelEvent
+from gradstudio.graph import GraphError, ModelEvent
 
 from .. import theme
 from ..commands import Rename, SetParam
@@ -22,31 +22,78 @@ from .node_item import NodeItem
 if TYPE_CHECKING:
     from .view import GraphView
 
-__all__ = ["InlineEditor", "edit_label", "edit_value"]
+__all__ = ["InlineEditor", "OverCanvas", "edit_label", "edit_value"]
 MIN_WIDTH = 120  # room to type a name even on a card seen small
 
 
-class InlineEditor(QLineEdit):
-    """A line edit over ``rect`` (item coordinates) of a card (or a frame's title). ``commit(text)`` returns None
-    when the edit was taken (or changed nothing), else the reason it was refused."""
+class OverCanvas:
+    """What an editor laid over the canvas shares: it follows the view's scroll and zoom
+    (``place``), goes when its item leaves the canvas (an undo, a delete) or a new document
+    comes, keeps what was typed when the person clicks elsewhere (``keep``), and hands the
+    keys back to the canvas when it closes. ``label`` is the line shown under it."""
+
+    view: GraphView
+    item: QGraphicsItem
+    label: QLabel
+
+    def _follow(self, view: GraphView, item: QGraphicsItem, label: QLabel) -> None:
+        self.view, self.item, self.label = view, item, label
+        self._closed = False
+        view.document.model_changed.connect(self._model_changed)
+        view.document.reset.connect(self.close_editor)
+        view.zoom_changed.connect(self.place)
+        view.horizontalScrollBar().valueChanged.connect(self.place)
+        view.verticalScrollBar().valueChanged.connect(self.place)
+
+    def place(self) -> None:  # pragma: no cover - every editor overrides it
+        raise NotImplementedError
+
+    def keep(self) -> None:  # pragma: no cover - every editor overrides it
+        raise NotImplementedError
+
+    def _model_changed(self, _event: ModelEvent) -> None:
+        if self.item.scene() is None:  # the scene took the item off first
+            self.close_editor()
+
+    def close_editor(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        had_focus = self.hasFocus()
+        self.view.document.model_changed.disconnect(self._model_changed)
+        self.view.document.reset.disconnect(self.close_editor)
+        self.hide()
+        self.label.hide()
+        self.label.deleteLater()
+        self.deleteLater()
+        self.view.editor_closed(self, had_focus)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        super().focusOutEvent(event)
+        if not self._closed and event.reason() != Qt.PopupFocusReason:
+            # clicking elsewhere keeps what was typed if the model takes it, as the
+            # Inspector does; a refusal was said in the status bar and changes nothing
+            self.keep()
+            self.close_editor()
+
+
+class InlineEditor(OverCanvas, QLineEdit):
+    """A line edit over ``rect`` (item coordinates) of a card or a frame's title.
+    ``commit(text)`` returns None when the edit was taken (or changed nothing), else the
+    reason it was refused."""
 
     def __init__(self, view: GraphView, item: QGraphicsItem, rect: QRectF, text: str,
                  commit: Callable[[str], str | None], name: str) -> None:
-        super().__init__(text, view.viewport())
-        self.view, self.item, self.rect_, self.commit = view, item, rect, commit
+        QLineEdit.__init__(self, text, view.viewport())
+        self.rect_, self.commit = rect, commit
         self.setAccessibleName(name)
         self.error = QLabel(view.viewport())
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"background: {theme.current().card}; "
                                  f"color: {theme.current().error}; padding: 2px;")
         self.error.hide()
-        self._closed = False
+        self._follow(view, item, self.error)
         self.returnPressed.connect(self._enter)
-        view.document.model_changed.connect(self._model_changed)
-        view.document.reset.connect(self.close_editor)
-        view.zoom_changed.connect(self.place)
-        view.horizontalScrollBar().valueChanged.connect(self.place)
-        view.verticalScrollBar().valueChanged.connect(self.place)
         self.place()
         self.selectAll()
         self.show()
@@ -65,11 +112,8 @@ class InlineEditor(QLineEdit):
         self.error.setGeometry(box.left(), box.bottom() + 2, max(box.width(), 220),
                                self.error.heightForWidth(max(box.width(), 220)))
 
-    def _model_changed(self, event: ModelEvent) -> None:
-        """The card (or frame) went away (an undo, a delete): so does its editor."""
-        if self.item.scene() is None or (event.kind == Change.NODE_REMOVED and
-                                         event.node == getattr(self.item, "node_id", None)):
-            self.close_editor()
+    def keep(self) -> None:
+        self.commit(self.text())
 
     def _enter(self) -> None:
         reason = self.commit(self.text())
@@ -82,32 +126,11 @@ class InlineEditor(QLineEdit):
             self.error.raise_()
             self.selectAll()
 
-    def close_editor(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        had_focus = self.hasFocus()
-        self.view.document.model_changed.disconnect(self._model_changed)
-        self.view.document.reset.disconnect(self.close_editor)
-        self.hide()
-        self.error.hide()
-        self.error.deleteLater()
-        self.deleteLater()
-        self.view.editor_closed(self, had_focus)
-
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if event.key() == Qt.Key_Escape:
             self.close_editor()  # nothing changes
             return
         super().keyPressEvent(event)
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
-        super().focusOutEvent(event)
-        if not self._closed and event.reason() != Qt.PopupFocusReason:
-            # clicking elsewhere keeps what was typed if the model takes it, as the
-            # Inspector does; a refusal was said in the status bar and changes nothing
-            self.commit(self.text())
-            self.close_editor()
 
 
 def _reason(view: GraphView, command) -> str | None:  # noqa: ANN001

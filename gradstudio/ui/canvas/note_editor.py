@@ -7,14 +7,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QFocusEvent, QKeyEvent
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLabel, QPlainTextEdit
-
-from gradstudio.graph import Change, ModelEvent
 
 from .. import theme
 from ..annotation_commands import EditNote
 from .annotation_items import NoteItem
+from .inline_edit import OverCanvas
 
 if TYPE_CHECKING:
     from .view import GraphView
@@ -24,10 +23,9 @@ HINT = "**bold**  *italics*  `code` · Ctrl+Enter: done · Esc: cancel"
 MIN_SIZE = (220, 90)  # room to type even on a small note or a view zoomed out
 
 
-class NoteEditor(QPlainTextEdit):
+class NoteEditor(OverCanvas, QPlainTextEdit):
     def __init__(self, view: GraphView, item: NoteItem) -> None:
-        super().__init__(item.text, view.viewport())
-        self.view, self.item = view, item
+        QPlainTextEdit.__init__(self, item.text, view.viewport())
         self.setAccessibleName(view.tr("Text of the note"))
         self.setTabChangesFocus(True)
         c = theme.current()
@@ -35,12 +33,7 @@ class NoteEditor(QPlainTextEdit):
                            f"border: 2px solid {c.selection};")
         self.hint = QLabel(view.tr(HINT), view.viewport())
         self.hint.setStyleSheet(f"background: {c.card}; color: {c.muted}; padding: 2px;")
-        self._closed = False
-        view.document.model_changed.connect(self._model_changed)
-        view.document.reset.connect(self.close_editor)
-        view.zoom_changed.connect(self.place)
-        view.horizontalScrollBar().valueChanged.connect(self.place)
-        view.verticalScrollBar().valueChanged.connect(self.place)
+        self._follow(view, item, self.hint)
         self.place()
         self.selectAll()
         self.show()
@@ -58,29 +51,12 @@ class NoteEditor(QPlainTextEdit):
         self.hint.adjustSize()
         self.hint.move(box.left(), box.bottom() + 2)
 
-    def _model_changed(self, event: ModelEvent) -> None:
-        """The note went away (an undo, a delete): so does its editor."""
-        if event.kind is Change.NOTE_REMOVED and event.item == self.item.item_id:
-            self.close_editor()
-
-    def commit(self) -> None:
+    def keep(self) -> None:
+        """The text typed becomes the note's (one undo step); a refusal is reported."""
         model = self.view.document.model
         note_id, text = self.item.item_id, self.toPlainText()
         if note_id in self.view.scene().notes and text != model.annotations.note(note_id).text:
-            self.view.document.run(EditNote(model, note_id, text))  # a refusal is reported
-
-    def close_editor(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        had_focus = self.hasFocus()
-        self.view.document.model_changed.disconnect(self._model_changed)
-        self.view.document.reset.disconnect(self.close_editor)
-        self.hide()
-        self.hint.hide()
-        self.hint.deleteLater()
-        self.deleteLater()
-        self.view.editor_closed(self, had_focus)
+            self.view.document.run(EditNote(model, note_id, text))
 
     def event(self, event: QEvent) -> bool:
         """Esc and Ctrl+Enter are this box's own while it is open (the window's Leave and
@@ -96,16 +72,10 @@ class NoteEditor(QPlainTextEdit):
             self.close_editor()  # nothing changes
             return
         if _is_done_key(event):
-            self.commit()
+            self.keep()
             self.close_editor()
             return
         super().keyPressEvent(event)
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
-        super().focusOutEvent(event)
-        if not self._closed and event.reason() != Qt.PopupFocusReason:
-            self.commit()  # clicking elsewhere keeps what was typed
-            self.close_editor()
 
 
 def _is_done_key(event: QKeyEvent) -> bool:

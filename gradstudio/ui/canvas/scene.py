@@ -190,11 +190,15 @@ class GraphScene(QGraphicsScene):
         item.set_state(detached, False)
 
     def _drop_wires_from_rubber_band(self) -> None:
-        """A rubber band selects cards only: a wire that merely passes through the band must
-        not be selected (and then deleted with them). A click still selects a wire."""
-        if any(not v.rubberBandRect().isNull() for v in self.views()):
+        """A rubber band selects cards and notes: a wire that merely passes through the band
+        must not be selected (and then deleted with them), nor a frame the band lies in or
+        crosses (only one it holds whole). A click still selects a wire or a frame."""
+        bands = [v.mapToScene(v.rubberBandRect()).boundingRect() for v in self.views()
+                 if not v.rubberBandRect().isNull()]
+        if bands:
             for item in self.selectedItems():
-                if isinstance(item, EdgeItem):
+                if isinstance(item, EdgeItem) or (isinstance(item, FrameItem) and not any(
+                        band.contains(item.sceneBoundingRect()) for band in bands)):
                     item.setSelected(False)
 
     def _refresh_loss(self) -> None:
