@@ -5,7 +5,7 @@ the in-place editors (a note's text, a frame's title). Each change is one undo c
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QPointF, QRectF
+from PySide6.QtCore import QObject, QPointF
 from PySide6.QtWidgets import QMenu, QWidget
 
 from gradstudio.graph.annotations import Rect
@@ -17,7 +17,7 @@ from .annotation_commands import (
     RenameFrame,
     SetFrameMembers,
 )
-from .canvas.annotation_items import FRAME_PAD, FRAME_TITLE_H, FrameItem, NoteItem
+from .canvas.annotation_items import FrameItem, NoteItem, frame_around
 from .canvas.inline_edit import InlineEditor
 from .canvas.note_editor import NoteEditor
 from .canvas.view import GraphView
@@ -82,12 +82,7 @@ class AnnotationController(QObject):
     def _around(self, nodes: list[str], rect: Rect | None = None) -> Rect:
         """A frame's rectangle holding the cards of ``nodes`` (and ``rect``, if given)."""
         cards = self.view.scene().nodes
-        box = QRectF() if rect is None else QRectF(*rect)
-        for n in nodes:
-            r = cards[n].card_rect().adjusted(-FRAME_PAD, -FRAME_PAD - FRAME_TITLE_H,
-                                               FRAME_PAD, FRAME_PAD)
-            box = box.united(r)
-        return (round(box.x()), round(box.y()), round(box.width()), round(box.height()))
+        return frame_around((cards[n].card_rect() for n in nodes), rect)
 
     # --- membership -------------------------------------------------------------------------
     def add_to_frame(self, frame_id: str, nodes: list[str]) -> None:

@@ -10,6 +10,8 @@ card or a wire and a frame never hides a note.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
@@ -34,7 +36,7 @@ from gradstudio.graph.annotations import Frame, Note, Rect, note_html
 from .. import theme
 
 __all__ = ["BoxItem", "NoteItem", "FrameItem", "HANDLE", "FRAME_TITLE_H", "FRAME_PAD",
-           "NOTE_Z", "FRAME_Z", "NOTE_PX"]
+           "NOTE_Z", "FRAME_Z", "NOTE_PX", "frame_around"]
 
 HANDLE = 14.0  # the resize grip's side, scene units
 FRAME_TITLE_H = 28.0
@@ -44,6 +46,16 @@ NOTE_PAD = 8.0
 NOTE_PX, FRAME_PX = 14, 15
 FRAME_Z, NOTE_Z = -3.0, -2.0  # the wires are at -1, the cards at 0
 _FLAGS = QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
+
+
+def frame_around(cards: Iterable[QRectF], rect: Rect | None = None) -> Rect:
+    """A frame's rectangle that holds the card rectangles ``cards`` (scene coordinates)
+    under its title bar, with room around them, and ``rect`` if given."""
+    box = QRectF() if rect is None else QRectF(*rect)
+    for card in cards:
+        box = box.united(card.adjusted(-FRAME_PAD, -FRAME_PAD - FRAME_TITLE_H, FRAME_PAD,
+                                       FRAME_PAD))
+    return (round(box.x()), round(box.y()), round(box.width()), round(box.height()))
 
 
 class BoxItem(QGraphicsItem):

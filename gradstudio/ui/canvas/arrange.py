@@ -1,11 +1,15 @@
 """Edit ▸ Arrange: the whole graph laid out in layers (gradstudio.graph.layout) with the
-cards' real sizes, as one undoable move that keeps the graph's top-left corner in place."""
+cards' real sizes, as one undoable move that keeps the graph's top-left corner in place.
+Each frame is fitted around its cards where they land; notes stay where the teacher put
+them."""
 
 from __future__ import annotations
 
 from gradstudio.graph.layout import estimated_box, layered
 
+from ..annotation_commands import MoveItems
 from ..commands import MoveNodes
+from .annotation_items import frame_around
 
 __all__ = ["arrange"]
 
@@ -29,6 +33,19 @@ def arrange(view) -> bool:  # noqa: ANN001 - GraphView (it imports this module's
     if not moves:
         view.status.emit(view.tr("The graph is already arranged"))
         return False
+    rects = {}
+    for f in model.annotations.frames():
+        if not any(m in moves for m in f.members):
+            continue
+        landed = []  # each member's card where the layout puts it
+        for m in f.members:
+            x, y = moves[m][1] if m in moves else (cards[m].x(), cards[m].y())
+            landed.append(cards[m].card_rect().translated(x - cards[m].x(), y - cards[m].y()))
+        fitted = frame_around(landed)
+        if fitted != f.rect:
+            rects[f.id] = (f.rect, fitted)
+    if rects:
+        return view.document.run(MoveItems(model, moves, rects, view.tr("Arrange")))
     command = MoveNodes(model, moves)
     command.setText(view.tr("Arrange"))
     return view.document.run(command)

@@ -20,6 +20,7 @@ from gradstudio.graph import Edge
 from gradstudio.graph.trace import BACKWARD, FORWARD, LEAF, REFUSED, SKIPPED, Frame, Trace
 
 from .. import theme
+from .annotation_items import NoteItem
 from .node_item import NodeItem
 from .scene import GraphScene
 
@@ -264,6 +265,8 @@ class StepOverlay:
             rect = box.translated(spot)
             near = self.scene.items(rect, Qt.IntersectsItemBoundingRect)  # no wire shapes
             cost = sum(_area(rect & n.card_rect()) for n in near if isinstance(n, NodeItem))
+            cost += sum(_area(rect & n.sceneBoundingRect()) for n in near  # a teacher's note
+                        if isinstance(n, NoteItem))
             cost += 4 * sum(_area(rect & p) for p in placed)
             if seen is not None:  # cut by the window's edge: as bad as hidden
                 cost += 2 * (_area(rect) - _area(rect & seen))
