@@ -275,6 +275,25 @@ def _test_yourself(section: str, example: str, select: str, typed: dict[str, str
     return shots
 
 
+def _notes_and_frame(window) -> None:  # noqa: ANN001
+    """After a backward, a frame around the neuron's cards (Edit ▸ Frame Selection, its
+    title typed) and a note above the loss (Edit ▸ Add Note, its text kept with Ctrl+Enter)."""
+    model, scene = window.document.model, window.view.scene()
+    window.action_map["backward"].trigger()
+    scene.clearSelection()
+    for label in ("x", "w", "b", "wx", "z"):
+        scene.nodes[model.find(label)].setSelected(True)
+    window.action_map["frame_selection"].trigger()
+    QTest.keyClicks(window.view.editor, "the neuron: z = w·x + b")
+    QTest.keyClick(window.view.editor, Qt.Key_Return)
+    loss = scene.nodes[model.find("loss")].card_rect()
+    window.edit.notes.add_note(QPointF(loss.center().x() - 60, loss.top() - 150))
+    editor = window.view.editor
+    editor.setPlainText("**Why is w.grad 6.6918?**\n"
+                        "*Chain rule:* dL/dw = dL/dz · x\n= `0.9988 × 6.7`")
+    QTest.keyClick(editor, Qt.Key_Return, Qt.ControlModifier)
+
+
 SHOTS = [
     Shot("01-square", "square", _backward(), select="y", panel="chain_rule"),
     Shot("02-sin-of-square", "sin_of_square", _backward(), select="y", panel="chain_rule"),
@@ -313,6 +332,8 @@ SHOTS = [
     *_test_yourself("05", "accumulation", "x", {"x.grad": "8"}, backwards=2),
     *_test_yourself("06", "no_grad", "x", {"y": "4", "x.grad": "4"}, checked=False,
                     name="quiz-no-grad"),
+    Shot("12-notes-and-frames", "small_network", _notes_and_frame, select="w",
+         panel="gradients"),
 ]
 
 
