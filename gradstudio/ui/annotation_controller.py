@@ -5,7 +5,7 @@ the in-place editors (a note's text, a frame's title). Each change is one undo c
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QPointF
+from PySide6.QtCore import QObject, QPointF, QRectF
 from PySide6.QtWidgets import QMenu, QWidget
 
 from gradstudio.graph.annotations import Rect
@@ -19,6 +19,7 @@ from .annotation_commands import (
 )
 from .canvas.annotation_items import FrameItem, NoteItem, frame_around
 from .canvas.inline_edit import InlineEditor
+from .canvas.node_item import NodeItem
 from .canvas.note_editor import NoteEditor
 from .canvas.view import GraphView
 from .document import Document
@@ -28,6 +29,7 @@ NOTE_SIZE = (240.0, 90.0)
 FRAME_SIZE = (360.0, 240.0)
 NEW_NOTE = "A note: **bold**, *italics*, `code`"
 NEW_FRAME = "Frame"
+SPOTS, SPOT_STEP, CLEAR = 12, 30.0, 12.0  # where a new note may go: a grid around the middle
 
 
 class AnnotationController(QObject):
@@ -50,9 +52,10 @@ class AnnotationController(QObject):
 
     # --- adding -----------------------------------------------------------------------------
     def add_note(self, at: QPointF | None = None) -> str | None:
-        """A note centred at ``at`` (default: the middle of the view), its editor open."""
-        c = self.view.center_scene_pos() if at is None else at
+        """A note centred at ``at`` (default: near the middle of the view, where it covers
+        no card), its editor open."""
         w, h = NOTE_SIZE
+        c = self._free_spot(w, h) if at is None else at
         cmd = AddNote(self.model, self.tr(NEW_NOTE), (round(c.x() - w / 2),
                                                       round(c.y() - h / 2), w, h))
         if not self.document.run(cmd):
@@ -60,6 +63,23 @@ class AnnotationController(QObject):
         self._select_only(self.view.scene().notes[cmd.note_id])
         self.edit(cmd.note_id)
         return cmd.note_id
+
+    def _free_spot(self, w: float, h: float) -> QPointF:
+        """The centre of a w × h box nearest the middle of the view that lies in the view
+        and keeps clear of every card (the middle itself when there is no such place)."""
+        view = self.view
+        middle = view.center_scene_pos()
+        seen = view.mapToScene(view.viewport().rect()).boundingRect()
+        cards = [i.card_rect() for i in view.scene().items(seen) if isinstance(i, NodeItem)]
+        spots = sorted(((dx, dy) for dx in range(-SPOTS, SPOTS + 1)
+                        for dy in range(-SPOTS, SPOTS + 1)), key=lambda d: d[0] ** 2 + d[1] ** 2)
+        for dx, dy in spots:
+            centre = middle + QPointF(dx * SPOT_STEP, dy * SPOT_STEP)
+            box = QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h)
+            if seen.contains(box) and not any(box.adjusted(-CLEAR, -CLEAR, CLEAR, CLEAR)
+                                              .intersects(card) for card in cards):
+                return centre
+        return middle
 
     def frame_selection(self, at: QPointF | None = None) -> str | None:
         """A frame around the selected cards (none selected: an empty frame at ``at`` or

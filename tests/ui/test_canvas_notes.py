@@ -140,3 +140,13 @@ def test_a_note_is_saved_and_seen_again_on_reopening(qtbot, window, open_window,
     assert seen.plain_text() == "chain rule: multiply" and seen.rect() == rect
     shown = other.view.mapFromScene(seen.sceneBoundingRect()).boundingRect()
     assert other.view.viewport().rect().contains(shown)  # the opened file frames it
+
+
+def test_a_new_note_goes_where_it_covers_no_card(qtbot, window):
+    window.open_example("small_network")
+    note = _add_note(qtbot, window)
+    box = note.sceneBoundingRect()
+    assert window.view.viewport().rect().contains(window.view.mapFromScene(box).boundingRect())
+    covered = [n.data_.label for n in window.view.scene().nodes.values()
+               if n.card_rect().intersects(box)]
+    assert covered == []
