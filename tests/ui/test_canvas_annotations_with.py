@@ -154,8 +154,9 @@ def test_fit_view_shows_a_note_far_from_the_cards(qtbot, window):
     _chain(window)
     note = _note(qtbot, window, "far away")
     item = window.view.scene().notes[note]
-    drag(window.view, item.sceneBoundingRect().center(),
-         item.sceneBoundingRect().center() + QPointF(300, 250))
+    start = item.sceneBoundingRect().topLeft() + QPointF(20, 20)
+    drag(window.view, start, QPointF(330, 230))  # to the bottom-right, away from the cards
+    assert item.sceneBoundingRect().left() > 300
     window.view.scale(2, 2)
     window.action_map["fit"].trigger()
     seen = window.view.mapFromScene(item.sceneBoundingRect()).boundingRect()
