@@ -190,7 +190,8 @@ def _edit_menu(b: _Builder, m: QMenu) -> None:
     m.addAction(act("delete", w.tr("&Delete"), edit.delete_selection, QKeySequence.Delete,
                     "Backspace", without=(DUPLICATE_KEY,)))
     m.addAction(act("rename", w.tr("Rena&me"), edit.rename_selected, "F2",
-                    tip=w.tr("Rename the selected node on its card")))
+                    tip=w.tr("Rename the selected node on its card (or edit a note or a "
+                             "frame's title)")))
     m.addSeparator()
     m.addAction(act("add_note", w.tr("Add N&ote"), lambda: edit.notes.add_note(), NOTE_KEY,
                     tip=w.tr("A text note on the canvas: **bold**, *italics*, `code`")))

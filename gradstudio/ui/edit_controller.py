@@ -132,9 +132,14 @@ class EditController(QObject):
         self.view.edit_on_card(node_id)
 
     def rename_selected(self) -> None:
+        """F2: rename the selected node on its card, or edit the selected note's text or
+        frame's title in place."""
         nodes = self.view.selected_node_ids()
+        boxes = self.notes.selected_notes() + self.notes.selected_frames()
         if len(nodes) == 1:
             self.rename(nodes[0])
+        elif not nodes and len(boxes) == 1:
+            self.notes.edit(boxes[0])
 
     def toggle_flag(self, node_id: str, flag: str) -> None:
         on = not self.model.node(node_id).flags[flag]

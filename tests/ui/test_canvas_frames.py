@@ -185,3 +185,16 @@ def test_a_frame_is_saved_and_seen_again_on_reopening(qtbot, window, open_window
     before = _positions(other, a, b)
     drag(other.view, _title_point(seen), _title_point(seen) + QPointF(30, 0))
     assert _positions(other, a, b) == [(x + 30, y) for x, y in before]
+
+
+def test_f2_renames_the_selected_frame(qtbot, window):
+    a, b, _ = _two_cards_and_a_third(window)
+    frame = _frame_them(qtbot, window, a, b)
+    click(window.view, _title_point(frame))
+    qtbot.keyClick(window.view, Qt.Key_F2)
+    editor = window.view.editor
+    assert editor is not None and editor.text() == "the square"
+    editor.selectAll()
+    qtbot.keyClicks(editor, "renamed")
+    qtbot.keyClick(editor, Qt.Key_Return)
+    assert window.document.model.annotations.frame(frame.item_id).title == "renamed"

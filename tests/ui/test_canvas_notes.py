@@ -150,3 +150,13 @@ def test_a_new_note_goes_where_it_covers_no_card(qtbot, window):
     covered = [n.data_.label for n in window.view.scene().nodes.values()
                if n.card_rect().intersects(box)]
     assert covered == []
+
+
+def test_f2_edits_the_selected_note(qtbot, window):
+    note = _add_note(qtbot, window)
+    qtbot.keyClick(window.view.editor, Qt.Key_Escape)
+    click(window.view, note.sceneBoundingRect().center())
+    qtbot.keyClick(window.view, Qt.Key_F2)
+    assert isinstance(window.view.editor, NoteEditor)
+    _type_into_note(qtbot, window, "by the keyboard")
+    assert note.plain_text() == "by the keyboard"
