@@ -9,6 +9,7 @@ weights set to those values gives. Each axis covers the loss slice's range for i
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,9 +21,10 @@ from .catalog import GraphError
 from .loss_slice import scalar_weight, slice_range
 from .session import Session, TrainStep
 
-__all__ = ["LossSurface", "loss_surface", "SURFACE_POINTS", "path_before_steps"]
+__all__ = ["LossSurface", "loss_surface", "SURFACE_POINTS", "MIN_POINTS", "path_before_steps"]
 
 SURFACE_POINTS = 41  # grid points along each axis (41 x 41 forwards)
+MIN_POINTS = 5  # the coarsest grid a time budget can bring it down to
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,14 @@ class LossSurface:
 def loss_surface(session: Session, a: str, b: str,
                  spans: tuple[tuple[float, float], tuple[float, float]] | None = None,
                  points: int = SURFACE_POINTS, target: str | None = None,
-                 covering: Sequence[tuple[float, float]] = ()) -> LossSurface:
+                 covering: Sequence[tuple[float, float]] = (),
+                 budget: float | None = None) -> LossSurface:
     """The loss over ``spans`` (default each weight's slice range, widened to take in the
     points ``covering``: the path training took) as the scalar leaves ``a`` and ``b`` vary.
     Raises GraphError with the reason when there is no surface: the same node twice, a leaf
     that is not one number or does not require grad, or a backward from the loss that
-    cannot run."""
+    cannot run. With a ``budget`` (seconds), a graph slow to evaluate gets a coarser grid
+    (down to MIN_POINTS a side), so the window does not stall on a big graph."""
     if a == b:
         raise GraphError("select two different weights for the loss surface")
     leaves = session.private_leaves()
@@ -75,6 +79,12 @@ def loss_surface(session: Session, a: str, b: str,
     if spans is None:
         spans = tuple(_covering(slice_range(point[k], loss, grad[k]),
                                 [p[k] for p in covering]) for k in (0, 1))
+    if budget is not None:  # one evaluation timed: as many points as the budget allows
+        session.value_at(leaves, target)  # the first may compile the plan: not timed
+        start = time.perf_counter()
+        session.value_at(leaves, target)
+        each = max(time.perf_counter() - start, 1e-9)
+        points = min(points, max(MIN_POINTS, int((budget / each) ** 0.5)))
     fa, fb = flat_storage(wa), flat_storage(wb)  # writes go into the private copies
     xs = np.linspace(*spans[0], points).astype(fa.dtype)
     ys = np.linspace(*spans[1], points).astype(fb.dtype)

@@ -92,3 +92,15 @@ def test_the_path_before_each_step_of_a_run() -> None:
     assert path[1][0] == pytest.approx(1.0 - 0.1 * 6.6917619705, rel=1e-6)
     one = path_before_steps(run.steps[:1], [w, m.find("x")], (1.0, 6.7))
     assert one == [(1.0, 6.7)]  # a leaf no step updates keeps its value
+
+
+def test_a_time_budget_makes_the_grid_coarser_never_below_the_minimum() -> None:
+    from gradstudio.graph.loss_surface import MIN_POINTS
+
+    s = _session("small_network")
+    w, b = s.model.find("w"), s.model.find("b")
+    coarse = loss_surface(s, w, b, budget=0.0)  # no time at all: the coarsest grid
+    assert coarse.losses.shape == (MIN_POINTS, MIN_POINTS)
+    fine = loss_surface(s, w, b, budget=60.0)  # plenty: the full grid
+    assert fine.losses.shape == (SURFACE_POINTS, SURFACE_POINTS)
+    assert (coarse.xs[0], coarse.xs[-1]) == (fine.xs[0], fine.xs[-1])  # the same range

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["LossSlicePanel", "KEEP_RANGE"]
 
 KEEP_RANGE = 0.1  # the range is kept while the weight is this fraction away from its ends
+SURFACE_SECONDS = 0.3  # a surface is computed on the GUI thread: a coarser grid past this
 
 
 class LossSlicePanel(QWidget):
@@ -170,13 +171,15 @@ class LossSlicePanel(QWidget):
 
     def _compute_surface(self, pair: tuple[str, str]) -> LossSurface:
         """The surface over the spans kept while the point stays in their middle part."""
-        s = loss_surface(self.document.session, *pair, spans=self._spans)
+        s = loss_surface(self.document.session, *pair, spans=self._spans,
+                         budget=SURFACE_SECONDS)
         inside = all(lo + KEEP_RANGE * (hi - lo) <= p <= hi - KEEP_RANGE * (hi - lo)
                      for (lo, hi), p in zip(((s.xs[0], s.xs[-1]), (s.ys[0], s.ys[-1])),
                                             s.point, strict=True))
         if self._spans is not None and not inside:
             # centred on the point again, wide enough for the path so far
-            s = loss_surface(self.document.session, *pair, covering=self.pair_path)
+            s = loss_surface(self.document.session, *pair, covering=self.pair_path,
+                             budget=SURFACE_SECONDS)
         self._spans = ((float(s.xs[0]), float(s.xs[-1])), (float(s.ys[0]), float(s.ys[-1])))
         return s
 
