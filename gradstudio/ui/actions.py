@@ -144,7 +144,9 @@ def _file_menu(b: _Builder, m: QMenu) -> None:
     m.addAction(act("new", w.tr("&New"), w.new_file, QKeySequence.New))
     m.addAction(act("open", w.tr("&Open…"), lambda: w.open_file(), QKeySequence.Open))
     examples = m.addMenu(w.tr("Open &Example"))
-    for name in example_paths():
+    paths = example_paths()  # in the notebook's order (the titles'), then any others
+    for name in [n for n in EXAMPLE_TITLES if n in paths] + \
+            sorted(n for n in paths if n not in EXAMPLE_TITLES):
         title = QCoreApplication.translate("Examples", EXAMPLE_TITLES.get(name, name))
         examples.addAction(act(f"example.{name}", title,
                                lambda _=False, n=name: w.open_example(n)))
