@@ -48,14 +48,15 @@ def step_rows(model: GraphModel, step: TrainStep) -> list[StepRow]:
     return sorted(rows, key=lambda r: r.weight)
 
 
-def card_lines(ws: WeightStep, lr: float | None) -> list[str]:
+def card_lines(label: str, ws: WeightStep, lr: float | None) -> list[str]:
     """A weight card's three compact lines, in place of its value line: ``w → w′`` (so the
-    value now is there), ``Δw = −lr·w.grad`` with the step's numbers, and Δw's value."""
+    value now is there), ``Δw = −lr·w.grad`` with the step's numbers, and Δw's value; in
+    the weight's own name (``b -0.0999 → -0.1891`` on b's card)."""
     rate = "lr" if lr is None else f"{lr:g}"
     grad = number(ws.grad)
     grad = f"({grad})" if grad.startswith("-") else grad
-    return [f"w {number(ws.value)} → {number(ws.new)}", f"Δw = −{rate}·{grad}",
-            f"     = {number(ws.delta)}"]
+    return [f"{label} {number(ws.value)} → {number(ws.new)}", f"Δ{label} = −{rate}·{grad}",
+            f"{' ' * (len(label) + 4)}= {number(ws.delta)}"]
 
 
 def card_tooltip(label: str, ws: WeightStep, lr: float | None) -> str:

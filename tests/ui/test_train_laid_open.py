@@ -46,6 +46,9 @@ def test_train_step_lays_the_step_open(window, qtbot):
     w_card, loss_card = nodes[model.find("w")], nodes[model.find("loss")]
     assert w_card.display_lines() == [f"w 1 → {f32(w_new)}",  # w → w′: the value now
                                       f"Δw = −0.1·{f32(W_GRAD)}", f"     = {f32(w_delta)}"]
+    # each weight's card in its own name (b's read "w ... → ..." and "Δw = ...")
+    assert nodes[model.find("b")].display_lines() == [
+        f"b 0 → {f32(b_new)}", f"Δb = −0.1·{f32(B_GRAD)}", f"     = {f32(b_delta)}"]
     assert "w.grad was zeroed after the update" in w_card.tooltip_text()
     assert loss_card.display_lines()[-1] == f"loss {f32(LOSS)} → {after}"
     assert nodes[model.find("x")].step_lines == []  # an input is not trained

@@ -272,7 +272,8 @@ class GraphScene(QGraphicsScene):
         if not run.steps or self.quiz is not None:
             return
         step, model = run.steps[-1], self.document.model
-        lines = {n: (card_lines(ws, step.lr), card_tooltip(model.label(n), ws, step.lr), True)
+        lines = {n: (card_lines(model.label(n), ws, step.lr),
+                     card_tooltip(model.label(n), ws, step.lr), True)
                  for n, ws in step.weights.items() if n in model}
         try:
             lines[pick_target(model)] = ([loss_line(step.loss, run.loss_after)],
