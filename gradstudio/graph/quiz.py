@@ -11,6 +11,9 @@ graph layer's reason (``x does not require grad: requires_grad is off``).
 
 from __future__ import annotations
 
+import ast
+import operator
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +33,12 @@ RTOL = 1e-3  # a prediction is right within this relative tolerance of the true 
 ATOL = 1e-8  # ... or this close to it, for a true value of 0
 TOLERANCE_TEXT = f"right within a relative tolerance of {RTOL:.0e}".replace("e-0", "e-")
 NONE_WORDS = ("none", "null")  # a gradient that is None: "None"
+MAX_TYPED = 2_000  # characters of a prediction read (a gradient fits in far fewer)
+# PyTorch's printed form, tensor(6.6918) or tensor([...], requires_grad=True): its numbers
+TENSOR_FORM = re.compile(r"^tensor\((.*?)(?:,\s*(?:requires_grad|grad_fn|dtype|device)=.*)?\)$",
+                         re.S)
+_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+              ast.Div: operator.truediv, ast.Pow: operator.pow}
 
 
 def questions_of(model: GraphModel) -> tuple[Question, ...]:
@@ -92,8 +101,11 @@ def parse_prediction(text: str, shape: tuple[int, ...] | None) -> np.ndarray | N
                          + (", or None" if shape is None else ""))
     if typed.lower() in NONE_WORDS:
         return None
+    form = TENSOR_FORM.match(typed)
+    if form is not None:  # as PyTorch prints it: tensor(6.6918)
+        typed = form.group(1).strip()
     try:
-        value = np.asarray(parse_tensor_value(typed), dtype=float)
+        value = np.asarray(_worked_out(typed), dtype=float)
     except GraphError as e:
         raise GraphError(f"not a prediction: {e}") from None
     if shape is not None:
@@ -104,6 +116,60 @@ def parse_prediction(text: str, shape: tuple[int, ...] | None) -> np.ndarray | N
                              f"{value.size}")
         value = value.reshape(shape)
     return value
+
+
+def _worked_out(text: str) -> float | list:
+    """Numbers, or sums and products of them worked out (``2*3``, ``cos(9)`` is not: no
+    names), one per element: ``1, 2, 3`` or ``[0.667, 4/3, 2]``. Python's own expression
+    syntax is read with ``ast`` and only numbers and + - * / ** are evaluated: typed text
+    never runs code. Whatever else is typed is a GraphError, as a leaf's value would be."""
+    if len(text) > MAX_TYPED:
+        raise GraphError(f"more than {MAX_TYPED} characters: type the numbers only")
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return parse_tensor_value(text)  # its words say what is wrong
+    if isinstance(tree, ast.Tuple):  # 1, 2, 3
+        tree = ast.List(tree.elts)
+    try:
+        value = _number_or_list(tree, depth=0)
+    except RecursionError:  # ---...-1: deeper than anyone works a number out
+        raise GraphError("too deeply nested: type the number itself") from None
+    parse_tensor_value(value)  # the same checks as a leaf's value: shape, element budget
+    return value
+
+
+def _number_or_list(node: ast.AST, depth: int) -> float | list:
+    if isinstance(node, ast.List | ast.Tuple):
+        if depth >= 2:
+            raise GraphError("a prediction is a number, a list or a list of lists")
+        return [_number_or_list(e, depth + 1) for e in node.elts]
+    return _arithmetic(node)
+
+
+def _arithmetic(node: ast.AST) -> float:
+    """A number worked out from numbers and + - * / ** (in floats: 10**10**10 overflows
+    at once instead of running for ever)."""
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        try:
+            return float(node.value)
+        except OverflowError:  # an integer of hundreds of digits
+            raise GraphError("a number too big, or not a real number") from None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        value = _arithmetic(node.operand)
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        left, right = _arithmetic(node.left), _arithmetic(node.right)
+        try:
+            return float(_OPERATORS[type(node.op)](left, right))
+        except ZeroDivisionError:
+            raise GraphError("a division by zero") from None
+        except (OverflowError, TypeError):  # TypeError: a negative number to a fraction
+            raise GraphError("a number too big, or not a real number") from None
+    if isinstance(node, ast.Name) and node.id.lower() in ("inf", "nan"):
+        return float(node.id)
+    raise GraphError(f"each element must be a number (+ − × ÷ allowed, like 2*3), "
+                     f"got {ast.unparse(node)!r}")
 
 
 def _is_right(prediction: np.ndarray | None, truth: np.ndarray | None) -> bool:

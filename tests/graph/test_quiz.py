@@ -158,3 +158,29 @@ def test_without_an_exercise_every_leaf_that_requires_grad_is_asked() -> None:
     quiz = Quiz(Session(m))
     assert [quiz.answer(q).what for q in quiz.questions] == ["y", "y.grad"]
     assert quiz.answer(Question(y)).truth_text == "1"  # ∂z/∂y: what reached y
+
+
+@pytest.mark.parametrize("typed", [
+    "2*3", "2 * 3", "6.", "tensor(6.)", "tensor(6., requires_grad=True)", "12/2", "2**2 + 2",
+    "+6", "--6", "6e0"])
+def test_a_prediction_can_be_worked_out_or_copied_as_pytorch_prints_it(typed: str) -> None:
+    """x.grad of x² at 3 typed as a student would: the chain worked out (2*3), or the
+    tensor as PyTorch prints it."""
+    quiz, asked = _quiz("square")
+    assert quiz.check(asked["x.grad"], typed) is None
+    assert quiz.mark(asked["x.grad"], typed).right, typed
+
+
+def test_worked_out_vectors_and_what_is_still_refused() -> None:
+    quiz, asked = _quiz("vector_mean")
+    q = asked["x.grad"]
+    assert quiz.mark(q, "2*1/3, 2*2/3, 2*3/3").right
+    assert quiz.mark(q, "tensor([0.6667, 1.3333, 2.0000])").right
+    assert quiz.check(q, "1/0, 1, 1") == "not a prediction: a division by zero"
+    assert "too big" in quiz.check(q, "10.0**400, 1, 1")
+    assert "too big" in quiz.check(q, "(-8)**0.5, 1, 1")  # not a real number
+    assert "got 'cos(9)'" in quiz.check(q, "cos(9), 1, 1")
+    assert "got 'x'" in quiz.check(q, "x, 1, 1")
+    assert "not a prediction" in quiz.check(q, "2" * 3000)
+    assert "too big" in quiz.check(q, "1" + "0" * 400 + ", 1, 1")
+    assert "not a prediction" in quiz.check(q, "-" * 1990 + "1")  # no RecursionError
