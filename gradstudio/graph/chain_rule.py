@@ -20,6 +20,7 @@ import gradstudio.engine as ge
 from .catalog import kind
 from .explain import blocks_gradient, why_not_requires_grad
 from .ledger import format_number
+from .maths import format_factor
 from .session import Session
 
 __all__ = ["PortFlow", "ChainRuleStep", "LeafFacts", "chain_rule_at", "leaf_facts",
@@ -39,7 +40,7 @@ class PortFlow:
 
     @property
     def local_text(self) -> str:
-        return "—" if self.local is None else format_number(self.local)
+        return "—" if self.local is None else format_factor(self.local)
 
     @property
     def nothing_sent(self) -> str:

@@ -23,9 +23,9 @@ import numpy as np
 
 from .ledger import format_number
 
-__all__ = ["Derivative", "Maths", "LEAF_MATHS", "format_value", "format_term", "symbolic_lines",
-           "forward_line", "derivative_line", "local_derivative", "values_for", "fill", "chain",
-           "NUMBERS"]
+__all__ = ["Derivative", "Maths", "LEAF_MATHS", "format_value", "format_factor", "format_term",
+           "symbolic_lines", "forward_line", "derivative_line", "local_derivative", "values_for",
+           "fill", "chain", "NUMBERS"]
 
 Values = Mapping[str, np.ndarray]  # port or parameter name, "out", "N" -> value
 NUMBERS = 3  # how many elements of a bigger tensor are shown
@@ -93,6 +93,9 @@ def fill(template: str, names: Mapping[str, str]) -> str:
     return _FIELD.sub(substitute, template)
 
 
+SMALL_TERM = 0.01  # below this, four decimals would keep fewer than two significant digits
+
+
 def format_value(value: np.ndarray | float) -> str:
     """A value in one short piece: ``0.9988``; a vector of up to four elements whole
     (``[0.6667, 1.3333, 2.0000]``), a bigger tensor as its shape and first elements
@@ -114,9 +117,19 @@ def _one_line(text: str) -> str:
     return re.sub(r",\s+", ", ", text).replace("[ ", "[")
 
 
+def format_factor(value: np.ndarray | float) -> str:
+    """A value as a factor of a product written out: a small number keeps four significant
+    digits (``0.001228``, where PyTorch's print says ``0.0012``), so the product multiplies
+    to its result by hand; else as ``format_value``."""
+    a = np.asarray(value)
+    small = a.ndim == 0 and a.dtype.kind == "f" and 0 < abs(float(a)) < SMALL_TERM
+    return f"{float(a):.4g}" if small else format_value(value)
+
+
 def format_term(value: np.ndarray | float) -> str:
-    """A value as a term in a formula: negative numbers in parentheses, ``(−0.9111)``."""
-    text = format_value(value)
+    """A value as a term in a formula (``format_factor``): negative numbers in
+    parentheses, ``(−0.9111)``."""
+    text = format_factor(value)
     return f"({text})" if text.startswith("-") else text
 
 

@@ -42,7 +42,7 @@ def test_small_network_reads_like_the_notebook() -> None:
     t = build_trace(Session(m))
     hand = by_hand(t, m.find("w"))
     assert hand.lines("w") == [
-        "∂loss/∂y_pred · ∂y_pred/∂z · ∂z/∂wx · ∂wx/∂w = 813.3619 × 0.0012 × 1 × 6.7000 = 6.6918",
+        "∂loss/∂y_pred · ∂y_pred/∂z · ∂z/∂wx · ∂wx/∂w = 813.3619 × 0.001228 × 1 × 6.7000 = 6.6918",
         "6.6918 equals what autograd gave w: 6.6918"]
     # the notebook's manual dloss_dy_pred = (y_pred - y) / (y_pred * (1 - y_pred)), y = 0
     y_pred = 1 / (1 + np.exp(-6.7))

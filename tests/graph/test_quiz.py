@@ -32,7 +32,7 @@ def test_small_network_asks_w_and_b_and_explains_with_the_chain_rule() -> None:
     assert list(asked) == ["w.grad", "b.grad"]
     w = quiz.answer(asked["w.grad"])
     assert w.truth_text == "6.6918" and np.isclose(w.truth, 6.691762, rtol=1e-6)
-    assert w.why[0] == ("∂loss/∂y_pred · ∂y_pred/∂z · ∂z/∂wx · ∂wx/∂w = 813.3619 × 0.0012 × 1 "
+    assert w.why[0] == ("∂loss/∂y_pred · ∂y_pred/∂z · ∂z/∂wx · ∂wx/∂w = 813.3619 × 0.001228 × 1 "
                         "× 6.7000 = 6.6918")
     assert w.why[1] == "∂wx/∂w = x = 6.7000"
     assert quiz.answer(asked["b.grad"]).truth_text == "0.9988"

@@ -42,7 +42,7 @@ def test_sigmoid_step_after_backward(window, panel, qtbot):
     assert "y_pred = σ(z)" in text
     assert "∂loss/∂y_pred = 813.3619" in text
     assert "∂y_pred/∂z = 0.0012" in text
-    assert "813.3619 × 0.0012 = 0.9988" in text
+    assert "813.3619 × 0.001228 = 0.9988" in text
     assert "→ z" in text
 
 
@@ -108,6 +108,6 @@ def test_a_leaf_shows_the_derivation_by_hand_and_that_it_equals_its_grad(window,
     assert "By hand" not in panel.plain_text()  # no backward yet
     window.action_map["backward"].trigger()
     text = panel.plain_text()
-    assert ("∂loss/∂y_pred · ∂y_pred/∂z · ∂z/∂wx · ∂wx/∂w = 813.3619 × 0.0012 × 1 × 6.7000 "
+    assert ("∂loss/∂y_pred · ∂y_pred/∂z · ∂z/∂wx · ∂wx/∂w = 813.3619 × 0.001228 × 1 × 6.7000 "
             "= 6.6918") in text
     assert "6.6918 equals what autograd gave w: 6.6918" in text

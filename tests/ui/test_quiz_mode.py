@@ -63,7 +63,7 @@ def test_one_right_one_wrong_on_small_network(qtbot, window):
     said = window.panels["messages"].text.toPlainText()  # the whole derivation of each
     assert "✓ w.grad: you said 6.69, it is 6.6918" in said
     assert "✗ b.grad: you said 0.5, it is 0.9988" in said
-    assert ("∂loss/∂y_pred · ∂y_pred/∂z · ∂z/∂b = 813.3619 × 0.0012 × 1 = 0.9988" in said)
+    assert ("∂loss/∂y_pred · ∂y_pred/∂z · ∂z/∂b = 813.3619 × 0.001228 × 1 = 0.9988" in said)
     assert "Quiz: 1 of 2 right (right within a relative tolerance of 1e-3)" in said
 
 
@@ -106,7 +106,7 @@ def test_predicting_in_the_inspector_shows_on_the_card_and_the_answer_after_reve
                   if b.accessibleName() == "Answer")
     text = answer.text()
     assert "✗ w.grad: you said 6.7, it is 6.6918" in text  # 6.7 is 0.12% off: beyond 1e-3
-    assert "813.3619 × 0.0012 × 1 × 6.7000 = 6.6918" in text
+    assert "813.3619 × 0.001228 × 1 × 6.7000 = 6.6918" in text
     assert window.docks["messages"].isVisible()
 
 
