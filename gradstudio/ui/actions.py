@@ -249,7 +249,7 @@ def _run_menu(b: _Builder, m: QMenu) -> None:
                              "tangent")))
     compare = act("compare_torch", w.tr("Compare with &PyTorch"),
                   lambda: compare_with_pytorch(w))
-    follow_availability(compare)  # disabled, saying how to install it, without PyTorch
+    follow_availability(compare, w.quiz_mode)  # without PyTorch: disabled, saying how to get it
     m.addAction(compare)
     m.setToolTipsVisible(True)  # a disabled entry's tooltip says why
     m.addSeparator()

@@ -32,23 +32,34 @@ from .worker import Cancelled
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
+    from .quiz_mode import QuizMode
 
 __all__ = ["CompareDialog", "compare_with_pytorch", "follow_availability", "HEADERS"]
 
 HEADERS = ("node", "in the code", "value", "gradient")
 
 
-def follow_availability(action: QAction) -> None:
-    """Enabled when PyTorch can be imported (looked up, not imported); else disabled, with
-    the command that installs it in its tooltip."""
+def follow_availability(action: QAction, quiz: QuizMode) -> None:
+    """Enabled when PyTorch can be imported (looked up once, not imported); else disabled,
+    with the command that installs it in its tooltip. Disabled during the quiz too: the
+    table would give the hidden gradients away."""
     found = oracle.available()
-    action.setEnabled(found)
-    tip = (action.tr("Run the graph on real PyTorch and compare every node's value and "
-                     "gradient with GradStudio's, bit for bit") if found else
-           action.tr("PyTorch is not installed: %1, then restart GradStudio")
-           .replace("%1", oracle.INSTALL))
-    action.setToolTip(tip)
-    action.setStatusTip(tip)
+
+    def follow() -> None:
+        action.setEnabled(found and not quiz.active)
+        if not found:
+            tip = action.tr("PyTorch is not installed: %1, then restart GradStudio") \
+                .replace("%1", oracle.INSTALL)
+        elif quiz.active:
+            tip = action.tr("Not during the quiz: Leave Quiz (Esc) to compare")
+        else:
+            tip = action.tr("Run the graph on real PyTorch and compare every node's value and "
+                            "gradient with GradStudio's, bit for bit")
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+
+    quiz.changed.connect(follow)
+    follow()
 
 
 def compare_with_pytorch(w: MainWindow) -> CompareDialog | None:

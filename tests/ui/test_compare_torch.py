@@ -180,3 +180,14 @@ def test_without_pytorch_the_entry_is_disabled_and_says_how_to_install_it(
 def test_with_pytorch_installed_the_entry_is_enabled(qtbot, window):
     action = menu_action(_run_menu(window), "Compare with PyTorch")
     assert action.isEnabled() and INSTALL not in action.toolTip()
+
+
+@needs_torch
+def test_the_entry_is_disabled_during_the_quiz_which_hides_the_gradients(qtbot, window):
+    window.action_map["example.small_network"].trigger()
+    action = menu_action(_run_menu(window), "Compare with PyTorch")
+    menu_action(_run_menu(window), "Quiz").trigger()
+    assert window.quiz_mode.active
+    assert not action.isEnabled() and "Leave Quiz" in action.toolTip()
+    window.action_map["step_leave"].trigger()  # Leave Quiz (Esc)
+    assert not window.quiz_mode.active and action.isEnabled()
