@@ -115,8 +115,8 @@ def _parse_number(value: Any, what: str) -> float:
         try:
             return float(value)
         except OverflowError:  # a whole number of hundreds of digits
-            raise GraphError(f"{what} is too large for any float (a whole number of "
-                             f"{value.bit_length() * 3 // 10}+ digits)") from None
+            raise GraphError(f"{what} is too large for any float "
+                             f"({limits.short_number(value)})") from None
     if isinstance(value, str) and _NUMBER.match(value.strip()):
         number = float(value.strip())
         if math.isinf(number) and "inf" not in value.lower():

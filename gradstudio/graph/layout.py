@@ -8,18 +8,24 @@ headless tests.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 import networkx as nx
 
 from .catalog import GraphError, kind
+from .limits import MAX_COORDINATE
 
 __all__ = ["Box", "GAP_X", "GAP_Y", "layered", "estimated_box", "place_missing"]
 
 GAP_X = 48.0  # between columns: room for the wires
 GAP_Y = 28.0  # between cards in a column
 SWEEPS = 4  # crossing-reduction passes (each one left to right, then right to left)
+# More unwired nodes than this (a generated file) go in a grid beside the layers: a column of
+# 100,000 cards would run past the canvas (limits.MAX_COORDINATE) and take long to lay out.
+UNWIRED_IN_COLUMNS = 200
 
 
 @dataclass(frozen=True)
@@ -196,6 +202,7 @@ def layered(graph: nx.MultiDiGraph | nx.DiGraph, boxes: Mapping[str, Box],
 _EST_WIDTH, _EST_TITLE, _EST_ROW, _EST_BODY = 140.0, 24.0, 18.0, 64.0
 
 
+@cache  # one per kind: a file of 100,000 nodes asks 100,000 times
 def estimated_box(kind_name: str) -> Box:
     spec = kind(kind_name)
     rows = max(len(spec.inputs), 1)
@@ -213,9 +220,15 @@ def place_missing(data: dict) -> dict:
     if not missing:
         return data
     g = nx.MultiDiGraph()
-    g.add_nodes_from(missing)
-    g.add_edges_from((e["src"], e["dst"], e["port"]) for e in data.get("edges", [])
-                     if e["src"] in missing and e["dst"] in missing)
+    wires = [(e["src"], e["dst"], e["port"]) for e in data.get("edges", [])
+             if e["src"] in missing and e["dst"] in missing]
+    wired = {end for src, dst, _ in wires for end in (src, dst)}
+    alone = [n for n in missing if n not in wired]
+    if len(alone) <= UNWIRED_IN_COLUMNS:  # a few: in the first column, with the rest
+        alone = []
+    apart = set(alone)
+    g.add_nodes_from(n for n in missing if n not in apart)
+    g.add_edges_from(wires)
     try:
         boxes = {i: estimated_box(n["kind"]) for i, n in missing.items()}
     except GraphError:
@@ -225,6 +238,23 @@ def place_missing(data: dict) -> dict:
     placed = [n["position"] for n in nodes if "position" in n]
     left = max((p[0] for p in placed), default=-_EST_WIDTH - GAP_X) + _EST_WIDTH + GAP_X
     top = min((p[1] for p in placed), default=0.0)
-    for i, (x, y) in layered(g, boxes).items():
+    spots = layered(g, boxes)
+    right = max((x + _EST_WIDTH + GAP_X for x, _ in spots.values()), default=0.0)
+    spots.update(_grid(alone, boxes, right))
+    if any(max(abs(left + x), abs(top + y)) > MAX_COORDINATE for x, y in spots.values()):
+        spots = _grid(list(missing), boxes, 0.0)  # one huge column: a grid still fits
+    for i, (x, y) in spots.items():
         missing[i]["position"] = [left + x, top + y]
     return data
+
+
+def _grid(nodes: list, boxes: Mapping[str, Box], left: float) -> dict:
+    """Cards in a square-ish grid from ``left``, rows of equal height: for nodes that no wire
+    orders (or too many for columns)."""
+    if not nodes:
+        return {}
+    per_row = max(1, math.isqrt(len(nodes) - 1) + 1)
+    step_x = max(boxes[n].width for n in nodes) + GAP_X
+    step_y = max(boxes[n].height for n in nodes) + GAP_Y
+    return {n: (round(left + (i % per_row) * step_x), round((i // per_row) * step_y))
+            for i, n in enumerate(nodes)}

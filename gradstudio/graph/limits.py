@@ -9,8 +9,8 @@ tests/graph/test_limits.py keeps those equal to these.
 from __future__ import annotations
 
 __all__ = ["MAX_BYTES", "MAX_NODES", "MAX_EDGES", "MAX_VALUE_ELEMENTS", "MAX_RESULT_ELEMENTS",
-           "MAX_TOTAL_ELEMENTS", "MAX_CODE_BYTES", "MAX_CODE_NESTING", "count", "mebibytes",
-           "short_number"]
+           "MAX_TOTAL_ELEMENTS", "MAX_CODE_BYTES", "MAX_CODE_NESTING", "MAX_COORDINATE",
+           "count", "mebibytes", "short_number"]
 
 MAX_BYTES = 64 * 1024 * 1024  # a .gsgraph file: 64 MiB
 MAX_NODES = 100_000
@@ -20,6 +20,7 @@ MAX_RESULT_ELEMENTS = 1_000_000  # numbers in one node's result, after broadcast
 MAX_TOTAL_ELEMENTS = 10_000_000  # numbers in all values and results of a graph together
 MAX_CODE_BYTES = 2_000_000  # PyTorch code to import (about 50,000 lines), refused unparsed
 MAX_CODE_NESTING = 100  # levels of an expression in imported code (the reader recurses)
+MAX_COORDINATE = 1e7  # a card's x and y on the canvas, either way from 0
 
 
 def count(n: int, what: str = "") -> str:

@@ -20,7 +20,7 @@ import networkx as nx
 from . import limits
 from .annotations import Annotations, Exercise, check_exercise
 from .catalog import GraphError, NodeKind, kind
-from .limits import count
+from .limits import MAX_COORDINATE, count
 from .shapes import Budget, downstream
 from .shapes import Change as SizeChange
 
@@ -136,6 +136,7 @@ class GraphModel:
         self._labels: dict[str, str] = {}  # label -> node id; labels are unique
         self._free_from: dict[str, int] = {}  # base -> every base{2..i-1} is taken (naming)
         self._budget = Budget()  # each node's result shape, checked against the limits
+        self._sizing = True  # add_node sizes each node (from_dict sizes them all at the end)
         self._loss: str | None = None
         self.settings = Settings()
         self.description = ""  # what the graph shows, e.g. which notebook section
@@ -264,8 +265,9 @@ class GraphModel:
             node_id = self._new_id()
         else:
             self._bump_id(node_id)
-        new = {"kind": kind_name, "label": label, "params": values}  # a refusal skips an id
-        self._budget.commit(self._budget.propose([node_id], lambda n: new, lambda n: {}))
+        if self._sizing:  # (a file's nodes are sized all at once, after its wires)
+            new = {"kind": kind_name, "label": label, "params": values}  # a refusal skips an id
+            self._budget.commit(self._budget.propose([node_id], lambda n: new, lambda n: {}))
         self._g.add_node(node_id, kind=kind_name, label=label, params=values, flags=node_flags,
                          position=pos)
         self._labels[label] = node_id
@@ -443,6 +445,7 @@ class GraphModel:
     @classmethod
     def _from_dict(cls, data: dict[str, Any]) -> GraphModel:
         model = cls()
+        model._sizing = False
         model.description = str(data.get("description", ""))
         for i, n in enumerate(data.get("nodes", [])):
             try:
@@ -462,6 +465,7 @@ class GraphModel:
             model._g.add_edge(e["src"], e["dst"], key=e["port"])
         model._check_acyclic(data.get("edges", []))
         model._budget.commit(model._sizes(model._g.nodes))  # once, before anything runs
+        model._sizing = True
         if data.get("loss") is not None:
             if data["loss"] not in model:
                 raise GraphError(f"loss: '{data['loss']}' is not a node")
@@ -573,6 +577,6 @@ def _position(position: Any) -> tuple[float, float]:
         x, y = (float(v) for v in position)
     except (TypeError, ValueError):
         raise GraphError(f"a position is two numbers, got {position!r}") from None
-    if x != x or y != y or abs(x) > 1e7 or abs(y) > 1e7:
+    if x != x or y != y or abs(x) > MAX_COORDINATE or abs(y) > MAX_COORDINATE:
         raise GraphError(f"position {position!r} is out of range")
     return (x, y)

@@ -153,3 +153,22 @@ def test_files_with_positions_keep_them(name: str):
     model = load(example_paths()[name])
     data = json.loads(example_paths()[name].read_text())
     assert [list(n.position) for n in model.nodes()] == [n["position"] for n in data["nodes"]]
+
+
+def test_many_unwired_nodes_without_positions_load_in_a_grid_within_the_canvas() -> None:
+    """Unwired nodes without positions once made one column: 100,000 of them (allowed by the
+    schema) ran 13 million pixels high, past the canvas, and the file was refused. Beyond a
+    few they now sit in a grid beside the wired ones, every card apart."""
+    n = 5_000
+    nodes = [{"id": f"n{i}", "kind": "input"} for i in range(n)]
+    nodes += [{"id": "s", "kind": "sin"}]
+    data = {"format": "gradstudio-graph", "version": 2, "nodes": nodes,
+            "edges": [{"src": "n0", "dst": "s", "port": "x"}]}
+    model = fileformat.loads(json.dumps(data))
+    spots = {model.node(i).position for i in model.node_ids()}
+    assert len(spots) == n + 1  # no two cards at one place
+    assert max(max(abs(x), abs(y)) for x, y in spots) < 20_000  # a column: 670,000 high
+    first, sin = model.node("n0").position, model.node("s").position
+    assert first[1] == sin[1] and first[0] < sin[0]  # the wired pair stays in its layers
+    assert model.node("n1").position[0] > sin[0]  # the grid is to the right of them
+    assert model.label("n4999") == "x5000"  # named in order
