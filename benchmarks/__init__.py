@@ -18,6 +18,7 @@ SUITES = [
     "benchmarks.bench_ui",
     "benchmarks.bench_learn",
     "benchmarks.bench_plan",
+    "benchmarks.bench_hostile",
 ]
 
 

@@ -64,6 +64,7 @@ class Case:
     setup: Callable[[Any], Run]
     max_ratio: float | None = None  # target: engine time / PyTorch time at most this
     max_seconds: float | None = None  # target for cases without a PyTorch twin
+    max_peak_mb: float | None = None  # target: the engine run's peak memory (MB) at most this
     against_torch: bool = True  # False: graph/UI cases, engine column only
     # The same computation written for benchmarks/micrograd.py (setup(module) -> run), timed
     # beside the engine and PyTorch in the same run; its answers are double precision.
@@ -84,6 +85,8 @@ class Case:
             parts.append(f"<= {self.max_micrograd_ratio:g}x micrograd-style")
         if self.max_seconds is not None:
             parts.append(f"<= {format_seconds(self.max_seconds)}")
+        if self.max_peak_mb is not None:
+            parts.append(f"<= {self.max_peak_mb:g} MB peak")
         return ", ".join(parts) or "-"
 
 
@@ -124,6 +127,9 @@ class Result:
                 checks.append(self.ratio_to(library) <= limit)
         if self.case.max_seconds is not None and ENGINE in self.seconds:
             checks.append(self.seconds[ENGINE] <= self.case.max_seconds)
+        peak = self.peak_mb.get(ENGINE)
+        if self.case.max_peak_mb is not None and peak is not None:
+            checks.append(peak <= self.case.max_peak_mb)
         if not checks:
             return "n/a"
         return "pass" if all(checks) else "FAIL"
