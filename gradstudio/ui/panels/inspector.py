@@ -223,10 +223,10 @@ class Inspector(QWidget):
         mono = QFont("monospace")
         mono.setStyleHint(QFont.Monospace)
         self.facts: dict[str, QLabel] = {}
-        for key, text in (("value", "value:"), ("grad", "grad:"), ("grad_fn", "grad_fn:"),
-                          ("shape", "shape:"), ("dtype", "dtype:"), ("is_leaf", "is_leaf:"),
-                          ("requires_grad", "requires_grad:"), ("why", ""), ("error", ""),
-                          ("overflow", "")):
+        for key, text in (("value", "value:"), ("overflow", ""), ("grad", "grad:"),
+                          ("grad_fn", "grad_fn:"), ("shape", "shape:"), ("dtype", "dtype:"),
+                          ("is_leaf", "is_leaf:"), ("requires_grad", "requires_grad:"),
+                          ("why", ""), ("error", "")):
             label = QLabel()
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextSelectableByMouse)
