@@ -129,6 +129,13 @@ POW = _op("PowBackward0", lambda a, e: (_powf(a, e), (a, e)), _pow_scalar_backwa
 def _clamp_forward(a: Any, lo: Any, hi: Any) -> tuple:
     """min(max(a, lo), hi) that keeps a where it equals a bound (so -0. stays -0.) and passes
     NaN through, like PyTorch's kernel; with lo > hi everything becomes hi."""
+    if isinstance(a, np.ndarray) and a.ndim:  # vectors: the result and one mask, reused
+        out, mask = np.array(a), np.empty(a.shape, dtype=bool)
+        if lo is not None:
+            np.copyto(out, lo, where=np.less(a, lo, out=mask))
+        if hi is not None:
+            np.copyto(out, hi, where=np.greater(out, hi, out=mask))
+        return out, (a, lo, hi)
     out = a if lo is None else np.where(a < lo, lo, a)
     if hi is not None:
         out = np.where(out > hi, hi, out)
@@ -137,7 +144,11 @@ def _clamp_forward(a: Any, lo: Any, hi: Any) -> tuple:
 
 def _clamp_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
     a, lo, hi = saved
-    inside = (a >= lo) if hi is None else (a <= hi) if lo is None else (a >= lo) & (a <= hi)
+    if lo is not None and hi is not None and isinstance(a, np.ndarray) and a.ndim:
+        inside = np.less_equal(a, hi)  # and the lower bound into the same mask
+        np.logical_and(np.greater_equal(a, lo), inside, out=inside)
+    else:
+        inside = (a >= lo) if hi is None else (a <= hi) if lo is None else (a >= lo) & (a <= hi)
     return (np.where(inside, g, 0),)
 
 

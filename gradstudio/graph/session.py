@@ -70,11 +70,12 @@ class TrainResult:
         return TrainStep(number, self.loss, self.updates, self.weights, self.lr)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TrainStep:
     """One step of a run: its number (1-based in the run), the loss before its update, the
     update (node id -> new value), and the update laid open (node id -> w, w.grad, Δw, w')
-    with the learning rate it used."""
+    with the learning rate it used. A record nobody changes; not a frozen dataclass, whose
+    __init__ costs four times as much, because a run of the compiled plan makes one per step."""
 
     number: int
     loss: float
@@ -429,9 +430,11 @@ class Session:
         self.ledger.trained(BackwardEntry(label(plan.target), np.array(losses[-1], dtype=dtype),
                                           arrays, arrays), len(path), run)
         self.loss_history.extend(losses)
-        records = [TrainStep(first + i, loss, {} if weights is None else
-                             dict(zip(plan.trainable, weights, strict=True)))
-                   for i, (loss, weights) in enumerate(zip(losses, path, strict=True))]
+        names = plan.trainable  # each path entry holds their weights, in this order
+        records = [TrainStep(number, loss,
+                             {} if weights is None else dict(zip(names, weights, strict=False)))
+                   for number, loss, weights in zip(range(first, first + len(path)), losses,
+                                                    path, strict=True)]
         # the last step laid open (w, w.grad, dw, w'), as train_step lays open each of its
         before = path[-2] if len(path) > 1 else [
             self._leaves[n]._data.tolist() for n in plan.trainable]

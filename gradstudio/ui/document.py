@@ -114,6 +114,7 @@ class Document(QObject):
         self.runner: Runner = run_inline
         self._run_seconds: float | None = None  # how long the last run took (None: not yet)
         self._working = False  # a run is in progress (the worker's wait lets timers fire)
+        self.training: TrainJob | None = None  # the Train N run in progress, between slices
         self._unsubscribe = self.model.subscribe(self._on_model_event)
         self._timer = QTimer(self, singleShot=True, interval=30)
         self._timer.timeout.connect(self._evaluate)
@@ -256,7 +257,7 @@ class Document(QObject):
     def start_training(self, steps: int, lr: float | None = None) -> TrainJob:
         """Train in slices between events so the window stays responsive."""
         self.run_requested.emit()
-        job = TrainJob(self, steps, lr)
+        job = self.training = TrainJob(self, steps, lr)
         job.start()
         return job
 
@@ -267,6 +268,8 @@ class Document(QObject):
 
     def _finish_training(self, job: TrainJob) -> None:
         run = job.run
+        if self.training is job:
+            self.training = None
         self.ledger_changed.emit()
         forward = self._evaluate()
         run.loss_after = self._loss_now(forward)

@@ -47,6 +47,7 @@ __all__ = ["GradientsPanel", "COLUMNS"]
 COLUMNS = ("node", "kind", "value", "grad", "last contribution", "requires_grad")
 ID_ROLE = Qt.UserRole + 1
 SIZE_ROWS = 100  # rows read to size the columns: all of them in any graph a person builds
+TRAINING_REFRESH_MS = 250  # the table at most this often while Train N runs
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -175,9 +176,9 @@ class GradientsPanel(QWidget):
         self.table.selectionModel().selectionChanged.connect(
             lambda *_: self._select_on_canvas())
         view.scene().selectionChanged.connect(self._follow_canvas)
-        document.evaluated.connect(lambda _: self._timer.start())
-        document.ledger_changed.connect(self._timer.start)
-        document.reset.connect(self._timer.start)
+        document.evaluated.connect(lambda _: self._schedule())
+        document.ledger_changed.connect(self._schedule)
+        document.reset.connect(self._schedule)
         document.model_changed.connect(self._on_model_event)
         theme.follow(self, self._show_summary)
 
@@ -258,7 +259,16 @@ class GradientsPanel(QWidget):
     # --- following and driving the canvas ---------------------------------------------------
     def _on_model_event(self, event: ModelEvent) -> None:
         if event.kind is not Change.NODE_MOVED:
-            self._timer.start()
+            self._schedule()
+
+    def _schedule(self) -> None:
+        """Refresh at the next turn of the event loop; during a Train N run (a change every
+        slice of steps) at most every TRAINING_REFRESH_MS, so the table's re-layout does not
+        cost more than the training itself. The run's end refreshes it at once."""
+        if self.document.training is None:
+            self._timer.start(0)
+        elif not self._timer.isActive():
+            self._timer.start(TRAINING_REFRESH_MS)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)

@@ -331,6 +331,8 @@ class TrainingPanel(QWidget):
     @staticmethod
     def _weights(label: str, value: object) -> dict[str, float]:
         """A weight's curves: one per element of a short vector, else its mean."""
+        if isinstance(value, float):  # a scalar weight: every step of a run, so no numpy
+            return {label: value}
         values = np.asarray(value, dtype=float).ravel()
         if values.size == 1:
             return {label: float(values[0])}
@@ -355,13 +357,16 @@ class TrainingPanel(QWidget):
         model = self.document.model
         current = self._current_weights()
         history = self.weight_history
+        labels = {n: model.label(n) for n in model.node_ids()}  # once per run, not per step
         for step in run.steps:
             row: dict[str, float] = {}
             for node_id, value in step.updates.items():
-                if node_id in model:
-                    row.update(self._weights(model.label(node_id), value))
+                if node_id in labels:
+                    row.update(self._weights(labels[node_id], value))
             for key in dict.fromkeys([*history, *row, *current]):
-                values = history.setdefault(key, [math.nan] * len(self.losses))
+                values = history.get(key)
+                if values is None:  # a new curve: NaN for the steps before it
+                    values = history[key] = [math.nan] * len(self.losses)
                 last = values[-1] if values and not math.isnan(values[-1]) else None
                 values.append(row.get(key, last if last is not None
                                        else current.get(key, math.nan)))
