@@ -81,6 +81,7 @@ def ui_train(lib: Any) -> Run:
     QApplication.processEvents()
 
     def run() -> dict[str, float]:
+        panel.reset_history()  # each repeat plots its own 10,000 steps, as a first run does
         panel.train()
         while panel.job is not None:
             QApplication.processEvents()

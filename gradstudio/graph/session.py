@@ -364,7 +364,10 @@ class Session:
                 raise PlanRefused("the target does not require grad")
         except PlanRefused:
             return self._engine_block(lr, first)
-        block = self._plan_block(plan, steps, lr, first, run, seconds)
+        # A record per step (its tuple, dict and TrainStep, none in a cycle): without the
+        # pause, the collector would rescan the whole heap (a window's is big) many times.
+        with gc_paused():
+            block = self._plan_block(plan, steps, lr, first, run, seconds)
         return block if block.steps else self._engine_block(lr, first)
 
     def _engine_block(self, lr: float, first: int) -> TrainBlock:

@@ -358,19 +358,29 @@ class TrainingPanel(QWidget):
         current = self._current_weights()
         history = self.weight_history
         labels = {n: model.label(n) for n in model.node_ids()}  # once per run, not per step
+        rows = []
         for step in run.steps:
             row: dict[str, float] = {}
             for node_id, value in step.updates.items():
                 if node_id in labels:
                     row.update(self._weights(labels[node_id], value))
-            for key in dict.fromkeys([*history, *row, *current]):
-                values = history.get(key)
-                if values is None:  # a new curve: NaN for the steps before it
-                    values = history[key] = [math.nan] * len(self.losses)
-                last = values[-1] if values and not math.isnan(values[-1]) else None
-                values.append(row.get(key, last if last is not None
-                                       else current.get(key, math.nan)))
-            self.losses.append(step.loss)
+            rows.append(row)
+        # the curves in the order a step-by-step reading meets them; then one curve at a time
+        keys = dict.fromkeys([*history, *rows[0], *current,
+                              *(k for row in rows[1:] for k in row)]) if rows else {}
+        for key in keys:
+            values = history.get(key)
+            if values is None:  # a new curve: NaN for the steps before it
+                values = history[key] = [math.nan] * len(self.losses)
+            last = values[-1] if values and not math.isnan(values[-1]) else None
+            fallback = current.get(key, math.nan)
+            for row in rows:
+                v = row.get(key)
+                if v is None:
+                    v = last if last is not None else fallback
+                values.append(v)
+                last = None if math.isnan(v) else v
+        self.losses.extend(step.loss for step in run.steps)
         self.loss_now = run.loss_after
         self.last_step = (run.steps[-1], run.loss_after, len(self.losses)) if run.steps \
             else None
