@@ -52,6 +52,7 @@ EXAMPLE_TITLES = {
 }
 
 DUPLICATE_KEY = "Ctrl+D"
+INTRO_WIDTH = 640  # pixels of the quiz's question on its toolbar row (all of it in the tooltip)
 NOTE_KEY = "Ctrl+Shift+N"  # no standard key; neither is bound by X11's tables
 FRAME_KEY = "Ctrl+G"  # "group", as drawing programs have it
 
@@ -474,9 +475,16 @@ def _make_quiz_toolbar(w: MainWindow, acts: dict[str, QAction]) -> None:
     tolerance.setAccessibleName(w.tr("Tolerance"))
     tb.addWidget(tolerance)
     tb.addAction(acts["step_leave"])  # "Leave Quiz" while quizzing (Esc)
+    intro = QLabel()  # the question in the example's words: the status bar's goes by
+    intro.setObjectName("quiz_intro")
+    intro.setAccessibleName(w.tr("Quiz question"))
+    tb.addWidget(intro)
 
     def show_score() -> None:
         score.setText(f"  {mode.score_text()}" if mode.active else "")
+        text = mode.intro() if mode.active else ""
+        intro.setToolTip(text)
+        intro.setText("  " + intro.fontMetrics().elidedText(text, Qt.ElideRight, INTRO_WIDTH))
 
     _shown_while_active(tb, mode, show_score)
     mode.typed.connect(lambda _q: show_score())  # "1 of 2 predicted"

@@ -103,10 +103,13 @@ class QuizMode(QObject):
         self.scene.set_quiz(self)
         self.overlay = QuizOverlay(self.view, self)
         self.changed.connect(self.overlay.refresh)
-        intro = self.document.model.exercise.intro
-        self.status.emit(intro or self.tr("Type a prediction into each asked card, then "
-                                          "Reveal"))
+        self.status.emit(self.intro())
         self.changed.emit()
+
+    def intro(self) -> str:
+        """What the quiz asks, in the example's words (its ``exercise`` intro), else how."""
+        return self.document.model.exercise.intro or self.tr(
+            "Type a prediction into each asked card, then Reveal")
 
     def set_prediction(self, q: Question, text: str) -> None:
         if self.predictions.get(q, "") == text:

@@ -48,6 +48,9 @@ def test_one_right_one_wrong_on_small_network(qtbot, window):
     fields = editors(window)
     assert set(fields) == {"w.grad", "b.grad"}
     assert toolbar_label(window, "quiz_score") == "0 of 2 predicted"
+    # the question stays on the quiz's row (the status bar's line goes with the next message)
+    assert toolbar_label(window, "quiz_intro") == (
+        "One neuron: predict the gradients of the weight and the bias.")
     assert "relative tolerance of 1e-3" in toolbar_label(window, "quiz_tolerance")
     type_into(qtbot, fields["w.grad"], "6.69")
     key(qtbot, fields["w.grad"], "Return")  # on to the next question
