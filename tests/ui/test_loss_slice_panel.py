@@ -112,7 +112,8 @@ def test_two_weights_show_the_loss_surface_and_the_descent_path(window, sliced, 
     qtbot.waitUntil(lambda: surface.isVisible() and surface.surface is not None)
     assert not sliced._plot.isVisible()  # the slice's plot makes room
     s = surface.surface
-    assert s.point == (1.0, 0.0) and s.losses.shape == (41, 41)
+    assert s.point == (1.0, 0.0)
+    assert s.losses.shape[0] == s.losses.shape[1] >= 5  # 41 x 41 unless the machine crawls
     assert len(surface.isocurves) >= 5  # contour lines
     assert surface._plot.getPlotItem().titleLabel.text == "loss over w and b"
     text = surface.readout.text()
