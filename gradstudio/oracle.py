@@ -59,6 +59,8 @@ class Agreement:
 
     @property
     def identical(self) -> bool:
+        """The same float bits in every element (-0.0 is not 0.0); a NaN matches any NaN,
+        whatever its sign or payload (kernels differ there, and both print nan)."""
         a, b = self.ours, self.theirs
         if a is None or b is None:
             return a is None and b is None

@@ -24,6 +24,8 @@ from gradstudio.oracle import Agreement
 from gradstudio.resources import example_paths
 
 sys.path.insert(0, str(Path(__file__).parent / "graph"))
+from export_graphs import random_graphs  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
 from trace_graphs import BUILT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +55,8 @@ def test_signed_zero_nan_shape_dtype_and_missing_sides() -> None:
     assert not Agreement(zero, np.array(-0.0, F32)).identical  # the bits differ
     nan = np.array([np.nan, 1.0], F32)
     assert Agreement(nan, nan.copy()).identical
+    assert Agreement(nan, -nan).identical is False  # -1.0 is not 1.0 ...
+    assert Agreement(np.array(np.nan, F32), np.array(-np.nan, F32)).identical  # ... NaN is NaN
     assert Agreement(nan, np.array([1.0, 1.0], F32)).differences()[0] == np.inf
     assert Agreement(np.zeros(2, F32), np.zeros(3, F32)).text() == "shapes differ: [2] and [3]"
     assert Agreement(zero, np.array(0.0)).text() == "dtypes differ: float32 and float64"
@@ -88,10 +92,14 @@ def _graphs() -> dict[str, GraphModel]:
 
 
 def _same_bits(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """Every number's bits equal (so -0.0 is not 0.0); a NaN equals any NaN (numpy's and
+    PyTorch's kernels give NaNs of either sign)."""
     if a is None or b is None:
         return a is None and b is None
+    nan = np.isnan(a)
     return a.dtype == b.dtype and a.shape == b.shape and \
-        np.array_equal(a, b, equal_nan=True) and np.array_equal(np.signbit(a), np.signbit(b))
+        np.array_equal(a, b, equal_nan=True) and \
+        np.array_equal(np.signbit(a)[~nan], np.signbit(b)[~nan])
 
 
 def _independent(model: GraphModel) -> tuple[dict[str, tuple], dict[str, tuple]]:
@@ -158,6 +166,29 @@ def test_every_example_compared_node_by_node_as_an_independent_run_finds(name: s
     assert result.summary().startswith("All " if all_same else tuple("0123456789"))
     # the session's own tensors were not touched: no gradient, nothing in the ledger
     assert all(session.grad(n) is None for n in model.node_ids() if model.node(n).spec.is_leaf)
+
+
+def _check_rows_against_an_independent_run(model: GraphModel, result: oracle.Comparison
+                                           ) -> None:
+    ours, theirs = _independent(model)
+    for row in result.rows:
+        (value, grad), (their_value, their_grad) = ours[row.node], theirs[row.node]
+        assert row.value.identical == _same_bits(value, their_value), row.label
+        assert row.grad.identical == _same_bits(grad, their_grad), row.label
+
+
+# Derandomized, as the other parity tests: the same graphs on every run (both dtypes, vectors,
+# detach and no-grad on leaves and ops, every kind the export writes).
+@needs_torch
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@settings(max_examples=30, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(random_graphs())
+def test_random_graphs_compared_as_an_independent_run_finds(model: GraphModel) -> None:
+    result = oracle.compare(Session(model))
+    assert len(result.rows) == len(model)
+    _check_rows_against_an_independent_run(model, result)
 
 
 @needs_torch
