@@ -3,12 +3,17 @@
 A bug in a slot must not take the document with it. Python calls ``sys.excepthook`` for an
 exception that escapes a Qt slot; ours writes the traceback to the log, tells the person in
 a dialog (with the log's path) and returns, so the event loop and the document go on.
+The launch installs it before anything is read (``run_gui``), together with faulthandler
+(a crash in native code prints the Python stack on stderr) and a hook for threads, so no
+failure ends the process without a word.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from logging.handlers import RotatingFileHandler
@@ -51,7 +56,9 @@ def report(kind: type[BaseException], error: BaseException, tb: TracebackType | 
     text = (f"Something went wrong: {kind.__name__}: {error}\n\n"
             "Your graph is still open and unchanged by this error; saving it now is safe.\n"
             f"Details were written to {log_path()}.")
-    if QApplication.instance() is not None:
+    if QApplication.instance() is None:  # before the app exists: the terminal is all there is
+        print(f"{text}\n\n{details}", file=sys.stderr, flush=True)
+    else:
         box = QMessageBox(QMessageBox.Critical, "GradStudio — unexpected error", text,
                           QMessageBox.Ok, parent)
         box.setDetailedText(details)
@@ -60,8 +67,10 @@ def report(kind: type[BaseException], error: BaseException, tb: TracebackType | 
 
 
 def install_excepthook(parent_of_dialog: Callable[[], QWidget | None] = lambda: None) -> None:
-    """Route uncaught exceptions to ``report``; Ctrl+C still interrupts."""
+    """Route uncaught exceptions to ``report``; Ctrl+C still interrupts. A thread's uncaught
+    exception is logged (its default print stays); a fatal signal prints the stack."""
     _attach_log_file()
+    _enable_faulthandler()
 
     def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None
              ) -> None:
@@ -74,3 +83,27 @@ def install_excepthook(parent_of_dialog: Callable[[], QWidget | None] = lambda: 
             sys.__excepthook__(kind, error, tb)
 
     sys.excepthook = hook
+    threading.excepthook = _log_thread_error
+
+
+def _log_thread_error(args: threading.ExceptHookArgs) -> None:
+    """A thread cannot show a dialog (Qt widgets live on the GUI thread): log, then print."""
+    if args.exc_type is not SystemExit:
+        details = "".join(traceback.format_exception(args.exc_type, args.exc_value,
+                                                     args.exc_traceback))
+        log.error("unexpected error in thread %s\n%s",
+                  args.thread.name if args.thread else "?", details)
+    threading.__excepthook__(args)
+
+
+def _enable_faulthandler() -> None:
+    """A segfault or abort in Qt or numpy prints every thread's Python stack on stderr instead
+    of vanishing (unless something, such as pytest, already enabled it)."""
+    if faulthandler.is_enabled():
+        return
+    stream = sys.__stderr__
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):  # no console (a windowed bundle)
+        return
+    faulthandler.enable(stream, all_threads=True)

@@ -18,7 +18,6 @@ _OFFSCREEN_NOISE = ("This plugin does not support propagateSizeHints()",)
 def make_app(argv: list[str] | None = None):  # noqa: ANN201 - QApplication
     """The QApplication: Fusion style, light or dark palette following the system (or
     ``GRADSTUDIO_APPEARANCE=light|dark``), the app icon."""
-    from PySide6.QtCore import QCoreApplication
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -26,9 +25,7 @@ def make_app(argv: list[str] | None = None):  # noqa: ANN201 - QApplication
 
     from . import style
 
-    QCoreApplication.setOrganizationName("GradStudio")
-    QCoreApplication.setApplicationName("GradStudio")
-    QCoreApplication.setApplicationVersion(_version())
+    _name_the_app()
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setStyle("Fusion")
     app.setDesktopFileName("io.github.gradstudio.GradStudio")
@@ -37,6 +34,15 @@ def make_app(argv: list[str] | None = None):  # noqa: ANN201 - QApplication
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
     return app
+
+
+def _name_the_app() -> None:
+    """Who the app is to Qt: settings, the data folder and the crash log's path follow it."""
+    from PySide6.QtCore import QCoreApplication
+
+    QCoreApplication.setOrganizationName("GradStudio")
+    QCoreApplication.setApplicationName("GradStudio")
+    QCoreApplication.setApplicationVersion(_version())
 
 
 def _version() -> str:
@@ -52,11 +58,23 @@ def _window(file: str | None, first_launch_example: bool = True, settings=None, 
     window = MainWindow(settings, autosave_folder)
     settings = window.settings
     if file:
-        window.load(file)
+        _open_argument(window, file)
     elif first_launch_example or not settings.value("app/launched", False, type=bool):
         window.open_example("small_network")
     settings.setValue("app/launched", True)
     return window
+
+
+def _open_argument(window, file: str) -> None:  # noqa: ANN001 - MainWindow
+    """Open the file named on the command line. A file that cannot be opened is said in a box
+    by ``load``; anything else that goes wrong on the way (a bug, memory) is reported as an
+    unexpected error. Either way the window stays open with an empty document."""
+    from .crash import report
+
+    try:
+        window.load(file)
+    except Exception as e:  # noqa: BLE001 - shown and survived, like an error in a slot
+        report(type(e), e, e.__traceback__, window)
 
 
 def start_window(file: str | None = None, settings=None):  # noqa: ANN001, ANN201
@@ -69,11 +87,14 @@ def start_window(file: str | None = None, settings=None):  # noqa: ANN001, ANN20
 
 
 def run_gui(file: str | None = None) -> int:
-    app = make_app()
+    """The app: the crash handler first (before Qt starts and before any file is read), then
+    the application, the window with ``file``, the recovery offer, the event loop."""
     from .crash import install_excepthook
 
+    _name_the_app()  # the crash log's folder is named after the app
     shown: list = []  # the window, once there is one, parents the crash dialog
-    install_excepthook(lambda: shown[0] if shown else None)  # before anything is loaded
+    install_excepthook(lambda: shown[0] if shown else None)
+    app = make_app()
     window = start_window(file)
     shown.append(window)
     from .autosave import offer_recovery
@@ -194,6 +215,10 @@ def _readable(file: str) -> bool:
         fileformat.load(file)
     except GraphError as e:
         print(f"gradstudio: error: {e}", file=sys.stderr)
+        return False
+    except Exception as e:  # noqa: BLE001 - whatever it is, one line and no traceback
+        print(f"gradstudio: error: cannot open {file}: {type(e).__name__}: {e}",
+              file=sys.stderr)
         return False
     return True
 
