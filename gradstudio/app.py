@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.screenshot:
             return launch.screenshot(args.screenshot, args.file)
         return launch.run_gui(args.file)
+    except launch.CannotOpenWindow as e:  # no display, or Qt's X11 libraries missing
+        from gradstudio.cli_errors import fail
+
+        return fail(str(e))
     finally:
         launch.shutdown()
 

@@ -8,23 +8,30 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["frame_for_picture", "make_app", "offscreen", "process_age", "run_gui", "screenshot",
-           "smoke_test", "start_window"]
+__all__ = ["CannotOpenWindow", "frame_for_picture", "make_app", "offscreen", "process_age",
+           "run_gui", "screenshot", "smoke_test", "start_window"]
 
 # Messages Qt's offscreen platform prints that say nothing about the app.
 _OFFSCREEN_NOISE = ("This plugin does not support propagateSizeHints()",)
 
 
+class CannotOpenWindow(Exception):
+    """This desktop cannot show a window (``desktop.problem`` says why and what to do)."""
+
+
 def make_app(argv: list[str] | None = None):  # noqa: ANN201 - QApplication
     """The QApplication: Fusion style, light or dark palette following the system (or
-    ``GRADSTUDIO_APPEARANCE=light|dark``), the app icon."""
+    ``GRADSTUDIO_APPEARANCE=light|dark``), the app icon. First, whether a window can open
+    at all: CannotOpenWindow rather than Qt's abort when it cannot."""
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from gradstudio.resources import resource_path
 
-    from . import style
+    from . import desktop, style
 
+    if QApplication.instance() is None and (why := desktop.problem()) is not None:
+        raise CannotOpenWindow(why)
     _name_the_app()
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setStyle("Fusion")

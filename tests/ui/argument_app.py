@@ -8,23 +8,21 @@ crash handler, faulthandler, the application), then fails: ``memory``, ``recursi
 ``bug`` (an exception the loader never meant), ``segfault`` (native code crashes),
 ``none`` (it loads). Boxes print ``BOX <text>`` instead of waiting for a person; the event
 loop prints ``RUNNING <title> <nodes>`` and returns at once. ``before-app`` makes starting
-Qt itself fail, before any window.
+Qt itself fail, before any window. The platform is the environment's (the tests set
+QT_QPA_PLATFORM=offscreen, or a DISPLAY of their own Xvfb).
 """
 
 from __future__ import annotations
 
 import faulthandler
 import json
-import os
 import sys
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
-
-from gradstudio.app import main  # noqa: E402
-from gradstudio.graph import fileformat  # noqa: E402
-from gradstudio.ui import launch  # noqa: E402
+from gradstudio.app import main
+from gradstudio.graph import fileformat
+from gradstudio.ui import launch
 
 FAILURE, FILE = sys.argv[1], sys.argv[2]
 real_load = fileformat.load
