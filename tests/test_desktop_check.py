@@ -104,6 +104,7 @@ def test_the_real_probe_finds_a_library_and_not_a_made_up_one() -> None:
     assert desktop._loads("libc.so.6")
     assert not desktop._loads("libgradstudio-no-such-library.so.0")
     assert not desktop.x_server_answers(":199")  # no server there (helpers use :50-:99)
+    assert desktop._held == []
 
 
 def test_the_app_without_a_display_says_one_line_and_exits_1(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 
-__all__ = ["XCB_LIBRARIES", "package_of", "problem", "missing_libraries", "x_server_answers"]
+__all__ = ["XCB_LIBRARIES", "package_of", "problem", "missing_libraries", "release",
+           "x_server_answers"]
 
 # What Qt's xcb platform plugin (libqxcb.so and libQt6XcbQpa) links against beyond what a
 # PySide6 wheel brings, from `ldd`; a fresh desktop may lack any of the xcb-util family.
@@ -62,11 +63,26 @@ def x_server_answers(display: str) -> bool:
     xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
     xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
     connection = xcb.xcb_connect(display.encode(), None)
-    try:
-        return connection is not None and xcb.xcb_connection_has_error(connection) == 0
-    finally:
-        if connection is not None:
-            xcb.xcb_disconnect(connection)
+    if connection is not None and xcb.xcb_connection_has_error(connection) == 0:
+        release()
+        _held.append((xcb, connection))  # until Qt has its own: see release()
+        return True
+    if connection is not None:
+        xcb.xcb_disconnect(connection)
+    return False
+
+
+_held: list = []
+
+
+def release() -> None:
+    """Close the connection ``x_server_answers`` kept open. An X server with no client left
+    resets itself (Xvfb, xvfb-run do) and refuses connections meanwhile, so closing ours just
+    before Qt connects could make Qt's attempt fail: the launch releases it once the
+    QApplication exists."""
+    while _held:
+        xcb, connection = _held.pop()
+        xcb.xcb_disconnect(connection)
 
 
 def _wayland_socket(env: Mapping[str, str]) -> bool:

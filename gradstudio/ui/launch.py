@@ -34,6 +34,7 @@ def make_app(argv: list[str] | None = None):  # noqa: ANN201 - QApplication
         raise CannotOpenWindow(why)
     _name_the_app()
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    desktop.release()  # Qt is connected now
     app.setStyle("Fusion")
     app.setDesktopFileName("io.github.gradstudio.GradStudio")
     style.follow_system_appearance(app)

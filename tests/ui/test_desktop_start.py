@@ -67,6 +67,17 @@ def _library_path(soname: str) -> str:
     raise LookupError(soname)
 
 
+def test_the_probe_holds_its_connection_until_qt_has_one(display: str) -> None:
+    """Xvfb (as xvfb-run starts it) resets when its last client leaves and refuses
+    connections meanwhile: closing the probe's connection before Qt connects made Qt's
+    attempt fail now and then ("could not connect to display", abort)."""
+    from gradstudio.ui import desktop
+
+    assert x_server_answers(display) and len(desktop._held) == 1
+    desktop.release()
+    assert desktop._held == []
+
+
 def test_the_window_opens_on_a_real_x_server(tmp_path: Path, display: str) -> None:
     done = subprocess.run([sys.executable, str(APP), "none", str(SQUARE)], capture_output=True,
                           text=True, timeout=120, env=_env(tmp_path, display), cwd=tmp_path)
