@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes, ops
+from . import factories as _factories
 from .apply import _SCALARS, Op, _binary, _operands, _unary
 from .grad_mode import STATE
 from .tensor import LEAF_INPLACE_ERROR, Tensor, _wrap
@@ -142,9 +143,12 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return _unary(ops.MEAN if dim is None else ops.MEAN_DIM, a, axes, keepdim)
 
 
-def to(a: Tensor, dtype: Any) -> Tensor:
-    dt = dtypes.as_dtype(dtype)
-    if dt.numpy == a._data.dtype:
+def to(a: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """``x.to(dtype)``, ``x.to(device)``, ``x.to(device, dtype)``, ``x.to(other)``: the
+    arguments read and refused as PyTorch reads them (``factories.to_arguments``)."""
+    dt = dtypes.as_dtype(args[0]) if len(args) == 1 and not kwargs and \
+        isinstance(args[0], dtypes.dtype) else _factories.to_arguments(args, kwargs)
+    if dt is None or dt.numpy == a._data.dtype:
         return a
     out = _unary(ops.TO_COPY, a, dt.numpy)
     if out.grad_fn is not None:

@@ -458,8 +458,14 @@ class Tensor:
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         return _functions.mean(self, dim, keepdim)
 
-    def to(self, dtype: dtypes.dtype | str) -> Tensor:
-        return _functions.to(self, dtype)
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _functions.to(self, *args, **kwargs)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, device: Any = None) -> Tensor:
+        raise AssertionError("Torch not compiled with CUDA enabled")
 
     def double(self) -> Tensor:
         return _functions.to(self, dtypes.float64)
