@@ -82,8 +82,12 @@ class EditController(QObject):
                                               f"Cut {n} {what}{'s' * (n != 1)}"))
 
     def paste(self) -> None:
-        mime = QGuiApplication.clipboard().mimeData()
-        raw = bytes(mime.data(GRAPH_MIME)).decode() if mime.hasFormat(GRAPH_MIME) else mime.text()
+        mime = QGuiApplication.clipboard().mimeData()  # None while the clipboard is empty
+        if mime is None:
+            raw = ""
+        else:
+            raw = bytes(mime.data(GRAPH_MIME)).decode() if mime.hasFormat(GRAPH_MIME) \
+                else mime.text()
         try:
             data = json.loads(raw)
             if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 __all__ = ["build_chain", "card_centre_as_added", "click", "drag", "edges", "keep_visible", "key",
            "press_shortcut", "to_view", "wire", "menu_action", "trigger", "press", "move_to",
-           "release", "hover", "drop_on_canvas", "save_and_reopen"]
+           "release", "hover", "drop_on_canvas", "save_and_reopen", "double_click"]
 
 
 def to_view(view, scene_pos: QPointF) -> QPoint:
@@ -84,6 +84,16 @@ def click(view, scene_pos: QPointF, modifiers=Qt.NoModifier, button=Qt.LeftButto
     _send(view, QEvent.MouseMove, p, Qt.NoButton, Qt.NoButton, modifiers)
     _send(view, QEvent.MouseButtonPress, p, button, button, modifiers)
     _send(view, QEvent.MouseButtonRelease, p, button, Qt.NoButton, modifiers)
+
+
+def double_click(view, scene_pos: QPointF, button=Qt.LeftButton) -> None:
+    """A hand's double-click: press, release, the second press (as the double-click event)
+    and its release. QTest.mouseDClick sends the double-click event alone, which leaves the
+    card under it grabbing the mouse as if the button were still held."""
+    click(view, scene_pos, button=button)
+    p = to_view(view, scene_pos)
+    _send(view, QEvent.MouseButtonDblClick, p, button, button, Qt.NoModifier)
+    _send(view, QEvent.MouseButtonRelease, p, button, Qt.NoButton, Qt.NoModifier)
 
 
 def edges(window) -> set[tuple[str, str, str]]:
