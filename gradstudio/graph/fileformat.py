@@ -104,9 +104,20 @@ _TOO_DEEP = "nested too deeply to be a graph file"
 def _schema_message(error: jsonschema.ValidationError) -> str:
     """jsonschema's message, with the offending value shortened (it may be huge)."""
     try:
-        return error.message.replace(repr(error.instance), _SHORT.repr(error.instance), 1)
+        message = error.message.replace(repr(error.instance), _SHORT.repr(error.instance), 1)
     except RecursionError:
         return _TOO_DEEP
+    size = _SIZE_LIMITS.get(error.validator)
+    if size is not None and isinstance(error.instance, (str, list)):  # state the limit
+        what, bound = size
+        message += (f" ({count(len(error.instance), what)}; {bound} "
+                    f"{count(error.validator_value, what)})")
+    return message
+
+
+# A schema's size limits: what each counts, and how the message says the bound.
+_SIZE_LIMITS = {"maxLength": ("characters", "the limit is"), "maxItems": ("items", "the limit is"),
+                "minLength": ("characters", "at least"), "minItems": ("items", "at least")}
 
 
 def _too_large(source: str, size: str) -> GraphFileError:

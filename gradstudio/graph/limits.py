@@ -24,7 +24,10 @@ MAX_COORDINATE = 1e7  # a card's x and y on the canvas, either way from 0
 
 
 def count(n: int, what: str = "") -> str:
-    """``1,000,000 elements``: thousands separated, so a limit reads at a glance."""
+    """``1,000,000 elements``: thousands separated, so a limit reads at a glance (and
+    ``1 item``, not ``1 items``)."""
+    if n == 1 and what.endswith("s"):
+        what = what[:-1]
     return f"{n:,}" + (f" {what}" if what else "")
 
 

@@ -203,3 +203,20 @@ def test_a_file_of_100k_unlabelled_nodes_loads(tmp_path: Path) -> None:
     path.write_text(json.dumps(_doc(nodes)))
     model = fileformat.load(path)
     assert len(model) == limits.MAX_NODES and model.label(f"n{limits.MAX_NODES - 1}") == "x100000"
+
+
+@pytest.mark.parametrize(("node", "says"), [
+    ({"label": "x" * 10_000}, "nodes[0].label: 'xxx"),
+    ({"position": [1, 2, 3]}, "nodes[0].position: [1, 2, 3] is too long (3 items; the limit "
+                              "is 2 items)"),
+    ({"position": [1]}, "nodes[0].position: [1] is too short (1 item; at least 2 items)"),
+])
+def test_a_schema_size_limit_is_stated_with_the_size_found(node: dict, says: str) -> None:
+    doc = {"format": "gradstudio-graph", "version": 2, "edges": [],
+           "nodes": [{"id": "a", "kind": "input", **node}]}
+    with pytest.raises(GraphFileError) as refused:
+        loads(json.dumps(doc), "g.gsgraph")
+    assert says in str(refused.value)
+    if "label" in node:
+        assert str(refused.value).endswith(
+            "is too long (10,000 characters; the limit is 40 characters)")
