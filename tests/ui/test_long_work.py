@@ -91,7 +91,9 @@ def test_opening_a_big_file_shows_progress_and_cancel_keeps_the_document(
     assert started.is_set() and not finished.is_set()  # the load was still running
     assert seen["label"] == "Opening big.gsgraph…"
     assert seen["cancelled_at"] is not None  # the window repainted under the dialog
-    assert seen["ticks"] >= 10
+    # five repaints of the canvas while the dialog was up (not a count of timer ticks, which a
+    # loaded machine coalesces)
+    assert seen["cancelled_at"] - seen["shown_at"] >= 5
     assert doc.model.to_dict() == before and doc.path == path_before
     assert errors == []  # a cancel is no error
     assert "opening big.gsgraph cancelled" in window.statusBar().currentMessage()
