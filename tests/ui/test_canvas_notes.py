@@ -5,7 +5,7 @@ reopen the file and see it again."""
 from __future__ import annotations
 
 import pytest
-from gestures import click, drag, key, press_shortcut, save_and_reopen
+from gestures import click, drag, hover, key, press_shortcut, save_and_reopen
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QKeySequence
 
@@ -114,8 +114,13 @@ def test_a_long_note_is_cut_off_until_resized(qtbot, window):
     note = _add_note(qtbot, window)
     _type_into_note(qtbot, window, "\n".join(f"line {i}" for i in range(12)))
     assert not note.fits()
+    hover(window.view, note.sceneBoundingRect().center())
+    assert note.toolTip().endswith("line 11")  # the whole text, on hover
     drag(window.view, _grip(note), _grip(note) + QPointF(0, 200))
     assert note.fits()
+    hover(window.view, note.sceneBoundingRect().topLeft() - QPointF(30, 30))  # off it
+    hover(window.view, note.sceneBoundingRect().center())
+    assert note.toolTip() == ""
 
 
 def test_delete_a_selected_note_and_undo(qtbot, window):

@@ -169,6 +169,11 @@ class NoteItem(BoxItem):
     def _resized(self) -> None:
         self._doc.setTextWidth(max(1.0, self._size[0] - 2 * NOTE_PAD))
 
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:  # noqa: N802
+        """A note cut off by its size shows all of its text on hover."""
+        self.setToolTip("" if self.fits() else self.plain_text())
+        super().hoverEnterEvent(event)
+
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
         c = theme.current()
