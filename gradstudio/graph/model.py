@@ -19,7 +19,7 @@ import networkx as nx
 
 from . import limits
 from .annotations import Annotations, Exercise, check_exercise
-from .catalog import GraphError, NodeKind, kind
+from .catalog import KINDS, GraphError, NodeKind, kind
 from .limits import MAX_COORDINATE, count
 from .shapes import Budget, downstream
 from .shapes import Change as SizeChange
@@ -446,6 +446,7 @@ class GraphModel:
     def _from_dict(cls, data: dict[str, Any]) -> GraphModel:
         model = cls()
         model._sizing = False
+        _check_sizes_first(data)
         model.description = str(data.get("description", ""))
         for i, n in enumerate(data.get("nodes", [])):
             try:
@@ -568,6 +569,42 @@ class GraphModel:
     def _bump_id(self, node_id: str) -> None:
         if node_id.startswith("n") and node_id[1:].isdigit():
             self._next_id = max(self._next_id, int(node_id[1:]) + 1)
+
+
+def _check_sizes_first(data: dict[str, Any]) -> None:
+    """The element budget on the document's plain data, before any node is built: a file of
+    100,000 nodes whose last product passes the limit is refused in a fraction of a second,
+    not after the whole model is made. Best effort: anything malformed is left to the checks
+    that build the model (which size everything again, exactly)."""
+    try:
+        nodes = {n["id"]: n for n in data.get("nodes", [])}
+        wired: dict[str, dict[str, str]] = {n: {} for n in nodes}
+        succ: dict[str, list[str]] = {n: [] for n in nodes}
+        pred: dict[str, list[str]] = {n: [] for n in nodes}
+        for e in data.get("edges", []):
+            if e["src"] in nodes and e["dst"] in nodes:
+                wired[e["dst"]][e["port"]] = e["src"]
+                succ[e["src"]].append(e["dst"])
+                pred[e["dst"]].append(e["src"])
+
+        def attrs(n: str) -> dict[str, Any]:
+            node = nodes[n]
+            params = node.get("params") or {}
+            if kind(node["kind"]).is_leaf and "value" not in params:
+                params = {"value": kind(node["kind"]).defaults()["value"]}
+            return {"kind": node["kind"], "label": node.get("label", n), "params": params}
+
+        order = downstream(succ, pred, nodes)
+        if any(n["kind"] not in KINDS for n in nodes.values()):
+            return  # said with the node's place by the model's checks
+    except Exception:  # noqa: BLE001 - malformed data: the model's own checks say what
+        return
+    try:
+        Budget().propose(order, attrs, wired.__getitem__)
+    except GraphError:
+        raise
+    except Exception:  # noqa: BLE001 - a malformed value, say: the same
+        return
 
 
 def _position(position: Any) -> tuple[float, float]:

@@ -220,3 +220,22 @@ def test_a_schema_size_limit_is_stated_with_the_size_found(node: dict, says: str
     if "label" in node:
         assert str(refused.value).endswith(
             "is too long (10,000 characters; the limit is 40 characters)")
+
+
+def test_a_file_passing_the_budget_is_refused_before_its_nodes_are_built(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The budget is checked on the file's plain data first: no node is made (a file of
+    100,000 nodes would otherwise be built whole before its last product is refused)."""
+    made: list[str] = []
+    real = GraphModel.add_node
+    monkeypatch.setattr(GraphModel, "add_node",
+                        lambda self, *a, **k: made.append(a[0]) or real(self, *a, **k))
+    doc = {"format": "gradstudio-graph", "version": 2,
+           "nodes": [{"id": "c", "kind": "input", "params": {"value": [[1.0]] * 1001}},
+                     {"id": "r", "kind": "input", "params": {"value": [1.0] * 1000}},
+                     {"id": "m", "kind": "mul", "label": "outer"}],
+           "edges": [{"src": "c", "dst": "m", "port": "a"}, {"src": "r", "dst": "m", "port": "b"}]}
+    with pytest.raises(GraphFileError, match=r"^g.gsgraph: outer: its result would hold "
+                                             r"1,001,000 elements"):
+        loads(json.dumps(doc), "g.gsgraph")
+    assert made == []
