@@ -1,6 +1,12 @@
 """Applying an op: the arrays it runs on (PyTorch's type promotion), the grad_fn node it
 leaves, and what that node must watch for in-place changes. Every op goes through
 ``_unary`` or ``_binary``; they run once per recorded operation, so they stay lean.
+
+Scalar fast path: when every tensor operand is a scalar (a 0-d float32/float64 tensor,
+``Tensor._k``) of one dtype and the op has scalar formulas (``Op.fast``, from scalar.py),
+the op computes on Python floats and leaves a ``ScalarNode``; the same versions are watched
+and the same grad_fn name is shown. Anything else (mixed dtypes, a dimensioned operand, an
+integer tensor) takes the numpy path below, unchanged.
 """
 
 from __future__ import annotations
@@ -11,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
-from .autograd import Node
+from .autograd import Node, ScalarNode
 from .grad_mode import STATE
+from .scalar import F32, F64
 from .tensor import Tensor, _wrap
 
 __all__ = ["Op", "OPS", "SAVES_NOTHING", "SAVES_INPUTS", "SAVES_OUTPUT"]
@@ -31,23 +38,60 @@ class Op:
     require grad is watched for in-place changes.
     """
 
-    __slots__ = ("name", "forward", "backward", "saves", "saves_b", "saves_pair", "float_only")
+    __slots__ = ("name", "_forward", "_backward", "saves", "saves_b", "saves_pair",
+                 "float_only", "fast", "_formulas")
 
     def __init__(self, name: str, forward: Callable, backward: Callable,
                  saves: int = SAVES_INPUTS, saves_b: int = SAVES_NOTHING) -> None:
         self.name = name  # PyTorch's grad_fn name, e.g. "SinBackward0"
-        self.forward = forward
-        self.backward = backward
+        self._forward = forward
+        self._backward = backward
+        self._formulas: tuple = (None, None, None)
+        self.fast: dict | None = None
         self.saves = saves
         self.saves_b = saves_b
         self.saves_pair = False  # saved is (a, b): drop the one no gradient will read
         self.float_only = False  # integer operands become float32 first (true division)
+
+    # The scalar fast path's formulas (``fast``: scalar maths -> (forward, vjp, what it saves:
+    # "x" input(s), "o" output, "" nothing; whether vjp is scalar.py's own backward(saved, g)
+    # of a one-input op)) are this op's forward and backward for one number. They hold only
+    # while ``forward`` and ``backward`` are the ones they were written beside: replace either
+    # (as a test planting a wrong derivative does) and every tensor takes the replacement.
+    @property
+    def forward(self) -> Callable:
+        return self._forward
+
+    @forward.setter
+    def forward(self, fn: Callable) -> None:
+        self._forward = fn
+        self._refresh_fast()
+
+    @property
+    def backward(self) -> Callable:
+        return self._backward
+
+    @backward.setter
+    def backward(self, fn: Callable) -> None:
+        self._backward = fn
+        self._refresh_fast()
+
+    def set_fast(self, formulas: dict) -> None:
+        """The scalar formulas of this op as it is now defined."""
+        self._formulas = (formulas, self._forward, self._backward)
+        self._refresh_fast()
+
+    def _refresh_fast(self) -> None:
+        formulas, forward, backward = self._formulas
+        self.fast = formulas if (self._forward is forward and self._backward is backward
+                                 ) else None
 
     def __repr__(self) -> str:
         return f"Op({self.name})"
 
 
 OPS: dict[str, Op] = {}
+_new = object.__new__
 
 
 def _op(name: str, forward: Callable, backward: Callable, saves: int = SAVES_INPUTS,
@@ -89,6 +133,9 @@ def _versions(mask: int, a: Tensor, b: Any, result: Tensor) -> tuple:
 
 def _unary(op: Op, a: Tensor, *params: Any) -> Tensor:
     try:
+        k = a._k
+        if k is not None and op.fast is not None:
+            return _scalar_unary(op, a, k, params)
         out, saved = op.forward(a._data, *params)
     except AttributeError:
         if isinstance(a, Tensor):
@@ -104,6 +151,50 @@ def _unary(op: Op, a: Tensor, *params: Any) -> Tensor:
             node.versions = _versions(op.saves, a, None, result)
         return result
     return _wrap(out, None)
+
+
+def _scalar_unary(op: Op, a: Tensor, k: Any, params: tuple = ()) -> Tensor:
+    """A unary op on a scalar: Python floats, a ScalarNode; written flat, as it runs for
+    every scalar op (a call or two less is a tenth of the op)."""
+    forward, vjp, saves, unary = op.fast[k]
+    x = a._v
+    if x is None:  # a scalar some view shares: its array holds the value
+        x = float(a._data)
+    t = _new(Tensor)
+    t._d = None
+    t._v = forward(x, *params) if params else forward(x)
+    t._k = k
+    t._grad = t._acc = t._vc = None
+    if STATE.enabled and a._rg:
+        fn = a.grad_fn
+        if fn is None:
+            fn = a._acc
+            if fn is None:
+                fn = a._accumulator()
+        if saves == "x":
+            node = ScalarNode(op, (x, *params) if params else x, (fn,), vjp, k, unary)
+            vc = a._vc
+            if vc is None:
+                vc = a._vc = [0]
+            node.versions = ((vc, vc[0], a),)
+            node.where = _PLACE_0 if params else _SAVED
+        elif saves:
+            node = ScalarNode(op, t._v, (fn,), vjp, k, unary)
+            vc = t._vc = [0]
+            node.versions = ((vc, 0, _ZERO[k]),)
+        else:
+            node = ScalarNode(op, None, (fn,), vjp, k, unary)
+        t.grad_fn = node
+        t._rg = True
+        return t
+    t.grad_fn = None
+    t._rg = False
+    return t
+
+
+_SAVED, _PLACE_0 = (None,), (0,)
+_ZERO = {F32: np.zeros((), np.float32), F64: np.zeros((), np.float64)}  # a saved output's
+# dtype and shape, for the in-place error message
 
 
 def _not_a_tensor(op: Op, value: Any) -> str:
@@ -165,6 +256,14 @@ def _result_dtype(a: Tensor, b: Tensor) -> dtypes.dtype:
 
 
 def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
+    k = a._k
+    if k is not None and op.fast is not None:
+        kind = b.__class__
+        if kind is float or kind is int:
+            v = _NUMBERS[k].get(b)
+            return _scalar_binary(op, a, k, _number(k, b) if v is None else v, None)
+        if kind is Tensor and b._k is k:
+            return _scalar_binary(op, a, k, None, b)
     ad, bd, brg = _operands(a, b)
     if op.float_only and ad.dtype.kind != "f":
         ad, bd = ad.astype(np.float32), np.asarray(bd).astype(np.float32)[()]
@@ -186,6 +285,62 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
             node.saved = (ad if mask & _A else None, bd if mask & _B else None)
         return result
     return _wrap(out, None)
+
+
+def _scalar_binary(op: Op, a: Tensor, k: Any, number: float | None, b: Tensor | None
+                   ) -> Tensor:
+    """A binary op on two scalars of one dtype, or on a scalar and a Python number (flat,
+    as _scalar_unary)."""
+    forward, vjp, saves, _ = op.fast[k]
+    av = a._v
+    if av is None:
+        av = float(a._data)
+    if b is None:
+        bv, brg = number, False
+    else:
+        bv, brg = b._v, b._rg
+        if bv is None:
+            bv = float(b._data)
+    t = _new(Tensor)
+    t._d = None
+    t._v = forward(av, bv)
+    t._k = k
+    t._grad = t._acc = t._vc = None
+    arg = a._rg
+    if STATE.enabled and (arg or brg):
+        node = ScalarNode(op, (av, bv) if saves else None,
+                          (_edge(a) if arg else None, _edge(b) if brg else None), vjp, k)
+        mask = (op.saves if arg else 0) | (op.saves_b if brg else 0)
+        if mask:
+            versions: tuple = ()
+            where: tuple = ()
+            if mask & _A:
+                versions, where = (_watch(a),), _PLACE_0
+            if mask & _B and b is not None:
+                versions += (_watch(b),)
+                where += (1,)
+            if versions:
+                node.versions, node.where = versions, where
+        t.grad_fn = node
+        t._rg = True
+        return t
+    t.grad_fn = None
+    t._rg = False
+    return t
+
+
+_NUMBERS: dict = {F32: {}, F64: {}}  # python number -> its value in the dtype
+
+
+def _number(k: Any, b: float) -> float:
+    """A Python number next to a scalar, in the scalar's dtype (it never widens it)."""
+    cache = _NUMBERS[k]
+    v = cache.get(b)
+    if v is None:
+        v = k.number(b)
+        if b and b == b and len(cache) < 4096:  # not 0.0 / -0.0 (equal keys), not nan
+            cache[b] = v
+    return v
 
 
 def _shape_message(ad: Any, bd: Any) -> str:

@@ -5,6 +5,8 @@ per input to that input's own node (``AccumulateGrad`` for a leaf that requires 
 an input that does not). ``run_backward`` walks the nodes reachable from a root in dependency
 order, so every node runs once with the sum of the gradients its output received.
 Gradients travel as numpy arrays; they become Tensors only where a person can see them.
+Between the ``ScalarNode``s of the scalar fast path they travel as Python floats (already of
+the node's dtype); a node of either kind accepts both.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ if TYPE_CHECKING:
     from .apply import Op
     from .tensor import Tensor
 
-__all__ = ["Node", "AccumulateGrad", "BackwardStep", "trace_backward", "run_backward", "grad",
-           "SECOND_BACKWARD", "sum_to_shape"]
+__all__ = ["Node", "ScalarNode", "AccumulateGrad", "BackwardStep", "trace_backward",
+           "run_backward", "grad", "SECOND_BACKWARD", "sum_to_shape"]
 
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -93,20 +95,95 @@ class Node:
     def __repr__(self) -> str:
         return f"<{self.op.name} object at {id(self):#x}>"
 
-    def backward(self, grad: Any) -> tuple:
-        """Run this node's vector-Jacobian product for one incoming gradient."""
-        saved = self.saved
-        if saved is _FREED:
+    def _check_saved(self) -> None:
+        """Refuse a second backward and saved tensors changed in place, as PyTorch does."""
+        if self.saved is _FREED:
             raise RuntimeError(SECOND_BACKWARD)
         if self.versions is not None:
             for counter, then, saved_tensor in self.versions:
                 if counter[0] != then:
                     raise _version_error(self, saved_tensor, counter[0], then)
-        grads = self.op.backward(saved, grad, self.next)
+
+    def backward(self, grad: Any) -> tuple:
+        """Run this node's vector-Jacobian product for one incoming gradient."""
+        self._check_saved()
+        grads = self.op.backward(self.saved, grad, self.next)
         meta = self.meta
         if meta is not None:
             grads = tuple(_fit(g, shape, dt) for g, (shape, dt) in zip(grads, meta, strict=True))
         return grads
+
+
+class ScalarNode(Node):
+    """A grad_fn of the scalar fast path: saved values and gradients are Python floats of
+    one dtype (``k``, its scalar.py maths), and ``vjp(saved, grad, needs)`` is the op's
+    scalar backward (for a ``unary`` op, scalar.py's own ``vjp(saved, grad)``). Hooks, names,
+    versions and retain_grad work as for any Node."""
+
+    __slots__ = ("vjp", "k", "where", "unary")
+
+    def __init__(self, op: Op, saved: Any, next_nodes: tuple, vjp: Callable, k: Any,
+                 unary: bool = False) -> None:
+        self.sequence_nr = _next_sequence_nr()
+        self.op = op
+        self.saved = saved
+        self.next = next_nodes
+        self.versions = None
+        self.pre_hooks = None
+        self.retained = None
+        self._seen = None
+        self.vjp = vjp
+        self.k = k
+        self.where = None  # per watched input (versions), its place in saved (None: saved)
+        self.unary = unary
+
+    meta = None  # never reshaped or cast: every input has the output's dtype and no shape
+
+    def backward(self, grad: Any) -> tuple:
+        saved = self.saved
+        if saved is _FREED:
+            raise RuntimeError(SECOND_BACKWARD)
+        versions = self.versions
+        if versions is not None:
+            stale = False
+            for counter, then, t in versions:
+                if counter[0] != then:
+                    raise _version_error(self, t, counter[0], then)
+                if type(t) is not np.ndarray and t._v is None:
+                    stale = True
+            if stale:
+                saved = self._reread(saved)
+        if grad.__class__ is not float:  # from a numpy node, or a hook
+            grad = float(grad)
+        if self.unary:
+            return (self.vjp(saved, grad),)
+        return self.vjp(saved, grad, self.next)
+
+    def _reread(self, saved: Any) -> Any:
+        """An input a view shares may have been written through it (``x.data.fill_(5)``
+        counts no version, as in PyTorch): backward reads its value now, from the array."""
+        for (_, _, t), place in zip(self.versions, self.where, strict=True):
+            if type(t) is not np.ndarray and t._v is None:
+                value = float(t._data)
+                saved = value if place is None else (*saved[:place], value, *saved[place + 1:])
+        return saved
+
+
+def _maths_of(node: Any) -> Any:
+    """The scalar maths of the gradients a node receives, or None (numpy gradients)."""
+    if type(node) is AccumulateGrad:
+        return node.variable._k
+    return node.k if type(node) is ScalarNode else None
+
+
+def _sum_grads(node: Any, held: Any, g: Any) -> Any:
+    """Two gradients for one node, added (in float32 for a float32 scalar, as PyTorch)."""
+    total = held + g
+    if total.__class__ is float:
+        k = _maths_of(node)
+        if k is not None:
+            return k.round(total)
+    return total
 
 
 class AccumulateGrad:
@@ -133,7 +210,15 @@ def _accumulate_into(t: Tensor, grad: Any) -> None:
     """First gradient: a private copy; later ones: added in place, as PyTorch does."""
     held = t._grad
     if held is None:
-        t._grad = t._from_array(np.array(grad, dtype=t._data.dtype))
+        k = t._k
+        if k is not None:  # a scalar's gradient is a scalar too
+            t._grad = t._from_scalar(grad if grad.__class__ is float else k.round(float(grad)),
+                                     k)
+        else:
+            t._grad = t._from_array(np.array(grad, dtype=t._data.dtype))
+    elif held._v is not None:  # the same tensor object gets the sum, as in PyTorch
+        k = held._k
+        held._set_value(k.round(held._v + (grad if grad.__class__ is float else float(grad))))
     else:
         data = held._data
         if isinstance(data, np.ndarray) and data.flags.writeable and data.shape == np.shape(grad):
@@ -236,7 +321,7 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
     ready = _ReadyNodes()
     for root, g in zip(roots, grads, strict=True):
         queued = root._pending is not None  # the same root given twice runs once
-        root._pending = g if root._pending is None else root._pending + g
+        root._pending = g if root._pending is None else _sum_grads(root, root._pending, g)
         if root._deps == 0 and not queued:
             ready.push(root)
     observers, leaf_observers = _observers, _observers + _leaf_observers
@@ -245,7 +330,7 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
         # The gradient this node received; its hooks may replace it.
         g, node._pending = node._pending, None
         if node.pre_hooks:
-            g = _run_hooks(node.pre_hooks, g)
+            g = _run_hooks(node, g)
         if capture is not None and node in capture:
             capture[node] = g
         # A leaf adds it into .grad.
@@ -269,7 +354,8 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
         for child, gi in zip(node.next, out, strict=True):
             if child is None:
                 continue
-            child._pending = gi if child._pending is None else child._pending + gi
+            held = child._pending
+            child._pending = gi if held is None else _sum_grads(child, held, gi)
             child._deps -= 1
             if child._deps == 0:
                 if became_ready is not None:
@@ -320,11 +406,14 @@ def _retain(node: Node, g: Any) -> None:
         _accumulate_into(t, g)
 
 
-def _run_hooks(hooks: list, g: Any) -> Any:
+def _run_hooks(node: Any, g: Any) -> Any:
     from .dtypes import from_numpy
     from .tensor import Tensor, type_name  # the hook sees a Tensor, as in PyTorch
 
-    for hook in hooks:
+    k = _maths_of(node) if g.__class__ is float else None
+    if k is not None:  # a scalar gradient: the hook sees a 0-d tensor of its dtype
+        g = np.array(g, dtype=_numpy_dtype(k))
+    for hook in node.pre_hooks:
         result = hook(Tensor._from_array(np.array(g)))
         if result is None:
             continue
@@ -339,10 +428,18 @@ def _run_hooks(hooks: list, g: Any) -> Any:
             raise RuntimeError(f"hook '{name}' has changed the type of value (was "
                                f"torch.{was}Tensor got torch.{got}Tensor)")
         g = new
-    return g
+    return float(g) if k is not None else g
+
+
+def _numpy_dtype(k: Any) -> np.dtype:
+    return np.dtype(k.name)
 
 
 def _notify(observers: list, node: Any, grad: Any, grads: tuple) -> None:
+    if grad.__class__ is float:  # observers see numpy values, as from any other node
+        kind = _numpy_dtype(_maths_of(node)).type
+        grad = kind(grad)
+        grads = tuple(None if gi is None else kind(gi) for gi in grads)
     for observe in list(observers):
         observe(node, grad, grads)
 

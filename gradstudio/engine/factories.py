@@ -13,7 +13,14 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
-from .tensor import FACTORY_INT_GRAD_ERROR, Tensor, _set_requires_grad, _wrap, type_name
+from .tensor import (
+    FACTORY_INT_GRAD_ERROR,
+    Tensor,
+    _as_scalar,
+    _set_requires_grad,
+    _wrap,
+    type_name,
+)
 
 __all__ = ["tensor", "zeros", "ones", "zeros_like", "ones_like", "full", "arange", "is_tensor"]
 
@@ -110,7 +117,7 @@ def _leaf(fn: str, array: Any, requires_grad: Any, device: Any) -> Tensor:
         raise TypeError(f"{fn}(): argument 'requires_grad' must be bool, not "
                         f"{type_name(requires_grad)}")
     _check_device(fn, device)
-    t = _wrap(array, None)
+    t = _as_scalar(_wrap(array, None))
     if requires_grad:
         _set_requires_grad(t, True, FACTORY_INT_GRAD_ERROR)
     return t

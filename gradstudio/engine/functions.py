@@ -14,9 +14,11 @@ import numpy as np
 
 from . import dtypes, ops
 from . import factories as _factories
-from .apply import _SCALARS, Op, _binary, _operands, _unary
+from .apply import _SCALARS, Op, _binary, _edge, _number, _operands, _scalar_unary, _unary
+from .autograd import ScalarNode
 from .grad_mode import STATE
-from .tensor import LEAF_INPLACE_ERROR, Tensor, _wrap
+from .scalar import F32, F64
+from .tensor import _MATHS_OF, LEAF_INPLACE_ERROR, Tensor, _as_scalar, _fast, _wrap
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "exp", "log",
            "sigmoid", "tanh", "relu", "clamp", "mean", "sum", "sqrt", "abs", "reciprocal",
@@ -60,7 +62,7 @@ def pow(a: Tensor, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
         return _binary(ops.POW_TENSOR, a, exponent)
     if not isinstance(exponent, _SCALARS):
         raise TypeError(f"unsupported exponent type: {type(exponent).__name__}")
-    if a._data.dtype.kind != "f":
+    if a._k is None and a._data.dtype.kind != "f":
         if isinstance(exponent, (float, np.floating)):
             a = a.to(dtypes.float32)
         elif exponent < 0:
@@ -80,8 +82,13 @@ def _float_op(op: Op, name: str) -> Callable[[Tensor], Tensor]:
     """sin, exp, ...: integer input becomes the default float type first, as in PyTorch."""
 
     def apply(a: Tensor) -> Tensor:
-        return _unary(op, a if a.__class__ is Tensor and a._data.dtype.kind == "f"
-                      else _float(a))
+        if a.__class__ is Tensor:
+            k = a._k
+            if k is not None and op.fast is not None:
+                return _scalar_unary(op, a, k)
+            if a._data.dtype.kind == "f":
+                return _unary(op, a)
+        return _unary(op, _float(a))
 
     apply.__name__ = apply.__qualname__ = name
     return apply
@@ -112,7 +119,7 @@ def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tens
     for bound in (min, max):
         if bound is not None and not isinstance(bound, _SCALARS):
             raise TypeError("clamp bounds must be numbers")
-    cast = a._data.dtype.type
+    cast = a._k.number if a._k is not None else a._data.dtype.type
     return _unary(ops.CLAMP, a, None if min is None else cast(min),
                   None if max is None else cast(max))
 
@@ -148,14 +155,31 @@ def to(a: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     arguments read and refused as PyTorch reads them (``factories.to_arguments``)."""
     dt = dtypes.as_dtype(args[0]) if len(args) == 1 and not kwargs and \
         isinstance(args[0], dtypes.dtype) else _factories.to_arguments(args, kwargs)
+    if dt is not None and a._k is not None and dt.numpy in _MATHS_OF:
+        return a if _MATHS_OF[dt.numpy] is a._k else _scalar_to(a, _MATHS_OF[dt.numpy])
     if dt is None or dt.numpy == a._data.dtype:
         return a
     out = _unary(ops.TO_COPY, a, dt.numpy)
+    if out.grad_fn is None and not np.ndim(out._data):
+        return _as_scalar(out)  # an integer number made float: a scalar from now on
     if out.grad_fn is not None:
         out.grad_fn.meta = ((np.shape(a._data), a._data.dtype),)
         if not dt.is_floating_point:
             out.grad_fn, out._rg = None, False
     return out
+
+
+def _scalar_to(a: Tensor, k: Any) -> Tensor:
+    """A scalar in the other float dtype (ToCopyBackward0: the gradient goes back in a's)."""
+    x = a._v
+    t = _fast(k.round(float(a._data) if x is None else x), k, None)
+    if STATE.enabled and a._rg:
+        t.grad_fn = ScalarNode(ops.TO_COPY, None, (_edge(a),), _CAST_BACK[a._k], k)
+        t._rg = True
+    return t
+
+
+_CAST_BACK = {m: (lambda s, g, n, r=m.round: (r(g),)) for m in (F32, F64)}
 
 
 def _float(a: Tensor) -> Tensor:
@@ -189,6 +213,8 @@ def rsub(a: Tensor, b: Any) -> Tensor:
         from .factories import tensor
 
         return sub(tensor(b), a)
+    if a._k is not None and (b.__class__ is float or b.__class__ is int):
+        return _unary(ops.RSUB, a, _number(a._k, b))
     ad, bd, _ = _operands(a, b)
     if ad.dtype != a._data.dtype:  # an integer tensor made float: it cannot require grad
         return _wrap(bd - ad, None)
@@ -239,7 +265,10 @@ def _inplace(fn: Callable[[Tensor, Any], Tensor]) -> Callable[[Tensor, Any], Ten
         if STATE.enabled and (a._rg or b_rg):
             if a._rg and a.grad_fn is None:
                 raise RuntimeError(LEAF_INPLACE_ERROR)
-            before = _wrap(np.array(a._data), a.grad_fn)
+            if a._k is not None:  # a scalar: a copy of its value, with its history
+                before = _fast(a.item(), a._k, a.grad_fn)
+            else:
+                before = _wrap(np.array(a._data), a.grad_fn)
             before._rg = a._rg
             result = fn(before, b)
             _store(a, result)
@@ -256,6 +285,12 @@ add_, sub_, mul_, div_ = _inplace(add), _inplace(sub), _inplace(mul), _inplace(d
 
 
 def _store(a: Tensor, result: Tensor) -> None:
+    if a._k is not None:
+        if result._k is a._k:  # scalar into scalar of the same dtype
+            a._assign(result.item())
+            return
+        a._storage()  # a numpy result (another dtype): a leaves the scalar path for good,
+        a._k = None  # as its history is a numpy node from now on
     new, old = result._data, a._data
     if new.shape == old.shape and new.dtype == old.dtype:  # the usual w -= lr * w.grad
         a._assign(new)

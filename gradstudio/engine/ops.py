@@ -9,6 +9,7 @@ The functions people call (``sin``, ``x * y``) are in functions.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from .apply import (  # noqa: F401 - Op, OPS and _unary are this module's public
     _op,
     _unary,
 )
+from .scalar import F32, F64
 
 
 # --- unary ops: forward(a) -> (out, saved); backward(saved, g, needs) -> (ga,) -------------
@@ -237,3 +239,59 @@ DIV.float_only = True  # 7 / 2 is 3.5, as in PyTorch
 POW_TENSOR = _op("PowBackward1", lambda a, b: (o := a ** b, (a, b, o)), _pow_tensor_backward,
                  _A | _B | _OUT, _A | _B | _OUT)
 RPOW = _op("PowBackward2", _rpow_forward, _rpow_backward, _A | _OUT)
+
+
+# --- the scalar fast path: each op's formulas from scalar.py (see apply.py) ------------------
+def _saves_code(op: Op) -> str:
+    return {SAVES_NOTHING: "", SAVES_INPUTS: "x", SAVES_OUTPUT: "o"}[op.saves]
+
+
+def _with_params(backward: Callable) -> Callable:
+    return lambda s, g, n: (backward(*s, g),)
+
+
+def _pair(backward: Callable) -> Callable:
+    """(ga, gb), None for an input that wants no gradient (as the numpy ops give)."""
+    def vjp(s: tuple, g: float, n: tuple) -> tuple:
+        ga, gb = backward(s[0], s[1], g)
+        return (None if n[0] is None else ga, None if n[1] is None else gb)
+
+    return vjp
+
+
+def _scalar_formulas(op: Op, name: str, vjp_of: Callable | None = None,
+                     saves: str | None = None) -> None:
+    """op's scalar formulas: per scalar maths, its forward, its vjp, what it saves (binary ops
+    keep both operands: two floats) and whether the vjp is scalar.py's one-input backward."""
+    code = _saves_code(op) if saves is None else saves
+    formulas = {}
+    for m in (F32, F64):
+        backward = getattr(m, f"{name}_backward")
+        formulas[m] = (getattr(m, name), backward if vjp_of is None else vjp_of(backward), code,
+                       vjp_of is None)
+    op.set_fast(formulas)
+
+
+def _passing(op: Op, forward_of: Callable, vjp: Callable) -> None:
+    """An op whose scalar backward saves nothing: forward from the dtype's maths, one vjp."""
+    op.set_fast({m: (forward_of(m), vjp, "", False) for m in (F32, F64)})
+
+
+for _op_, _name in ((SIN, "sin"), (COS, "cos"), (EXP, "exp"), (LOG, "log"), (NEG, "neg"),
+                    (TANH, "tanh"), (SQRT, "sqrt"), (ABS, "abs"), (RECIPROCAL, "reciprocal"),
+                    (SIGMOID, "sigmoid"), (RELU, "relu")):
+    _scalar_formulas(_op_, _name)
+_scalar_formulas(POW, "pow", _with_params)
+_scalar_formulas(CLAMP, "clamp", _with_params)
+_scalar_formulas(MUL, "mul", _pair, "x")
+_scalar_formulas(DIV, "div", _pair, "x")
+_passing(CLONE, lambda m: lambda x: x, lambda s, g, n: (g,))
+_passing(RSUB, lambda m: m.rsub, lambda s, g, n: (-g,))
+_passing(ADD, lambda m: m.add, lambda s, g, n: (None if n[0] is None else g,
+                                                None if n[1] is None else g))
+_passing(SUB, lambda m: m.sub, lambda s, g, n: (None if n[0] is None else g,
+                                                None if n[1] is None else -g))
+# sum and mean of one number (any dim of a 0-d tensor): the sum starts from +0, so -0.
+# becomes 0. (numpy and PyTorch alike); the gradient passes unchanged
+for _op_ in (SUM, SUM_DIM, MEAN, MEAN_DIM):
+    _passing(_op_, lambda m: m.reduce_one, lambda s, g, n: (g,))

@@ -232,6 +232,10 @@ def _make(name: str, r: Callable[[float], float]) -> Maths:  # noqa: C901 - one 
         inside = (lo is None or x >= lo) and (hi is None or x <= hi)
         return g if inside else 0.0
 
+    def reduce_one(x: float, axes: Any = None, keepdim: bool = False) -> float:
+        """sum or mean of one number: the sum starts from +0, so -0. gives 0."""
+        return 0.0 + x
+
     # --- binary: forward(a, b) -> o; backward(a, b, g) -> (ga, gb) ---------------------
     def add(a: float, b: float) -> float:
         return r(a + b)

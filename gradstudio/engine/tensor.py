@@ -4,6 +4,14 @@ A tensor is a leaf (made by the user, ``grad_fn`` is None) or the result of a re
 (``grad_fn`` is the Node that made it). Leaves that require grad collect gradients in
 ``.grad``. Its operators and methods (``x * y``, ``x.sin()``) hand over to functions.py,
 which runs each op's one definition in ops.py.
+
+A 0-d float32/float64 tensor is a *scalar* (``_k``: its scalar.py maths): ops on it take the
+scalar fast path (Python floats, rounded to the dtype; see docs/architecture.md). Its value
+is ``_v`` (a Python float) while no numpy view of it exists; ``_data`` is then made only when
+something asks for it, as an immutable numpy scalar (``_d`` is None until then). The first view
+(``detach()``, ``.data``, ``numpy()``: ``_storage``) makes a 0-d array the one truth:
+``_v`` becomes None and the value is read from the array from then on, so writes through
+any view are seen everywhere.
 """
 
 from __future__ import annotations
@@ -16,9 +24,17 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
-from .autograd import AccumulateGrad, RemovableHandle, gradient_list, run_backward
+from .autograd import (
+    AccumulateGrad,
+    Node,
+    RemovableHandle,
+    ScalarNode,
+    gradient_list,
+    run_backward,
+)
 from .grad_mode import STATE
 from .printing import format_tensor
+from .scalar import F32, F64, Maths
 
 __all__ = ["Tensor", "Size"]
 
@@ -63,7 +79,7 @@ class Size(tuple):
 class Tensor:
     """An n-dimensional array that can record the operations made with it."""
 
-    __slots__ = ("_data", "grad_fn", "_rg", "_grad", "_acc", "_vc", "__weakref__")
+    __slots__ = ("_d", "grad_fn", "_rg", "_grad", "_acc", "_vc", "_v", "_k", "__weakref__")
     __array_priority__ = 1000  # numpy scalars on the left defer to our operators
 
     def __init__(self, data: Any = ()) -> None:
@@ -73,6 +89,25 @@ class Tensor:
     def _from_array(array: Any) -> Tensor:
         """A plain tensor around an array: for autograd.py, which tensor.py imports."""
         return _wrap(array, None)
+
+    @staticmethod
+    def _from_scalar(v: float, k: Maths) -> Tensor:
+        """A plain scalar tensor (fast path) of value v: for autograd.py."""
+        return _fast(v, k, None)
+
+    @property
+    def _data(self) -> Any:
+        """The numpy array (or numpy scalar) of the values; a scalar's is made from ``_v``
+        when first asked for. (A property, not ``__getattr__``: that hook would slow down
+        every attribute access of every tensor.)"""
+        d = self._d
+        if d is None:
+            d = self._d = _NUMPY_TYPE[self._k](self._v)
+        return d
+
+    @_data.setter
+    def _data(self, value: Any) -> None:
+        self._d = value
 
     # --- autograd state ----------------------------------------------------------------
     @property
@@ -176,6 +211,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same values, sharing memory, cut from the graph (a leaf, no grad)."""
         t = _wrap(self._storage(), None)
+        t._k = self._k
         t._vc = self._version_counter()
         return t
 
@@ -186,17 +222,26 @@ class Tensor:
 
     @property
     def data(self) -> Tensor:
-        return _wrap(self._storage(), None)
+        t = _wrap(self._storage(), None)
+        t._k = self._k
+        return t
 
     @data.setter
     def data(self, value: Tensor) -> None:
-        self._data = value._data
+        self._data = value._storage() if value._k is not None else value._data
+        self._v = None
+        # a scalar only with a scalar's history: a numpy node is fed numpy gradients
+        self._k = value._k if type(self.grad_fn) is not Node else None
 
     def _storage(self) -> np.ndarray:
-        """The data as a mutable ndarray (0-d results of numpy ops are immutable scalars)."""
+        """The data as a mutable ndarray (0-d results of numpy ops are immutable scalars).
+        A scalar's value lives in this array from now on: a view may write into it."""
         d = self._data
         if not isinstance(d, np.ndarray):
             d = self._data = np.array(d)
+            if self._v is not None:
+                _saved_output_in(d, self.grad_fn)
+        self._v = None
         return d
 
     def _version_counter(self) -> list:
@@ -211,11 +256,20 @@ class Tensor:
 
     def _assign(self, values: Any) -> None:
         """Write new values into this tensor's memory, so views made by detach() see them."""
+        if self._v is not None:  # a scalar no view shares: its value is _v alone
+            self._set_value(self._k.round(float(values)))
+            self._version_counter()[0] += 1
+            return
         d = self._storage()
         if not d.flags.writeable:
             d = self._data = np.array(d)
         np.copyto(d, values, casting="unsafe")
         self._version_counter()[0] += 1  # every in-place write counts, as in PyTorch
+
+    def _set_value(self, v: float) -> None:
+        """A scalar's new value (no view exists); the numpy cache, if made, is dropped."""
+        self._v = v
+        self._d = None
 
     def zero_(self) -> Tensor:
         self._check_inplace()
@@ -247,6 +301,8 @@ class Tensor:
     # --- facts ----------------------------------------------------------------------------
     @property
     def shape(self) -> Size:
+        if self._k is not None:
+            return _SCALAR_SHAPE
         return Size(np.shape(self._data))
 
     def size(self, dim: int | None = None) -> Size | int:
@@ -255,9 +311,14 @@ class Tensor:
 
     @property
     def dtype(self) -> dtypes.dtype:
+        k = self._k
+        if k is not None:
+            return _DTYPE[k]
         return dtypes.from_numpy(self._data.dtype)
 
     def dim(self) -> int:
+        if self._k is not None:
+            return 0
         return np.ndim(self._data)
 
     ndim = property(dim)
@@ -274,6 +335,8 @@ class Tensor:
         return "cpu"
 
     def item(self) -> float | int | bool:
+        if self._v is not None:
+            return self._v
         if np.size(self._data) != 1:
             raise RuntimeError(f"a Tensor with {np.size(self._data)} elements cannot be "
                                "converted to Scalar")
@@ -308,6 +371,8 @@ class Tensor:
         return int(self._scalar())
 
     def _scalar(self) -> float | int | bool:
+        if self._v is not None:
+            return self._v
         if np.size(self._data) != 1:  # item() says it differently, and raises RuntimeError
             raise ValueError("only one element tensors can be converted to Python scalars")
         return self._data.item()
@@ -480,7 +545,23 @@ _new = object.__new__
 def _wrap(data: Any, fn: Any) -> Tensor:
     """The fast path every op result goes through."""
     t = _new(Tensor)
-    t._data = data
+    t._d = data
+    t.grad_fn = fn
+    t._rg = fn is not None
+    t._grad = None
+    t._acc = None
+    t._vc = None
+    t._v = None
+    t._k = None
+    return t
+
+
+def _fast(v: float, k: Maths, fn: Any) -> Tensor:
+    """A 0-d float tensor of the scalar fast path: value ``v`` (already of k's dtype)."""
+    t = _new(Tensor)
+    t._d = None
+    t._v = v
+    t._k = k
     t.grad_fn = fn
     t._rg = fn is not None
     t._grad = None
@@ -489,14 +570,41 @@ def _wrap(data: Any, fn: Any) -> Tensor:
     return t
 
 
+def _as_scalar(t: Tensor) -> Tensor:
+    """A new leaf's 0-d float32/float64 array becomes a scalar of the fast path."""
+    k = _MATHS_OF.get(t._d.dtype)
+    if k is not None and t._d.ndim == 0:
+        t._v = float(t._d)
+        t._k = k
+        t._d = None
+    return t
+
+
 def _init(t: Tensor, array: np.ndarray) -> None:
     """``Tensor(data)``: the fields _wrap sets, on an existing object."""
-    t._data = array
+    t._d = array
     t.grad_fn = None
     t._rg = False
     t._grad = None
     t._acc = None
     t._vc = None
+    t._v = None
+    t._k = None
+
+
+# The dtype, numpy scalar type and (empty) shape of the scalar fast path's tensors.
+_DTYPE = {F32: dtypes.float32, F64: dtypes.float64}
+_NUMPY_TYPE = {F32: np.float32, F64: np.float64}
+_MATHS_OF = {np.dtype(np.float32): F32, np.dtype(np.float64): F64}
+_SCALAR_SHAPE = Size(())
+
+
+def _saved_output_in(array: np.ndarray, fn: Any) -> None:
+    """A scalar whose grad_fn saved it as its output gets its first view: the node reads the
+    array from now on, so a write through the view is seen by backward, as in PyTorch."""
+    if type(fn) is ScalarNode and fn.op.saves == 2 and fn.saved is not None:  # SAVES_OUTPUT
+        if fn.saved.__class__ is float:  # not freed by a backward
+            fn.saved = array
 
 
 def _set_requires_grad(t: Tensor, requires_grad: bool, int_message: str) -> None:
@@ -514,9 +622,15 @@ _C_TYPE = {"float16": "c10::Half", "float32": "float", "float64": "double", "int
            "int64": "long int", "bool": "bool"}
 
 
-def _seed_gradient(t: Tensor, gradient: Any) -> np.ndarray:
+def _seed_gradient(t: Tensor, gradient: Any) -> Any:
     """The gradient backward starts from: ones for a one-element tensor, else the given one,
-    checked against the tensor's shape and cast to its dtype."""
+    checked against the tensor's shape and cast to its dtype (a float for a scalar)."""
+    k = t._k
+    if k is not None:
+        if gradient is None:
+            return 1.0
+        if gradient._k is not None:
+            return k.round(gradient.item())
     dt = t._data.dtype
     if gradient is None:
         if t._rg and np.size(t._data) != 1:

@@ -98,7 +98,7 @@ def _engine_today(dtype: str, m: scalar.Maths) -> dict[str, Any]:
             "TANH": unary(np.tanh, finite), "POW": power, "POW_B": power_backward}
 
 
-ENGINE_USES_SCALAR_MATHS = False
+ENGINE_USES_SCALAR_MATHS = True
 
 
 def _rounder(dtype: str) -> Callable[[float], float]:
