@@ -47,7 +47,7 @@ OP_TEMPLATES: dict[str, OpTemplate] = {
     "cos": OpTemplate("CosBackward0", "COS({a})", ("R({g} * -SIN({a}))",)),
     "exp": OpTemplate("ExpBackward0", "EXP({a})", ("R({g} * {o})",)),
     "log": OpTemplate("LogBackward0", "LOG({a})", ("DIV({g}, {a})",)),
-    "tanh": OpTemplate("TanhBackward0", "TANH({a})", ("R({g} * R(1.0 - R({o} * {o})))",)),
+    "tanh": OpTemplate("TanhBackward0", "TANH({a})", ("R({g} * R(1.0 - {o} * {o}))",)),
     "sigmoid": OpTemplate("SigmoidBackward0", "DIV(1.0, R(1.0 + EXP(-{a})))",
                           ("R(R({g} * R(1.0 - {o})) * {o})",)),
     "relu": OpTemplate("ReluBackward0", "(0.0 if {a} < 0.0 else {a})",
