@@ -20,7 +20,7 @@ from . import dtypes
 from .autograd import Node, ScalarNode
 from .grad_mode import STATE
 from .scalar import F32, F64
-from .tensor import Tensor, _wrap
+from .tensor import Tensor, _result, _wrap
 
 __all__ = ["Op", "OPS", "SAVES_NOTHING", "SAVES_INPUTS", "SAVES_OUTPUT"]
 
@@ -144,13 +144,13 @@ def _unary(op: Op, a: Tensor, *params: Any) -> Tensor:
     if STATE.enabled and a._rg:
         fn = a.grad_fn
         node = Node(op, saved, (fn if fn is not None else a._accumulator(),))
-        result = _wrap(out, node)
+        result = _result(out, node)
         if op.saves == _A:  # the commonest record, without _versions' general walk
             node.versions = (_watch(a),)
         elif op.saves:
             node.versions = _versions(op.saves, a, None, result)
         return result
-    return _wrap(out, None)
+    return _result(out, None)
 
 
 def _scalar_unary(op: Op, a: Tensor, k: Any, params: tuple = ()) -> Tensor:
@@ -172,18 +172,18 @@ def _scalar_unary(op: Op, a: Tensor, k: Any, params: tuple = ()) -> Tensor:
             if fn is None:
                 fn = a._accumulator()
         if saves == "x":
-            node = ScalarNode(op, (x, *params) if params else x, (fn,), vjp, k, unary)
             vc = a._vc
             if vc is None:
                 vc = a._vc = [0]
-            node.versions = ((vc, vc[0], a),)
-            node.where = _PLACE_0 if params else _SAVED
+            node = ScalarNode(op, (x, *params) if params else x, (fn,), vjp, k, unary,
+                              ((vc, vc[0], a),), _PLACE_0 if params else _SAVED)
         elif saves:
-            node = ScalarNode(op, t._v, (fn,), vjp, k, unary)
             vc = t._vc = [0]
-            node.versions = ((vc, 0, _ZERO[k]),)
+            node = ScalarNode(op, t._v, (fn,), vjp, k, unary, ((vc, 0, _ZERO[k]),))
         else:
             node = ScalarNode(op, None, (fn,), vjp, k, unary)
+        if fn.__class__ is Node:
+            node.feeds((fn,), k)
         t.grad_fn = node
         t._rg = True
         return t
@@ -192,7 +192,7 @@ def _scalar_unary(op: Op, a: Tensor, k: Any, params: tuple = ()) -> Tensor:
     return t
 
 
-_SAVED, _PLACE_0 = (None,), (0,)
+_SAVED, _PLACE_0, _PLACE_1, _PLACE_01 = (None,), (0,), (1,), (0, 1)
 _ZERO = {F32: np.zeros((), np.float32), F64: np.zeros((), np.float64)}  # a saved output's
 # dtype and shape, for the in-place error message
 
@@ -277,14 +277,14 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
         if ad.shape != bd.shape or ad is not a._data or (brg and bd is not b._data):
             node.meta = ((ad.shape, a._data.dtype),
                          (bd.shape, b._data.dtype if brg else bd.dtype))
-        result = _wrap(out, node)
+        result = _result(out, node)
         mask = (op.saves if a._rg else 0) | (op.saves_b if brg else 0)
         if mask and (mask != _B or b.__class__ is Tensor):  # not for a number like 1.01
             node.versions = _versions(mask, a, b, result)
         if op.saves_pair and mask != _A | _B:  # keep only what backward will read
             node.saved = (ad if mask & _A else None, bd if mask & _B else None)
         return result
-    return _wrap(out, None)
+    return _result(out, None)
 
 
 def _scalar_binary(op: Op, a: Tensor, k: Any, number: float | None, b: Tensor | None
@@ -308,19 +308,21 @@ def _scalar_binary(op: Op, a: Tensor, k: Any, number: float | None, b: Tensor | 
     t._grad = t._acc = t._vc = None
     arg = a._rg
     if STATE.enabled and (arg or brg):
-        node = ScalarNode(op, (av, bv) if saves else None,
-                          (_edge(a) if arg else None, _edge(b) if brg else None), vjp, k)
-        mask = (op.saves if arg else 0) | (op.saves_b if brg else 0)
-        if mask:
-            versions: tuple = ()
-            where: tuple = ()
+        versions = where = None
+        mask = (op.saves if arg else 0) | (op.saves_b if brg else 0)  # what the grads read
+        if mask & _B and b is not None:  # a number b is never watched
             if mask & _A:
-                versions, where = (_watch(a),), _PLACE_0
-            if mask & _B and b is not None:
-                versions += (_watch(b),)
-                where += (1,)
-            if versions:
-                node.versions, node.where = versions, where
+                versions, where = (_watch(a), _watch(b)), _PLACE_01
+            else:
+                versions, where = (_watch(b),), _PLACE_1
+        elif mask & _A:
+            versions, where = (_watch(a),), _PLACE_0
+        edges = ((a.grad_fn or a._accumulator()) if arg else None,
+                 (b.grad_fn or b._accumulator()) if brg else None)
+        node = ScalarNode(op, (av, bv) if saves else None, edges, vjp, k, False, versions,
+                          where)
+        if edges[0].__class__ is Node or edges[1].__class__ is Node:
+            node.feeds(edges, k)
         t.grad_fn = node
         t._rg = True
         return t

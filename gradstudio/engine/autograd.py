@@ -120,22 +120,24 @@ class ScalarNode(Node):
     scalar backward (for a ``unary`` op, scalar.py's own ``vjp(saved, grad)``). Hooks, names,
     versions and retain_grad work as for any Node."""
 
-    __slots__ = ("vjp", "k", "where", "unary")
+    __slots__ = ("vjp", "k", "where", "unary", "to_numpy")
 
     def __init__(self, op: Op, saved: Any, next_nodes: tuple, vjp: Callable, k: Any,
-                 unary: bool = False) -> None:
+                 unary: bool = False, versions: tuple | None = None,
+                 where: tuple | None = None) -> None:
         self.sequence_nr = _next_sequence_nr()
         self.op = op
         self.saved = saved
         self.next = next_nodes
-        self.versions = None
+        self.versions = versions
         self.pre_hooks = None
         self.retained = None
         self._seen = None
         self.vjp = vjp
         self.k = k
-        self.where = None  # per watched input (versions), its place in saved (None: saved)
+        self.where = where  # per watched input (versions), its place in saved (None: saved)
         self.unary = unary
+        self.to_numpy = None  # numpy's scalar type when an input's node is a numpy Node
 
     meta = None  # never reshaped or cast: every input has the output's dtype and no shape
 
@@ -145,19 +147,34 @@ class ScalarNode(Node):
             raise RuntimeError(SECOND_BACKWARD)
         versions = self.versions
         if versions is not None:
-            stale = False
-            for counter, then, t in versions:
-                if counter[0] != then:
-                    raise _version_error(self, t, counter[0], then)
-                if type(t) is not np.ndarray and t._v is None:
-                    stale = True
-            if stale:
-                saved = self._reread(saved)
+            counter, then, t = versions[0]  # the commonest: one watched, unchanged, no view
+            if (len(versions) > 1 or counter[0] != then
+                    or (t.__class__ is not np.ndarray and t._v is None)):
+                saved = self._checked(saved)
         if grad.__class__ is not float:  # from a numpy node, or a hook
             grad = float(grad)
-        if self.unary:
-            return (self.vjp(saved, grad),)
-        return self.vjp(saved, grad, self.next)
+        out = (self.vjp(saved, grad),) if self.unary else self.vjp(saved, grad, self.next)
+        if self.to_numpy is not None:  # numpy nodes get numpy values of the input's dtype
+            return tuple(None if g is None else self.to_numpy(g) for g in out)
+        return out
+
+    def feeds(self, edges: tuple, k: Any) -> ScalarNode:
+        """Note whether an input's node is a numpy Node (a 0-d result of the numpy path, e.g.
+        a vector's mean): its gradient then goes as numpy's scalar of k's dtype."""
+        for fn in edges:
+            if type(fn) is Node:
+                self.to_numpy = np.dtype(k.name).type
+        return self
+
+    def _checked(self, saved: Any) -> Any:
+        """The saved values after the version check (PyTorch's error for a changed one)."""
+        stale = False
+        for counter, then, t in self.versions:
+            if counter[0] != then:
+                raise _version_error(self, t, counter[0], then)
+            if t.__class__ is not np.ndarray and t._v is None:
+                stale = True
+        return self._reread(saved) if stale else saved
 
     def _reread(self, saved: Any) -> Any:
         """An input a view shares may have been written through it (``x.data.fill_(5)``
@@ -325,6 +342,7 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
         if root._deps == 0 and not queued:
             ready.push(root)
     observers, leaf_observers = _observers, _observers + _leaf_observers
+    waiting_leaves, waiting = ready.leaves, ready.heap
     node = ready.pop()
     while node is not None:
         # The gradient this node received; its hooks may replace it.
@@ -351,17 +369,27 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
             _notify(observers, node, g, out)
         # One gradient down each input edge; an input whose edges have all delivered is ready.
         became_ready = None
-        for child, gi in zip(node.next, out, strict=True):
-            if child is None:
-                continue
-            held = child._pending
-            child._pending = gi if held is None else _sum_grads(child, held, gi)
-            child._deps -= 1
-            if child._deps == 0:
-                if became_ready is not None:
-                    ready.push(became_ready)
-                became_ready = child
-        if became_ready is not None and not ready.leaves and not ready.heap:
+        nexts = node.next
+        if len(nexts) == 1:  # one input (most ops): no pairing of edges and gradients
+            child = nexts[0]
+            if child is not None:
+                held = child._pending
+                child._pending = out[0] if held is None else _sum_grads(child, held, out[0])
+                child._deps -= 1
+                if child._deps == 0:
+                    became_ready = child
+        else:
+            for child, gi in zip(nexts, out, strict=True):
+                if child is None:
+                    continue
+                held = child._pending
+                child._pending = gi if held is None else _sum_grads(child, held, gi)
+                child._deps -= 1
+                if child._deps == 0:
+                    if became_ready is not None:
+                        ready.push(became_ready)
+                    became_ready = child
+        if became_ready is not None and not waiting_leaves and not waiting:
             node = became_ready  # the chain fast path (see _ReadyNodes)
         else:
             if became_ready is not None:

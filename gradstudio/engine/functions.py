@@ -31,7 +31,7 @@ def _number_first(name: str, number: Any, other: Any) -> Tensor:
     if not isinstance(number, _SCALARS) or not isinstance(other, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(number).__name__}")
-    return _wrap(np.asarray(_operands(other, number)[1]), None)
+    return _as_scalar(_wrap(np.asarray(_operands(other, number)[1]), None))
 
 
 def _arithmetic(op: Op, name: str) -> Callable[[Any, Any], Tensor]:
@@ -174,7 +174,8 @@ def _scalar_to(a: Tensor, k: Any) -> Tensor:
     x = a._v
     t = _fast(k.round(float(a._data) if x is None else x), k, None)
     if STATE.enabled and a._rg:
-        t.grad_fn = ScalarNode(ops.TO_COPY, None, (_edge(a),), _CAST_BACK[a._k], k)
+        edges = (_edge(a),)
+        t.grad_fn = ScalarNode(ops.TO_COPY, None, edges, _CAST_BACK[a._k], k).feeds(edges, a._k)
         t._rg = True
     return t
 

@@ -570,6 +570,15 @@ def _fast(v: float, k: Maths, fn: Any) -> Tensor:
     return t
 
 
+def _result(out: Any, fn: Any) -> Tensor:
+    """An op's result from the numpy path; a 0-d float32/float64 one is a scalar (the ops
+    after it take the fast path, as after any other 0-d float value)."""
+    t = _wrap(out, fn)
+    if not out.ndim and out.dtype in _MATHS_OF:
+        _as_scalar(t)
+    return t
+
+
 def _as_scalar(t: Tensor) -> Tensor:
     """A new leaf's 0-d float32/float64 array becomes a scalar of the fast path."""
     k = _MATHS_OF.get(t._d.dtype)
@@ -626,7 +635,7 @@ def _seed_gradient(t: Tensor, gradient: Any) -> Any:
     """The gradient backward starts from: ones for a one-element tensor, else the given one,
     checked against the tensor's shape and cast to its dtype (a float for a scalar)."""
     k = t._k
-    if k is not None:
+    if k is not None and type(t.grad_fn) is not Node:  # a numpy node is seeded with numpy
         if gradient is None:
             return 1.0
         if gradient._k is not None:
