@@ -13,9 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-from . import SUITES, load_cases
+from . import SUITES, bench_agreement, load_cases
 from .harness import TORCH, available_libraries, describe_machine, run_case
-from .report import README, render, write_readme
+from .report import AGREEMENT_MARKERS, README, render, write_readme, write_section
+
+AGREEMENT = "agreement"  # --only agreement: the bitwise-agreement table alone
 
 RESULTS = Path(__file__).resolve().parent / "results" / "last.json"
 
@@ -26,7 +28,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="smoke run: same sizes, fewer repeats (times are noisier)")
     p.add_argument("--only", metavar="NAME", action="append", default=[],
                    help="run only this case, or every case of a suite (e.g. bench_engine); "
-                        "repeatable; a substring of a case name works too")
+                        "repeatable; a substring of a case name works too; 'agreement': "
+                        "the bitwise agreement with PyTorch")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
     readme = p.add_mutually_exclusive_group()
     readme.add_argument("--write-readme", action="store_true",
@@ -60,9 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for case in cases:
             print(f"{case.name:32} {case.target_text:18} {case.summary}")
+        print(f"{AGREEMENT:32} {'see README':18} bitwise agreement with PyTorch per unary op")
         return 0
     chosen = select(cases, args.only)
-    if not chosen:
+    agreement = not args.only or AGREEMENT in args.only
+    if not chosen and not agreement:
         print(f"no case matches {args.only}; --list shows them", file=sys.stderr)
         return 2
     libraries, torch_note = available_libraries(use_torch=not args.no_torch)
@@ -81,17 +86,35 @@ def main(argv: list[str] | None = None) -> int:
             print(f" {torch_note}; engine only from here;", end="")
         results.append(result)
         print(f" {result.verdict}")
-    lines = render(results, context, torch_note, args.quick)
-    print()
-    print("\n".join(lines))
-    print(f"\n({time.perf_counter() - started:.0f} s; suites: {', '.join(SUITES)})")
     full = not args.quick and not args.only
-    if args.write_readme or (full and not args.no_readme):
-        write_readme(results, lines, [c.name for c in cases])
-        print(f"table written to {README}")
-    _save_json(results, context, torch_note, args.quick)
+    write = args.write_readme or (full and not args.no_readme)
+    if chosen:
+        lines = render(results, context, torch_note, args.quick)
+        print()
+        print("\n".join(lines))
+        print(f"\n({time.perf_counter() - started:.0f} s; suites: {', '.join(SUITES)})")
+        if write:
+            write_readme(results, lines, [c.name for c in cases])
+            print(f"table written to {README}")
+        _save_json(results, context, torch_note, args.quick)
+    agreed = _agreement(args, TORCH in libraries, write) if agreement else True
     bad = [r for r in results if r.verdict in ("FAIL", "ERROR") or r.mismatches]
-    return 1 if args.strict and bad else 0
+    return 1 if args.strict and (bad or not agreed) else 0
+
+
+def _agreement(args: argparse.Namespace, have_torch: bool, write: bool) -> bool:
+    """The bitwise-agreement table (benchmarks/bench_agreement.py); False if a target is
+    missed."""
+    if not have_torch:
+        print("\nbitwise agreement with PyTorch: skipped (PyTorch not installed)")
+        return True
+    print(f"\n  {AGREEMENT} ...", flush=True)
+    lines, ok = bench_agreement.run(quick=args.quick)
+    print("\n".join(lines))
+    if write:
+        write_section(AGREEMENT_MARKERS, lines)
+        print(f"agreement table written to {README}")
+    return ok
 
 
 def _save_json(results: list, context: str, torch_note: str | None, quick: bool) -> None:

@@ -10,6 +10,7 @@ from .harness import ENGINE, MICROGRAD, TORCH, Result, format_seconds
 
 README = Path(__file__).resolve().parent / "README.md"
 BEGIN, END = "<!-- bench-table:begin -->", "<!-- bench-table:end -->"
+AGREEMENT_MARKERS = ("<!-- agreement-table:begin -->", "<!-- agreement-table:end -->")
 HEADER = ("case", "engine time", "PyTorch time", "ratio (engine/PyTorch)", "target",
           "pass/fail", "engine peak MB", "PyTorch peak MB", "micrograd-style time",
           "engine/micrograd-style")
@@ -115,3 +116,15 @@ def _merge(lines: list[str], rows: dict[str, str], notes: dict[str, str],
     merged += ["", "Rows for " + ", ".join(f"`{n}`" for n in order if n in rows)
                + " are kept from an earlier run."]
     return merged
+
+
+def write_section(markers: tuple[str, str], lines: list[str]) -> None:
+    """Replace what stands between the two markers in the README (appended when missing)."""
+    begin, end = markers
+    text = README.read_text() if README.exists() else "# Benchmarks\n"
+    if begin not in text or end not in text:
+        text = text.rstrip("\n") + f"\n\n{begin}\n{end}\n"
+    head, rest = text.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    body = "\n".join(lines)
+    README.write_text(f"{head}{begin}\n{body}\n{end}{tail}")
