@@ -15,6 +15,7 @@ are bits, not times.
 
 from __future__ import annotations
 
+import datetime
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -189,4 +190,7 @@ def run(quick: bool = False) -> tuple[list[str], bool]:
     rows = measure_ops(engine, torch, n)
     notebook = measure_notebook(engine, torch, 200 if quick else NOTEBOOK_STEPS)
     ok = notebook.exact and all(r.verdict != "FAIL" for r in rows)
-    return render(rows, notebook, n), ok
+    stamp = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    head = [f"Measured {stamp}: PyTorch {torch.__version__}, numpy {np.__version__}, "
+            f"seed 0{' (--quick)' if quick else ''}.", ""]
+    return head + render(rows, notebook, n), ok
