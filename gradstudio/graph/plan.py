@@ -58,47 +58,7 @@ def scalar_namespace(dtype: str) -> dict[str, Any]:
                           "NAN": math.nan, "R": m.round, "DIV": m.div, "SIN": m.sin,
                           "COS": m.cos, "EXP": m.exp, "LOG": m.log, "TANH": m.tanh,
                           "POW": m.pow, "POW_B": m.pow_backward, "CLAMP": m.clamp}
-    ns.update(_engine_today(dtype, m))
     return ns
-
-
-def _engine_today(dtype: str, m: scalar.Maths) -> dict[str, Any]:
-    """Until the engine's 0-d ops run engine/scalar.py, they are numpy's ufuncs on 0-d
-    values: the plan follows them (a double rounded to float32 and numpy's float32 sin
-    differ in the last bit for some inputs). Goes away when the engine switches."""
-    if ENGINE_USES_SCALAR_MATHS:
-        return {}
-    kind = np.float32 if dtype == "float32" else np.float64
-
-    def unary(fn: np.ufunc, quiet: Callable[[float], bool]) -> Callable[[float], float]:
-        """numpy's answer; where numpy warns (log(0), exp(100)) the same answer, silently,
-        as scalar.py gives it."""
-        def run(x: float) -> float:
-            if quiet(x):
-                return float(fn(kind(x)))
-            with np.errstate(all="ignore"):
-                return float(fn(kind(x)))
-        return run
-
-    def power(x: float, e: float) -> float:
-        if e in (2, 1, 0, 3, -1, 0.5, -0.5, -2):  # ops._powf's special cases
-            return m.pow(x, e)
-        with np.errstate(all="ignore"):
-            return float(kind(x) ** kind(e))
-
-    def power_backward(x: float, e: float, g: float) -> float:
-        return 0.0 if e == 0 else m.round(g * m.round(m.round(e) * power(x, e - 1)))
-
-    def finite(x: float) -> bool:
-        return x - x == 0
-
-    return {"SIN": unary(np.sin, finite), "COS": unary(np.cos, finite),
-            "EXP": unary(np.exp, lambda x: x < 80),
-            "LOG": unary(np.log, lambda x: 0 < x < math.inf),
-            "TANH": unary(np.tanh, finite), "POW": power, "POW_B": power_backward}
-
-
-ENGINE_USES_SCALAR_MATHS = True
 
 
 def _rounder(dtype: str) -> Callable[[float], float]:
