@@ -50,21 +50,8 @@ def _torch_eval(lib: Any, steps: list, x: Any, c: Any) -> Any:
 
 
 def build_model(steps: list, x_value: Any) -> Any:
-    """The recipe as a graph. ``graph_vector_50`` holds 50 million numbers, more than a
-    person may build (``limits.MAX_TOTAL_ELEMENTS``, 10 million): it measures the
-    computation issue 15 names, so that one limit is lifted while the graph is made."""
-    from gradstudio.graph import limits
-
-    saved = limits.MAX_TOTAL_ELEMENTS
-    limits.MAX_TOTAL_ELEMENTS = max(saved, len(steps) * (len(x_value) if isinstance(
-        x_value, list) else 1) + len(steps))
-    try:
-        return _build_model(steps, x_value)
-    finally:
-        limits.MAX_TOTAL_ELEMENTS = saved
-
-
-def _build_model(steps: list, x_value: Any) -> Any:
+    """The recipe as a graph (``graph_vector_50``: 50 million numbers, within
+    ``limits.MAX_TOTAL_ELEMENTS``)."""
     from gradstudio.graph import GraphModel
 
     model = GraphModel()

@@ -17,7 +17,10 @@ MAX_NODES = 100_000
 MAX_EDGES = 400_000
 MAX_VALUE_ELEMENTS = 1_000_000  # numbers in one leaf's value
 MAX_RESULT_ELEMENTS = 1_000_000  # numbers in one node's result, after broadcasting
-MAX_TOTAL_ELEMENTS = 10_000_000  # numbers in all values and results of a graph together
+# numbers in all values and results of a graph together: room for 60 results of the largest
+# size (issue 15's 50-node graph over 1,000,000-element vectors), about 240 MB per copy in
+# float32; a hostile file's 1e8 is refused by the per-result limit long before
+MAX_TOTAL_ELEMENTS = 60_000_000
 MAX_CODE_BYTES = 2_000_000  # PyTorch code to import (about 50,000 lines), refused unparsed
 MAX_CODE_NESTING = 100  # levels of an expression in imported code (the reader recurses)
 MAX_COORDINATE = 1e7  # a card's x and y on the canvas, either way from 0
