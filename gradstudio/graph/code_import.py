@@ -47,6 +47,7 @@ from .code_subset import (
     TORCH_EXTRA,
     UNARY,
 )
+from .evaluate import gc_paused
 from .layout import place_missing
 from .limits import MAX_CODE_BYTES, MAX_CODE_NESTING, count
 from .model import MAX_LABEL, GraphModel
@@ -96,8 +97,9 @@ class ImportedGraph:
 def import_code(source: str | bytes) -> ImportedGraph:
     """The graph a script builds; CodeImportError (with line:col) if it cannot be read."""
     importer = CodeImporter()
-    importer.feed(source)
-    return importer.result()
+    with gc_paused():  # tens of thousands of syntax-tree nodes and tensors, none in a cycle
+        importer.feed(source)
+        return importer.result()
 
 
 def read_code(path: str | os.PathLike) -> bytes:
@@ -192,7 +194,7 @@ class CodeImporter(CallReader):
         """1-based line and column in characters (ast counts UTF-8 bytes)."""
         line = getattr(node, "lineno", 1)
         offset = getattr(node, "col_offset", 0)
-        if 0 < line <= len(self._lines):
+        if 0 < line <= len(self._lines) and not self._lines[line - 1].isascii():
             offset = len(self._lines[line - 1].encode()[:offset].decode(errors="ignore"))
         return line, offset + 1
 
@@ -662,13 +664,21 @@ def _check_nesting(tree: ast.AST, where: Any) -> None:
     """Refuse expressions nested deeper than MAX_CODE_NESTING before anything recurses into
     them (iteratively: the check itself must not be what overflows the stack)."""
     stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    push, node_type = stack.append, ast.AST
     while stack:
         node, depth = stack.pop()
         if depth > MAX_CODE_NESTING:
             raise CodeImportError(*where(node), f"nested too deeply (more than {MAX_CODE_NESTING} "
                                   "levels)")
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, depth + 1))
+        depth += 1
+        for name in node._fields:  # ast.iter_child_nodes's order, without its generators
+            child = getattr(node, name, None)
+            if isinstance(child, node_type):
+                push((child, depth))
+            elif isinstance(child, list):
+                for item in child:
+                    if isinstance(item, node_type):
+                        push((item, depth))
 
 
 def _leaves(t: _Tensor) -> Iterator[_Tensor]:

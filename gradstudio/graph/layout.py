@@ -59,15 +59,35 @@ class _Wires:
 
     @classmethod
     def of(cls, graph: nx.MultiDiGraph | nx.DiGraph) -> _Wires:
-        nodes = list(graph.nodes)
-        ins: dict = {n: [] for n in nodes}
-        outs: dict = {n: [] for n in nodes}
         edges = graph.edges(keys=True) if graph.is_multigraph() else \
             ((u, v, 0) for u, v in graph.edges)
+        return cls._of_ordered(list(graph.nodes), edges)
+
+    @classmethod
+    def of_edges(cls, nodes: Iterable, edges: Iterable[tuple]) -> _Wires:
+        """The same lists from (source, target, port) triples as a file lists them, in the
+        order a networkx MultiDiGraph built from them would iterate (by source in node
+        order, then target in first-wired order, then port; a repeated wire once), without
+        building one."""
+        nodes = list(dict.fromkeys(nodes))
+        wired: dict = {n: {} for n in nodes}  # source -> target -> ports, in wiring order
+        for u, v, k in edges:
+            wired[u].setdefault(v, {})[k] = None
+        return cls._of_ordered(nodes, ((u, v, k) for u in nodes for v, ports in wired[u].items()
+                                       for k in ports))
+
+    @classmethod
+    def _of_ordered(cls, nodes: list, edges: Iterable[tuple]) -> _Wires:
+        ins: dict = {n: [] for n in nodes}
+        outs: dict = {n: [] for n in nodes}
         for u, v, k in edges:
             ins[v].append((u, k))
             outs[u].append((v, k))
         return cls(nodes, ins, outs)
+
+
+class _Cycle(Exception):
+    """The wires close a cycle: there are no layers."""
 
 
 def _layers(w: _Wires) -> list[list]:
@@ -86,7 +106,7 @@ def _layers(w: _Wires) -> list[list]:
                     following.append(v)
         generation, i = following, i + 1
     if len(column) != len(w.nodes):
-        raise nx.NetworkXUnfeasible("the graph has a cycle: it cannot be laid out in layers")
+        raise _Cycle
     for n in w.nodes:
         if not w.ins[n] and w.outs[n]:
             column[n] = min(column[v] for v, _ in w.outs[n]) - 1
@@ -104,26 +124,37 @@ def _slot(boxes: Mapping[str, Box], dst: str, port: object) -> float:
 
 def _order(w: _Wires, layers: list[list], boxes: Mapping[str, Box]) -> None:
     """Barycenter heuristic: sort each column by the mean rank of its neighbours in the
-    column just placed, sweeping both ways; nodes without such neighbours keep their rank."""
+    column just placed, sweeping both ways; nodes without such neighbours keep their rank.
+    A column of one card has nothing to sort, and a pass that moves nothing would be
+    repeated unchanged, so both are skipped (a long chain costs one pass, not SWEEPS)."""
 
     rank = {n: r for layer in layers for r, n in enumerate(layer)}
+    wide = [i for i, layer in enumerate(layers) if len(layer) > 1]
+    sorted_nodes = [n for i in wide for n in layers[i]]
     # each neighbour, with the port the wire arrives at as a fraction of the card (halved)
-    up = {n: [(u, _slot(boxes, n, k) * 0.5) for u, k in w.ins[n]] for n in w.nodes}
-    down = {n: [(v, _slot(boxes, v, k) * 0.5) for v, k in w.outs[n]] for n in w.nodes}
+    up = {n: [(u, _slot(boxes, n, k) * 0.5) for u, k in w.ins[n]] for n in sorted_nodes}
+    down = {n: [(v, _slot(boxes, v, k) * 0.5) for v, k in w.outs[n]] for n in sorted_nodes}
 
-    def sweep(columns: Iterable[int], upstream: bool) -> None:
-        near = up if upstream else down
+    def sweep(columns: Iterable[int], upstream: bool) -> bool:
+        near, moved = up if upstream else down, False
         for i in columns:
             keys = {}
             for r, n in enumerate(layers[i]):
                 ends = [rank[m] + slot for m, slot in near[n]]
                 keys[n] = (sum(ends) / len(ends) if ends else r, r)
+            before = layers[i][:]
             layers[i].sort(key=keys.__getitem__)
-            rank.update((n, r) for r, n in enumerate(layers[i]))
+            if layers[i] != before:
+                moved = True
+                rank.update((n, r) for r, n in enumerate(layers[i]))
+        return moved
 
     for _ in range(SWEEPS):
-        sweep(range(1, len(layers)), upstream=True)
-        sweep(range(len(layers) - 2, -1, -1), upstream=False)
+        moved = sweep([i for i in wide if i >= 1], upstream=True)
+        moved = sweep([i for i in reversed(wide) if i <= len(layers) - 2],
+                      upstream=False) or moved
+        if not moved:
+            break
 
 
 def _pack(wanted: list[float], heights: list[float], gap: float) -> list[float]:
@@ -148,43 +179,71 @@ def _pack(wanted: list[float], heights: list[float], gap: float) -> list[float]:
 
 def _place_y(w: _Wires, layers: list[list], boxes: Mapping[str, Box],
              gap: float) -> dict[str, float]:
-    """Each card's top, so wires run as straight as the no-overlap rule allows."""
-    top: dict[str, float] = {}
+    """Each card's top, so wires run as straight as the no-overlap rule allows. A column of
+    one card goes where its wires want it (what packing one card gives), and once a pass
+    moves nothing the rest would not either. Nodes are numbered so the sweeps index lists."""
+    index = {n: i for i, n in enumerate(w.nodes)}
+    top = [0.0] * len(w.nodes)
     for layer in layers:  # a first guess: each column stacked around y = 0
         height = sum(boxes[n].height for n in layer) + gap * (len(layer) - 1)
         y = -height / 2
         for n in layer:
-            top[n] = y
+            top[index[n]] = y
             y += boxes[n].height + gap
     # each neighbour, with the heights of the two ports the wire joins on its two cards
-    up = {n: [(u, boxes[u].out_port(), boxes[n].in_port(k)) for u, k in w.ins[n]]
-          for n in w.nodes}
-    down = {n: [(v, boxes[v].in_port(k), boxes[n].out_port()) for v, k in w.outs[n]]
-            for n in w.nodes}
+    up = [[(index[u], boxes[u].out_port(), boxes[n].in_port(k)) for u, k in w.ins[n]]
+          for n in w.nodes]
+    down = [[(index[v], boxes[v].in_port(k), boxes[n].out_port()) for v, k in w.outs[n]]
+            for n in w.nodes]
+    columns = [[index[n] for n in layer] for layer in layers]
+    heights = [[boxes[n].height for n in layer] for layer in layers]
 
-    def wanted(n: str, near: dict) -> float:
+    def wanted(n: int, near: list) -> float:
         ends = [top[m] + there - here for m, there, here in near[n]]
         return sum(ends) / len(ends) if ends else top[n]
 
-    def sweep(order: Iterable[int], upstream: bool) -> None:
-        near = up if upstream else down
-        for i in order:
-            layer = layers[i]
-            tops = _pack([wanted(n, near) for n in layer],
-                         [boxes[n].height for n in layer], gap)
-            top.update(zip(layer, tops, strict=True))
+    def sweep(order: Iterable[int], upstream: bool) -> bool:
+        near, moved = up if upstream else down, False
+        for c in order:
+            column = columns[c]
+            if len(column) == 1:  # the commonest case, kept short
+                n = column[0]
+                ends = near[n]
+                if len(ends) == 1:
+                    m, there, here = ends[0]
+                    y = top[m] + there - here
+                else:
+                    y = wanted(n, near)
+                if y != top[n]:
+                    top[n], moved = y, True
+                continue
+            tops = _pack([wanted(n, near) for n in column], heights[c], gap)
+            for n, y in zip(column, tops, strict=True):
+                if y != top[n]:
+                    top[n], moved = y, True
+        return moved
 
     for _ in range(SWEEPS):
-        sweep(range(len(layers) - 2, -1, -1), upstream=False)
-        sweep(range(1, len(layers)), upstream=True)
-    return top
+        moved = sweep(range(len(layers) - 2, -1, -1), upstream=False)
+        moved = sweep(range(1, len(layers)), upstream=True) or moved
+        if not moved:
+            break
+    return {n: top[i] for n, i in index.items()}
 
 
 def layered(graph: nx.MultiDiGraph | nx.DiGraph, boxes: Mapping[str, Box],
             gap_x: float = GAP_X, gap_y: float = GAP_Y) -> dict[str, tuple[float, float]]:
     """Top-left corners for every node of an acyclic ``graph``, columns left to right.
     Edge keys (as in GraphModel's graph) name the input port they arrive at."""
-    wires = _Wires.of(graph)
+    try:
+        return _layout(_Wires.of(graph), boxes, gap_x, gap_y)
+    except _Cycle:
+        raise nx.NetworkXUnfeasible("the graph has a cycle: it cannot be laid out in "
+                                    "layers") from None
+
+
+def _layout(wires: _Wires, boxes: Mapping[str, Box], gap_x: float,
+            gap_y: float) -> dict[str, tuple[float, float]]:
     layers = _layers(wires)
     _order(wires, layers, boxes)
     top = _place_y(wires, layers, boxes, gap_y)
@@ -204,6 +263,7 @@ _EST_WIDTH, _EST_TITLE, _EST_ROW, _EST_BODY = 140.0, 24.0, 18.0, 64.0
 
 @cache  # one per kind: a file of 100,000 nodes asks 100,000 times
 def estimated_box(kind_name: str) -> Box:
+    """One Box per kind, made once (a big file asks for thousands)."""
     spec = kind(kind_name)
     rows = max(len(spec.inputs), 1)
     return Box(_EST_WIDTH, _EST_TITLE + rows * _EST_ROW + _EST_BODY, _EST_TITLE + _EST_ROW / 2,
@@ -219,7 +279,6 @@ def place_missing(data: dict) -> dict:
     missing = {n["id"]: n for n in nodes if "position" not in n}
     if not missing:
         return data
-    g = nx.MultiDiGraph()
     wires = [(e["src"], e["dst"], e["port"]) for e in data.get("edges", [])
              if e["src"] in missing and e["dst"] in missing]
     wired = {end for src, dst, _ in wires for end in (src, dst)}
@@ -227,18 +286,15 @@ def place_missing(data: dict) -> dict:
     if len(alone) <= UNWIRED_IN_COLUMNS:  # a few: in the first column, with the rest
         alone = []
     apart = set(alone)
-    g.add_nodes_from(n for n in missing if n not in apart)
-    g.add_edges_from(wires)
     try:
         boxes = {i: estimated_box(n["kind"]) for i, n in missing.items()}
-    except GraphError:
-        return data
-    if not nx.is_directed_acyclic_graph(g):
+        spots = _layout(_Wires.of_edges([n for n in missing if n not in apart], wires),
+                        boxes, GAP_X, GAP_Y)
+    except (GraphError, _Cycle):
         return data
     placed = [n["position"] for n in nodes if "position" in n]
     left = max((p[0] for p in placed), default=-_EST_WIDTH - GAP_X) + _EST_WIDTH + GAP_X
     top = min((p[1] for p in placed), default=0.0)
-    spots = layered(g, boxes)
     right = max((x + _EST_WIDTH + GAP_X for x, _ in spots.values()), default=0.0)
     spots.update(_grid(alone, boxes, right))
     if any(max(abs(left + x), abs(top + y)) > MAX_COORDINATE for x, y in spots.values()):
