@@ -389,6 +389,9 @@ def _shape(kind_name: str, inputs: tuple[_Tensor, ...]) -> tuple[int, ...] | Non
     shapes = [t.shape for t in inputs]
     if any(s is None for s in shapes):
         return None
+    sized = {s for s in shapes if s}
+    if len(sized) <= 1:  # the common case: equal shapes, or numbers with one shape
+        return sized.pop() if sized else ()
     try:
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:

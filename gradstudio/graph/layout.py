@@ -138,15 +138,23 @@ def _order(w: _Wires, layers: list[list], boxes: Mapping[str, Box]) -> None:
     def sweep(columns: Iterable[int], upstream: bool) -> bool:
         near, moved = up if upstream else down, False
         for i in columns:
-            keys = {}
+            keyed = []  # (mean rank of the neighbours, rank now, node); sum() written out
             for r, n in enumerate(layers[i]):
-                ends = [rank[m] + slot for m, slot in near[n]]
-                keys[n] = (sum(ends) / len(ends) if ends else r, r)
-            before = layers[i][:]
-            layers[i].sort(key=keys.__getitem__)
-            if layers[i] != before:
-                moved = True
-                rank.update((n, r) for r, n in enumerate(layers[i]))
+                ends = near[n]
+                if len(ends) == 1:
+                    m, slot = ends[0]
+                    key = rank[m] + slot
+                elif len(ends) == 2:
+                    (m, slot), (m2, slot2) = ends
+                    key = (rank[m] + slot + (rank[m2] + slot2)) / 2
+                else:
+                    key = sum([rank[m] + slot for m, slot in ends]) / len(ends) if ends else r
+                keyed.append((key, r, n))
+            keyed.sort()
+            order = [n for _, _, n in keyed]
+            if order != layers[i]:
+                layers[i], moved = order, True
+                rank.update((n, r) for r, n in enumerate(order))
         return moved
 
     for _ in range(SWEEPS):
@@ -160,6 +168,13 @@ def _order(w: _Wires, layers: list[list], boxes: Mapping[str, Box]) -> None:
 def _pack(wanted: list[float], heights: list[float], gap: float) -> list[float]:
     """Tops as close as possible (least squares) to ``wanted``, in order, never overlapping:
     pool-adjacent-violators on the tops less the room the cards above need."""
+    if len(wanted) == 2:  # the commonest column of several cards, written out
+        off = heights[0] + gap
+        first, second = wanted[0] - 0.0, wanted[1] - off
+        if first > second:
+            both = (first + second) / 2
+            return [both + 0.0, both + off]
+        return [first + 0.0, second + off]
     offsets, room = [], 0.0
     for h in heights:
         offsets.append(room)
@@ -198,26 +213,32 @@ def _place_y(w: _Wires, layers: list[list], boxes: Mapping[str, Box],
     columns = [[index[n] for n in layer] for layer in layers]
     heights = [[boxes[n].height for n in layer] for layer in layers]
 
-    def wanted(n: int, near: list) -> float:
-        ends = [top[m] + there - here for m, there, here in near[n]]
-        return sum(ends) / len(ends) if ends else top[n]
-
     def sweep(order: Iterable[int], upstream: bool) -> bool:
         near, moved = up if upstream else down, False
         for c in order:
             column = columns[c]
-            if len(column) == 1:  # the commonest case, kept short
+            if len(column) == 1 and len(near[column[0]]) == 1:  # a chain: the commonest
                 n = column[0]
-                ends = near[n]
-                if len(ends) == 1:
-                    m, there, here = ends[0]
-                    y = top[m] + there - here
-                else:
-                    y = wanted(n, near)
+                m, there, here = near[n][0]
+                y = top[m] + there - here
                 if y != top[n]:
                     top[n], moved = y, True
                 continue
-            tops = _pack([wanted(n, near) for n in column], heights[c], gap)
+            wanted = []  # each card's mean of where its wires want it (sum() written out)
+            for n in column:
+                ends = near[n]
+                if len(ends) == 1:
+                    m, there, here = ends[0]
+                    wanted.append(top[m] + there - here)
+                elif len(ends) == 2:
+                    (m, there, here), (m2, there2, here2) = ends
+                    wanted.append((top[m] + there - here + (top[m2] + there2 - here2)) / 2)
+                elif ends:
+                    wanted.append(sum([top[m] + there - here for m, there, here in ends]) /
+                                  len(ends))
+                else:
+                    wanted.append(top[n])
+            tops = wanted if len(column) == 1 else _pack(wanted, heights[c], gap)
             for n, y in zip(column, tops, strict=True):
                 if y != top[n]:
                     top[n], moved = y, True

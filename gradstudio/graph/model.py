@@ -253,7 +253,8 @@ class GraphModel:
         node_flags = {"requires_grad": spec.requires_grad and spec.is_leaf, "detach": False,
                       "no_grad": False}
         for name, on in (flags or {}).items():
-            self._check_flag(spec, label or spec.title, name, on)
+            if on is not False or name not in node_flags:  # a flag off is always allowed
+                self._check_flag(spec, label or spec.title, name, on)
             node_flags[name] = bool(on)
         label = self._unique_label(spec.default_label or spec.name) if label is None else label
         self._check_label(label, None)
@@ -271,7 +272,10 @@ class GraphModel:
         self._g.add_node(node_id, kind=kind_name, label=label, params=values, flags=node_flags,
                          position=pos)
         self._labels[label] = node_id
-        self._emit(ModelEvent(Change.NODE_ADDED, node=node_id))
+        if self._observers:
+            self._emit(ModelEvent(Change.NODE_ADDED, node=node_id))
+        else:  # a model being built from a file: no event to make for nobody
+            self._counters.structure += 1
         return node_id
 
     def remove_node(self, node_id: str) -> None:
@@ -455,7 +459,7 @@ class GraphModel:
                                node_id=n.get("id"))
             except GraphError as e:
                 raise GraphError(f"nodes[{i}] ({n.get('label', n.get('id'))}): {e}") from None
-        wires, taken = [], set()  # taken: (dst, port) wired so far
+        taken = set()  # (dst, port) wired so far
         nodes = model._g.nodes
         for i, e in enumerate(data.get("edges", [])):
             for end in ("src", "dst"):
@@ -466,14 +470,11 @@ class GraphModel:
             if src == dst or port not in kind(nodes[dst]["kind"]).inputs or \
                     (dst, port) in taken:
                 try:
-                    model._g.add_edges_from(wires)
-                    wires = []
                     model.check_connection(src, dst, port, cycles=False)
                 except GraphError as err:
                     raise GraphError(f"edges[{i}]: {err}") from None
             taken.add((dst, port))
-            wires.append((src, dst, port))
-        model._g.add_edges_from(wires)  # in one call: per-wire calls cost more than checks
+            model._g.add_edge(src, dst, key=port)
         model._check_acyclic(data.get("edges", []))
         model._budget.commit(model._sizes(model._g.nodes))  # once, before anything runs
         model._sizing = True
@@ -629,9 +630,12 @@ def _check_sizes_first(data: dict[str, Any]) -> None:
 
 def _position(position: Any) -> tuple[float, float]:
     try:
-        if isinstance(position, (str, bytes)) or any(isinstance(v, bool) for v in position):
+        if isinstance(position, (str, bytes)):
             raise TypeError  # "12" is not the point (1, 2)
-        x, y = (float(v) for v in position)
+        x, y = position
+        if isinstance(x, bool) or isinstance(y, bool):
+            raise TypeError
+        x, y = float(x), float(y)
     except (TypeError, ValueError):
         raise GraphError(f"a position is two numbers, got {position!r}") from None
     if x != x or y != y or abs(x) > MAX_COORDINATE or abs(y) > MAX_COORDINATE:
