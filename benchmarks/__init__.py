@@ -17,6 +17,7 @@ SUITES = [
     "benchmarks.bench_code",
     "benchmarks.bench_ui",
     "benchmarks.bench_learn",
+    "benchmarks.bench_startup",
     "benchmarks.bench_plan",
     "benchmarks.bench_hostile",
 ]

@@ -23,10 +23,9 @@ import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import jsonschema
 
 from gradstudio import __version__
 from gradstudio.resources import resource_path
@@ -37,6 +36,9 @@ from .layout import place_missing
 from .limits import count, mebibytes, short_number
 from .model import GraphModel
 from .precheck import census, check_bytes
+
+if TYPE_CHECKING:
+    import jsonschema
 
 __all__ = ["GraphFileError", "FORMAT", "VERSION", "EXTENSION", "load", "save", "loads", "dumps",
            "document", "migrate", "MIGRATIONS", "write_atomic", "read_bytes"]
@@ -57,6 +59,10 @@ def _schema(version: int) -> dict[str, Any]:
 
 @cache
 def _validator(version: int = VERSION) -> jsonschema.protocols.Validator:
+    """jsonschema's validator: only to explain a file fastjsonschema refused, so it is
+    imported then, not when the app starts."""
+    import jsonschema
+
     schema = _schema(version)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
@@ -87,6 +93,13 @@ def _fast_check(data: Any, version: int = VERSION) -> bool:
     except fastjsonschema.JsonSchemaException:
         return False
     return True
+
+
+def _first_error(data: Any, version: int) -> jsonschema.ValidationError | None:
+    """The error jsonschema finds most relevant in ``data``."""
+    from jsonschema.exceptions import best_match
+
+    return best_match(_validator(version).iter_errors(data))
 
 
 def _where(path: Any) -> str:
@@ -178,8 +191,7 @@ def _loads(text: str | bytes, source: str) -> GraphModel:
         raise
     version = _check_header(data, source)
     try:  # nesting just under the JSON parser's limit can still exhaust the stack here
-        error = None if _fast_check(data, version) else \
-            jsonschema.exceptions.best_match(_validator(version).iter_errors(data))
+        error = None if _fast_check(data, version) else _first_error(data, version)
         message = None if error is None else _schema_message(error)
     except RecursionError:
         raise GraphFileError(f"{source}: {_TOO_DEEP}") from None

@@ -28,7 +28,6 @@ from gradstudio.resources import example_paths, resource_path
 from .canvas.arrange import arrange
 from .commands import SetSetting
 from .compare_dialog import compare_with_pytorch, follow_availability
-from .import_dialog import show_import_dialog
 from .step_mode import SPEEDS
 
 if TYPE_CHECKING:
@@ -37,6 +36,15 @@ if TYPE_CHECKING:
     from .step_mode import StepMode
 
 __all__ = ["build_actions", "TOOLBAR_ICONS", "action_icon"]
+
+
+def _import_code(w: MainWindow) -> None:
+    """File > Import PyTorch Code…; the code importer is loaded when first asked for, not
+    at start-up."""
+    from .import_dialog import show_import_dialog
+
+    show_import_dialog(w)
+
 
 # The notebook's sections, in its order; "&1" lets the keyboard pick one from the menu.
 # QT_TRANSLATE_NOOP marks them for lupdate; they are translated where the menu is built.
@@ -152,7 +160,7 @@ def _file_menu(b: _Builder, m: QMenu) -> None:
         examples.addAction(act(f"example.{name}", title,
                                lambda _=False, n=name: w.open_example(n)))
     m.addAction(act("import_code", w.tr("&Import PyTorch Code…"),
-                    lambda: show_import_dialog(w),
+                    lambda: _import_code(w),
                     tip=w.tr("Paste PyTorch code (read, never run) and get its graph")))
     w.recent_menu = m.addMenu(w.tr("Open &Recent"))
     w.recent_menu.aboutToShow.connect(lambda: _fill_recent(w, w.recent_menu))

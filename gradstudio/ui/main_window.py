@@ -28,6 +28,7 @@ from .canvas.refusal import RefusalMarker
 from .canvas.view import GraphView
 from .document import Cancel, Document, Message
 from .edit_controller import EditController
+from .first_paint import FirstPaint
 from .panels.chain_rule import ChainRulePanel
 from .panels.grad_check import GradCheckPanel
 from .panels.gradients import GradientsPanel
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, autosave_folder: Path | None = None
                  ) -> None:
         super().__init__()
+        FirstPaint(self)  # work the first frame does not need waits for it (first_paint.py)
         self.settings = settings or QSettings()
         self.document = Document(self)
         self.document.runner = BackgroundRunner(self)  # long work: a worker, progress, Cancel

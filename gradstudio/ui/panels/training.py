@@ -7,8 +7,9 @@ steps the document reports (``Document.trained``: each step's loss and new weigh
 and the loss after the run's last update). Both plots show the state after k steps: the loss
 curve starts at k = 0 (the loss before any update) and ends at the loss the last step left,
 so a single step draws a line; points get a marker while there are few of them. The step
-axis shows whole steps only. pyqtgraph is imported only when the panel is first shown, so
-starting the app does not pay for it.
+axis shows whole steps only. pyqtgraph is imported only when the panel is first shown, and
+at start-up only once the window's first frame is painted (``after_first_paint``), so the
+window does not wait for it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from gradstudio.graph import MAX_TRAIN_STEPS, Change, ModelEvent, TrainRun, Trai
 from gradstudio.graph.laid_open import STEP_ORDER, STEP_ORDER_NOTE, loss_line, step_rows
 
 from .. import theme
+from ..first_paint import after_first_paint
 
 if TYPE_CHECKING:
     from ..document import Document
@@ -165,7 +167,7 @@ class TrainingPanel(QWidget):
     # --- plots --------------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)
-        self.ensure_plots()
+        after_first_paint(self, self.ensure_plots)  # at start-up: once the window is on screen
 
     def ensure_plots(self) -> tuple:
         """Create the two plots (importing pyqtgraph) if not done yet; returns them."""
