@@ -57,3 +57,37 @@ CASES = [
          "graph (parse, read, build, lay out)", import_5000_lines, max_seconds=1.0,
          against_torch=False, repeats=3, quick_repeats=1),
 ]
+
+
+EXPORT_NODES = 10_000
+
+
+def _export(fmt: str) -> Any:
+    def setup(lib: Any) -> Run:
+        """Export a 10,000-node graph (bench_graph's recipe) as a script or a notebook:
+        the program, the app's own backward, and for the notebook the step-through's
+        words of every step and nbformat's validation."""
+        from gradstudio.graph import Session
+        from gradstudio.graph.code_export import export_text
+
+        from .bench_graph import build_model, recipe
+
+        session = Session(build_model(recipe(EXPORT_NODES), 0.3))
+
+        def run() -> dict[str, float]:
+            text = export_text(session, fmt, title="big.gsgraph")
+            return {"characters": float(len(text))}
+
+        return run
+    return setup
+
+
+_EXPORTS = (("py", "a PyTorch script (program, the app's backward)"),
+            ("ipynb", "a Jupyter notebook (program, backward, the step-through's words, "
+             "nbformat's validation)"))
+CASES += [
+    Case(f"code_export_{EXPORT_NODES}_nodes_{fmt}", f"export a {EXPORT_NODES:,}-node graph as "
+         f"{what}", _export(fmt), max_seconds=1.0, against_torch=False, repeats=3,
+         quick_repeats=1)
+    for fmt, what in _EXPORTS
+]

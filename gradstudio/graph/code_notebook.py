@@ -16,6 +16,7 @@ from collections import defaultdict
 
 import nbformat
 from nbformat import v4
+from nbformat.corpus.words import generate_corpus_id
 
 from gradstudio import __version__
 
@@ -47,11 +48,11 @@ def notebook(session: Session, *, repeat: int = 1, title: str = "") -> nbformat.
     intro_notes, step_notes = _placed(model, [st.node for st in prog.statements])
     for text in intro_notes:
         intro += ["", text]
-    cells = [v4.new_markdown_cell("\n".join(intro)), v4.new_code_cell("import torch")]
+    cells = [_markdown("\n".join(intro)), _code("import torch")]
     for helper in prog.helpers:
         spec = next(k for k in KINDS.values() if k.helper == helper)
-        cells += [v4.new_markdown_cell(_md(f"{spec.title}: {spec.doc}.")),
-                  v4.new_code_cell(helper.rstrip("\n"))]
+        cells += [_markdown(_md(f"{spec.title}: {spec.doc}.")),
+                  _code(helper.rstrip("\n"))]
     for st in prog.statements:
         label = model.label(st.node)
         words = _md(steps["forward"].get(st.node, label))
@@ -59,8 +60,8 @@ def notebook(session: Session, *, repeat: int = 1, title: str = "") -> nbformat.
             words += f"\n\n(In the code: `{st.name}`.)"
         if step_notes[st.node]:
             words = "\n\n".join([*step_notes[st.node], words])
-        cells += [v4.new_markdown_cell(words),
-                  v4.new_code_cell("\n".join([*st.lines(), st.name]))]
+        cells += [_markdown(words),
+                  _code("\n".join([*st.lines(), st.name]))]
     cells += _backward_cells(prog, steps["backward"])
     book = v4.new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -70,8 +71,23 @@ def notebook(session: Session, *, repeat: int = 1, title: str = "") -> nbformat.
 
 
 def notebook_text(session: Session, *, repeat: int = 1, title: str = "") -> str:
-    """The notebook as the text of an ``.ipynb`` file."""
-    return nbformat.writes(notebook(session, repeat=repeat, title=title))
+    """The notebook as the text of an ``.ipynb`` file (``notebook`` validated it: the text
+    is written without a second validation, which nbformat.writes would do)."""
+    return v4.writes(notebook(session, repeat=repeat, title=title))
+
+
+def _code(source: str) -> nbformat.NotebookNode:
+    """A code cell as ``v4.new_code_cell`` makes it, without its check of each cell on its
+    own (jsonschema, slow enough to take seconds for 10,000 cells): ``notebook`` validates
+    the whole notebook once."""
+    return nbformat.from_dict({"id": generate_corpus_id(), "cell_type": "code", "metadata": {},
+                               "execution_count": None, "source": source, "outputs": []})
+
+
+def _markdown(source: str) -> nbformat.NotebookNode:
+    """A markdown cell, as ``v4.new_markdown_cell`` makes it (see ``_code``)."""
+    return nbformat.from_dict({"id": generate_corpus_id(), "cell_type": "markdown",
+                               "source": source, "metadata": {}})
 
 
 def _placed(model: GraphModel, order: list[str]) -> tuple[list[str], dict[str, list[str]]]:
@@ -136,7 +152,7 @@ def _backward_cells(prog: Program, texts: list[str]) -> list[nbformat.NotebookNo
     words = "\n".join(f"- {_md(t)}" for t in texts)
     if prog.repeat > 1 and prog.backward.ok:
         words += f"\n\nBackward runs {prog.repeat} times: each leaf's .grad adds them up."
-    return [v4.new_markdown_cell(words), v4.new_code_cell("\n".join(prog.backward_lines())),
-            v4.new_markdown_cell("What each leaf's .grad holds now (None: no gradient "
+    return [_markdown(words), _code("\n".join(prog.backward_lines())),
+            _markdown("What each leaf's .grad holds now (None: no gradient "
                                  "reached it)."),
-            v4.new_code_cell("\n".join(prog.print_lines()))]
+            _code("\n".join(prog.print_lines()))]

@@ -3,6 +3,7 @@ and every zero-grad, so a learner can watch gradients pile up across runs."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +19,7 @@ def format_number(value: np.ndarray) -> str:
     a = np.asarray(value)
     if a.ndim == 0:
         v = float(a)
-        if v == int(v) if np.isfinite(v) else False:
+        if math.isfinite(v) and v == int(v):  # math, not numpy: a trace formats thousands
             return str(int(v))
         return f"{v:.4f}" if 1e-4 <= abs(v) < 1e6 else f"{v:.4e}"
     return format_values(a, indent=0).replace("\n", "")
