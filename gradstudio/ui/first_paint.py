@@ -14,7 +14,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
-__all__ = ["FirstPaint", "after_first_paint"]
+__all__ = ["FirstPaint", "after_first_paint", "settled"]
 
 
 class FirstPaint(QObject):
@@ -41,17 +41,32 @@ class FirstPaint(QObject):
             QTimer.singleShot(0, self, self._run)
         return False
 
+    @property
+    def settled(self) -> bool:
+        """Painted, and what waited for it has run."""
+        return self.painted and not self._waiting
+
     def _run(self) -> None:
         waiting, self._waiting = self._waiting, []
         for fn in waiting:
             fn()
 
 
+def _watcher(window: QWidget) -> FirstPaint | None:
+    return window.findChild(FirstPaint, "first-paint", Qt.FindChildOption.FindDirectChildrenOnly)
+
+
+def settled(window: QWidget) -> bool:
+    """Whether ``window`` has painted its first frame and run what waited for it (a test
+    waits for this, so the deferred work does not fall into what it measures)."""
+    watcher = _watcher(window)
+    return watcher is None or watcher.settled
+
+
 def after_first_paint(widget: QWidget, fn: Callable[[], object]) -> None:
     """``fn()`` once ``widget``'s window has painted its first frame (now, if it has, or if
     the window does not watch for it)."""
-    watcher = widget.window().findChild(FirstPaint, "first-paint",
-                                        Qt.FindChildOption.FindDirectChildrenOnly)
+    watcher = _watcher(widget.window())
     if watcher is None:
         fn()
     else:

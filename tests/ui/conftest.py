@@ -43,6 +43,7 @@ def never_prompt(monkeypatch) -> Callable:
 def open_window(qtbot, never_prompt) -> Callable:
     """``open_window()``: a new empty main window, shown offscreen at 1400x900, never
     prompting; closed by pytest-qt after the test."""
+    from gradstudio.ui.first_paint import settled
     from gradstudio.ui.main_window import MainWindow
 
     def open_() -> MainWindow:
@@ -52,6 +53,7 @@ def open_window(qtbot, never_prompt) -> Callable:
         w.resize(1400, 900)
         w.show()
         qtbot.waitExposed(w)
+        qtbot.waitUntil(lambda: settled(w))  # the plots made after the first frame
         return w
 
     return open_
