@@ -1,6 +1,6 @@
 """Start-up pays only for the first window: the modules it does not need (the plots'
-pyqtgraph, the schema explainer jsonschema, the code importer and exporter, nbformat, the
-PyTorch oracle) are not loaded when the window first paints, and the Training panel's
+pyqtgraph, the schema explainer jsonschema, the code importer and exporter, nbformat,
+and PyTorch itself) are not loaded when the window first paints, and the Training panel's
 plots are made right after that frame, from the event loop."""
 
 import json
@@ -45,7 +45,7 @@ print(json.dumps(seen))
 
 NOT_AT_START = ["pyqtgraph", "jsonschema", "nbformat", "gradstudio.graph.code_import",
                 "gradstudio.graph.code_export", "gradstudio.graph.code_notebook",
-                "gradstudio.ui.import_dialog", "gradstudio.oracle", "torch"]
+                "gradstudio.ui.import_dialog", "torch"]
 
 
 def test_the_first_window_paints_before_the_modules_it_does_not_need_are_loaded() -> None:
