@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -309,8 +310,12 @@ class TrainingPanel(QWidget):
         self.train_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         if job is not None:
-            self.progress.setValue(len(job.losses))
-        self.refresh(cancelled=bool(job and job.cancelled))
+            self.progress.setValue(len(job.run.steps))
+        cancelled = bool(job and job.cancelled)
+        if job is not None and job.run.steps:  # Document.trained has just refreshed the panel
+            self._update_status(cancelled)
+        else:
+            self.refresh(cancelled)
 
     def refresh(self, cancelled: bool = False) -> None:
         """Re-render plots, status line and lr from the recorded runs (the panel's one
@@ -364,20 +369,27 @@ class TrainingPanel(QWidget):
         for step in run.steps:
             row: dict[str, float] = {}
             for node_id, value in step.updates.items():
-                if node_id in labels:
-                    row.update(self._weights(labels[node_id], value))
+                label = labels.get(node_id)
+                if label is None:
+                    continue
+                if type(value) is float:  # a scalar weight, as _weights reads it, inline
+                    row[label] = value
+                else:
+                    row.update(self._weights(label, value))
             rows.append(row)
         # the curves in the order a step-by-step reading meets them; then one curve at a time
-        keys = dict.fromkeys([*history, *rows[0], *current,
-                              *(k for row in rows[1:] for k in row)]) if rows else {}
+        keys = dict.fromkeys(chain(history, rows[0], current, *rows[1:])) if rows else {}
         for key in keys:
             values = history.get(key)
             if values is None:  # a new curve: NaN for the steps before it
                 values = history[key] = [math.nan] * len(self.losses)
+            column = [row.get(key) for row in rows]
+            if None not in column:  # every step set this weight: its values as they are
+                values.extend(column)
+                continue
             last = values[-1] if values and not math.isnan(values[-1]) else None
             fallback = current.get(key, math.nan)
-            for row in rows:
-                v = row.get(key)
+            for v in column:
                 if v is None:
                     v = last if last is not None else fallback
                 values.append(v)
