@@ -354,6 +354,26 @@ class TrainingPanel(QWidget):
                 out.update(self._weights(n.label, n.params.get("value", math.nan)))
         return out
 
+    def _columns(self, steps: list[TrainStep], labels: dict[str, str]
+                 ) -> dict[str, list[float | None]]:
+        """Each curve's values over the steps (None where a step did not set it), the curves
+        in the order a step-by-step reading meets them. A run whose steps all set the same
+        scalar weights (Train N's) is read a weight at a time, not a step at a time."""
+        updates = [s.updates for s in steps]
+        first = updates[0].keys() if updates else {}.keys()
+        if all(map(first.__eq__, map(dict.keys, updates))):
+            columns = {labels[n]: [u[n] for u in updates] for n in first if n in labels}
+            if all(set(map(type, column)) == {float} for column in columns.values()):
+                return columns
+        rows = []
+        for step in steps:
+            row: dict[str, float] = {}
+            for node_id, value in step.updates.items():
+                if node_id in labels:
+                    row.update(self._weights(labels[node_id], value))
+            rows.append(row)
+        return {key: [row.get(key) for row in rows] for key in dict.fromkeys(chain(*rows))}
+
     def _on_model_event(self, event: ModelEvent) -> None:
         if event.kind is Change.SETTINGS_CHANGED:
             self.refresh()
@@ -365,25 +385,16 @@ class TrainingPanel(QWidget):
         current = self._current_weights()
         history = self.weight_history
         labels = {n: model.label(n) for n in model.node_ids()}  # once per run, not per step
-        rows = []
-        for step in run.steps:
-            row: dict[str, float] = {}
-            for node_id, value in step.updates.items():
-                label = labels.get(node_id)
-                if label is None:
-                    continue
-                if type(value) is float:  # a scalar weight, as _weights reads it, inline
-                    row[label] = value
-                else:
-                    row.update(self._weights(label, value))
-            rows.append(row)
+        columns = self._columns(run.steps, labels)
         # the curves in the order a step-by-step reading meets them; then one curve at a time
-        keys = dict.fromkeys(chain(history, rows[0], current, *rows[1:])) if rows else {}
+        first = (k for k, column in columns.items() if column[0] is not None)  # step 1's
+        keys = dict.fromkeys(chain(history, first, current, columns)) if run.steps else {}
+        missing = [None] * len(run.steps)
         for key in keys:
             values = history.get(key)
             if values is None:  # a new curve: NaN for the steps before it
                 values = history[key] = [math.nan] * len(self.losses)
-            column = [row.get(key) for row in rows]
+            column = columns.get(key, missing)
             if None not in column:  # every step set this weight: its values as they are
                 values.extend(column)
                 continue
