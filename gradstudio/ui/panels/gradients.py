@@ -216,7 +216,8 @@ class GradientsPanel(QWidget):
         self.model.show(self.node_ids(), self.document.session.ledger.last_received())
         self._syncing = False
         self._follow_canvas()
-        self.table.resizeColumnsToContents()
+        if self.document.training is None:  # during Train N the widths wait for its end
+            self.table.resizeColumnsToContents()
         self._show_summary()
 
     def _show_summary(self) -> None:

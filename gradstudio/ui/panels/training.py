@@ -248,6 +248,8 @@ class TrainingPanel(QWidget):
         if not extra_losses and self.loss_now is not None:
             losses.append(self.loss_now)  # where the last step left the loss
         self._set_points(self._loss_curve, np.arange(len(losses)), losses)
+        if extra_losses:  # a run's preview: the weight curves change only at its end
+            return
         weights = self._plots[1]
         for key in [k for k in self._curves if k not in self.weight_history]:
             weights.removeItem(self._curves.pop(key))
