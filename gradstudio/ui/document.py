@@ -147,7 +147,7 @@ class Document(QObject):
             if self.last_check is not None:  # it described the graph as it was
                 self.last_check = None
                 self.gradients_checked.emit(None)
-            if self.auto_evaluate:
+            if self.auto_evaluate and self.training is None:  # a run evaluates at its end
                 self._timer.start()
 
     @property
@@ -389,13 +389,15 @@ class TrainJob(QObject):
 
     progress = Signal(object)  # list[TrainStep]: the steps done since the last progress
     finished = Signal()
-    SLICE_SECONDS = 0.03
+    SLICE_SECONDS = 0.03  # the shortest slice (the first: the window repaints soon)
+    FRAME_SECONDS = 0.075  # a slice and the repaint after it: the window answers this often
 
     def __init__(self, document: Document, steps: int, lr: float | None) -> None:
         super().__init__(document)
         self.document, self.steps, self.lr = document, steps, lr
         self.run = TrainRun()
         self.done = False
+        self._slice_end: float | None = None  # when the last slice gave the window back
 
     @property
     def losses(self) -> list[float]:
@@ -418,7 +420,13 @@ class TrainJob(QObject):
             pass
 
     def _slice(self) -> None:
-        if not self._step_slice(self.SLICE_SECONDS):
+        """One slice of steps: longer while the window repaints quickly (what the event
+        loop took since the last slice is left of the frame for the repaint)."""
+        seconds = self.SLICE_SECONDS if self._slice_end is None else max(
+            self.SLICE_SECONDS, self.FRAME_SECONDS - (time.monotonic() - self._slice_end))
+        over = self._step_slice(seconds)
+        self._slice_end = time.monotonic()
+        if not over:
             QTimer.singleShot(0, self._slice)
 
     def _step_slice(self, seconds: float) -> bool:
