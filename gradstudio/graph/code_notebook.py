@@ -63,10 +63,11 @@ def notebook(session: Session, *, repeat: int = 1, title: str = "") -> nbformat.
         cells += [_markdown(words),
                   _code("\n".join([*st.lines(), st.name]))]
     cells += _backward_cells(prog, steps["backward"])
-    book = v4.new_notebook(cells=cells, metadata={
+    book = v4.new_notebook(metadata={  # new_notebook validates what it is given: no cells yet
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"}})
-    nbformat.validate(book)
+    book.cells = cells
+    nbformat.validate(book)  # once, the whole notebook
     return book
 
 
