@@ -44,6 +44,14 @@ def scalar_graphs(draw: hs.DrawFn, max_ops: int = 9) -> GraphModel:
         value = draw(hs.floats(-2, 2, allow_subnormal=False))
         ids.append(m.add_node(leaf, label=f"l{i}", params={"value": value}, flags={
             "requires_grad": leaf == "weight" or draw(hs.integers(0, 3)) == 0}))
+    _draw_ops(draw, m, ids, max_ops)
+    m.set_loss(ids[-1])
+    return m
+
+
+def _draw_ops(draw: hs.DrawFn, m: GraphModel, ids: list[str], max_ops: int) -> None:
+    """Ops each over the value before it (the first over a leaf) and, for two inputs, any
+    earlier value; their ids are appended to ``ids`` (the leaves')."""
     leaves = len(ids)
     for i in range(draw(hs.integers(1, max_ops))):
         kind = draw(hs.sampled_from(BINARY if draw(hs.booleans()) else UNARY))
@@ -56,8 +64,6 @@ def scalar_graphs(draw: hs.DrawFn, max_ops: int = 9) -> GraphModel:
         if len(ports) == 2:
             m.connect(ids[draw(hs.integers(0, len(ids) - 1))], node, ports[1])
         ids.append(node)
-    m.set_loss(ids[-1])
-    return m
 
 
 def same(a: float | None, b: float | None) -> bool:
@@ -111,18 +117,7 @@ def vector_graphs(draw: hs.DrawFn, max_ops: int = 8) -> GraphModel:
         value: Any = np.array(flat).reshape(shape).tolist()
         ids.append(m.add_node(leaf, label=f"l{i}", params={"value": value}, flags={
             "requires_grad": leaf == "weight" or draw(hs.integers(0, 3)) == 0}))
-    leaves = len(ids)
-    for i in range(draw(hs.integers(1, max_ops))):
-        kind = draw(hs.sampled_from(BINARY if draw(hs.booleans()) else UNARY))
-        flags = {"detach": kind == "identity" and draw(hs.integers(0, 2)) == 0,
-                 "no_grad": draw(hs.integers(0, 12)) == 0}
-        node = m.add_node(kind, label=f"n{i}", flags=flags, params=params_for(draw, kind))
-        first = ids[-1] if len(ids) > leaves else ids[draw(hs.integers(0, leaves - 1))]
-        ports = PORTS.get(kind, ("a", "b") if kind in BINARY else ("x",))
-        m.connect(first, node, ports[0])
-        if len(ports) == 2:
-            m.connect(ids[draw(hs.integers(0, len(ids) - 1))], node, ports[1])
-        ids.append(node)
+    _draw_ops(draw, m, ids, max_ops)
     end = m.add_node(draw(hs.sampled_from(["mean", "sum"])), label="end")
     m.connect(ids[-1], end, "x")
     m.set_loss(end)
