@@ -144,16 +144,28 @@ _TORCH = _Module("torch")
 _FUNCTIONAL = "torch.nn.functional"
 _STATEMENTS = {ast.For: "for loops", ast.AsyncFor: "for loops", ast.While: "while loops",
                ast.If: "if statements", ast.Try: "try blocks", ast.ClassDef: "classes",
-               ast.Raise: "raise", ast.Assert: "assert", ast.Global: "global",
-               ast.Nonlocal: "nonlocal", ast.AsyncFunctionDef: "async functions",
-               ast.AsyncWith: "async with", ast.Match: "match statements"}
+               ast.Raise: "raise statements", ast.Assert: "assert statements",
+               ast.Global: "global statements", ast.Nonlocal: "nonlocal statements",
+               ast.AsyncFunctionDef: "async functions", ast.AsyncWith: "async with blocks",
+               ast.Match: "match statements"}
 _EXPRESSIONS = {ast.Lambda: "lambdas", ast.ListComp: "comprehensions",
                 ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
                 ast.GeneratorExp: "generator expressions", ast.IfExp: "conditional "
-                "expressions", ast.Compare: "comparisons", ast.BoolOp: "and/or",
-                ast.NamedExpr: "assignment expressions", ast.Subscript: "indexing",
-                ast.Starred: "starred arguments", ast.Await: "await", ast.Yield: "yield",
-                ast.YieldFrom: "yield", ast.Dict: "dicts", ast.Set: "sets"}
+                "expressions", ast.Compare: "comparisons", ast.BoolOp: "and/or operators",
+                ast.NamedExpr: "assignment expressions", ast.Subscript: "subscripts (indexing)",
+                ast.Starred: "starred arguments", ast.Await: "await expressions",
+                ast.Yield: "yield expressions",
+                ast.YieldFrom: "yield expressions", ast.Dict: "dicts", ast.Set: "sets"}
+
+
+def _unsupported(node: ast.AST) -> str:
+    """Why a statement or expression outside the subset is refused ('' when it is not)."""
+    if type(node) in _STATEMENTS:
+        return (f"{_STATEMENTS[type(node)]} are not supported: the importer reads "
+                f"straight-line code ({_DOCS})")
+    if type(node) in _EXPRESSIONS:
+        return f"{_EXPRESSIONS[type(node)]} are not supported ({_DOCS})"
+    return ""
 
 
 class CodeImporter(CallReader):
@@ -244,9 +256,8 @@ class CodeImporter(CallReader):
                 del self._scope()[target.id]
         elif isinstance(stmt, ast.Pass):
             pass
-        elif type(stmt) in _STATEMENTS:
-            raise self._refuse(stmt, f"{_STATEMENTS[type(stmt)]} are not supported: the "
-                               f"importer reads straight-line code ({_DOCS})")
+        elif _unsupported(stmt):
+            raise self._refuse(stmt, _unsupported(stmt))
         else:
             raise self._refuse(stmt, f"'{self._snippet(stmt)}' is not understood ({_DOCS})")
 
@@ -346,6 +357,11 @@ class CodeImporter(CallReader):
                 raise self._refuse(inner, "functions may not define functions or import")
             if isinstance(inner, ast.Return) and i != len(stmt.body) - 1:
                 raise self._refuse(inner, "return must be the function's last statement")
+        # refused constructs are refused where they are written, even in a function that
+        # is never called (a call would refuse them too, later and elsewhere)
+        for inner in (n for body in stmt.body for n in ast.walk(body)):
+            if _unsupported(inner):
+                raise self._refuse(inner, _unsupported(inner))
         self._bind(stmt.name, _UserFunction(stmt))
 
     def _expression_statement(self, expr: ast.expr) -> None:
@@ -457,8 +473,8 @@ class CodeImporter(CallReader):
             return tuple(self._eval(e) for e in expr.elts)
         if isinstance(expr, ast.List):
             raise self._refuse(expr, "a list is only understood as the data of torch.tensor")
-        if type(expr) in _EXPRESSIONS:
-            raise self._refuse(expr, f"{_EXPRESSIONS[type(expr)]} are not supported ({_DOCS})")
+        if _unsupported(expr):
+            raise self._refuse(expr, _unsupported(expr))
         raise self._refuse(expr, f"'{self._snippet(expr)}' is not understood ({_DOCS})")
 
     def _number(self, v: int | float, node: ast.AST) -> float:

@@ -253,6 +253,14 @@ REFUSED = {
     "x = 1e999": ("1:5", "too large"),
     "x = (1 +": ("1:", "not valid Python"),
     "x = torch.tensor(1.0)\nx.grad = None": ("2:1", "assigning to x.grad"),
+    # every refusal reads as a sentence: "<what> are not supported"
+    "def f(a):\n    global x\n    return a": ("2:5", "global statements are not supported"),
+    "assert 1": ("1:1", "assert statements are not supported"),
+    "x = 1 and 2": ("1:5", "and/or operators are not supported"),
+    "x = torch.tensor([1.0, 2.0])\ny = x[0]": ("2:5", "subscripts (indexing) are not supported"),
+    # a function's body is checked where it is defined, even if nothing calls it
+    "def f(a):\n    while a:\n        pass\n    return a": ("2:5", "while loops"),
+    "def f(a):\n    return (lambda v: v)(a)": ("2:13", "lambdas"),
 }
 
 
