@@ -10,11 +10,14 @@ nearest float32, after every elementary step that PyTorch's float kernel takes i
 ``g * (1 - o) * o``: three more). For ``+ - * /`` and ``sqrt`` of float32 operands, computing
 in double and rounding once *is* the IEEE float32 operation (double carries more than
 2 * 24 + 2 bits), so those steps are exact. For ``exp``, ``log``, ``sin``, ... the result is
-the correctly rounded double rounded to float32; PyTorch's own float32 kernels (SLEEF/MKL,
-within 1 ulp) agree with it for most inputs, and far more often than numpy's float32 ufuncs
-(``benchmarks/bench_agreement.py`` measures the share per op). ``round32`` uses ``struct``:
-the fastest exact way measured (about 0.13 us, against 0.2 us for ``array('f')`` and 0.27 us
-for ``float(numpy.float32(v))``); it rounds half to even and overflows to inf, as a C cast.
+the correctly rounded double rounded to float32; PyTorch's own float32 kernels (MKL VML's
+closed-source HA functions for exp, log, sin, cos, tanh, sqrt; SLEEF's exp inside sigmoid;
+all within 1 ulp) agree with it for most inputs, and far more often than numpy's float32
+ufuncs (``benchmarks/bench_agreement.py`` measures the share per op; benchmarks/README.md,
+"Bitwise agreement", says which kernel and why MKL's bits cannot be reproduced here).
+``round32`` uses ``struct``: the fastest exact way measured (about 0.13 us, against 0.2 us
+for ``array('f')`` and 0.27 us for ``float(numpy.float32(v))``); it rounds half to even and
+overflows to inf, as a C cast.
 
 float64: Python's float arithmetic and ``math`` as they are (``round`` is ``float``).
 
