@@ -125,10 +125,7 @@ def run(args: argparse.Namespace) -> int:
             warn(why)
     if failure is not None:
         report["error"], report["reason"] = failure.error, failure.reason
-    if args.json:
-        print(json.dumps(_finite(report), indent=1))  # strict JSON: no Infinity or NaN
-    else:
-        _print_text(report)
+    print(_json_text(report) if args.json else _text(report))
     if failure is not None:
         return _fail(f"{failure.error} ({failure.reason})")
     return 0
@@ -152,26 +149,40 @@ def _collect(report: dict, model: GraphModel, session: Session, forward: Any) ->
     report["warning"] = session.ledger.warning()
 
 
-def _print_text(report: dict) -> None:
+def _json_text(report: dict) -> str:
+    """The report as ``json.dumps(_finite(report), indent=1)`` writes it: strict JSON (no
+    Infinity or NaN). json's indenting encoder is pure Python, about 1 us a number, so a run's
+    losses, finite floats one a line, are written here as it writes them (float's repr)."""
+    fields = []
+    for key, value in report.items():
+        if key == "losses" and value and all(map(math.isfinite, value)):
+            text = "[\n  " + ",\n  ".join(map(float.__repr__, value)) + "\n ]"
+        else:  # a field one level in: every line after the first one space further in
+            text = json.dumps(_finite(value), indent=1).replace("\n", "\n ")
+        fields.append(f" {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(fields) + "\n}"
+
+
+def _text(report: dict) -> str:
+    """The report as text, one string (printed at once: a long run has a line per step)."""
+    lines = ["values"]
     width = max((len(k) for k in report["values"]), default=0) + 2
-    print("values")
     for label, v in report["values"].items():
         text = v.get("repr") or f"error: {v['error']}"
-        print(f"  {label:<{width}}" + text.replace("\n", "\n  " + " " * width))
+        lines.append(f"  {label:<{width}}" + text.replace("\n", "\n  " + " " * width))
     if report["grads"]:
-        print("gradients")
-        for label, g in report["grads"].items():
-            print(f"  {label + '.grad':<{width + 5}}{g['repr']}")
+        lines.append("gradients")
+        lines.extend(f"  {label + '.grad':<{width + 5}}{g['repr']}"
+                     for label, g in report["grads"].items())
     if report.get("losses"):
-        print("training")
-        for i, loss in enumerate(report["losses"], 1):
-            print(f"  step {i}: loss {loss:.6g}")
+        lines.append("training")
+        lines.extend(f"  step {i}: loss {loss:.6g}" for i, loss in enumerate(report["losses"], 1))
     if report["ledger"]:
-        print("ledger")
-        for line in report["ledger"]:
-            print(f"  {line}")
+        lines.append("ledger")
+        lines.extend(f"  {line}" for line in report["ledger"])
     if report["warning"]:
-        print(f"warning: {report['warning']}")
+        lines.append(f"warning: {report['warning']}")
+    return "\n".join(lines)
 
 
 def _trace(args: argparse.Namespace, session: Session, target: str | None) -> int:

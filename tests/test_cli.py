@@ -229,3 +229,29 @@ def test_training_many_steps_prints_each_steps_loss(capsys: pytest.CaptureFixtur
     losses = [float(v) for v in re.findall(r"^  step \d+: loss (\S+)$", out, re.M)]
     assert code == 0 and len(losses) == 500 and losses[-1] < losses[0] / 100
     assert re.search(r"^  train: 500 steps \(backward #1–#500 from loss", out, re.M)
+
+
+def _diverging(tmp_path: Path) -> Path:
+    """y = w**2 from w = 3 with lr 10: w grows each step until w**2 overflows float32 (inf)
+    and then w itself (inf, then nan)."""
+    m = GraphModel()
+    w = m.add_node("weight", label="w", params={"value": 3.0})
+    y = m.add_node("square", label="y")
+    m.connect(w, y, "x")
+    path = tmp_path / "diverging.gsgraph"
+    save(m, path)
+    return path
+
+
+@pytest.mark.parametrize("steps", ["1", "40", "300"])
+def test_json_is_what_jsons_indenting_encoder_writes(capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: Path, steps: str) -> None:
+    """The report's losses are written without json's (slow) indenting encoder: the text is
+    still exactly its text, with inf and nan as strings (strict JSON)."""
+    for file, lr in ((EXAMPLES["small_network"], "0.1"), (_diverging(tmp_path), "10")):
+        code, out, _ = _run(capsys, file, "--steps", steps, "--lr", lr, "--json")
+        report = json.loads(out)
+        assert code == 0 and len(report["losses"]) == int(steps)
+        assert out == json.dumps(report, indent=1) + "\n"
+    if steps != "1":  # the diverging run's last losses
+        assert "inf" in report["losses"] and report["losses"][-1] == "nan"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,7 @@ from .plan import listing as plan_listing
 from .plan_vector import VectorPlan, compile_graph
 
 __all__ = ["Session", "TrainResult", "TrainStep", "TrainRun", "TrainBlock", "WeightStep",
-           "MAX_TRAIN_STEPS", "apply_updates"]
+           "PlanSteps", "MAX_TRAIN_STEPS", "apply_updates"]
 
 MAX_TRAIN_STEPS = 100_000  # the most steps one Train N run offers
 _RUNS = itertools.count(1)  # ids of headless runs, for the ledger's one entry per run
@@ -84,11 +84,49 @@ class TrainStep:
     lr: float | None = None
 
 
+class PlanSteps(Sequence[TrainStep]):
+    """The steps of a block the compiled plan ran, kept as the plan gives them (each step's
+    loss and the weights after it) and made into TrainStep records when first read: after the
+    plan's own loop, a record per step was most of what a long run cost, and a headless run
+    that reads only its losses (``gradstudio run --steps``) needs none. The last step, laid
+    open, is a record from the start."""
+
+    def __init__(self, first: int, losses: list[float], path: list, names: tuple[str, ...],
+                 last: TrainStep) -> None:
+        assert len(losses) == len(path), "a loss and the weights after it for every step"
+        self.losses = losses  # each step's loss before its update
+        self._made: list[TrainStep] | None = None
+        self._kept: tuple | None = (first, path, names, last)
+
+    def __len__(self) -> int:
+        return len(self.losses)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._records()[index]
+
+    def __iter__(self) -> Iterator[TrainStep]:
+        return iter(self._records())
+
+    def _records(self) -> list[TrainStep]:
+        if self._made is None:
+            first, path, names, last = self._kept
+            path = path[:-1]
+            if None in path:  # a vector plan that kept no path: the last steps' weights only
+                updates = [{} if w is None else dict(zip(names, w, strict=False)) for w in path]
+            else:  # map: about half a comprehension's cost
+                updates = list(map(dict, map(zip, itertools.repeat(names), path)))
+            self._made = list(map(TrainStep, range(first, first + len(path)), self.losses,
+                                  updates))
+            self._made.append(last)
+            self._kept = None
+        return self._made
+
+
 @dataclass
 class TrainRun:
     """A run of train steps (Train step, Train N) and how it ended."""
 
-    steps: list[TrainStep] = field(default_factory=list)
+    steps: Sequence[TrainStep] = field(default_factory=list)
     loss_after: float | None = None  # the loss after the last update, from a fresh forward
     failure: BackwardResult | None = None  # the step that could not run, if one could not
     cancelled: bool = False
@@ -96,6 +134,8 @@ class TrainRun:
     @property
     def losses(self) -> list[float]:
         """Each step's loss before its update."""
+        if isinstance(self.steps, PlanSteps):
+            return list(self.steps.losses)
         return [s.loss for s in self.steps]
 
     @property
@@ -110,7 +150,7 @@ class TrainBlock:
     """Train steps run at once (``Session.train_block``): their records, the weights after
     the last one (to apply to the model, as a step's ``updates``), or the step that failed."""
 
-    steps: list[TrainStep] = field(default_factory=list)
+    steps: Sequence[TrainStep] = field(default_factory=list)
     updates: dict[str, Any] = field(default_factory=dict)
     failure: BackwardResult | None = None
     compiled: bool = False  # ran in the compiled plan (else one engine train_step)
@@ -286,15 +326,18 @@ class Session:
         """``steps`` train steps headless (``gradstudio run --steps``), each block's weights
         applied to the model (``train_block``: the compiled plan when the graph compiles);
         ends early at a step that cannot run."""
-        run = TrainRun()
+        run, blocks, done = TrainRun(), [], 0
         token = next(_RUNS)
-        while len(run.steps) < steps:
-            block = self.train_block(steps - len(run.steps), lr, len(run.steps) + 1, token)
+        while done < steps:
+            block = self.train_block(steps - done, lr, done + 1, token)
             if block.failure is not None:
                 run.failure = block.failure
                 break
-            run.steps.extend(block.steps)
+            blocks.append(block.steps)
+            done += len(block.steps)
             apply_updates(self.model, block.updates)
+        # one block (the plan's steps, made into records only if read), or the records
+        run.steps = blocks[0] if len(blocks) == 1 else [s for b in blocks for s in b]
         return run
 
     def target(self) -> str:
@@ -433,11 +476,6 @@ class Session:
         self.ledger.trained(BackwardEntry(label(plan.target), np.array(losses[-1], dtype=dtype),
                                           arrays, arrays), len(path), run)
         self.loss_history.extend(losses)
-        names = plan.trainable  # each path entry holds their weights, in this order
-        records = [TrainStep(number, loss,
-                             {} if weights is None else dict(zip(names, weights, strict=False)))
-                   for number, loss, weights in zip(range(first, first + len(path)), losses,
-                                                    path, strict=True)]
         # the last step laid open (w, w.grad, dw, w'), as train_step lays open each of its
         before = path[-2] if len(path) > 1 else [
             self._leaves[n]._data.tolist() for n in plan.trainable]
@@ -449,9 +487,10 @@ class Session:
                 weights[n] = WeightStep(w, g.tolist(), (g.dtype.type(-lr) * g).tolist(), new)
             else:
                 weights[n] = WeightStep(w, g, -rnd(rnd(lr) * g), new)
-        last = records[-1]
-        records[-1] = TrainStep(last.number, last.loss, last.updates, weights, lr)
-        return TrainBlock(records, records[-1].updates, compiled=True)
+        last = TrainStep(first + len(path) - 1, losses[-1],
+                         dict(zip(plan.trainable, path[-1], strict=False)), weights, lr)
+        return TrainBlock(PlanSteps(first, losses, path, plan.trainable, last), last.updates,
+                          compiled=True)
 
     # --- probes: evaluations that leave the session as it is --------------------------------
     def private_leaves(self, dtype: ge.dtype | None = None) -> dict[str, ge.Tensor]:

@@ -219,6 +219,22 @@ def test_train_run_gives_the_engine_loops_numbers_and_sums_up_the_ledger() -> No
     assert plan_session.ledger.lines()[-1].startswith("backward #301:")
 
 
+def test_a_plan_blocks_steps_read_alike_however_they_are_read() -> None:
+    """The plan's steps become records only when read (PlanSteps): by index, slice, iteration
+    or losses, they are the records an eager list would hold."""
+    s = Session(load(example_paths()["small_network"]))
+    block = s.train_block(40, 0.1, 3)
+    assert block.compiled and len(block.steps) == 40 and block.steps.losses[0] == 6.701176166534424
+    last = block.steps[-1]  # laid open from the start
+    assert last.number == 42 and last.weights and last.updates == block.updates
+    steps = list(block.steps)
+    assert [st.number for st in steps] == list(range(3, 43))
+    assert [st.loss for st in steps] == block.steps.losses == s.loss_history
+    assert block.steps[:2] == steps[:2] and block.steps[5] is steps[5] and steps[-1] is last
+    assert all(set(st.updates) == set(block.updates) and not st.weights for st in steps[:-1])
+    assert steps[10].updates != steps[11].updates  # each step's own weights
+
+
 def test_a_run_in_blocks_is_one_ledger_entry() -> None:
     s = Session(load(example_paths()["small_network"]))
     first = s.train_block(5, 0.1, 1, run=7)
