@@ -364,7 +364,8 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
             _retain(node, g)
         out = node.backward(g)
         if not retain_graph and node.saved is not None:
-            node.saved = _FREED
+            node.saved = _FREED  # and the tensors it watched: their arrays can go now
+            node.versions = None
         if observers:
             _notify(observers, node, g, out)
         # One gradient down each input edge; an input whose edges have all delivered is ready.

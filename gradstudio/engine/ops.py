@@ -39,18 +39,55 @@ def _times(g: Any, local: Any) -> Any:
     return g * local
 
 
+def _owns(fresh: Any, *others: Any) -> bool:
+    """Whether ``fresh`` (an array this kernel just made) can take the result of an
+    elementwise op with ``others`` in place: the same shape and dtype as that result."""
+    return (isinstance(fresh, np.ndarray) and fresh.ndim > 0
+            and np.broadcast_shapes(fresh.shape, *(np.shape(o) for o in others)) == fresh.shape
+            and np.result_type(fresh, *others) == fresh.dtype)
+
+
+def _g_times(g: Any, local: Any) -> Any:
+    """``g * local`` with g first (NaN payloads follow the operand order), into local's
+    fresh buffer when it fits."""
+    return np.multiply(g, local, out=local) if _owns(local, g) else g * local
+
+
+def _cos_backward(a: Any, g: Any, n: tuple) -> tuple:
+    """``g * -sin(a)``: the sine's buffer negated and multiplied in place."""
+    s = np.sin(a)
+    return (_g_times(g, np.negative(s, out=s) if _owns(s) else -s),)
+
+
+def _tanh_backward(o: Any, g: Any, n: tuple) -> tuple:
+    """``g * (1 - o * o)``, one buffer for the three steps."""
+    t = o * o
+    return (_g_times(g, np.subtract(1, t, out=t) if _owns(t) else 1 - t),)
+
+
+def _sqrt_backward(o: Any, g: Any, n: tuple) -> tuple:
+    """``g / (2 * o)`` into the buffer of ``2 * o``."""
+    t = 2 * o
+    return (np.divide(g, t, out=t) if _owns(t, g) else g / t,)
+
+
+def _neg_g(g: Any, local: Any) -> Any:
+    """``-g * local``, in that order, into the buffer of ``-g``."""
+    m = -g  # as the formula negates: a Python float stays one
+    return np.multiply(m, local, out=m) if _owns(m, local) else m * local
+
+
 SIN = _op("SinBackward0", lambda a: (np.sin(a), a), lambda a, g, n: (_times(g, np.cos(a)),))
-COS = _op("CosBackward0", lambda a: (np.cos(a), a), lambda a, g, n: (g * -np.sin(a),))
+COS = _op("CosBackward0", lambda a: (np.cos(a), a), _cos_backward)
 EXP = _op("ExpBackward0", lambda a: (o := np.exp(a), o), lambda o, g, n: (g * o,), SAVES_OUTPUT)
 LOG = _op("LogBackward0", lambda a: (np.log(a), a), lambda a, g, n: (g / a,))
 NEG = _op("NegBackward0", lambda a: (-a, None), lambda s, g, n: (-g,), SAVES_NOTHING)
-TANH = _op("TanhBackward0", lambda a: (o := np.tanh(a), o),
-           lambda o, g, n: (g * (1 - o * o),), SAVES_OUTPUT)
-SQRT = _op("SqrtBackward0", lambda a: (o := np.sqrt(a), o),
-           lambda o, g, n: (g / (2 * o),), SAVES_OUTPUT)
-ABS = _op("AbsBackward0", lambda a: (np.abs(a), a), lambda a, g, n: (g * np.sign(a),))
+TANH = _op("TanhBackward0", lambda a: (o := np.tanh(a), o), _tanh_backward, SAVES_OUTPUT)
+SQRT = _op("SqrtBackward0", lambda a: (o := np.sqrt(a), o), _sqrt_backward, SAVES_OUTPUT)
+ABS = _op("AbsBackward0", lambda a: (np.abs(a), a),
+          lambda a, g, n: (_g_times(g, np.sign(a)),))
 RECIPROCAL = _op("ReciprocalBackward0", lambda a: (o := 1 / a, o),
-                 lambda o, g, n: (-g * (o * o),), SAVES_OUTPUT)
+                 lambda o, g, n: (_neg_g(g, o * o),), SAVES_OUTPUT)
 CLONE = _op("CloneBackward0", lambda a: (np.array(a), None), lambda s, g, n: (g,), SAVES_NOTHING)
 PERMUTE = _op("PermuteBackward0", lambda a: (np.transpose(a), None),
               lambda s, g, n: (np.transpose(g),), SAVES_NOTHING)  # x.T: dims reversed
@@ -122,7 +159,8 @@ def _pow_scalar_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
     a, e = saved
     if e == 0:
         return (np.zeros_like(g * a),)
-    return (g * (e * _powf(a, e - 1)),)  # e - 1 in double precision, as PyTorch
+    p = _powf(a, e - 1)  # e - 1 in double precision, as PyTorch; a fresh array
+    return (_g_times(g, np.multiply(e, p, out=p) if _owns(p, e) else e * p),)
 
 
 POW = _op("PowBackward0", lambda a, e: (_powf(a, e), (a, e)), _pow_scalar_backward)
@@ -147,8 +185,8 @@ def _clamp_forward(a: Any, lo: Any, hi: Any) -> tuple:
 def _clamp_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
     a, lo, hi = saved
     if lo is not None and hi is not None and isinstance(a, np.ndarray) and a.ndim:
-        inside = np.less_equal(a, hi)  # and the lower bound into the same mask
-        np.logical_and(np.greater_equal(a, lo), inside, out=inside)
+        inside = np.greater_equal(a, lo)  # then a <= hi only where that holds: one mask
+        np.less_equal(a, hi, out=inside, where=inside)
     else:
         inside = (a >= lo) if hi is None else (a <= hi) if lo is None else (a >= lo) & (a <= hi)
     return (np.where(inside, g, 0),)
@@ -203,8 +241,11 @@ def _mul_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
 
 def _div_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
     a, b = saved
-    return (None if needs[0] is None else g / b,
-            None if needs[1] is None else -g * ((a / b) / b))
+    if needs[1] is None:
+        return (None if needs[0] is None else g / b, None)
+    q = a / b  # -g * ((a / b) / b): the quotients in one buffer
+    q = np.divide(q, b, out=q) if _owns(q, b) else q / b
+    return (None if needs[0] is None else g / b, _neg_g(g, q))
 
 
 def _pow_tensor_backward(saved: tuple, g: Any, needs: tuple) -> tuple:
