@@ -3,9 +3,11 @@
 A bug in a slot must not take the document with it. Python calls ``sys.excepthook`` for an
 exception that escapes a Qt slot; ours writes the traceback to the log, tells the person in
 a dialog (with the log's path) and returns, so the event loop and the document go on.
-The launch installs it before anything is read (``run_gui``), together with faulthandler
-(a crash in native code prints the Python stack on stderr) and a hook for threads, so no
-failure ends the process without a word.
+The launch installs it before anything is loaded or read (``run_gui``), together with
+faulthandler (a crash in native code prints the Python stack on stderr) and a hook for
+threads, so no failure ends the process without a word. Installing it loads no Qt (the
+launch loads the document layer before PySide6, see ``launch.load_document_layer``); the
+log file is attached once the app has its name (``attach_log_file``), which needs Qt.
 """
 
 from __future__ import annotations
@@ -19,21 +21,25 @@ from collections.abc import Callable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QStandardPaths
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
 
-__all__ = ["install_excepthook", "log_path", "report"]
+__all__ = ["attach_log_file", "install_excepthook", "log_path", "report"]
 
 log = logging.getLogger("gradstudio")
 
 
 def log_path() -> Path:
+    from PySide6.QtCore import QStandardPaths  # Qt only when there is something to log
+
     folder = QStandardPaths.writableLocation(QStandardPaths.AppLocalDataLocation)
     return Path(folder or Path.home() / ".gradstudio") / "gradstudio.log"
 
 
-def _attach_log_file() -> None:
+def attach_log_file() -> None:
+    """Log to the app's data folder (once the app is named: the folder is named after it)."""
     if any(isinstance(h, RotatingFileHandler) for h in log.handlers):
         return
     path = log_path()
@@ -51,6 +57,8 @@ def _attach_log_file() -> None:
 def report(kind: type[BaseException], error: BaseException, tb: TracebackType | None,
            parent: QWidget | None = None) -> str:
     """Log an unexpected exception and show it; returns the text shown."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
     details = "".join(traceback.format_exception(kind, error, tb))
     log.error("unexpected error\n%s", details)
     text = (f"Something went wrong: {kind.__name__}: {error}\n\n"
@@ -66,10 +74,14 @@ def report(kind: type[BaseException], error: BaseException, tb: TracebackType | 
     return text
 
 
-def install_excepthook(parent_of_dialog: Callable[[], QWidget | None] = lambda: None) -> None:
+def install_excepthook(parent_of_dialog: Callable[[], QWidget | None] = lambda: None,
+                       log_file: bool = True) -> None:
     """Route uncaught exceptions to ``report``; Ctrl+C still interrupts. A thread's uncaught
-    exception is logged (its default print stays); a fatal signal prints the stack."""
-    _attach_log_file()
+    exception is logged (its default print stays); a fatal signal prints the stack. With
+    ``log_file=False`` nothing of Qt is loaded: ``attach_log_file`` follows once the app is
+    named (until then an error is printed on stderr, where ``report`` prints it anyway)."""
+    if log_file:
+        attach_log_file()
     _enable_faulthandler()
 
     def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None

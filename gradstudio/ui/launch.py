@@ -8,11 +8,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["CannotOpenWindow", "frame_for_picture", "make_app", "offscreen", "process_age",
-           "run_gui", "screenshot", "smoke_test", "start_window"]
+__all__ = ["CannotOpenWindow", "frame_for_picture", "load_document_layer", "make_app",
+           "offscreen", "process_age", "run_gui", "screenshot", "smoke_test", "start_window"]
 
 # Messages Qt's offscreen platform prints that say nothing about the app.
 _OFFSCREEN_NOISE = ("This plugin does not support propagateSizeHints()",)
+
+
+def load_document_layer() -> None:
+    """Import the document layer (``gradstudio.graph``: numpy, networkx, the engine) before
+    any of Qt. From its first import on, PySide6 reads the source of every module imported
+    after it (looking for ``from __feature__ import``); for the ~400 modules of these
+    libraries that is a tenth of the start-up. The window needs them all anyway; they read
+    no file and start nothing."""
+    import gradstudio.graph  # noqa: F401
 
 
 class CannotOpenWindow(Exception):
@@ -95,13 +104,16 @@ def start_window(file: str | None = None, settings=None):  # noqa: ANN001, ANN20
 
 
 def run_gui(file: str | None = None) -> int:
-    """The app: the crash handler first (before Qt starts and before any file is read), then
-    the application, the window with ``file``, the recovery offer, the event loop."""
-    from .crash import install_excepthook
+    """The app: the crash handler first (before anything is loaded, Qt starts or any file is
+    read), then the document layer, the application, the window with ``file``, the recovery
+    offer, the event loop."""
+    from .crash import attach_log_file, install_excepthook
 
-    _name_the_app()  # the crash log's folder is named after the app
     shown: list = []  # the window, once there is one, parents the crash dialog
-    install_excepthook(lambda: shown[0] if shown else None)
+    install_excepthook(lambda: shown[0] if shown else None, log_file=False)  # no Qt yet
+    load_document_layer()
+    _name_the_app()  # the crash log's folder is named after the app
+    attach_log_file()
     app = make_app()
     window = start_window(file)
     shown.append(window)
@@ -193,6 +205,7 @@ def frame_for_picture(window, select: str | None = None,  # noqa: ANN001 - MainW
 
 def screenshot(out: str, file: str | None = None, size: tuple[int, int] = (1600, 1000)) -> int:
     """Render the window (after a backward pass) to a PNG."""
+    load_document_layer()
     offscreen()
     app = make_app()
     with tempfile.TemporaryDirectory(prefix="gradstudio-") as folder:
@@ -250,6 +263,7 @@ def smoke_test() -> int:
     soon as the window is on screen, so start-up can be timed from outside; see
     packaging/measure_startup.py.
     """
+    load_document_layer()
     offscreen()
     app = make_app()
     with tempfile.TemporaryDirectory(prefix="gradstudio-") as folder:

@@ -57,3 +57,56 @@ def test_the_first_window_paints_before_the_modules_it_does_not_need_are_loaded(
     assert seen["after_first_frame"] == []
     assert not seen["plots_in_first_frame"]
     assert seen["plots_then"] and seen["pyqtgraph_then"]  # the plots come right after
+
+
+# Which modules are imported in which order, and what was in place when numpy came.
+_ORDER_SCRIPT = r"""
+import faulthandler, json, os, sys, tempfile
+home = tempfile.mkdtemp()
+os.environ.update(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=home, XDG_DATA_HOME=home)
+order, at_numpy = [], {}
+
+class Spy:
+    def find_spec(self, name, path=None, target=None):
+        if name not in order:
+            order.append(name)
+        if name == "numpy" and not at_numpy:
+            at_numpy.update(crash_handler=sys.excepthook is not sys.__excepthook__,
+                            faulthandler=faulthandler.is_enabled())
+        return None
+
+sys.meta_path.insert(0, Spy())
+from gradstudio.ui import launch
+
+def stop(*args):
+    raise SystemExit(0)
+
+if sys.argv[1] == "gui":
+    launch.make_app = stop  # the order up to the application is what is looked at
+    try:
+        launch.run_gui(None)
+    except SystemExit:
+        pass
+else:
+    launch.smoke_test()
+print(json.dumps({"order": order, "at_numpy": at_numpy}))
+"""
+
+
+def _import_order(mode: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", _ORDER_SCRIPT, mode], capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_the_document_layer_loads_before_qt_and_after_the_crash_handler() -> None:
+    # PySide6 reads the source of every module imported after it: numpy, networkx and the
+    # graph layer come first, in the app and in the smoke test the benchmark times alike;
+    # in the app the crash handler and faulthandler are in place before any of them.
+    for mode in ("gui", "smoke"):
+        seen = _import_order(mode)
+        order = seen["order"]
+        for name in ("numpy", "networkx", "gradstudio.graph.session"):
+            assert order.index(name) < order.index("PySide6"), (mode, name)
+        if mode == "gui":
+            assert seen["at_numpy"] == {"crash_handler": True, "faulthandler": True}
