@@ -15,7 +15,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,9 +26,12 @@ from .catalog import kind
 from .evaluate import BackwardResult, Evaluator, ForwardResult, gc_paused, pick_target
 from .ledger import BackwardEntry, Ledger
 from .model import Change, GraphModel, ModelEvent
-from .plan import ARITHMETIC_ERRORS, PlanRefused, ScalarPlan, plan_key
-from .plan import listing as plan_listing
-from .plan_vector import VectorPlan, compile_graph
+
+if TYPE_CHECKING:
+    from .plan import ScalarPlan
+    from .plan_vector import VectorPlan
+
+    Plan = ScalarPlan | VectorPlan
 
 __all__ = ["Session", "TrainResult", "TrainStep", "TrainRun", "TrainBlock", "WeightStep",
            "PlanSteps", "MAX_TRAIN_STEPS", "apply_updates"]
@@ -348,7 +351,11 @@ class Session:
         """The graph compiled for ``dtype`` (default the model's) and ``target``, once per
         structure change: the scalar plan (``graph/plan.py``) when every leaf holds one
         number, else the vector plan (``graph/plan_vector.py``); PlanRefused says why the
-        graph is not compiled."""
+        graph is not compiled. The plans' modules are loaded then: the window's first
+        evaluation runs on the engine, so start-up does not load them."""
+        from .plan import PlanRefused, plan_key
+        from .plan_vector import compile_graph
+
         m = self.model
         versions = (m.structure_version, m.values_version)
         if self._plans_for is None or self._plans_for[0] != versions:
@@ -370,6 +377,9 @@ class Session:
 
     def plan_text(self) -> str:
         """The compiled plan's code with its legend, or why the engine runs this graph."""
+        from .plan import PlanRefused
+        from .plan import listing as plan_listing
+
         try:
             return plan_listing(self.model, self.compiled())
         except PlanRefused as e:
@@ -379,6 +389,8 @@ class Session:
         """The target's value for leaf tensors from ``private_leaves`` (as ``evaluate``'s,
         bit for bit): the probes' repeated evaluation (loss slice, Check Gradients). The
         compiled plan computes it when the graph compiles, else the engine."""
+        from .plan import ARITHMETIC_ERRORS, PlanRefused
+
         first = next(iter(leaves.values()), None)
         dtype = None if first is None else first.dtype.name
         try:
@@ -398,6 +410,8 @@ class Session:
         summarised in one entry per run (``run``: the caller's id of it); otherwise, in
         no-grad mode, or for a single step (shown in full: its backward and zero grad in the
         ledger), one engine train_step."""
+        from .plan import PlanRefused
+
         lr = self.model.settings.lr if lr is None else lr
         try:
             if self.no_grad_mode or steps == 1:
@@ -421,6 +435,9 @@ class Session:
 
     def _plan_block(self, plan: Plan, steps: int, lr: float, first: int, run: int,
                     seconds: float) -> TrainBlock:
+        from .plan import ARITHMETIC_ERRORS
+        from .plan_vector import VectorPlan
+
         self._sync_leaves()
         if any(t.grad is not None and bool(np.any(_numpy(t.grad))) for t in self._leaves.values()):
             self.ledger.note("zero grad before the train step: earlier backward passes had "
@@ -513,9 +530,6 @@ class Session:
         ``retain_grads``: intermediate results keep their gradient after a backward."""
         return self.evaluator.forward(leaves, no_grad=no_grad or self.no_grad_mode,
                                       retain_grads=retain_grads)
-
-
-Plan = ScalarPlan | VectorPlan
 
 
 def _vector_path(plan: VectorPlan, values: list, path: list, received: list, before: list

@@ -27,7 +27,7 @@ from gradstudio.resources import example_paths, resource_path
 
 from .canvas.arrange import arrange
 from .commands import SetSetting
-from .compare_dialog import compare_with_pytorch, follow_availability
+from .first_paint import after_first_paint
 from .step_mode import SPEEDS
 
 if TYPE_CHECKING:
@@ -36,6 +36,13 @@ if TYPE_CHECKING:
     from .step_mode import StepMode
 
 __all__ = ["build_actions", "TOOLBAR_ICONS", "action_icon"]
+
+
+def _compare_dialog():  # noqa: ANN202 - the module ui.compare_dialog
+    """Run ▸ Compare with PyTorch and its oracle, loaded when first asked for."""
+    from . import compare_dialog
+
+    return compare_dialog
 
 
 def _import_code(w: MainWindow) -> None:
@@ -257,8 +264,10 @@ def _run_menu(b: _Builder, m: QMenu) -> None:
                     tip=w.tr("Plot the loss as the selected weight alone varies, with its "
                              "tangent")))
     compare = act("compare_torch", w.tr("Compare with &PyTorch"),
-                  lambda: compare_with_pytorch(w))
-    follow_availability(compare, w.quiz_mode)  # without PyTorch: disabled, saying how to get it
+                  lambda: _compare_dialog().compare_with_pytorch(w))
+    # without PyTorch: disabled, saying how to get it; looked up once the window is on
+    # screen (no menu opens before), so the comparison's modules are not loaded at start-up
+    after_first_paint(w, lambda: _compare_dialog().follow_availability(compare, w.quiz_mode))
     m.addAction(compare)
     m.setToolTipsVisible(True)  # a disabled entry's tooltip says why
     m.addSeparator()
@@ -478,7 +487,7 @@ def _make_quiz_toolbar(w: MainWindow, acts: dict[str, QAction]) -> None:
     score.setObjectName("quiz_score")
     score.setAccessibleName(w.tr("Score"))
     tb.addWidget(score)
-    tolerance = QLabel(f"  ({mode.tolerance_text()})  ")
+    tolerance = QLabel()  # its text once quizzing: the quiz's module loads then
     tolerance.setObjectName("quiz_tolerance")
     tolerance.setAccessibleName(w.tr("Tolerance"))
     tb.addWidget(tolerance)
@@ -490,6 +499,7 @@ def _make_quiz_toolbar(w: MainWindow, acts: dict[str, QAction]) -> None:
 
     def show_score() -> None:
         score.setText(f"  {mode.score_text()}" if mode.active else "")
+        tolerance.setText(f"  ({mode.tolerance_text()})  " if mode.active else "")
         text = mode.intro() if mode.active else ""
         intro.setToolTip(text)
         intro.setText("  " + intro.fontMetrics().elidedText(text, Qt.ElideRight, INTRO_WIDTH))

@@ -11,17 +11,29 @@ command and edits nothing: an edit only recomputes the answers (and hides them a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel
 
 from gradstudio.graph import Change, ModelEvent
 from gradstudio.graph.annotations import Question
-from gradstudio.graph.quiz import TOLERANCE_TEXT, Mark, Quiz, score_line
 
-from .canvas.quiz_overlay import QuizOverlay
 from .canvas.view import GraphView
 from .document import Document
+
+if TYPE_CHECKING:
+    from gradstudio.graph.quiz import Mark, Quiz
+
+    from .canvas.quiz_overlay import QuizOverlay
+
+
+def _quiz():  # noqa: ANN202 - the module graph.quiz
+    """The quiz's maths (graph.quiz, with the trace it reads), loaded when a quiz starts,
+    not at start-up (tests/ui/test_startup_imports.py)."""
+    from gradstudio.graph import quiz
+
+    return quiz
 
 __all__ = ["QuizMode", "COVERED_PANELS"]
 
@@ -80,20 +92,22 @@ class QuizMode(QObject):
         if self.quiz is None:
             return ""
         if self.marks is not None:
-            return score_line(list(self.marks.values()))
+            return _quiz().score_line(list(self.marks.values()))
         done = sum(1 for q in self.questions if self.predictions.get(q, "").strip())
         return self.tr("%d of %d predicted") % (done, len(self.questions))
 
     @staticmethod
     def tolerance_text() -> str:
-        return TOLERANCE_TEXT
+        return _quiz().TOLERANCE_TEXT
 
     # --- the learner's actions ---------------------------------------------------------------
     def enter(self) -> None:
         """Start the quiz (again from the typed predictions if already on)."""
         if self.quiz is not None:
             return
-        quiz = Quiz(self.document.session)
+        from .canvas.quiz_overlay import QuizOverlay
+
+        quiz = _quiz().Quiz(self.document.session)
         if not quiz.questions:
             self.document.say(self.tr("Nothing to ask: no leaf requires grad, and the file "
                                       "has no questions"))
@@ -130,8 +144,9 @@ class QuizMode(QObject):
         self.marks = {m.answer.question: m for m in self.quiz.mark_all(self.predictions)}
         for m in self.marks.values():  # the whole derivation of each, in the Messages panel
             self.document.say("\n".join(m.lines()), "info" if m.right else "wrong")
-        self.document.say(f"Quiz: {self.score_text()} ({TOLERANCE_TEXT})")
-        self.status.emit(f"{self.score_text()} ({TOLERANCE_TEXT})")
+        tolerance = self.tolerance_text()
+        self.document.say(f"Quiz: {self.score_text()} ({tolerance})")
+        self.status.emit(f"{self.score_text()} ({tolerance})")
         if "messages" in self.docks:  # where every answer's chain-rule product is
             self.docks["messages"].raise_()
         self.scene.set_quiz(self)  # the hidden values are answers now: shown
@@ -166,7 +181,7 @@ class QuizMode(QObject):
             return
         if event.kind is Change.EXERCISE_CHANGED or (not event.kind.is_annotation
                                                      and not self.quiz.is_current()):
-            self.quiz = Quiz(self.document.session)  # the answers for the graph as it is
+            self.quiz = _quiz().Quiz(self.document.session)  # the answers for the graph as it is
             self.marks = None
             if not self.quiz.questions:
                 self.leave(self.tr("nothing left to ask"))

@@ -10,14 +10,19 @@ steps would then describe a graph that is no longer the one on the canvas.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from gradstudio.graph import Change, ModelEvent
-from gradstudio.graph.trace import Trace, build_trace
 
 from .canvas.scene import GraphScene
-from .canvas.step_overlay import StepOverlay
 from .document import Document
+
+if TYPE_CHECKING:
+    from gradstudio.graph.trace import Trace
+
+    from .canvas.step_overlay import StepOverlay
 
 __all__ = ["StepMode", "SPEEDS"]
 
@@ -73,6 +78,11 @@ class StepMode(QObject):
         if self.active:
             self.go(0)
             return
+        # the trace and its overlay are loaded when first stepped, not at start-up
+        from gradstudio.graph.trace import build_trace
+
+        from .canvas.step_overlay import StepOverlay
+
         trace = build_trace(self.document.session)
         if not len(trace):
             self.document.say(self.tr("Nothing to step through: the graph is empty"))

@@ -1,6 +1,7 @@
 """Start-up pays only for the first window: the modules it does not need (the plots'
 pyqtgraph, the schema explainer jsonschema, the code importer and exporter, nbformat,
-and PyTorch itself) are not loaded when the window first paints, and the Training panel's
+the compiled plans, the step-through's trace, the quiz, the comparison with PyTorch and
+PyTorch itself) are not loaded when the window first paints, and the Training panel's
 plots are made right after that frame, from the event loop."""
 
 import json
@@ -45,7 +46,14 @@ print(json.dumps(seen))
 
 NOT_AT_START = ["pyqtgraph", "jsonschema", "nbformat", "gradstudio.graph.code_import",
                 "gradstudio.graph.code_export", "gradstudio.graph.code_notebook",
-                "gradstudio.ui.import_dialog", "torch"]
+                "gradstudio.ui.import_dialog", "torch",
+                # the first evaluation runs on the engine; plans compile on the first Train
+                "gradstudio.graph.plan", "gradstudio.graph.plan_vector",
+                # Step Through, the Chain rule's derivation by hand, a card's tooltip
+                "gradstudio.graph.trace", "gradstudio.graph.by_hand",
+                "gradstudio.ui.canvas.step_overlay",
+                "gradstudio.graph.quiz", "gradstudio.ui.canvas.quiz_overlay",
+                "gradstudio.ui.compare_dialog", "gradstudio.oracle"]
 
 
 def test_the_first_window_paints_before_the_modules_it_does_not_need_are_loaded() -> None:

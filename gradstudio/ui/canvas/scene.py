@@ -25,7 +25,6 @@ from gradstudio.graph.evaluate import gradient_path
 from gradstudio.graph.gradcheck import GradCheck, format_error
 from gradstudio.graph.laid_open import card_lines, card_tooltip, loss_line
 from gradstudio.graph.session import TrainRun
-from gradstudio.graph.trace import node_formulas
 
 from .. import theme
 from .annotation_items import FrameItem, NoteItem
@@ -224,7 +223,10 @@ class GraphScene(QGraphicsScene):
 
     def formulas(self, node: str) -> list[str]:
         """The node's forward formula and local derivatives with the latest evaluation's
-        numbers (graph/trace.node_formulas), for its card's tooltip."""
+        numbers (graph/trace.node_formulas), for its card's tooltip (the trace's module is
+        loaded at the first tooltip, not at start-up)."""
+        from gradstudio.graph.trace import node_formulas
+
         forward = self.document.session.last_forward
         if forward is None or node not in self.document.model or self.quiz is not None:
             return []  # while quizzing, the local derivatives would give answers away

@@ -12,7 +12,6 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QTextBrowser, QVBoxLayout, QWidget
 
 from gradstudio.graph import format_number, kind
-from gradstudio.graph.by_hand import by_hand
 from gradstudio.graph.chain_rule import (
     ChainRuleStep,
     PortFlow,
@@ -23,11 +22,12 @@ from gradstudio.graph.chain_rule import (
     loss_label,
     target_text,
 )
-from gradstudio.graph.trace import Trace, build_trace
 
 from .. import theme
 
 if TYPE_CHECKING:
+    from gradstudio.graph.trace import Trace
+
     from ..canvas.view import GraphView
     from ..document import Document
 
@@ -181,7 +181,11 @@ class ChainRulePanel(QWidget):
 
     def _by_hand(self, step: ChainRuleStep) -> list[str]:
         """The notebook's derivation by hand for a leaf (graph/by_hand.py), after a backward
-        that still stands; the trace is built once per backward."""
+        that still stands; the trace is built once per backward. The trace's module is
+        loaded then, not at start-up."""
+        from gradstudio.graph.by_hand import by_hand
+        from gradstudio.graph.trace import build_trace
+
         session = self.document.session
         last = session.last_backward
         if last is None or not last.ok or gradients_are_stale(session):

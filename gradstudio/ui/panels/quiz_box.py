@@ -88,7 +88,7 @@ class QuizBox(QGroupBox):
         self.mode = mode
         self.node_id: str | None = None
         self.rows: list[_QuestionRow] = []
-        self.tolerance = QLabel(mode.tolerance_text())
+        self.tolerance = QLabel()  # its text once there are questions: see _rebuild
         self.tolerance.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tolerance)
@@ -106,6 +106,8 @@ class QuizBox(QGroupBox):
         self.rows = []
         questions = self.mode.questions_for(self.node_id) if self.node_id and \
             self.mode.active else []
+        if questions:
+            self.tolerance.setText(self.mode.tolerance_text())
         for q in questions:
             row = _QuestionRow(self.mode, q)
             self.layout().addWidget(row)
