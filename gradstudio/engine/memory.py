@@ -17,7 +17,6 @@ glibc (macOS, Windows, musl).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 from collections.abc import Mapping
@@ -43,7 +42,9 @@ def configure_malloc(environ: Mapping[str, str] = os.environ) -> str:
         STATUS = f"unavailable: {sys.platform} is not glibc"
         return STATUS
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        # the C library this process already runs on: dlopen(NULL) searches what is loaded
+        # (ctypes.util.find_library would run ldconfig in a subprocess at every start-up)
+        libc = ctypes.CDLL(None)
         mallopt = libc.mallopt
         libc.gnu_get_libc_version  # noqa: B018 - only glibc has it (not musl)
     except (OSError, AttributeError):
