@@ -88,14 +88,15 @@ class BackgroundRunner:
             except BaseException as e:  # noqa: BLE001 - handed to the GUI thread as it is
                 future.set_exception(e)
 
-        dialog = self._dialog(label)
         self.last_dialog_shown = False
         threading.Thread(target=target, name="gradstudio-worker", daemon=True).start()
+        dialog: list[QProgressDialog] = []  # made only if the work outlasts SHOW_AFTER_MS
         try:
-            self._wait(task, future, dialog, drop_on_cancel)
+            self._wait(task, future, label, dialog, drop_on_cancel)
         finally:
-            dialog.close()
-            dialog.deleteLater()
+            for d in dialog:
+                d.close()
+                d.deleteLater()
         if task.should_stop() and drop_on_cancel and not future.done():
             raise Cancelled(label)
         return future.result()  # an error in the worker is raised here, on the GUI thread
@@ -110,25 +111,17 @@ class BackgroundRunner:
         dialog.setAutoReset(False)
         return dialog
 
-    def _wait(self, task: Task, future: Future, dialog: QProgressDialog, drop: bool) -> None:
+    def _wait(self, task: Task, future: Future, label: str, made: list[QProgressDialog],
+              drop: bool) -> None:
+        """Until the work is done. The dialog (into ``made``) is built only once it is due
+        to show: short work, such as the file opened at start-up, never builds one."""
         shown_total = -1
         show_at = time.monotonic() + SHOW_AFTER_MS / 1000
         while not future.done():
-            if not dialog.isVisible() and not dialog.wasCanceled() and \
-                    time.monotonic() >= show_at:
-                dialog.show()
-            if dialog.wasCanceled() and not task.should_stop():
-                task.stop()  # the worker stops at its next check
-                if not drop:  # Cancel hid it: say what happens until the work stops
-                    dialog.show()
-                    dialog.setLabelText(self.parent.tr("Cancelling…"))
-            visible = dialog.isVisible()
-            self.last_dialog_shown |= visible
-            if visible and task.total != shown_total:
-                shown_total = task.total
-                dialog.setMaximum(task.total)
-            if visible and task.total:
-                dialog.setValue(min(task.done, task.total))
+            if not made and time.monotonic() >= show_at:
+                made.append(self._dialog(label))
+            if made:
+                shown_total = self._follow(task, made[0], drop, shown_total)
             if drop and task.should_stop():
                 return  # its result is dropped: no need to wait for it
             # while no modal dialog is up, input waits; once one is, it blocks the window
@@ -136,3 +129,23 @@ class BackgroundRunner:
             QCoreApplication.processEvents(
                 QEventLoop.AllEvents if modal else QEventLoop.ExcludeUserInputEvents, 20)
             wait_for([future], timeout=POLL_SECONDS)
+
+    def _follow(self, task: Task, dialog: QProgressDialog, drop: bool, shown_total: int
+                ) -> int:
+        """The dialog shown, its Cancel passed on, its bar following the task's progress;
+        returns the total the bar now shows."""
+        if not dialog.isVisible() and not dialog.wasCanceled():
+            dialog.show()
+        if dialog.wasCanceled() and not task.should_stop():
+            task.stop()  # the worker stops at its next check
+            if not drop:  # Cancel hid it: say what happens until the work stops
+                dialog.show()
+                dialog.setLabelText(self.parent.tr("Cancelling…"))
+        visible = dialog.isVisible()
+        self.last_dialog_shown |= visible
+        if visible and task.total != shown_total:
+            shown_total = task.total
+            dialog.setMaximum(task.total)
+        if visible and task.total:
+            dialog.setValue(min(task.done, task.total))
+        return shown_total
