@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
-from .autograd import Node, ScalarNode
+from .autograd import Node, scalar_node
 from .grad_mode import STATE
 from .scalar import F32, F64
 from .tensor import Tensor, _result, _wrap
@@ -156,7 +156,7 @@ def _unary(op: Op, a: Tensor, *params: Any) -> Tensor:
 def _scalar_unary(op: Op, a: Tensor, k: Any, params: tuple = ()) -> Tensor:
     """A unary op on a scalar: Python floats, a ScalarNode; written flat, as it runs for
     every scalar op (a call or two less is a tenth of the op)."""
-    forward, vjp, saves, unary = op.fast[k]
+    forward, vjp, saves, _ = op.fast[k]
     x = a._v
     if x is None:  # a scalar some view shares: its array holds the value
         x = float(a._data)
@@ -175,13 +175,13 @@ def _scalar_unary(op: Op, a: Tensor, k: Any, params: tuple = ()) -> Tensor:
             vc = a._vc
             if vc is None:
                 vc = a._vc = [0]
-            node = ScalarNode(op, (x, *params) if params else x, (fn,), vjp, k, unary,
-                              ((vc, vc[0], a),), _PLACE_0 if params else _SAVED)
+            node = scalar_node(op, (x, *params) if params else x, (fn,), vjp, k, 0,
+                               ((vc, vc[0], a),), _PLACE_0 if params else _SAVED)
         elif saves:
             vc = t._vc = [0]
-            node = ScalarNode(op, t._v, (fn,), vjp, k, unary, ((vc, 0, _ZERO[k]),))
+            node = scalar_node(op, t._v, (fn,), vjp, k, 0, ((vc, 0, _ZERO[k]),))
         else:
-            node = ScalarNode(op, None, (fn,), vjp, k, unary)
+            node = scalar_node(op, None, (fn,), vjp, k, 0)
         if fn.__class__ is Node:
             node.feeds((fn,), k)
         t.grad_fn = node
@@ -291,7 +291,7 @@ def _scalar_binary(op: Op, a: Tensor, k: Any, number: float | None, b: Tensor | 
                    ) -> Tensor:
     """A binary op on two scalars of one dtype, or on a scalar and a Python number (flat,
     as _scalar_unary)."""
-    forward, vjp, saves, _ = op.fast[k]
+    forward, vjp, saves, singles = op.fast[k]
     av = a._v
     if av is None:
         av = float(a._data)
@@ -319,8 +319,13 @@ def _scalar_binary(op: Op, a: Tensor, k: Any, number: float | None, b: Tensor | 
             versions, where = (_watch(a),), _PLACE_0
         edges = ((a.grad_fn or a._accumulator()) if arg else None,
                  (b.grad_fn or b._accumulator()) if brg else None)
-        node = ScalarNode(op, (av, bv) if saves else None, edges, vjp, k, False, versions,
-                          where)
+        one = None  # both inputs want a gradient: vjp gives the pair
+        if not brg:
+            one, vjp = 0, singles[0]
+        elif not arg:
+            one, vjp = 1, singles[1]
+        node = scalar_node(op, (av, bv) if saves else None, edges, vjp, k, one, versions,
+                           where)
         if edges[0].__class__ is Node or edges[1].__class__ is Node:
             node.feeds(edges, k)
         t.grad_fn = node

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .apply import Op
     from .tensor import Tensor
 
-__all__ = ["Node", "ScalarNode", "AccumulateGrad", "BackwardStep", "trace_backward",
+__all__ = ["Node", "ScalarNode", "scalar_node", "AccumulateGrad", "BackwardStep", "trace_backward",
            "run_backward", "grad", "SECOND_BACKWARD", "sum_to_shape"]
 
 SECOND_BACKWARD = (
@@ -116,46 +116,24 @@ class Node:
 
 class ScalarNode(Node):
     """A grad_fn of the scalar fast path: saved values and gradients are Python floats of
-    one dtype (``k``, its scalar.py maths), and ``vjp(saved, grad, needs)`` is the op's
-    scalar backward (for a ``unary`` op, scalar.py's own ``vjp(saved, grad)``). Hooks, names,
-    versions and retain_grad work as for any Node."""
+    one dtype (``k``, its scalar.py maths); ``vjp(saved, grad)`` is the op's scalar
+    backward. ``one`` is the index of the only input edge that wants a gradient (vjp then
+    gives that gradient alone, a float), or None when both inputs of a binary op do (vjp
+    gives the pair). run_backward runs these nodes itself (the chain of a scalar graph is
+    most of a backward pass). Hooks, names, versions and retain_grad work as for any Node.
+    Made by ``scalar_node``."""
 
-    __slots__ = ("vjp", "k", "where", "unary", "to_numpy")
-
-    def __init__(self, op: Op, saved: Any, next_nodes: tuple, vjp: Callable, k: Any,
-                 unary: bool = False, versions: tuple | None = None,
-                 where: tuple | None = None) -> None:
-        self.sequence_nr = _next_sequence_nr()
-        self.op = op
-        self.saved = saved
-        self.next = next_nodes
-        self.versions = versions
-        self.pre_hooks = None
-        self.retained = None
-        self._seen = None
-        self.vjp = vjp
-        self.k = k
-        self.where = where  # per watched input (versions), its place in saved (None: saved)
-        self.unary = unary
-        self.to_numpy = None  # numpy's scalar type when an input's node is a numpy Node
+    __slots__ = ("vjp", "k", "where", "one", "to_numpy")
 
     meta = None  # never reshaped or cast: every input has the output's dtype and no shape
 
     def backward(self, grad: Any) -> tuple:
-        saved = self.saved
-        if saved is _FREED:
-            raise RuntimeError(SECOND_BACKWARD)
-        versions = self.versions
-        if versions is not None:
-            counter, then, t = versions[0]  # the commonest: one watched, unchanged, no view
-            if (len(versions) > 1 or counter[0] != then
-                    or (t.__class__ is not np.ndarray and t._v is None)):
-                saved = self._checked(saved)
-        if grad.__class__ is not float:  # from a numpy node, or a hook
-            grad = float(grad)
-        out = (self.vjp(saved, grad),) if self.unary else self.vjp(saved, grad, self.next)
-        if self.to_numpy is not None:  # numpy nodes get numpy values of the input's dtype
-            return tuple(None if g is None else self.to_numpy(g) for g in out)
+        """One gradient per input edge (None where none is wanted), as Node.backward."""
+        g = self.vjp(self.checked_saved(), float(grad))
+        out = g if self.one is None else tuple(
+            g if i == self.one else None for i in range(len(self.next)))
+        if self.to_numpy is not None:
+            return tuple(None if gi is None else self.to_numpy(gi) for gi in out)
         return out
 
     def feeds(self, edges: tuple, k: Any) -> ScalarNode:
@@ -166,13 +144,19 @@ class ScalarNode(Node):
                 self.to_numpy = np.dtype(k.name).type
         return self
 
-    def _checked(self, saved: Any) -> Any:
-        """The saved values after the version check (PyTorch's error for a changed one)."""
+    def checked_saved(self) -> Any:
+        """The saved values, after PyTorch's checks: not freed by an earlier backward, none
+        changed in place since (its error otherwise), re-read where a view shares them."""
+        saved = self.saved
+        if saved is _FREED:
+            raise RuntimeError(SECOND_BACKWARD)
+        if self.versions is None:
+            return saved
         stale = False
         for counter, then, t in self.versions:
             if counter[0] != then:
                 raise _version_error(self, t, counter[0], then)
-            if t.__class__ is not np.ndarray and t._v is None:
+            if t.__class__ is not _ndarray and t._v is None:
                 stale = True
         return self._reread(saved) if stale else saved
 
@@ -184,6 +168,30 @@ class ScalarNode(Node):
                 value = float(t._data)
                 saved = value if place is None else (*saved[:place], value, *saved[place + 1:])
         return saved
+
+
+def scalar_node(op: Op, saved: Any, next_nodes: tuple, vjp: Callable, k: Any,
+                one: int | None, versions: tuple | None = None,
+                where: tuple | None = None) -> ScalarNode:
+    """A new ScalarNode: every field Node's readers and run_backward read is set.
+    ``where``: per watched input (``versions``), its place in saved (None: saved itself)."""
+    node = _new(ScalarNode)
+    node.sequence_nr = _next_sequence_nr()
+    node.op = op
+    node.saved = saved
+    node.next = next_nodes
+    node.versions = versions
+    node.pre_hooks = node.retained = node._seen = None
+    node.vjp = vjp
+    node.k = k
+    node.where = where
+    node.one = one
+    node.to_numpy = None  # numpy's scalar type when an input's node is a numpy Node
+    return node
+
+
+_ndarray = np.ndarray
+_new = object.__new__
 
 
 def _maths_of(node: Any) -> Any:
@@ -351,8 +359,9 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
             g = _run_hooks(node, g)
         if capture is not None and node in capture:
             capture[node] = g
+        kind = node.__class__
         # A leaf adds it into .grad.
-        if type(node) is AccumulateGrad:
+        if kind is AccumulateGrad:
             if capture is None:
                 _accumulate_into(node.variable, g)
             if leaf_observers:
@@ -362,10 +371,47 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
         # Any other node: retain_grad(), then the vector-Jacobian product of its op.
         if node.retained is not None and capture is None:
             _retain(node, g)
-        out = node.backward(g)
-        if not retain_graph and node.saved is not None:
-            node.saved = _FREED  # and the tensors it watched: their arrays can go now
-            node.versions = None
+        if kind is ScalarNode:  # floats; most often one input wants a gradient: a chain
+            saved = node.saved
+            versions = node.versions
+            if versions is not None:  # the commonest: one watched, unchanged, no view of it
+                counter, then, t = versions[0]
+                if (len(versions) > 1 or counter[0] != then or saved is _FREED
+                        or (t.__class__ is not _ndarray and t._v is None)):
+                    saved = node.checked_saved()
+            elif saved is _FREED:
+                raise RuntimeError(SECOND_BACKWARD)
+            if g.__class__ is not float:  # from a numpy node, or a hook
+                g = float(g)
+            out = node.vjp(saved, g)
+            if not retain_graph and saved is not None:
+                node.saved = _FREED  # and the tensors it watched
+                node.versions = None
+            one = node.one
+            if one is not None:
+                if node.to_numpy is not None:  # numpy nodes get numpy values of its dtype
+                    out = node.to_numpy(out)
+                if observers:
+                    _notify(observers, node, g, tuple(
+                        out if i == one else None for i in range(len(node.next))))
+                child = node.next[one]
+                held = child._pending
+                child._pending = out if held is None else _sum_grads(child, held, out)
+                child._deps -= 1
+                if child._deps == 0:
+                    if not waiting_leaves and not waiting:
+                        node = child  # the chain fast path (see _ReadyNodes)
+                        continue
+                    ready.push(child)
+                node = ready.pop()
+                continue
+            if node.to_numpy is not None:
+                out = tuple(node.to_numpy(gi) for gi in out)
+        else:
+            out = node.backward(g)
+            if not retain_graph and node.saved is not None:
+                node.saved = _FREED  # and the tensors it watched: their arrays can go now
+                node.versions = None
         if observers:
             _notify(observers, node, g, out)
         # One gradient down each input edge; an input whose edges have all delivered is ready.

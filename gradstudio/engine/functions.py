@@ -15,7 +15,7 @@ import numpy as np
 from . import dtypes, ops
 from . import factories as _factories
 from .apply import _SCALARS, Op, _binary, _edge, _number, _operands, _scalar_unary, _unary
-from .autograd import ScalarNode
+from .autograd import scalar_node
 from .grad_mode import STATE
 from .scalar import F32, F64
 from .tensor import _MATHS_OF, LEAF_INPLACE_ERROR, Tensor, _as_scalar, _fast, _wrap
@@ -175,12 +175,13 @@ def _scalar_to(a: Tensor, k: Any) -> Tensor:
     t = _fast(k.round(float(a._data) if x is None else x), k, None)
     if STATE.enabled and a._rg:
         edges = (_edge(a),)
-        t.grad_fn = ScalarNode(ops.TO_COPY, None, edges, _CAST_BACK[a._k], k).feeds(edges, a._k)
+        node = scalar_node(ops.TO_COPY, None, edges, _CAST_BACK[a._k], k, 0)
+        t.grad_fn = node.feeds(edges, a._k)
         t._rg = True
     return t
 
 
-_CAST_BACK = {m: (lambda s, g, n, r=m.round: (r(g),)) for m in (F32, F64)}
+_CAST_BACK = {m: (lambda s, g, r=m.round: r(g)) for m in (F32, F64)}
 
 
 def _float(a: Tensor) -> Tensor:

@@ -283,39 +283,60 @@ RPOW = _op("PowBackward2", _rpow_forward, _rpow_backward, _A | _OUT)
 
 
 # --- the scalar fast path: each op's formulas from scalar.py (see apply.py) ------------------
+# ``op.fast[maths] = (forward, vjp, saves, singles)``. Every scalar vjp is ``vjp(saved, g)``:
+# for a one-input op it gives that input's gradient (a float); for a binary op the pair
+# (ga, gb), used when both inputs want a gradient, and ``singles`` = (ga only, gb only) for
+# the commoner case of one (``w * x`` with a constant x, ``y * 1.01``), so backward makes
+# and walks no pair there. ``saves``: "x" input(s), "o" output, "" nothing.
 def _saves_code(op: Op) -> str:
     return {SAVES_NOTHING: "", SAVES_INPUTS: "x", SAVES_OUTPUT: "o"}[op.saves]
 
 
 def _with_params(backward: Callable) -> Callable:
-    return lambda s, g, n: (backward(*s, g),)
+    return lambda s, g: backward(*s, g)
 
 
-def _pair(backward: Callable) -> Callable:
-    """(ga, gb), None for an input that wants no gradient (as the numpy ops give)."""
-    def vjp(s: tuple, g: float, n: tuple) -> tuple:
-        ga, gb = backward(s[0], s[1], g)
-        return (None if n[0] is None else ga, None if n[1] is None else gb)
-
-    return vjp
+def _one_of(backward: Callable, i: int) -> Callable:
+    """The gradient of input i alone, from scalar.py's backward(a, b, g) -> (ga, gb)."""
+    return lambda s, g: backward(s[0], s[1], g)[i]
 
 
 def _scalar_formulas(op: Op, name: str, vjp_of: Callable | None = None,
                      saves: str | None = None) -> None:
-    """op's scalar formulas: per scalar maths, its forward, its vjp, what it saves (binary ops
-    keep both operands: two floats) and whether the vjp is scalar.py's one-input backward."""
+    """A one-input op's scalar formulas (per scalar maths): its forward, its vjp (scalar.py's
+    own backward, or made from it by ``vjp_of``), what it saves."""
     code = _saves_code(op) if saves is None else saves
     formulas = {}
     for m in (F32, F64):
         backward = getattr(m, f"{name}_backward")
         formulas[m] = (getattr(m, name), backward if vjp_of is None else vjp_of(backward), code,
-                       vjp_of is None)
+                       None)
     op.set_fast(formulas)
 
 
-def _passing(op: Op, forward_of: Callable, vjp: Callable) -> None:
+def _binary_formulas(op: Op, name: str) -> None:
+    """mul, div: both operands saved (two floats); the pair and each input's gradient alone
+    from scalar.py's backward(a, b, g)."""
+    formulas = {}
+    for m in (F32, F64):
+        backward = getattr(m, f"{name}_backward")
+        formulas[m] = (getattr(m, name), lambda s, g, b=backward: b(s[0], s[1], g), "x",
+                       (_one_of(backward, 0), _one_of(backward, 1)))
+    op.set_fast(formulas)
+
+
+def _passing(op: Op, forward_of: Callable, vjp: Callable, singles: tuple | None = None
+             ) -> None:
     """An op whose scalar backward saves nothing: forward from the dtype's maths, one vjp."""
-    op.set_fast({m: (forward_of(m), vjp, "", False) for m in (F32, F64)})
+    op.set_fast({m: (forward_of(m), vjp, "", singles) for m in (F32, F64)})
+
+
+def _same(s: Any, g: float) -> float:
+    return g
+
+
+def _negated(s: Any, g: float) -> float:
+    return -g
 
 
 for _op_, _name in ((SIN, "sin"), (COS, "cos"), (EXP, "exp"), (LOG, "log"), (NEG, "neg"),
@@ -324,15 +345,13 @@ for _op_, _name in ((SIN, "sin"), (COS, "cos"), (EXP, "exp"), (LOG, "log"), (NEG
     _scalar_formulas(_op_, _name)
 _scalar_formulas(POW, "pow", _with_params)
 _scalar_formulas(CLAMP, "clamp", _with_params)
-_scalar_formulas(MUL, "mul", _pair, "x")
-_scalar_formulas(DIV, "div", _pair, "x")
-_passing(CLONE, lambda m: lambda x: x, lambda s, g, n: (g,))
-_passing(RSUB, lambda m: m.rsub, lambda s, g, n: (-g,))
-_passing(ADD, lambda m: m.add, lambda s, g, n: (None if n[0] is None else g,
-                                                None if n[1] is None else g))
-_passing(SUB, lambda m: m.sub, lambda s, g, n: (None if n[0] is None else g,
-                                                None if n[1] is None else -g))
+_binary_formulas(MUL, "mul")
+_binary_formulas(DIV, "div")
+_passing(CLONE, lambda m: lambda x: x, _same)
+_passing(RSUB, lambda m: m.rsub, _negated)
+_passing(ADD, lambda m: m.add, lambda s, g: (g, g), (_same, _same))
+_passing(SUB, lambda m: m.sub, lambda s, g: (g, -g), (_same, _negated))
 # sum and mean of one number (any dim of a 0-d tensor): the sum starts from +0, so -0.
 # becomes 0. (numpy and PyTorch alike); the gradient passes unchanged
 for _op_ in (SUM, SUM_DIM, MEAN, MEAN_DIM):
-    _passing(_op_, lambda m: m.reduce_one, lambda s, g, n: (g,))
+    _passing(_op_, lambda m: m.reduce_one, _same)
