@@ -171,12 +171,11 @@ def _scalar_unary(op: Op, a: Tensor, k: Any, params: tuple = ()) -> Tensor:
             fn = a._acc
             if fn is None:
                 fn = a._accumulator()
-        if saves == "x":
-            vc = a._vc
-            if vc is None:
-                vc = a._vc = [0]
-            node = scalar_node(op, (x, *params) if params else x, (fn,), vjp, k, 0,
-                               ((vc, vc[0], a),), _PLACE_0 if params else _SAVED)
+        if saves == "x" and not params:  # the input itself and its version now: backward
+            vc = a._vc  # reads its value then (a view may have written it), no tuples here
+            node = scalar_node(op, a, (fn,), vjp, k, 0, then=0 if vc is None else vc[0])
+        elif saves == "x":  # pow, clamp: the input's value beside the op's numbers
+            node = scalar_node(op, (x, *params), (fn,), vjp, k, 0, (_watch(a),), _PLACE_0)
         elif saves:
             vc = t._vc = [0]
             node = scalar_node(op, t._v, (fn,), vjp, k, 0, ((vc, 0, _ZERO[k]),))
@@ -192,7 +191,7 @@ def _scalar_unary(op: Op, a: Tensor, k: Any, params: tuple = ()) -> Tensor:
     return t
 
 
-_SAVED, _PLACE_0, _PLACE_1, _PLACE_01 = (None,), (0,), (1,), (0, 1)
+_PLACE_0, _PLACE_1, _PLACE_01 = (0,), (1,), (0, 1)
 _ZERO = {F32: np.zeros((), np.float32), F64: np.zeros((), np.float64)}  # a saved output's
 # dtype and shape, for the in-place error message
 

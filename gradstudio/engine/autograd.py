@@ -123,18 +123,9 @@ class ScalarNode(Node):
     most of a backward pass). Hooks, names, versions and retain_grad work as for any Node.
     Made by ``scalar_node``."""
 
-    __slots__ = ("vjp", "k", "where", "one", "to_numpy")
+    __slots__ = ("vjp", "k", "where", "one", "to_numpy", "then")
 
     meta = None  # never reshaped or cast: every input has the output's dtype and no shape
-
-    def backward(self, grad: Any) -> tuple:
-        """One gradient per input edge (None where none is wanted), as Node.backward."""
-        g = self.vjp(self.checked_saved(), float(grad))
-        out = g if self.one is None else tuple(
-            g if i == self.one else None for i in range(len(self.next)))
-        if self.to_numpy is not None:
-            return tuple(None if gi is None else self.to_numpy(gi) for gi in out)
-        return out
 
     def feeds(self, edges: tuple, k: Any) -> ScalarNode:
         """Note whether an input's node is a numpy Node (a 0-d result of the numpy path, e.g.
@@ -146,10 +137,14 @@ class ScalarNode(Node):
 
     def checked_saved(self) -> Any:
         """The saved values, after PyTorch's checks: not freed by an earlier backward, none
-        changed in place since (its error otherwise), re-read where a view shares them."""
+        changed in place since (its error otherwise), re-read where a view shares them.
+        With ``then`` set, ``saved`` is the op's input tensor, at version ``then`` when saved:
+        its value is read now."""
         saved = self.saved
         if saved is _FREED:
             raise RuntimeError(SECOND_BACKWARD)
+        if self.then is not None:
+            return self._input_value(saved)
         if self.versions is None:
             return saved
         stale = False
@@ -160,21 +155,29 @@ class ScalarNode(Node):
                 stale = True
         return self._reread(saved) if stale else saved
 
+    def _input_value(self, t: Any) -> float:
+        """The saved input tensor's value, refused if it was changed in place since."""
+        counter = t._vc
+        if counter is not None and counter[0] != self.then:
+            raise _version_error(self, t, counter[0], self.then)
+        x = t._v
+        return float(t._data) if x is None else x
+
     def _reread(self, saved: Any) -> Any:
         """An input a view shares may have been written through it (``x.data.fill_(5)``
         counts no version, as in PyTorch): backward reads its value now, from the array."""
         for (_, _, t), place in zip(self.versions, self.where, strict=True):
             if type(t) is not np.ndarray and t._v is None:
-                value = float(t._data)
-                saved = value if place is None else (*saved[:place], value, *saved[place + 1:])
+                saved = (*saved[:place], float(t._data), *saved[place + 1:])
         return saved
 
 
 def scalar_node(op: Op, saved: Any, next_nodes: tuple, vjp: Callable, k: Any,
                 one: int | None, versions: tuple | None = None,
-                where: tuple | None = None) -> ScalarNode:
+                where: tuple | None = None, then: int | None = None) -> ScalarNode:
     """A new ScalarNode: every field Node's readers and run_backward read is set.
-    ``where``: per watched input (``versions``), its place in saved (None: saved itself)."""
+    ``where``: per watched input (``versions``), its place in the saved tuple;
+    ``then``: saved is the input tensor, whose version was ``then`` (see checked_saved)."""
     node = _new(ScalarNode)
     node.sequence_nr = _next_sequence_nr()
     node.op = op
@@ -187,6 +190,7 @@ def scalar_node(op: Op, saved: Any, next_nodes: tuple, vjp: Callable, k: Any,
     node.where = where
     node.one = one
     node.to_numpy = None  # numpy's scalar type when an input's node is a numpy Node
+    node.then = then
     return node
 
 
@@ -373,14 +377,14 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
             _retain(node, g)
         if kind is ScalarNode:  # floats; most often one input wants a gradient: a chain
             saved = node.saved
-            versions = node.versions
-            if versions is not None:  # the commonest: one watched, unchanged, no view of it
-                counter, then, t = versions[0]
-                if (len(versions) > 1 or counter[0] != then or saved is _FREED
-                        or (t.__class__ is not _ndarray and t._v is None)):
-                    saved = node.checked_saved()
-            elif saved is _FREED:
-                raise RuntimeError(SECOND_BACKWARD)
+            if node.then is not None and saved is not _FREED:  # the input tensor (sin)
+                counter = saved._vc
+                x = saved._v
+                if (counter is not None and counter[0] != node.then) or x is None:
+                    x = node._input_value(saved)
+                saved = x
+            elif saved is _FREED or node.versions is not None:
+                saved = node.checked_saved()
             if g.__class__ is not float:  # from a numpy node, or a hook
                 g = float(g)
             out = node.vjp(saved, g)
