@@ -4,6 +4,8 @@ the plan refuses; that labels never reach its code."""
 
 from __future__ import annotations
 
+import math
+import struct
 import warnings
 
 import pytest
@@ -136,6 +138,45 @@ def test_training_the_notebook_network_gives_the_engines_weights() -> None:
     w, b = reference.find("w"), reference.find("b")
     assert [dict(zip(plan.trainable, p, strict=True)) for p in path] == [
         {w: r.updates[w], b: r.updates[b]} for r in results]
+
+
+def _refusing_pack(v: float) -> bytes:
+    """struct.pack("f", v) as some Pythons have it: OverflowError for a finite double beyond
+    float32 (this one gives inf)."""
+    if math.isfinite(v) and abs(v) > 3.4028234663852886e38:
+        raise OverflowError("float too large to pack with f format")
+    return struct.pack("f", v)
+
+
+@pytest.mark.parametrize("refusing", [False, True])
+@pytest.mark.parametrize("start", [3.0, 2e19])
+def test_a_float32_overflow_in_training_gives_the_engines_numbers(start: float,
+                                                                  refusing: bool) -> None:
+    """y = w**2 trained with lr 10 grows until w**2 (from w = 2e19: at once) overflows float32:
+    inf, then nan, as in the engine. The plan's loop writes the rounding inline; where struct
+    refuses to pack an overflow, the steps run again with R (round32), each counted once."""
+    def square() -> GraphModel:
+        m = GraphModel()
+        w = m.add_node("weight", label="w", params={"value": start})
+        m.connect(w, m.add_node("square", label="y"), "x")
+        return m
+
+    plan = compile_scalar(square())
+    if refusing:
+        plan._fns["train"].__globals__["PACK"] = _refusing_pack
+    leaves, grads = plan.leaf_values({plan.leaves[0]: start}), [None]
+    losses: list[float] = []
+    path: list[tuple[float, ...]] = []
+    for _ in range(4):  # in chunks, as the session runs it
+        plan.train(leaves, grads, 10.0, 10, losses, path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = Session(square()).train(40, 10.0)
+    assert len(losses) == len(path) == 40 and math.inf in losses and math.isnan(losses[-1])
+    assert all(same(a, r.loss) for a, r in zip(losses, results, strict=True))
+    assert all(same(p[0], r.updates[plan.leaves[0]]) for p, r in zip(path, results,
+                                                                     strict=True))
+    assert same(leaves[0], path[-1][0])
 
 
 # --- what the plan refuses ------------------------------------------------------------------
