@@ -38,8 +38,8 @@ from .evaluate import compile_plan, pick_target
 from .model import GraphModel
 from .plan_ops import KIND_TEMPLATES, OP_TEMPLATES, ROUNDED_CONSTS, Lowering, OpTemplate
 
-__all__ = ["PlanRefused", "ScalarPlan", "compile_scalar", "scalar_namespace", "plan_key",
-           "listing", "ARITHMETIC_ERRORS"]
+__all__ = ["PlanRefused", "CompiledPlan", "ScalarPlan", "NO_GRAD_TARGET", "compile_scalar",
+           "scalar_namespace", "plan_key", "listing", "ARITHMETIC_ERRORS"]
 
 # What Python float maths raises where numpy would give inf or nan (1/0, a float32 overflow,
 # log(-1) in math): the caller then runs the engine for that evaluation.
@@ -319,10 +319,15 @@ def _needed(prog: _Program, root: int) -> set[int]:
     return needed
 
 
+NO_GRAD_TARGET = "the target does not require grad"  # why backward and train are not compiled
+
+
 @dataclass
-class ScalarPlan:
-    """A graph of one-number leaves, compiled. Leaves are passed in ``leaves`` order (node
-    ids); ``node_ids`` are all nodes in evaluation order."""
+class CompiledPlan:
+    """What the scalar and the vector plan share: the structure it was compiled for (``key``,
+    from ``plan_key``), its dtype and code, the leaves in the order it takes them (node ids),
+    every node in evaluation order (``node_ids``), the target, what a backward reaches and
+    trains, the compiled functions; and the checks before a backward or a train run."""
 
     key: tuple
     dtype: str
@@ -333,7 +338,23 @@ class ScalarPlan:
     can_backward: bool  # the target requires grad: backward and training are compiled
     reached: tuple[str, ...]  # leaves a backward gives a gradient to
     trainable: tuple[str, ...]  # weights a train step updates (w -= lr * w.grad)
-    _fns: dict[str, Callable] = field(repr=False, default_factory=dict)
+    _fns: dict[str, Callable] = field(repr=False, default_factory=dict, kw_only=True)
+
+    def _check_backward(self) -> None:
+        if not self.can_backward:
+            raise PlanRefused(NO_GRAD_TARGET)
+
+    def _check_train(self, grads: Sequence[Any]) -> None:
+        """Training needs a backward and starts from zeroed gradients (None, 0 or zeros)."""
+        self._check_backward()
+        if any(np.any(g) if isinstance(g, np.ndarray) else g for g in grads):
+            raise ValueError("train needs zeroed gradients")
+
+
+@dataclass
+class ScalarPlan(CompiledPlan):
+    """A graph of one-number leaves, compiled. Leaves are passed in ``leaves`` order (node
+    ids); ``node_ids`` are all nodes in evaluation order."""
 
     def leaf_values(self, values: Mapping[str, float]) -> list[float]:
         """The leaves in plan order, rounded to the dtype as the session's tensors hold them
@@ -358,8 +379,7 @@ class ScalarPlan:
         """Forward and backward; ``grads`` (one per leaf, None: no gradient yet) are
         accumulated in place as ``.grad`` is. Returns every node's value and gradient (a
         leaf's: its .grad after; an intermediate's: what reached it, as retain_grad)."""
-        if not self.can_backward:
-            raise PlanRefused("the target does not require grad")
+        self._check_backward()
         return self._fns["backward"](leaves, grads)
 
     def train(self, leaves: list[float], grads: list[float | None], lr: float, steps: int,
@@ -371,10 +391,7 @@ class ScalarPlan:
         the last backward gave each leaf. ``grads`` must hold no gradient but zeros (the
         session zeroes first); they end as zeros, as zero_grad leaves them. If an error
         stops the loop, ``path`` holds the steps that were complete."""
-        if not self.can_backward:
-            raise PlanRefused("the target does not require grad")
-        if any(g for g in grads):
-            raise ValueError("train needs zeroed gradients")
+        self._check_train(grads)
         args = (leaves, grads, _rounder(self.dtype)(lr), steps, losses, path,
                 [] if received is None else received)
         done = len(losses), len(path)
@@ -433,7 +450,7 @@ def compile_scalar(model: GraphModel, target: str | None = None, dtype: str | No
         w.lines[train_from:] = map(_inline_rounding, w.lines[train_from:])
     fns = _compiled("\n".join(w.lines) + "\n", dtype)
     return ScalarPlan(key, dtype, source, leaves, tuple(node_ids), target, can_backward,
-                      reached, trainable, fns)
+                      reached, trainable, _fns=fns)
 
 
 def _write_backward(w: _Writer, prog: _Program, slots: list[int], events: list,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -34,6 +34,7 @@ from .catalog import GraphError, kind, value_shape
 from .evaluate import pick_target
 from .model import GraphModel
 from .plan import (
+    CompiledPlan,
     PlanRefused,
     ScalarPlan,
     _Instr,
@@ -297,23 +298,13 @@ class _Code:
 
 
 @dataclass
-class VectorPlan:
+class VectorPlan(CompiledPlan):
     """A graph with vector values, compiled. The same interface as ScalarPlan, with arrays
     where a leaf holds several numbers; the arrays it returns are its own buffers, valid until
     its next call (copy to keep)."""
 
-    key: tuple
-    dtype: str
-    source: str
-    leaves: tuple[str, ...]
-    node_ids: tuple[str, ...]
-    target: str
-    can_backward: bool
-    reached: tuple[str, ...]
-    trainable: tuple[str, ...]
     shapes: tuple[tuple[int, ...], ...]  # each leaf's shape, in ``leaves`` order
     keeps_path: bool  # train appends every step's weights (else None per step)
-    _fns: dict[str, Callable] = field(repr=False, default_factory=dict)
 
     def leaf_values(self, values: Mapping[str, Any]) -> list[Any]:
         """The leaves in plan order in the dtype: arrays (copies) and one-number floats."""
@@ -344,8 +335,7 @@ class VectorPlan:
     def backward(self, leaves: Sequence[Any], grads: list[Any]) -> tuple[tuple, tuple]:
         """As ScalarPlan.backward: ``grads`` (None or an array/float per leaf) accumulate in
         place as .grad does."""
-        if not self.can_backward:
-            raise PlanRefused("the target does not require grad")
+        self._check_backward()
         with np.errstate(all="ignore"):
             return self._fns["backward"](leaves, grads)
 
@@ -357,10 +347,7 @@ class VectorPlan:
         WEIGHT_PATH_LIMIT numbers in all, else None per step (the weights are in
         ``leaves``; ``before`` gets the trainable weights before the last step). An error
         stops it with the vector leaves part-way: keep a copy."""
-        if not self.can_backward:
-            raise PlanRefused("the target does not require grad")
-        if any(g is not None and np.any(g) for g in grads):
-            raise ValueError("train needs zeroed gradients")
+        self._check_train(grads)
         with np.errstate(all="ignore"):
             self._fns["train"](leaves, grads, _rounder(self.dtype)(lr), steps, losses, path,
                                [] if received is None else received,
@@ -418,7 +405,7 @@ def compile_vector(model: GraphModel, target: str | None = None, dtype: str | No
                    for n in leaves)
     return VectorPlan(key, dtype, source, leaves, tuple(node_ids), target, can_backward,
                       reached, trainable, shapes, keeps_path,
-                      {k: ns[k] for k in ("forward", "loss", "backward", "train") if k in ns})
+                      _fns={k: ns[k] for k in ("forward", "loss", "backward", "train") if k in ns})
 
 
 def _write_backward(code: _Code, slots: list[int], events: list, leaf_index: dict[int, int],

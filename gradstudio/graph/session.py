@@ -410,7 +410,7 @@ class Session:
         summarised in one entry per run (``run``: the caller's id of it); otherwise, in
         no-grad mode, or for a single step (shown in full: its backward and zero grad in the
         ledger), one engine train_step."""
-        from .plan import PlanRefused
+        from .plan import NO_GRAD_TARGET, PlanRefused
 
         lr = self.model.settings.lr if lr is None else lr
         try:
@@ -418,7 +418,7 @@ class Session:
                 raise PlanRefused("one engine step")
             plan = self.compiled()
             if not plan.can_backward:
-                raise PlanRefused("the target does not require grad")
+                raise PlanRefused(NO_GRAD_TARGET)
         except PlanRefused:
             return self._engine_block(lr, first)
         # A record per step (its tuple, dict and TrainStep, none in a cycle): without the

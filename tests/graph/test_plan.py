@@ -8,6 +8,7 @@ import math
 import struct
 import warnings
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from plan_graphs import engine_answers, leaf_values, same, scalar_graphs
@@ -15,7 +16,15 @@ from trace_graphs import BUILT, build
 
 import gradstudio.engine as ge
 from gradstudio.graph import GraphModel, Session, load
-from gradstudio.graph.plan import ARITHMETIC_ERRORS, PlanRefused, compile_scalar
+from gradstudio.graph.plan import (
+    ARITHMETIC_ERRORS,
+    NO_GRAD_TARGET,
+    CompiledPlan,
+    PlanRefused,
+    ScalarPlan,
+    compile_scalar,
+)
+from gradstudio.graph.plan_vector import VectorPlan, compile_graph
 from gradstudio.resources import example_paths
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -191,6 +200,38 @@ def test_a_target_without_grad_compiles_forward_only(name: str) -> None:
     assert not plan.can_backward and "def backward" not in plan.source
     with pytest.raises(PlanRefused, match="does not require grad"):
         plan.backward([0.0] * len(plan.leaves), [None] * len(plan.leaves))
+
+
+@pytest.mark.parametrize("values", [(2.0, 3.0), ([1.0, 2.0], 3.0)])  # scalar, vector plan
+def test_both_plans_check_backward_and_train_alike(values: tuple) -> None:
+    """One definition of the checks (CompiledPlan): a target without grad refuses backward
+    and train with the same reason; train refuses gradients that are not zeroed."""
+    def graph(requires_grad: bool) -> GraphModel:
+        m = GraphModel()
+        w = m.add_node("weight", label="w", params={"value": values[0]})
+        c = m.add_node("constant", label="c", params={"value": values[1]})
+        mul, mean = m.add_node("mul", label="wc"), m.add_node("mean", label="loss")
+        for src, dst, port in ((w, mul, "a"), (c, mul, "b"), (mul, mean, "x")):
+            m.connect(src, dst, port)
+        m.set_flag(w, "requires_grad", requires_grad)
+        return m
+
+    vector = isinstance(values[0], list)
+    frozen, plan = compile_graph(graph(False)), compile_graph(graph(True))
+    assert type(frozen) is type(plan) is (VectorPlan if vector else ScalarPlan)
+    assert isinstance(plan, CompiledPlan) and plan.trainable == (plan.leaves[0],)
+    leaves = plan.leaf_values({n: v for n, v in zip(plan.leaves, values, strict=True)})
+    for run in (lambda p: p.backward(leaves, [None, None]),
+                lambda p: p.train(leaves, [None, None], 0.1, 1, [], [])):
+        with pytest.raises(PlanRefused, match=f"^{NO_GRAD_TARGET}$"):
+            run(frozen)
+    held = [np.full(2, 1.5) if vector else 1.5, None]  # a gradient left over
+    with pytest.raises(ValueError, match="train needs zeroed gradients"):
+        plan.train(leaves, held, 0.1, 1, [], [])
+    zeroed = [np.zeros(2) if vector else 0.0, None]
+    losses: list[float] = []
+    plan.train(leaves, zeroed, 0.1, 1, losses, [])
+    assert len(losses) == 1
 
 
 def test_an_unwired_port_is_refused() -> None:
