@@ -112,7 +112,7 @@ def _edge(t: Tensor) -> Any:
 def _watch(t: Tensor) -> tuple:
     vc = t._vc
     if vc is None:
-        vc = t._vc = [0]
+        vc = t._version_counter()
     return vc, vc[0], t
 
 
@@ -176,9 +176,8 @@ def _scalar_unary(op: Op, a: Tensor, k: Any, params: tuple = ()) -> Tensor:
             node = scalar_node(op, a, (fn,), vjp, k, 0, then=0 if vc is None else vc[0])
         elif saves == "x":  # pow, clamp: the input's value beside the op's numbers
             node = scalar_node(op, (x, *params), (fn,), vjp, k, 0, (_watch(a),), _PLACE_0)
-        elif saves:
-            vc = t._vc = [0]
-            node = scalar_node(op, t._v, (fn,), vjp, k, 0, ((vc, 0, _ZERO[k]),))
+        elif saves:  # the output: watched once it has a version counter (watch_output)
+            node = scalar_node(op, t._v, (fn,), vjp, k, 0)
         else:
             node = scalar_node(op, None, (fn,), vjp, k, 0)
         if fn.__class__ is Node:
@@ -192,8 +191,6 @@ def _scalar_unary(op: Op, a: Tensor, k: Any, params: tuple = ()) -> Tensor:
 
 
 _PLACE_0, _PLACE_1, _PLACE_01 = (0,), (1,), (0, 1)
-_ZERO = {F32: np.zeros((), np.float32), F64: np.zeros((), np.float64)}  # a saved output's
-# dtype and shape, for the in-place error message
 
 
 def _not_a_tensor(op: Op, value: Any) -> str:
@@ -286,18 +283,15 @@ def _binary(op: Op, a: Tensor, b: Any) -> Tensor:
     return _result(out, None)
 
 
-def _scalar_binary(op: Op, a: Tensor, k: Any, number: float | None, b: Tensor | None
-                   ) -> Tensor:
-    """A binary op on two scalars of one dtype, or on a scalar and a Python number (flat,
-    as _scalar_unary)."""
+def _scalar_binary(op: Op, a: Tensor, k: Any, bv: Any, b: Tensor | None) -> Tensor:
+    """A binary op on two scalars of one dtype (b), or on a scalar and a Python number (bv,
+    already of a's dtype; b None). Flat, as _scalar_unary."""
     forward, vjp, saves, singles = op.fast[k]
     av = a._v
     if av is None:
         av = float(a._data)
-    if b is None:
-        bv, brg = number, False
-    else:
-        bv, brg = b._v, b._rg
+    if b is not None:
+        bv = b._v
         if bv is None:
             bv = float(b._data)
     t = _new(Tensor)
@@ -306,10 +300,17 @@ def _scalar_binary(op: Op, a: Tensor, k: Any, number: float | None, b: Tensor | 
     t._k = k
     t._grad = t._acc = t._vc = None
     arg = a._rg
-    if STATE.enabled and (arg or brg):
+    if b is None:  # a number: only a may want a gradient, and a number is never watched
+        if STATE.enabled and arg:
+            edges = (a.grad_fn or a._accumulator(), None)
+            node = scalar_node(op, (av, bv) if saves else None, edges, singles[0], k, 0)
+        else:
+            edges = node = None
+    elif STATE.enabled and (arg or b._rg):
+        brg = b._rg
         versions = where = None
         mask = (op.saves if arg else 0) | (op.saves_b if brg else 0)  # what the grads read
-        if mask & _B and b is not None:  # a number b is never watched
+        if mask & _B:
             if mask & _A:
                 versions, where = (_watch(a), _watch(b)), _PLACE_01
             else:
@@ -325,13 +326,16 @@ def _scalar_binary(op: Op, a: Tensor, k: Any, number: float | None, b: Tensor | 
             one, vjp = 1, singles[1]
         node = scalar_node(op, (av, bv) if saves else None, edges, vjp, k, one, versions,
                            where)
-        if edges[0].__class__ is Node or edges[1].__class__ is Node:
-            node.feeds(edges, k)
-        t.grad_fn = node
-        t._rg = True
+    else:
+        edges = node = None
+    if node is None:
+        t.grad_fn = None
+        t._rg = False
         return t
-    t.grad_fn = None
-    t._rg = False
+    if edges[0].__class__ is Node or edges[1].__class__ is Node:
+        node.feeds(edges, k)
+    t.grad_fn = node
+    t._rg = True
     return t
 
 

@@ -135,6 +135,13 @@ class ScalarNode(Node):
                 self.to_numpy = np.dtype(k.name).type
         return self
 
+    def watch_output(self, counter: list) -> None:
+        """This node's output got its version counter (made when first needed: a view, an
+        in-place write, an op that watches it). If the node saved that output, an in-place
+        change of it is refused from now on, as PyTorch refuses it."""
+        if self.versions is None and self.op.saves == 2:  # SAVES_OUTPUT
+            self.versions = ((counter, 0, _ZERO_OF[self.k.name]),)
+
     def checked_saved(self) -> Any:
         """The saved values, after PyTorch's checks: not freed by an earlier backward, none
         changed in place since (its error otherwise), re-read where a view shares them.
@@ -195,6 +202,8 @@ def scalar_node(op: Op, saved: Any, next_nodes: tuple, vjp: Callable, k: Any,
 
 
 _ndarray = np.ndarray
+# a saved output's dtype and shape, for the in-place error message
+_ZERO_OF = {"float32": np.zeros((), np.float32), "float64": np.zeros((), np.float64)}
 _new = object.__new__
 
 
@@ -383,8 +392,13 @@ def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool 
                 if (counter is not None and counter[0] != node.then) or x is None:
                     x = node._input_value(saved)
                 saved = x
-            elif saved is _FREED or node.versions is not None:
-                saved = node.checked_saved()
+            elif node.versions is not None:  # commonest: one watched, unchanged, no view
+                counter, then, t = node.versions[0]
+                if (counter[0] != then or len(node.versions) > 1 or saved is _FREED
+                        or (t.__class__ is not _ndarray and t._v is None)):
+                    saved = node.checked_saved()
+            elif saved is _FREED:
+                raise RuntimeError(SECOND_BACKWARD)
             if g.__class__ is not float:  # from a numpy node, or a hook
                 g = float(g)
             out = node.vjp(saved, g)

@@ -272,6 +272,7 @@ def _inplace(fn: Callable[[Tensor, Any], Tensor]) -> Callable[[Tensor, Any], Ten
             else:
                 before = _wrap(np.array(a._data), a.grad_fn)
             before._rg = a._rg
+            before._vc = [0]  # its own: the node that saved a's value watches a's counter
             result = fn(before, b)
             _store(a, result)
             a.grad_fn, a._rg = result.grad_fn, True

@@ -216,6 +216,7 @@ class Tensor:
         return t
 
     def detach_(self) -> Tensor:
+        self._version_counter()  # the node that saved this output keeps watching it
         self.grad_fn = None
         self._rg = False
         return self
@@ -245,9 +246,14 @@ class Tensor:
         return d
 
     def _version_counter(self) -> list:
+        """The counter of in-place writes, shared with detach()'s views; made when first
+        needed, and then watched by the scalar node that saved this tensor as its output."""
         vc = self._vc
         if vc is None:
             vc = self._vc = [0]
+            fn = self.grad_fn
+            if fn.__class__ is ScalarNode:
+                fn.watch_output(vc)
         return vc
 
     @property
