@@ -48,20 +48,22 @@ class Box:
 
 @dataclass
 class _Wires:
-    """The graph as plain lists, read once: the nodes in the graph's order, and per node its
-    incoming wires (source, port) and outgoing ones (target, port), in the order a
+    """The graph as plain lists, read once, nodes numbered in the graph's order: per node
+    its incoming wires (source, port) and outgoing ones (target, port), in the order a
     networkx copy of the graph would give them. The sweeps below read these thousands of
     times; networkx's edge views would be built anew each time."""
 
     nodes: list
-    ins: dict
-    outs: dict
+    ins: list[list[tuple[int, object]]]
+    outs: list[list[tuple[int, object]]]
 
     @classmethod
     def of(cls, graph: nx.MultiDiGraph | nx.DiGraph) -> _Wires:
         edges = graph.edges(keys=True) if graph.is_multigraph() else \
             ((u, v, 0) for u, v in graph.edges)
-        return cls._of_ordered(list(graph.nodes), edges)
+        nodes = list(graph.nodes)
+        index = {n: i for i, n in enumerate(nodes)}
+        return cls._of_ordered(nodes, ((index[u], index[v], k) for u, v, k in edges))
 
     @classmethod
     def of_edges(cls, nodes: Iterable, edges: Iterable[tuple]) -> _Wires:
@@ -70,16 +72,17 @@ class _Wires:
         order, then target in first-wired order, then port; a repeated wire once), without
         building one."""
         nodes = list(dict.fromkeys(nodes))
-        wired: dict = {n: {} for n in nodes}  # source -> target -> ports, in wiring order
+        index = {n: i for i, n in enumerate(nodes)}
+        wired: list[dict] = [{} for _ in nodes]  # source -> target -> ports, in wiring order
         for u, v, k in edges:
-            wired[u].setdefault(v, {})[k] = None
-        return cls._of_ordered(nodes, ((u, v, k) for u in nodes for v, ports in wired[u].items()
-                                       for k in ports))
+            wired[index[u]].setdefault(index[v], {})[k] = None
+        return cls._of_ordered(nodes, ((u, v, k) for u, targets in enumerate(wired)
+                                       for v, ports in targets.items() for k in ports))
 
     @classmethod
-    def _of_ordered(cls, nodes: list, edges: Iterable[tuple]) -> _Wires:
-        ins: dict = {n: [] for n in nodes}
-        outs: dict = {n: [] for n in nodes}
+    def _of_ordered(cls, nodes: list, edges: Iterable[tuple[int, int, object]]) -> _Wires:
+        ins: list[list] = [[] for _ in nodes]
+        outs: list[list] = [[] for _ in nodes]
         for u, v, k in edges:
             ins[v].append((u, k))
             outs[u].append((v, k))
@@ -90,54 +93,77 @@ class _Cycle(Exception):
     """The wires close a cycle: there are no layers."""
 
 
-def _layers(w: _Wires) -> list[list]:
+def _layers(w: _Wires) -> list[list[int]]:
     """Columns by topological generation; a source (a leaf) moves right to sit just before
     the first node that uses it, so a constant fed into the loss is not far away on the left."""
-    waiting = {n: len(w.ins[n]) for n in w.nodes}
-    generation = [n for n in w.nodes if not waiting[n]]
-    column, i = {}, 0
+    ins, outs = w.ins, w.outs
+    waiting = [len(wires) for wires in ins]
+    generation = [n for n, count in enumerate(waiting) if not count]
+    column, i = [-1] * len(waiting), 0
+    placed = 0
     while generation:
         following = []
         for n in generation:
             column[n] = i
-            for v, _ in w.outs[n]:
+            for v, _ in outs[n]:
                 waiting[v] -= 1
                 if not waiting[v]:
                     following.append(v)
+        placed += len(generation)
         generation, i = following, i + 1
-    if len(column) != len(w.nodes):
+    if placed != len(waiting):
         raise _Cycle
-    for n in w.nodes:
-        if not w.ins[n] and w.outs[n]:
-            column[n] = min(column[v] for v, _ in w.outs[n]) - 1
-    layers: list[list] = [[] for _ in range(max(column.values(), default=-1) + 1)]
-    for n in w.nodes:  # keeps the graph's own order as the starting order
-        layers[column[n]].append(n)
+    for n, wires in enumerate(outs):
+        if wires and not ins[n]:
+            column[n] = min([column[v] for v, _ in wires]) - 1
+    layers: list[list[int]] = [[] for _ in range(max(column, default=-1) + 1)]
+    for n, c in enumerate(column):  # keeps the graph's own order as the starting order
+        layers[c].append(n)
     return [layer for layer in layers if layer]
 
 
-def _slot(boxes: Mapping[str, Box], dst: str, port: object) -> float:
-    """Where on dst an input arrives, 0 (top) to 1 (bottom): orders wires into one card."""
-    box = boxes[dst]
+def _slot(box: Box, port: object) -> float:
+    """Where on a card an input arrives, 0 (top) to 1 (bottom): orders wires into one card."""
     return box.in_port(port) / box.height if box.height else 0.5
 
 
-def _order(w: _Wires, layers: list[list], boxes: Mapping[str, Box]) -> None:
+def _order(w: _Wires, layers: list[list[int]], cards: list[Box]) -> None:
     """Barycenter heuristic: sort each column by the mean rank of its neighbours in the
     column just placed, sweeping both ways; nodes without such neighbours keep their rank.
     A column of one card has nothing to sort, and a pass that moves nothing would be
-    repeated unchanged, so both are skipped (a long chain costs one pass, not SWEEPS)."""
+    repeated unchanged, so both are skipped (a long chain costs one pass, not SWEEPS).
 
-    rank = {n: r for layer in layers for r, n in enumerate(layer)}
+    A column's sort depends only on its own order and its neighbours' ranks, so a sort that
+    moved nothing stays a no-op until one of those changes (``settled``): only the columns
+    near a change are sorted again, with the orders sorting every column would give."""
+    rank, column = [0] * len(w.nodes), [0] * len(w.nodes)
+    for i, layer in enumerate(layers):
+        for r, n in enumerate(layer):
+            rank[n], column[n] = r, i
     wide = [i for i, layer in enumerate(layers) if len(layer) > 1]
-    sorted_nodes = [n for i in wide for n in layers[i]]
     # each neighbour, with the port the wire arrives at as a fraction of the card (halved)
-    up = {n: [(u, _slot(boxes, n, k) * 0.5) for u, k in w.ins[n]] for n in sorted_nodes}
-    down = {n: [(v, _slot(boxes, v, k) * 0.5) for v, k in w.outs[n]] for n in sorted_nodes}
+    up: list[list] = [[] for _ in w.nodes]
+    down: list[list] = [[] for _ in w.nodes]
+    for i in wide:
+        for n in layers[i]:
+            up[n] = [(u, _slot(cards[n], k) * 0.5) for u, k in w.ins[n]]
+            down[n] = [(v, _slot(cards[v], k) * 0.5) for v, k in w.outs[n]]
+    settled_up, settled_down = [False] * len(layers), [False] * len(layers)
+
+    def reranked(n: int, r: int) -> None:
+        """n's rank is now r: the sorts that read it may move something again."""
+        rank[n] = r
+        for v, _ in w.outs[n]:
+            settled_up[column[v]] = False
+        for u, _ in w.ins[n]:
+            settled_down[column[u]] = False
 
     def sweep(columns: Iterable[int], upstream: bool) -> bool:
         near, moved = up if upstream else down, False
+        settled = settled_up if upstream else settled_down
         for i in columns:
+            if settled[i]:
+                continue
             keyed = []  # (mean rank of the neighbours, rank now, node); sum() written out
             for r, n in enumerate(layers[i]):
                 ends = near[n]
@@ -152,9 +178,14 @@ def _order(w: _Wires, layers: list[list], boxes: Mapping[str, Box]) -> None:
                 keyed.append((key, r, n))
             keyed.sort()
             order = [n for _, _, n in keyed]
-            if order != layers[i]:
-                layers[i], moved = order, True
-                rank.update((n, r) for r, n in enumerate(order))
+            if order == layers[i]:
+                settled[i] = True
+                continue
+            layers[i], moved = order, True
+            settled_up[i] = settled_down[i] = False
+            for r, n in enumerate(order):
+                if rank[n] != r:
+                    reranked(n, r)
         return moved
 
     for _ in range(SWEEPS):
@@ -192,41 +223,49 @@ def _pack(wanted: list[float], heights: list[float], gap: float) -> list[float]:
     return [t + off for t, off in zip(tops, offsets, strict=True)]
 
 
-def _place_y(w: _Wires, layers: list[list], boxes: Mapping[str, Box],
-             gap: float) -> dict[str, float]:
+def _place_y(w: _Wires, layers: list[list[int]], cards: list[Box], gap: float) -> list[float]:
     """Each card's top, so wires run as straight as the no-overlap rule allows. A column of
     one card goes where its wires want it (what packing one card gives), and once a pass
-    moves nothing the rest would not either. Nodes are numbered so the sweeps index lists."""
-    index = {n: i for i, n in enumerate(w.nodes)}
-    top = [0.0] * len(w.nodes)
+    moves nothing the rest would not either. What each column reads is laid out once per
+    direction, in sweep order: a chain's one card (the commonest) as its one wire."""
+    heights = [card.height for card in cards]
+    top = [0.0] * len(cards)
     for layer in layers:  # a first guess: each column stacked around y = 0
-        height = sum(boxes[n].height for n in layer) + gap * (len(layer) - 1)
+        height = sum([heights[n] for n in layer]) + gap * (len(layer) - 1)
         y = -height / 2
         for n in layer:
-            top[index[n]] = y
-            y += boxes[n].height + gap
+            top[n] = y
+            y += heights[n] + gap
+    out = [card.out_port() for card in cards]
     # each neighbour, with the heights of the two ports the wire joins on its two cards
-    up = [[(index[u], boxes[u].out_port(), boxes[n].in_port(k)) for u, k in w.ins[n]]
-          for n in w.nodes]
-    down = [[(index[v], boxes[v].in_port(k), boxes[n].out_port()) for v, k in w.outs[n]]
-            for n in w.nodes]
-    columns = [[index[n] for n in layer] for layer in layers]
-    heights = [[boxes[n].height for n in layer] for layer in layers]
+    up = [[(u, out[u], cards[n].in_port(k)) for u, k in w.ins[n]] for n in range(len(cards))]
+    down = [[(v, cards[v].in_port(k), out[n]) for v, k in w.outs[n]] for n in range(len(cards))]
 
-    def sweep(order: Iterable[int], upstream: bool) -> bool:
-        near, moved = up if upstream else down, False
+    def plan(near: list[list], order: Iterable[int]) -> list[tuple]:
+        """Per column: (a chain's (card, neighbour, there, here), None) or (None, its cards
+        with their wires, their heights)."""
+        steps: list[tuple] = []
         for c in order:
-            column = columns[c]
-            if len(column) == 1 and len(near[column[0]]) == 1:  # a chain: the commonest
-                n = column[0]
-                m, there, here = near[n][0]
+            layer = layers[c]
+            if len(layer) == 1 and len(near[layer[0]]) == 1:
+                (m, there, here), = near[layer[0]]
+                steps.append(((layer[0], m, there, here), None, None))
+            else:
+                steps.append((None, [(n, near[n]) for n in layer],
+                              [heights[n] for n in layer]))
+        return steps
+
+    def sweep(steps: list[tuple]) -> bool:
+        moved = False
+        for chain, column, tall in steps:
+            if chain is not None:
+                n, m, there, here = chain
                 y = top[m] + there - here
                 if y != top[n]:
                     top[n], moved = y, True
                 continue
             wanted = []  # each card's mean of where its wires want it (sum() written out)
-            for n in column:
-                ends = near[n]
+            for n, ends in column:
                 if len(ends) == 1:
                     m, there, here = ends[0]
                     wanted.append(top[m] + there - here)
@@ -238,18 +277,20 @@ def _place_y(w: _Wires, layers: list[list], boxes: Mapping[str, Box],
                                   len(ends))
                 else:
                     wanted.append(top[n])
-            tops = wanted if len(column) == 1 else _pack(wanted, heights[c], gap)
-            for n, y in zip(column, tops, strict=True):
+            tops = wanted if len(column) == 1 else _pack(wanted, tall, gap)
+            for (n, _), y in zip(column, tops, strict=True):
                 if y != top[n]:
                     top[n], moved = y, True
         return moved
 
+    leftward = plan(down, range(len(layers) - 2, -1, -1))
+    rightward = plan(up, range(1, len(layers)))
     for _ in range(SWEEPS):
-        moved = sweep(range(len(layers) - 2, -1, -1), upstream=False)
-        moved = sweep(range(1, len(layers)), upstream=True) or moved
+        moved = sweep(leftward)
+        moved = sweep(rightward) or moved
         if not moved:
             break
-    return {n: top[i] for n, i in index.items()}
+    return top
 
 
 def layered(graph: nx.MultiDiGraph | nx.DiGraph, boxes: Mapping[str, Box],
@@ -265,15 +306,17 @@ def layered(graph: nx.MultiDiGraph | nx.DiGraph, boxes: Mapping[str, Box],
 
 def _layout(wires: _Wires, boxes: Mapping[str, Box], gap_x: float,
             gap_y: float) -> dict[str, tuple[float, float]]:
+    cards = [boxes[n] for n in wires.nodes]
     layers = _layers(wires)
-    _order(wires, layers, boxes)
-    top = _place_y(wires, layers, boxes, gap_y)
-    shift = min(top.values(), default=0.0)
-    out, x = {}, 0.0
+    _order(wires, layers, cards)
+    top = _place_y(wires, layers, cards, gap_y)
+    shift = min(top, default=0.0)
+    names, out, x = wires.nodes, {}, 0.0
     for layer in layers:
         for n in layer:
-            out[n] = (round(x), round(top[n] - shift))
-        x += max(boxes[n].width for n in layer) + gap_x
+            out[names[n]] = (round(x), round(top[n] - shift))
+        x += (cards[layer[0]].width if len(layer) == 1 else
+              max([cards[n].width for n in layer])) + gap_x
     return out
 
 
