@@ -459,8 +459,8 @@ class GraphModel:
                                node_id=n.get("id"))
             except GraphError as e:
                 raise GraphError(f"nodes[{i}] ({n.get('label', n.get('id'))}): {e}") from None
-        taken = set()  # (dst, port) wired so far
         nodes = model._g.nodes
+        wiring = _Wiring(nodes)
         for i, e in enumerate(data.get("edges", [])):
             for end in ("src", "dst"):
                 if e[end] not in model:
@@ -468,15 +468,17 @@ class GraphModel:
             src, dst, port = e["src"], e["dst"], e["port"]
             # the common case checked here; anything else gets check_connection's message
             if src == dst or port not in kind(nodes[dst]["kind"]).inputs or \
-                    (dst, port) in taken:
+                    port in wiring.inputs[dst]:
                 try:
                     model.check_connection(src, dst, port, cycles=False)
                 except GraphError as err:
                     raise GraphError(f"edges[{i}]: {err}") from None
-            taken.add((dst, port))
+            wiring.add(src, dst, port)
             model._g.add_edge(src, dst, key=port)
-        model._check_acyclic(data.get("edges", []))
-        model._budget.commit(model._sizes(model._g.nodes))  # once, before anything runs
+        model._check_acyclic(data.get("edges", []), wiring)
+        order = downstream(wiring.succ, wiring.pred, nodes)  # once, before anything runs
+        model._budget.commit(model._budget.propose(order, nodes.__getitem__,
+                                                   wiring.inputs.__getitem__))
         model._sizing = True
         if data.get("loss") is not None:
             if data["loss"] not in model:
@@ -501,16 +503,16 @@ class GraphModel:
     __hash__ = None  # type: ignore[assignment]
 
     # --- checks ---------------------------------------------------------------------------
-    def _check_acyclic(self, edges: list[dict[str, str]]) -> None:
+    def _check_acyclic(self, edges: list[dict[str, str]], wiring: _Wiring) -> None:
         """One pass over the whole graph (a check per wire is quadratic on big files)."""
-        waiting = dict(self._g.in_degree())
+        waiting = {n: len(ports) for n, ports in wiring.inputs.items()}
         ready = [n for n, d in waiting.items() if d == 0]
-        succ, done = self._g.succ, 0
+        succ, done = wiring.succ, 0
         while ready:  # Kahn's algorithm: every node comes out unless wires close a cycle
             n = ready.pop()
             done += 1
             for child, wires in succ[n].items():
-                waiting[child] -= len(wires)
+                waiting[child] -= wires
                 if waiting[child] == 0:
                     ready.append(child)
         if done == len(waiting):
@@ -590,6 +592,22 @@ class GraphModel:
     def _bump_id(self, node_id: str) -> None:
         if node_id.startswith("n") and node_id[1:].isdigit():
             self._next_id = max(self._next_id, int(node_id[1:]) + 1)
+
+
+class _Wiring:
+    """A file's wires as plain dicts while its model is built, in the order networkx keeps
+    them (children and parents in first-wired order): the whole-graph checks read these,
+    not networkx's views made anew at each step."""
+
+    def __init__(self, nodes: Iterable[str]) -> None:
+        self.inputs: dict[str, dict[str, str]] = {n: {} for n in nodes}  # port -> source
+        self.succ: dict[str, dict[str, int]] = {n: {} for n in self.inputs}  # -> wire count
+        self.pred: dict[str, dict[str, None]] = {n: {} for n in self.inputs}
+
+    def add(self, src: str, dst: str, port: str) -> None:
+        self.inputs[dst][port] = src
+        self.succ[src][dst] = self.succ[src].get(dst, 0) + 1
+        self.pred[dst][src] = None
 
 
 def _check_sizes_first(data: dict[str, Any]) -> None:

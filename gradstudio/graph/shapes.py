@@ -76,7 +76,8 @@ class Budget:
         are as they will be after the edit. GraphError naming the first node that would pass
         a limit; nothing changes until ``commit``."""
         change = Change(total=self.total)
-        shapes = ChainMap(change.shape, self._shape)
+        # a new budget (a whole file sized at once) has no old shapes to fall back on
+        shapes = ChainMap(change.shape, self._shape) if self._shape else change.shape
         for n in order:
             a = attrs(n)
             spec = kind(a["kind"])
@@ -109,7 +110,7 @@ class Budget:
 def _op(spec: NodeKind, label: str, wired: Mapping[str, str],
         shapes: Mapping[str, Shape | None]) -> tuple[Shape | None, int]:
     ins = [shapes.get(wired[p]) if p in wired else None for p in spec.inputs]
-    if any(s is None for s in ins):
+    if None in ins:  # (a shape is a tuple: never equal to None)
         return None, 0
     work = _broadcast(ins)
     if work is None:
@@ -129,13 +130,16 @@ def downstream(succ: Mapping[str, Iterable[str]], pred: Mapping[str, Iterable[st
                roots: Iterable[str]) -> list[str]:
     """``roots`` and every node they feed, each after all of its inputs among them."""
     seen = set(roots)
-    stack = list(seen)
-    while stack:
-        for child in succ[stack.pop()]:
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    waiting = {n: sum(1 for p in pred[n] if p in seen) for n in seen}
+    if len(seen) == len(succ):  # the whole graph (a file being read): every input counts
+        waiting = {n: len(pred[n]) for n in seen}
+    else:
+        stack = list(seen)
+        while stack:
+            for child in succ[stack.pop()]:
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+        waiting = {n: sum(1 for p in pred[n] if p in seen) for n in seen}
     ready = [n for n, w in waiting.items() if w == 0]
     order = []
     while ready:
