@@ -19,7 +19,7 @@ import networkx as nx
 
 from . import limits
 from .annotations import Annotations, Exercise, check_exercise
-from .catalog import KINDS, GraphError, NodeKind, kind
+from .catalog import KINDS, GraphError, NodeKind, kind, value_shape
 from .limits import MAX_COORDINATE, count
 from .shapes import Budget, downstream
 from .shapes import Change as SizeChange
@@ -450,7 +450,7 @@ class GraphModel:
     def _from_dict(cls, data: dict[str, Any]) -> GraphModel:
         model = cls()
         model._sizing = False
-        _check_sizes_first(data)
+        sized = _sizes_first(data)
         model.description = str(data.get("description", ""))
         for i, n in enumerate(data.get("nodes", [])):
             try:
@@ -476,9 +476,10 @@ class GraphModel:
             wiring.add(src, dst, port)
             model._g.add_edge(src, dst, key=port)
         model._check_acyclic(data.get("edges", []), wiring)
-        order = downstream(wiring.succ, wiring.pred, nodes)  # once, before anything runs
-        model._budget.commit(model._budget.propose(order, nodes.__getitem__,
-                                                   wiring.inputs.__getitem__))
+        if sized is None or not _same_leaf_shapes(nodes(data=True), sized):
+            order = downstream(wiring.succ, wiring.pred, nodes)  # once, before anything runs
+            sized = model._budget.propose(order, nodes.__getitem__, wiring.inputs.__getitem__)
+        model._budget.commit(sized)
         model._sizing = True
         if data.get("loss") is not None:
             if data["loss"] not in model:
@@ -610,21 +611,18 @@ class _Wiring:
         self.pred[dst][src] = None
 
 
-def _check_sizes_first(data: dict[str, Any]) -> None:
+def _sizes_first(data: dict[str, Any]) -> SizeChange | None:
     """The element budget on the document's plain data, before any node is built: a file of
     100,000 nodes whose last product passes the limit is refused in a fraction of a second,
     not after the whole model is made. Best effort: anything malformed is left to the checks
-    that build the model (which size everything again, exactly)."""
+    that build the model (which size everything again, exactly: None). The sizes found are
+    the model's once its leaves' values have the shapes sized here (``_same_leaf_shapes``)."""
     try:
         nodes = {n["id"]: n for n in data.get("nodes", [])}
-        wired: dict[str, dict[str, str]] = {n: {} for n in nodes}
-        succ: dict[str, list[str]] = {n: [] for n in nodes}
-        pred: dict[str, list[str]] = {n: [] for n in nodes}
+        wiring = _Wiring(nodes)
         for e in data.get("edges", []):
             if e["src"] in nodes and e["dst"] in nodes:
-                wired[e["dst"]][e["port"]] = e["src"]
-                succ[e["src"]].append(e["dst"])
-                pred[e["dst"]].append(e["src"])
+                wiring.add(e["src"], e["dst"], e["port"])
 
         def attrs(n: str) -> dict[str, Any]:
             node = nodes[n]
@@ -633,17 +631,25 @@ def _check_sizes_first(data: dict[str, Any]) -> None:
                 params = {"value": kind(node["kind"]).defaults()["value"]}
             return {"kind": node["kind"], "label": node.get("label", n), "params": params}
 
-        order = downstream(succ, pred, nodes)
+        order = downstream(wiring.succ, wiring.pred, nodes)
         if any(n["kind"] not in KINDS for n in nodes.values()):
-            return  # said with the node's place by the model's checks
+            return None  # said with the node's place by the model's checks
     except Exception:  # noqa: BLE001 - malformed data: the model's own checks say what
-        return
+        return None
     try:
-        Budget().propose(order, attrs, wired.__getitem__)
+        return Budget().propose(order, attrs, wiring.inputs.__getitem__)
     except GraphError:
         raise
     except Exception:  # noqa: BLE001 - a malformed value, say: the same
-        return
+        return None
+
+
+def _same_leaf_shapes(nodes: Iterable[tuple[str, dict[str, Any]]], sized: SizeChange) -> bool:
+    """Whether every leaf's parsed value has the shape its plain data was sized with (text
+    such as "1, 2, 3" is sized as one number before it is parsed). The wires are the data's
+    once the model is built, and an op's size follows from its inputs' alone."""
+    return all(sized.shape.get(n) == value_shape(a["params"].get("value", 0.0))
+               for n, a in nodes if kind(a["kind"]).is_leaf)
 
 
 def _position(position: Any) -> tuple[float, float]:

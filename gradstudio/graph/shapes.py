@@ -30,7 +30,13 @@ def _broadcast(shapes: list[Shape]) -> Shape | None:
     """numpy's broadcast of ``shapes``; None when they do not broadcast (the evaluation
     then reports the engine's own error for that node)."""
     first = shapes[0]
-    if all(s == first or not s for s in shapes):  # the common cases, without numpy
+    if len(shapes) == 2:  # the commonest: the same shape, or one of them a number
+        second = shapes[1]
+        if second == first or not second:
+            return first
+        if not first:
+            return second
+    elif all(s == first or not s for s in shapes):  # the common cases, without numpy
         return first
     if not first and len({s for s in shapes if s}) == 1:
         return next(s for s in shapes if s)
@@ -75,25 +81,26 @@ class Budget:
         downstream of them, inputs first; ``inputs`` and ``value_of`` (a leaf's new value)
         are as they will be after the edit. GraphError naming the first node that would pass
         a limit; nothing changes until ``commit``."""
-        change = Change(total=self.total)
+        change = Change()
+        new_shape, new_work, old_work = change.shape, change.work, self._work
         # a new budget (a whole file sized at once) has no old shapes to fall back on
-        shapes = ChainMap(change.shape, self._shape) if self._shape else change.shape
+        shapes = ChainMap(new_shape, self._shape) if self._shape else new_shape
+        total, most, values = self.total, limits.MAX_TOTAL_ELEMENTS, value_of or {}
         for n in order:
             a = attrs(n)
             spec = kind(a["kind"])
             if spec.is_leaf:
-                value = (value_of or {}).get(n, a["params"].get("value", 0.0))
-                shape = value_shape(value)
+                shape = value_shape(values.get(n, a["params"].get("value", 0.0)))
                 work = math.prod(shape)
             else:
                 shape, work = _op(spec, a["label"], inputs(n), shapes)
-            change.total += work - change.work.get(n, self._work.get(n, 0))
-            change.shape[n], change.work[n] = shape, work
-            if change.total > limits.MAX_TOTAL_ELEMENTS:
+            total += work - new_work.get(n, old_work.get(n, 0))
+            new_shape[n], new_work[n] = shape, work
+            if total > most:
                 raise GraphError(f"{a['label']}: the graph would hold "
-                                 f"{count(change.total, 'elements')} in all its values and "
-                                 "results; the limit is "
-                                 f"{count(limits.MAX_TOTAL_ELEMENTS, 'elements')}")
+                                 f"{count(total, 'elements')} in all its values and "
+                                 f"results; the limit is {count(most, 'elements')}")
+        change.total = total
         return change
 
     def commit(self, change: Change) -> None:

@@ -121,6 +121,22 @@ def test_broadcasting_past_the_budget_is_refused_naming_the_node() -> None:
     assert Session(model).forward().values["s"].item() == pytest.approx(250_000, rel=1e-4)
 
 
+def test_a_value_written_as_text_is_sized_as_parsed() -> None:
+    """The plain data is sized before the model is built, a text value as the one number it
+    looks like there; the model's sizes are the parsed value's: "0.5, 0.5, ..." is a
+    vector, and its outer product with a row is refused as the list's would be."""
+    column = "[" + ", ".join(["[0.5]"] * 2000) + "]"
+    doc = _outer(2000)
+    doc["nodes"][0]["params"]["value"] = column
+    with pytest.raises(GraphError, match="outer: its result would hold 4,000,000 elements"):
+        GraphModel.from_dict(doc)
+    doc = _outer(3)  # a [1, 3] row
+    doc["nodes"][0]["params"]["value"] = "0.5, 0.5, 0.5"
+    model = GraphModel.from_dict(doc)
+    assert model.result_shape("n0") == (3,) and model.result_shape("m") == (1, 3)
+    assert model.result_shape("s") == ()
+
+
 def test_the_total_budget_counts_results_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limits, "MAX_TOTAL_ELEMENTS", 10_000)
     _refused(json.dumps(_outer(100)), "outer: the graph would hold 10,200 elements",
