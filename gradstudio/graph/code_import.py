@@ -558,8 +558,9 @@ class CodeImporter(CallReader):
         alive = _reachable(names.values())
         actions = self._kept_actions(alive)
         for a in actions:  # a backward still matters while it reaches a live leaf
-            alive |= _reachable([a.tensor])
-        order = sorted(alive, key=lambda t: t.seq)
+            if a.tensor not in alive:  # (what a live tensor reaches is alive already)
+                alive |= _reachable([a.tensor])
+        order = [t for t in self._tensors if t in alive]  # made in order: sorted by seq
         labels = self._labels(order, names)
         ids = {t: f"n{i}" for i, t in enumerate(order, 1)}
         dtype = self._dtype[0] if self._dtype else "float32"
