@@ -460,21 +460,27 @@ class GraphModel:
             except GraphError as e:
                 raise GraphError(f"nodes[{i}] ({n.get('label', n.get('id'))}): {e}") from None
         nodes = model._g.nodes
-        wiring = _Wiring(nodes)
+        ports = {n: kind(k).inputs for n, k in nodes(data="kind")}  # each node's inputs
+        wiring = _Wiring(ports)
+        add_edge = model._g.add_edge
         for i, e in enumerate(data.get("edges", [])):
-            for end in ("src", "dst"):
-                if e[end] not in model:
-                    raise GraphError(f"edges[{i}]: {end} '{e[end]}' is not a node")
+            try:
+                known = e["src"] in ports and e["dst"] in ports
+            except (KeyError, TypeError):  # a missing end or one that is no id: said below
+                known = False
+            if not known:
+                for end in ("src", "dst"):
+                    if e[end] not in model:
+                        raise GraphError(f"edges[{i}]: {end} '{e[end]}' is not a node")
             src, dst, port = e["src"], e["dst"], e["port"]
             # the common case checked here; anything else gets check_connection's message
-            if src == dst or port not in kind(nodes[dst]["kind"]).inputs or \
-                    port in wiring.inputs[dst]:
+            if src == dst or port not in ports[dst] or port in wiring.inputs[dst]:
                 try:
                     model.check_connection(src, dst, port, cycles=False)
                 except GraphError as err:
                     raise GraphError(f"edges[{i}]: {err}") from None
             wiring.add(src, dst, port)
-            model._g.add_edge(src, dst, key=port)
+            add_edge(src, dst, key=port)
         model._check_acyclic(data.get("edges", []), wiring)
         if sized is None or not _same_leaf_shapes(nodes(data=True), sized):
             order = downstream(wiring.succ, wiring.pred, nodes)  # once, before anything runs

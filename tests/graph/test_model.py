@@ -355,3 +355,25 @@ def test_value_text_never_runs_code() -> None:
     for text in ("2**3", "[2*4]", "(1, 2)", "float('1')", "__import__('os').getpid()"):
         with pytest.raises(GraphError):
             parse_tensor_value(text)
+
+
+@pytest.mark.parametrize(("edge", "message"), [
+    ({"src": "ghost", "dst": "b", "port": "x"}, "edges[1]: src 'ghost' is not a node"),
+    ({"src": "a", "dst": "ghost", "port": "x"}, "edges[1]: dst 'ghost' is not a node"),
+    ({"src": ["a"], "dst": "b", "port": "x"}, "edges[1]: src '['a']' is not a node"),
+    ({"src": "a", "dst": {"b": 1}, "port": "x"}, "edges[1]: dst '{'b': 1}' is not a node"),
+    ({"src": "ghost"}, "edges[1]: src 'ghost' is not a node"),
+    ({"dst": "b", "port": "x"}, "not a graph document: KeyError: 'src'"),
+    ({"src": "a", "port": "x"}, "not a graph document: KeyError: 'dst'"),
+    ({"src": "a", "dst": "c"}, "not a graph document: KeyError: 'port'"),
+])
+def test_a_wire_to_no_node_is_refused_naming_the_wire_and_its_end(edge: dict,
+                                                                  message: str) -> None:
+    """Plain data (a file, a paste) whose wire names no node, or not as an id: the wire's
+    place and which end, whatever the end is; a wire missing a key is no document."""
+    data = {"nodes": [{"id": i, "kind": k} for i, k in (("a", "input"), ("b", "sin"),
+                                                         ("c", "sin"))],
+            "edges": [{"src": "a", "dst": "b", "port": "x"}, edge]}
+    with pytest.raises(GraphError) as e:
+        GraphModel.from_dict(data)
+    assert str(e.value) == message
