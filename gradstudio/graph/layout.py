@@ -242,45 +242,38 @@ def _place_y(w: _Wires, layers: list[list[int]], cards: list[Box], gap: float) -
     down = [[(v, cards[v].in_port(k), out[n]) for v, k in w.outs[n]] for n in range(len(cards))]
 
     def plan(near: list[list], order: Iterable[int]) -> list[tuple]:
-        """Per column: (a chain's (card, neighbour, there, here), None) or (None, its cards
-        with their wires, their heights)."""
+        """Per column, in sweep order, what it reads: a lone card with one wire (a chain's,
+        the commonest) as (card, neighbour, there, here), with two wires as both in one
+        tuple of 7, with none as (card,); any other column as (its cards with their
+        wires, their heights)."""
         steps: list[tuple] = []
         for c in order:
             layer = layers[c]
-            if len(layer) == 1 and len(near[layer[0]]) == 1:
-                (m, there, here), = near[layer[0]]
-                steps.append(((layer[0], m, there, here), None, None))
+            ends = near[layer[0]]
+            if len(layer) == 1 and len(ends) <= 2:
+                steps.append((layer[0], *[x for end in ends for x in end]))
             else:
-                steps.append((None, [(n, near[n]) for n in layer],
-                              [heights[n] for n in layer]))
+                steps.append(([(n, near[n]) for n in layer], [heights[n] for n in layer]))
         return steps
 
     def sweep(steps: list[tuple]) -> bool:
         moved = False
-        for chain, column, tall in steps:
-            if chain is not None:
-                n, m, there, here = chain
+        for step in steps:
+            size = len(step)
+            if size == 4:
+                n, m, there, here = step
                 y = top[m] + there - here
-                if y != top[n]:
-                    top[n], moved = y, True
+            elif size == 7:
+                n, m, there, here, m2, there2, here2 = step
+                y = (top[m] + there - here + (top[m2] + there2 - here2)) / 2
+            elif size == 1:  # no wire this way: the card stays (moved only if not a number)
+                n = step[0]
+                y = top[n]
+            else:
+                moved = _place_column(top, *step, gap) or moved
                 continue
-            wanted = []  # each card's mean of where its wires want it (sum() written out)
-            for n, ends in column:
-                if len(ends) == 1:
-                    m, there, here = ends[0]
-                    wanted.append(top[m] + there - here)
-                elif len(ends) == 2:
-                    (m, there, here), (m2, there2, here2) = ends
-                    wanted.append((top[m] + there - here + (top[m2] + there2 - here2)) / 2)
-                elif ends:
-                    wanted.append(sum([top[m] + there - here for m, there, here in ends]) /
-                                  len(ends))
-                else:
-                    wanted.append(top[n])
-            tops = wanted if len(column) == 1 else _pack(wanted, tall, gap)
-            for (n, _), y in zip(column, tops, strict=True):
-                if y != top[n]:
-                    top[n], moved = y, True
+            if y != top[n]:
+                top[n], moved = y, True
         return moved
 
     leftward = plan(down, range(len(layers) - 2, -1, -1))
@@ -291,6 +284,30 @@ def _place_y(w: _Wires, layers: list[list[int]], cards: list[Box], gap: float) -
         if not moved:
             break
     return top
+
+
+def _place_column(top: list[float], column: list[tuple[int, list]], tall: list[float],
+                  gap: float) -> bool:
+    """A column's cards where their wires want them (each card's mean of its wires' wishes,
+    sum() written out), packed so they do not overlap; whether any moved."""
+    wanted = []
+    for n, ends in column:
+        if len(ends) == 1:
+            m, there, here = ends[0]
+            wanted.append(top[m] + there - here)
+        elif len(ends) == 2:
+            (m, there, here), (m2, there2, here2) = ends
+            wanted.append((top[m] + there - here + (top[m2] + there2 - here2)) / 2)
+        elif ends:
+            wanted.append(sum([top[m] + there - here for m, there, here in ends]) / len(ends))
+        else:
+            wanted.append(top[n])
+    moved = False
+    for (n, _), y in zip(column, wanted if len(column) == 1 else _pack(wanted, tall, gap),
+                         strict=True):
+        if y != top[n]:
+            top[n], moved = y, True
+    return moved
 
 
 def layered(graph: nx.MultiDiGraph | nx.DiGraph, boxes: Mapping[str, Box],
