@@ -252,6 +252,9 @@ def _place_y(w: _Wires, layers: list[list[int]], cards: list[Box], gap: float) -
             ends = near[layer[0]]
             if len(layer) == 1 and len(ends) <= 2:
                 steps.append((layer[0], *[x for end in ends for x in end]))
+            elif len(layer) == 2 and all(near[n] for n in layer):  # packed as _pack does
+                steps.append((layer[0], ends, layer[1], near[layer[1]],
+                              heights[layer[0]] + gap))
             else:
                 steps.append(([(n, near[n]) for n in layer], [heights[n] for n in layer]))
         return steps
@@ -269,6 +272,14 @@ def _place_y(w: _Wires, layers: list[list[int]], cards: list[Box], gap: float) -
             elif size == 1:  # no wire this way: the card stays (moved only if not a number)
                 n = step[0]
                 y = top[n]
+            elif size == 5:  # two cards, each with wires: _pack's two-card case
+                n, ends, n2, ends2, off = step
+                first, second = _wish(top, ends) - 0.0, _wish(top, ends2) - off
+                if first > second:
+                    first = second = (first + second) / 2
+                y, y2 = first + 0.0, second + off
+                if y2 != top[n2]:
+                    top[n2], moved = y2, True
             else:
                 moved = _place_column(top, *step, gap) or moved
                 continue
@@ -286,22 +297,22 @@ def _place_y(w: _Wires, layers: list[list[int]], cards: list[Box], gap: float) -
     return top
 
 
+def _wish(top: list[float], ends: list[tuple[int, float, float]]) -> float:
+    """Where a card's wires (at least one) want its top: their mean (sum() written out)."""
+    if len(ends) == 1:
+        m, there, here = ends[0]
+        return top[m] + there - here
+    if len(ends) == 2:
+        (m, there, here), (m2, there2, here2) = ends
+        return (top[m] + there - here + (top[m2] + there2 - here2)) / 2
+    return sum([top[m] + there - here for m, there, here in ends]) / len(ends)
+
+
 def _place_column(top: list[float], column: list[tuple[int, list]], tall: list[float],
                   gap: float) -> bool:
-    """A column's cards where their wires want them (each card's mean of its wires' wishes,
-    sum() written out), packed so they do not overlap; whether any moved."""
-    wanted = []
-    for n, ends in column:
-        if len(ends) == 1:
-            m, there, here = ends[0]
-            wanted.append(top[m] + there - here)
-        elif len(ends) == 2:
-            (m, there, here), (m2, there2, here2) = ends
-            wanted.append((top[m] + there - here + (top[m2] + there2 - here2)) / 2)
-        elif ends:
-            wanted.append(sum([top[m] + there - here for m, there, here in ends]) / len(ends))
-        else:
-            wanted.append(top[n])
+    """A column's cards where their wires want them (a card without wires this way where it
+    is), packed so they do not overlap; whether any moved."""
+    wanted = [_wish(top, ends) if ends else top[n] for n, ends in column]
     moved = False
     for (n, _), y in zip(column, wanted if len(column) == 1 else _pack(wanted, tall, gap),
                          strict=True):
