@@ -12,11 +12,13 @@ and any other note in the introduction. The code cells are the script's statemen
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 import nbformat
 from nbformat import v4
 from nbformat.corpus.words import generate_corpus_id
+from nbformat.v4.nbjson import BytesEncoder
 
 from gradstudio import __version__
 
@@ -29,7 +31,7 @@ from .model import GraphModel
 from .session import Session
 from .trace import FORWARD, build_trace
 
-__all__ = ["notebook", "notebook_text", "NEAR"]
+__all__ = ["notebook", "notebook_text", "file_text", "NEAR"]
 
 NEAR = GAP_X  # scene units between a note and a card for the note to be about that card
 
@@ -74,7 +76,26 @@ def notebook(session: Session, *, repeat: int = 1, title: str = "") -> nbformat.
 def notebook_text(session: Session, *, repeat: int = 1, title: str = "") -> str:
     """The notebook as the text of an ``.ipynb`` file (``notebook`` validated it: the text
     is written without a second validation, which nbformat.writes would do)."""
-    return v4.writes(notebook(session, repeat=repeat, title=title))
+    return file_text(notebook(session, repeat=repeat, title=title))
+
+
+_TRANSIENT = frozenset({"orig_nbformat", "orig_nbformat_minor", "signature"})
+
+
+def file_text(book: nbformat.NotebookNode) -> str:
+    """``v4.writes(book)``, byte for byte, without its deep copy of the whole notebook (for
+    10,000 nodes as long as the rest of the export): the top level and each cell are copied
+    shallowly with their source split into lines, which is all nbformat changes in a
+    notebook made of plain markdown and code cells. Anything else (attachments, outputs,
+    transient metadata nbformat strips) goes through ``v4.writes`` itself."""
+    cells = book.cells
+    if _TRANSIENT & book.metadata.keys() or any(
+            "attachments" in c or c.get("outputs") or "trusted" in c.metadata for c in cells):
+        return v4.writes(book)
+    top = dict(book, cells=[dict(c, source=c.source.splitlines(True))
+                            if isinstance(c.source, str) else c for c in cells])
+    return json.dumps(top, cls=BytesEncoder, indent=1, sort_keys=True, separators=(",", ": "),
+                      ensure_ascii=False)
 
 
 def _code(source: str) -> nbformat.NotebookNode:

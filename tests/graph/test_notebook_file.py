@@ -1,0 +1,82 @@
+"""The exported notebook's file: exactly the text nbformat writes (``file_text`` is
+``v4.writes`` without its deep copy), and, for every shipped example and every step-through
+test graph, exactly the notebook the export wrote before it was made fast (same cells, same
+words, same code; ``data/notebooks``, cell ids numbered in order and the version left out).
+
+After a deliberate change of the notebook's words or code, regenerate the files with
+``PYTHONPATH=.:tests/graph python tests/graph/test_notebook_file.py`` and review the diff."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from export_graphs import random_graphs
+from hypothesis import HealthCheck, given, settings
+from nbformat import v4
+from trace_graphs import all_graphs
+
+from gradstudio import __version__
+from gradstudio.graph import GraphError, GraphModel, Session
+from gradstudio.graph.code_notebook import file_text, notebook, notebook_text
+
+DATA = Path(__file__).parent / "data" / "notebooks"
+_IDS = re.compile(r'"id": "[0-9a-f]{8}"')
+
+
+def _normalised(text: str) -> str:
+    """Cell ids (random) numbered in order; the app's version as ``{version}``."""
+    numbers = iter(range(1_000_000))
+    text = _IDS.sub(lambda m: f'"id": "{next(numbers)}"', text)
+    return text.replace(f"GradStudio {__version__}:", "GradStudio {version}:")
+
+
+@pytest.mark.parametrize("name", sorted(all_graphs()))
+def test_the_notebook_is_the_one_exported_before(name: str) -> None:
+    text = notebook_text(Session(all_graphs()[name]()), title=name)
+    assert _normalised(text) == (DATA / f"{name}.ipynb").read_text(encoding="utf-8")
+    assert nbformat.reads(text, as_version=4).cells  # and it reads back
+
+
+@pytest.mark.parametrize("name", sorted(all_graphs()))
+def test_file_text_is_what_nbformat_writes(name: str) -> None:
+    book = notebook(Session(all_graphs()[name]()), title=name)
+    before = copy.deepcopy(book)
+    assert file_text(book) == v4.writes(book)
+    assert book == before  # nothing split or stripped in the notebook itself
+
+
+@settings(max_examples=60, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(random_graphs())
+def test_file_text_is_what_nbformat_writes_for_random_graphs(model: GraphModel) -> None:
+    try:
+        book = notebook(Session(model), repeat=2, title="random")
+    except GraphError:
+        return  # a graph that cannot be exported (test_export covers the message)
+    assert file_text(book) == v4.writes(book)
+
+
+def test_cells_nbformat_would_change_go_through_nbformat() -> None:
+    """Outputs, attachments and transient metadata: nbformat splits and strips them."""
+    book = v4.new_notebook(cells=[
+        v4.new_code_cell("print(1)\nprint(2)", outputs=[v4.new_output(
+            "stream", text="1\n2\n"), v4.new_output("display_data", data={
+                "text/plain": "a\nb"})]),
+        v4.new_markdown_cell("![x](attachment:x.png)", attachments={
+            "x.png": {"image/png": "iVBORw0KGgo=\nAAAA"}}),
+        v4.new_raw_cell("raw\ntext", metadata={"trusted": True})],
+        metadata={"signature": "sha256:0"})
+    before = copy.deepcopy(book)
+    assert file_text(book) == v4.writes(book)
+    assert '"signature"' not in file_text(book) and '"trusted"' not in file_text(book)
+    assert book == before
+
+
+if __name__ == "__main__":  # regenerate data/notebooks after a deliberate change
+    for graph_name, make in all_graphs().items():
+        out = _normalised(notebook_text(Session(make()), title=graph_name))
+        (DATA / f"{graph_name}.ipynb").write_text(out, encoding="utf-8")
