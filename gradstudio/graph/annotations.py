@@ -105,13 +105,19 @@ def check_exercise(data: Any, is_node: Callable[[str], bool]) -> Exercise:
 
 # --- note text: a tiny, safe markup ---------------------------------------------------------
 _INLINE = re.compile(r"`([^`\n]+)`|\*\*([^*\n]+)\*\*|\*([^*\n]+)\*")
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>#|~&])")
+_MARKDOWN = "`*_[]<>#|~&"  # markdown's own characters, besides the backslash
 
 
 def markdown_text(text: str) -> str:
     """Plain text in markdown as it is: a label or a formula must not turn into emphasis,
-    links or HTML."""
-    return _MARKDOWN.sub(r"\\\1", text)
+    links or HTML. Each of markdown's characters gets a backslash before it (the backslash
+    first, so the added ones stay single): ``str.replace`` per character is several times
+    faster than one regular expression, and the notebook escapes every step's words."""
+    text = text.replace("\\", "\\\\")
+    for c in _MARKDOWN:
+        if c in text:
+            text = text.replace(c, "\\" + c)
+    return text
 
 
 def _render(text: str, escape: Callable[[str], str], code_escape: Callable[[str], str],

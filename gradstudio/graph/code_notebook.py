@@ -13,11 +13,12 @@ and any other note in the introduction. The code cells are the script's statemen
 from __future__ import annotations
 
 import json
+import os
 from collections import defaultdict
+from collections.abc import Iterator
 
 import nbformat
-from nbformat import v4
-from nbformat.corpus.words import generate_corpus_id
+from nbformat import NotebookNode, v4
 from nbformat.v4.nbjson import BytesEncoder
 
 from gradstudio import __version__
@@ -26,6 +27,7 @@ from .annotations import Rect, note_markdown
 from .annotations import markdown_text as _md
 from .catalog import KINDS
 from .code_export import Program, program
+from .evaluate import gc_paused
 from .layout import GAP_X, estimated_box
 from .model import GraphModel
 from .session import Session
@@ -38,6 +40,11 @@ NEAR = GAP_X  # scene units between a note and a card for the note to be about t
 
 def notebook(session: Session, *, repeat: int = 1, title: str = "") -> nbformat.NotebookNode:
     """The notebook of the session's graph (a GraphError when it cannot be exported)."""
+    with gc_paused():  # tens of thousands of cells and step words, none in a cycle
+        return _notebook(session, repeat, title)
+
+
+def _notebook(session: Session, repeat: int, title: str) -> nbformat.NotebookNode:
     prog = program(session, repeat)
     steps = _trace_texts(session)
     model = session.model
@@ -50,25 +57,25 @@ def notebook(session: Session, *, repeat: int = 1, title: str = "") -> nbformat.
     intro_notes, step_notes = _placed(model, [st.node for st in prog.statements])
     for text in intro_notes:
         intro += ["", text]
-    cells = [_markdown("\n".join(intro)), _code("import torch")]
+    cells = [(MARKDOWN, "\n".join(intro)), (CODE, "import torch")]  # (type, source)
     for helper in prog.helpers:
         spec = next(k for k in KINDS.values() if k.helper == helper)
-        cells += [_markdown(_md(f"{spec.title}: {spec.doc}.")),
-                  _code(helper.rstrip("\n"))]
+        cells += [(MARKDOWN, _md(f"{spec.title}: {spec.doc}.")), (CODE, helper.rstrip("\n"))]
+    forward = steps["forward"]
     for st in prog.statements:
         label = model.label(st.node)
-        words = _md(steps["forward"].get(st.node, label))
+        words = _md(forward.get(st.node, label))
         if st.name != label:
             words += f"\n\n(In the code: `{st.name}`.)"
-        if step_notes[st.node]:
+        if st.node in step_notes:
             words = "\n\n".join([*step_notes[st.node], words])
-        cells += [_markdown(words),
-                  _code("\n".join([*st.lines(), st.name]))]
+        cells += [(MARKDOWN, words), (CODE, "\n".join([*st.lines(), st.name]))]
     cells += _backward_cells(prog, steps["backward"])
     book = v4.new_notebook(metadata={  # new_notebook validates what it is given: no cells yet
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"}})
-    book.cells = cells
+    ids = _cell_ids()  # as many as asked
+    book.cells = [_cell(cell_type, source, next(ids)) for cell_type, source in cells]
     nbformat.validate(book)  # once, the whole notebook
     return book
 
@@ -76,7 +83,9 @@ def notebook(session: Session, *, repeat: int = 1, title: str = "") -> nbformat.
 def notebook_text(session: Session, *, repeat: int = 1, title: str = "") -> str:
     """The notebook as the text of an ``.ipynb`` file (``notebook`` validated it: the text
     is written without a second validation, which nbformat.writes would do)."""
-    return file_text(notebook(session, repeat=repeat, title=title))
+    book = notebook(session, repeat=repeat, title=title)
+    with gc_paused():
+        return file_text(book)
 
 
 _TRANSIENT = frozenset({"orig_nbformat", "orig_nbformat_minor", "signature"})
@@ -98,25 +107,39 @@ def file_text(book: nbformat.NotebookNode) -> str:
                       ensure_ascii=False)
 
 
-def _code(source: str) -> nbformat.NotebookNode:
-    """A code cell as ``v4.new_code_cell`` makes it, without its check of each cell on its
+CODE, MARKDOWN = "code", "markdown"
+
+
+def _cell(cell_type: str, source: str, cell_id: str) -> nbformat.NotebookNode:
+    """A code or markdown cell as ``v4.new_code_cell`` or ``v4.new_markdown_cell`` makes
+    it (the node ``from_dict`` makes of its dict), without their check of each cell on its
     own (jsonschema, slow enough to take seconds for 10,000 cells): ``notebook`` validates
     the whole notebook once."""
-    return nbformat.from_dict({"id": generate_corpus_id(), "cell_type": "code", "metadata": {},
-                               "execution_count": None, "source": source, "outputs": []})
+    if cell_type == CODE:
+        return NotebookNode(id=cell_id, cell_type=CODE, metadata=NotebookNode(),
+                            execution_count=None, source=source, outputs=[])
+    return NotebookNode(id=cell_id, cell_type=MARKDOWN, source=source, metadata=NotebookNode())
 
 
-def _markdown(source: str) -> nbformat.NotebookNode:
-    """A markdown cell, as ``v4.new_markdown_cell`` makes it (see ``_code``)."""
-    return nbformat.from_dict({"id": generate_corpus_id(), "cell_type": "markdown",
-                               "source": source, "metadata": {}})
+def _cell_ids() -> Iterator[str]:
+    """Random cell ids of eight hex digits, as nbformat's ``generate_corpus_id`` makes them,
+    drawn in bulk and never the same twice in one notebook (among 20,000 of nbformat's own
+    two are often alike, which validation repairs with a warning)."""
+    seen: set[str] = set()
+    while True:
+        block = os.urandom(4 * 1024).hex()
+        for i in range(0, len(block), 8):
+            cell_id = block[i:i + 8]
+            if cell_id not in seen:
+                seen.add(cell_id)
+                yield cell_id
 
 
 def _placed(model: GraphModel, order: list[str]) -> tuple[list[str], dict[str, list[str]]]:
     """The notes and frame titles as markdown: those of the introduction, and those of each
     node's step (a frame's title first, then the notes in reading order, top to bottom)."""
     index = {n: i for i, n in enumerate(order)}
-    boxes = {n: _card(model, n) for n in order}
+    boxes: dict[str, Rect] = {}  # each card's, once a note needs them
     frames = sorted((f for f in model.annotations.frames() if set(f.members) & index.keys()),
                     key=lambda f: f.rect[2] * f.rect[3])  # the innermost frame first
     steps: dict[str, list[str]] = defaultdict(list)
@@ -133,6 +156,7 @@ def _placed(model: GraphModel, order: list[str]) -> tuple[list[str], dict[str, l
         if frame is not None:
             node: str | None = first[frame.id]
         else:
+            boxes = boxes or {n: _card(model, n) for n in order}
             gaps = [(_gap(note.rect, boxes[n]), index[n], n) for n in order]
             gap, _, node = min(gaps, default=(NEAR + 1, 0, None))
             node = node if gap <= NEAR else None
@@ -170,11 +194,10 @@ def _trace_texts(session: Session) -> dict[str, dict[str, str] | list[str]]:
             "backward": [s.text for s in trace if s.phase != FORWARD]}
 
 
-def _backward_cells(prog: Program, texts: list[str]) -> list[nbformat.NotebookNode]:
+def _backward_cells(prog: Program, texts: list[str]) -> list[tuple[str, str]]:
     words = "\n".join(f"- {_md(t)}" for t in texts)
     if prog.repeat > 1 and prog.backward.ok:
         words += f"\n\nBackward runs {prog.repeat} times: each leaf's .grad adds them up."
-    return [_markdown(words), _code("\n".join(prog.backward_lines())),
-            _markdown("What each leaf's .grad holds now (None: no gradient "
-                                 "reached it)."),
-            _code("\n".join(prog.print_lines()))]
+    return [(MARKDOWN, words), (CODE, "\n".join(prog.backward_lines())),
+            (MARKDOWN, "What each leaf's .grad holds now (None: no gradient reached it)."),
+            (CODE, "\n".join(prog.print_lines()))]

@@ -15,17 +15,19 @@ checks every one against the engine's gradient.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
 from .ledger import format_number
 
 __all__ = ["Derivative", "Maths", "LEAF_MATHS", "format_value", "format_factor", "format_term",
-           "symbolic_lines", "forward_line", "derivative_line", "local_derivative", "values_for",
-           "fill", "chain", "NUMBERS"]
+           "symbolic_lines", "forward_line", "derivative_line", "node_lines", "local_derivative",
+           "values_for", "broadcast_shape", "fill", "chain", "NUMBERS"]
 
 Values = Mapping[str, np.ndarray]  # port or parameter name, "out", "N" -> value
 NUMBERS = 3  # how many elements of a bigger tensor are shown
@@ -82,15 +84,26 @@ def fill(template: str, names: Mapping[str, str]) -> str:
     """``template`` with each ``{name}`` replaced by ``names[name]`` (kept as the bare name
     when not given). A negative number gets parentheses unless it stands alone between
     brackets or commas: ``σ(-0.5)``, ``clamp(x, -0.5, 1)`` but ``(-0.5)²``, ``1/(-2)``."""
-    def substitute(m: re.Match) -> str:
-        text = names.get(m.group(1), m.group(1))
-        if not text.startswith("-"):
-            return text
+    parts, tail = _template(template)
+    out = []
+    for literal, name, alone in parts:
+        text = names.get(name, name)
+        out += (literal, f"({text})" if not alone and text.startswith("-") else text)
+    out.append(tail)
+    return "".join(out)
+
+
+@lru_cache(maxsize=512)  # the catalog's templates: read once, filled thousands of times
+def _template(template: str) -> tuple[tuple[tuple[str, str, bool], ...], str]:
+    """The template as (text before, field name, whether the field stands alone) per field,
+    and the text after the last field."""
+    parts, end = [], 0
+    for m in _FIELD.finditer(template):
         before, after = template[:m.start()].rstrip(" "), template[m.end():]
         alone = (not before or before[-1] in "(,") and (not after or after[0] in "),")
-        return text if alone else f"({text})"
-
-    return _FIELD.sub(substitute, template)
+        parts.append((template[end:m.start()], m.group(1), alone))
+        end = m.end()
+    return tuple(parts), template[end:]
 
 
 SMALL_TERM = 0.01  # below this, four decimals would keep fewer than two significant digits
@@ -161,29 +174,61 @@ def _labels(label: str, sources: Mapping[str, str], params: Mapping[str, object]
     return names
 
 
-def _numbers(values: Values) -> dict[str, str]:
-    return {name: (str(int(v)) if name == "N" else format_value(v))
-            for name, v in values.items()}
+def _numbers(values: Values, written: Mapping[str, str]) -> dict[str, str]:
+    """Each value as a number in a formula; ``written`` holds those already written."""
+    return {name: written[name] if name in written else
+            (str(int(v)) if name == "N" else format_value(v)) for name, v in values.items()}
+
+
+def broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """``np.broadcast_shapes``, without its cost when the shapes are all the same (a trace
+    asks it for every node and wire)."""
+    if shapes and all(s == shapes[0] for s in shapes):
+        return tuple(shapes[0])
+    return np.broadcast_shapes(*shapes)
 
 
 def forward_line(maths: Maths, label: str, sources: Mapping[str, str],
                  params: Mapping[str, object], values: Values) -> str:
     """``y_pred = σ(z) = σ(6.7000) = 0.9988``: ``sources`` maps each port to the label wired
     into it, ``values`` holds each port's value and ``out``."""
-    written = fill(maths.forward, _labels(label, sources, params))
-    numbers = fill(maths.forward, _numbers(values))
-    return chain(label, written, numbers, format_value(values["out"]))
+    return _forward(maths, label, _labels(label, sources, params), _numbers(values, {}))
+
+
+def node_lines(maths: Maths, label: str, sources: Mapping[str, str],
+               params: Mapping[str, object], values: Values, ports: Iterable[str],
+               written: Mapping[str, str] | None = None
+               ) -> tuple[str, tuple[tuple[str, np.ndarray], ...]]:
+    """``forward_line`` and the ``derivative_line`` of each port, with the labels and the
+    numbers written once for all of them (a trace writes thousands of nodes); ``written``
+    may hold some of the values already as ``format_value`` writes them."""
+    names, numbers = _labels(label, sources, params), _numbers(values, written or {})
+    return _forward(maths, label, names, numbers), tuple(
+        _derivative(maths, p, label, sources, names, numbers, values) for p in ports)
+
+
+def _forward(maths: Maths, label: str, names: Mapping[str, str], numbers: Mapping[str, str]
+             ) -> str:
+    return chain(label, fill(maths.forward, names), fill(maths.forward, numbers),
+                 numbers["out"])
 
 
 def local_derivative(maths: Maths, port: str, values: Values) -> np.ndarray:
     """∂(node)/∂(port) from the formula, at the broadcast shape of the inputs. A read-only
     broadcast view: a constant such as add's 1 takes no memory, and mul's local derivative
     is the other input's own array (copy it to keep it while that input changes)."""
-    shape = np.broadcast_shapes(*(np.shape(values[p]) for p in _ports(maths)))
-    dtype = np.result_type(*(np.asarray(values[p]).dtype for p in _ports(maths)))
+    arrays = [np.asarray(values[p]) for p in _ports(maths)]
+    dtypes = [a.dtype for a in arrays]
+    dtype = dtypes[0] if dtypes and all(d == dtypes[0] for d in dtypes) else \
+        np.result_type(*dtypes)
+    shape = broadcast_shape(*(a.shape for a in arrays))
     result = np.asarray(maths.derivative(port).value(values),
                         dtype=dtype if dtype.kind == "f" else np.float32)
-    return np.broadcast_to(result, shape)
+    if result.shape != shape:
+        return np.broadcast_to(result, shape)
+    view = result.view()  # what broadcast_to gives, for less: read-only, the same memory
+    view.flags.writeable = False
+    return view
 
 
 def _ports(maths: Maths) -> list[str]:
@@ -193,11 +238,17 @@ def _ports(maths: Maths) -> list[str]:
 def derivative_line(maths: Maths, port: str, label: str, sources: Mapping[str, str],
                     params: Mapping[str, object], values: Values) -> tuple[str, np.ndarray]:
     """``∂y_pred/∂z = y_pred·(1−y_pred) = 0.9988·(1−0.9988) = 0.0012`` and that value."""
+    return _derivative(maths, port, label, sources, _labels(label, sources, params),
+                       _numbers(values, {}), values)
+
+
+def _derivative(maths: Maths, port: str, label: str, sources: Mapping[str, str],
+                names: Mapping[str, str], numbers: Mapping[str, str], values: Values
+                ) -> tuple[str, np.ndarray]:
     rule = maths.derivative(port).rule
     value = local_derivative(maths, port, values)
     head = f"∂{label}/∂{sources.get(port, port)}"
-    return chain(head, fill(rule, _labels(label, sources, params)),
-                  fill(rule, _numbers(values)), format_value(value)), value
+    return chain(head, fill(rule, names), fill(rule, numbers), format_value(value)), value
 
 
 def values_for(inputs: Mapping[str, np.ndarray], out: np.ndarray | None,
@@ -208,6 +259,6 @@ def values_for(inputs: Mapping[str, np.ndarray], out: np.ndarray | None,
     values.update((p, np.asarray(v)) for p, v in inputs.items())
     if out is not None:
         values["out"] = np.asarray(out)
-    shape = np.broadcast_shapes(*(np.shape(v) for v in inputs.values())) if inputs else ()
-    values["N"] = np.asarray(int(np.prod(shape, dtype=np.int64)))
+    shape = broadcast_shape(*(np.shape(v) for v in inputs.values())) if inputs else ()
+    values["N"] = np.asarray(math.prod(shape))
     return values

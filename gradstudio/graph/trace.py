@@ -17,7 +17,7 @@ show) and structured fields for drawing. Building is done once; a step is then a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -28,8 +28,8 @@ import gradstudio.engine as ge
 from .catalog import NodeKind, kind
 from .evaluate import BackwardResult, ForwardResult, gc_paused
 from .explain import blocks_gradient, why_not_requires_grad
-from .maths import derivative_line, format_term, format_value, forward_line, values_for
-from .model import GraphModel
+from .maths import broadcast_shape, format_term, format_value, forward_line, node_lines, values_for
+from .model import GraphModel, NodeData
 from .session import Session
 
 __all__ = ["FORWARD", "BACKWARD", "LEAF", "SKIPPED", "REFUSED", "Wire", "Arrival",
@@ -180,6 +180,22 @@ def build_trace(session: Session, target: str | None = None, *, accumulate: bool
     session's current values. Leaves start from the gradient they hold now (``accumulate``),
     so the leaf steps show what pressing Backward would add; with ``accumulate=False`` they
     start from None. Nothing in the session or the model changes."""
+    with gc_paused():  # thousands of small objects, no reference cycles among them
+        builder, engine_steps = _run(session, target, accumulate)
+        builder.forward_steps()
+        if builder.backward.ok:
+            builder.backward_steps(engine_steps)
+        elif builder.backward.target is not None:
+            builder.refused()
+        builder.skipped_steps()
+    model, backward = session.model, builder.backward
+    return Trace(tuple(builder.steps), backward.target, backward, builder.forward,
+                 builder.before, (model.structure_version, model.values_version))
+
+
+def _run(session: Session, target: str | None, accumulate: bool
+         ) -> tuple[_Builder, list[ge.BackwardStep]]:
+    """One forward and one backward on private leaves, the engine's steps recorded."""
     model = session.model
     leaves = session.private_leaves()
     before = {}
@@ -195,16 +211,7 @@ def build_trace(session: Session, target: str | None = None, *, accumulate: bool
     inputs = {st.node: {port: plan.node_ids[i] for port, i in zip(st.ports, st.sources,
                                                                     strict=True) if i is not None}
               for st in plan.steps}
-    builder = _Builder(model, forward, backward, session.no_grad_mode, before, inputs)
-    with gc_paused():  # thousands of small objects, no reference cycles among them
-        builder.forward_steps()
-        if backward.ok:
-            builder.backward_steps(engine_steps)
-        elif backward.target is not None:
-            builder.refused()
-        builder.skipped_steps()
-    return Trace(tuple(builder.steps), backward.target, backward, forward, before,
-                 (model.structure_version, model.values_version))
+    return _Builder(model, forward, backward, session.no_grad_mode, before, inputs), engine_steps
 
 
 def node_formulas(model: GraphModel, forward: ForwardResult, node: str
@@ -213,25 +220,30 @@ def node_formulas(model: GraphModel, forward: ForwardResult, node: str
     ``forward`` substituted: ``("y_pred = σ(z) = σ(6.7000) = 0.9988", (("∂y_pred/∂z =
     y_pred·(1−y_pred) = 0.9988·(1−0.9988) = 0.0012", 0.0012),))``. For the Chain rule
     panel, a card's tooltip and the step-through alike."""
-    return _formulas(model, forward, node, model.inputs_of(node))
+    return _formulas(model.node(node), forward, model.inputs_of(node), model.label,
+                     lambda n: _view(forward.values[n]))
 
 
-def _formulas(model: GraphModel, forward: ForwardResult, node: str, wired: dict[str, str]
+def _formulas(data: NodeData, forward: ForwardResult, wired: dict[str, str],
+              label: Callable[[str], str], view: Callable[[str], np.ndarray],
+              words: Callable[[str], str] | None = None
               ) -> tuple[str, tuple[tuple[str, np.ndarray], ...]]:
-    data = model.node(node)
+    """``node_formulas`` with the labels, each node's values and (optionally) those values
+    in words from ``label``, ``view`` and ``words`` (the trace asks each node once)."""
     spec = kind(data.kind)
-    out = forward.value(node)
+    out = forward.value(data.id)
     if spec.is_leaf:
-        return (forward_line(spec.maths, data.label, {}, {}, values_for({}, _view(out), {}))
+        return (forward_line(spec.maths, data.label, {}, {}, values_for({}, view(data.id), {}))
                 if out is not None else data.label), ()
-    inputs = {p: forward.value(wired[p]) if p in wired else None for p in spec.inputs}
-    if out is None or any(v is None for v in inputs.values()):
+    if out is None or any(p not in wired or forward.value(wired[p]) is None
+                          for p in spec.inputs):
         return f"{data.label} = {spec.formula}", ()
-    sources = {p: model.label(wired[p]) for p in spec.inputs}
-    values = values_for({p: _view(v) for p, v in inputs.items()}, _view(out), data.params)
-    head = forward_line(spec.maths, data.label, sources, data.params, values)
-    return head, tuple(derivative_line(spec.maths, p, data.label, sources, data.params, values)
-                       for p in spec.inputs)
+    sources = {p: label(wired[p]) for p in spec.inputs}
+    values = values_for({p: view(wired[p]) for p in spec.inputs}, view(data.id), data.params)
+    written = None if words is None else {
+        "out": words(data.id), **{p: words(wired[p]) for p in spec.inputs}}
+    return node_lines(spec.maths, data.label, sources, data.params, values, spec.inputs,
+                      written)
 
 
 def _vjp(spec: NodeKind, params: dict, inputs: list[ge.Tensor], grad: np.ndarray
@@ -258,18 +270,38 @@ class _Builder:
         self.steps: list[TraceStep] = []
         self.order = list(inputs)  # the plan's topological order
         self.position = {n: i for i, n in enumerate(self.order)}
+        # Each node's snapshot, label, values and their words, asked once: a node's value
+        # is read and written by its own step and again by each of its consumers'.
+        self.data = {n: model.node(n) for n in self.order}
+        self.labels = {n: d.label for n, d in self.data.items()}
+        self._views: dict[str, np.ndarray] = {}
+        self._words: dict[str, str] = {}
         self.placed: set[str] = set()
         self.reached: set[str] = set()  # nodes backward runs
         self.arrivals: dict[str, list[Arrival]] = {}
+        self._arrival_words: dict[str, list[str]] = {}  # the arrivals' values, written
+        self._sent: dict[int, tuple] = {}  # engine node (by id) -> what it sent per edge
         self.loss_label = model.label(backward.target) if backward.target else "loss"
+
+    def view(self, n: str) -> np.ndarray:
+        if n not in self._views:
+            self._views[n] = _view(self.forward.values[n])
+        return self._views[n]
+
+    def words(self, n: str) -> str:
+        """``format_value`` of the node's value."""
+        if n not in self._words:
+            self._words[n] = format_value(self.view(n))
+        return self._words[n]
 
     def formulas(self, n: str) -> tuple[str, tuple[tuple[str, np.ndarray], ...]]:
         if n not in self._formulas:
-            self._formulas[n] = _formulas(self.model, self.forward, n, self.inputs[n])
+            self._formulas[n] = _formulas(self.data[n], self.forward, self.inputs[n],
+                                          self.labels.__getitem__, self.view, self.words)
         return self._formulas[n]
 
     def add(self, phase: str, node: str, text: str, **fields: object) -> TraceStep:
-        step = TraceStep(len(self.steps), phase, node, self.model.label(node), text, **fields)
+        step = TraceStep(len(self.steps), phase, node, self.labels[node], text, **fields)
         self.steps.append(step)
         return step
 
@@ -280,7 +312,7 @@ class _Builder:
 
     def _forward_step(self, n: str) -> None:
         model, fwd = self.model, self.forward
-        data = model.node(n)
+        data = self.data[n]
         spec = kind(data.kind)
         wired = self.inputs[n]
         wires = []
@@ -288,11 +320,13 @@ class _Builder:
             src = wired.get(port)
             if src is None:
                 continue
-            v = fwd.value(src)
-            value = None if v is None else _view(v)
-            text = (f"{model.label(src)} has no value" if value is None
-                    else f"{format_value(value)} → {data.label}.{port}")
-            wires.append(Wire(src, model.label(src), port, text, value=value))
+            src_label = self.labels[src]
+            if fwd.value(src) is None:
+                wires.append(Wire(src, src_label, port, f"{src_label} has no value"))
+            else:
+                wires.append(Wire(src, src_label, port,
+                                  f"{self.words(src)} → {data.label}.{port}",
+                                  value=self.view(src)))
         out = fwd.value(n)
         if out is None:
             error = fwd.errors.get(n, "no value")
@@ -305,14 +339,14 @@ class _Builder:
         if spec.is_leaf:
             note = f"leaf, requires_grad={out.requires_grad}"
         elif same is not None and out.requires_grad:
-            note = f"the same tensor as {model.label(same)}: " + (
+            note = f"the same tensor as {self.labels[same]}: " + (
                 f"grad_fn=<{grad_fn}>" if grad_fn else "requires_grad=True")
         elif grad_fn is not None:
             note = f"grad_fn=<{grad_fn}>"
         else:
             why = why_not_requires_grad(model, n, fwd.no_grad_mode) or "nothing requires grad"
             note = f"no grad_fn: {why}"
-        self.add(FORWARD, n, f"{head}  ({note})", wires=tuple(wires), value=_view(out),
+        self.add(FORWARD, n, f"{head}  ({note})", wires=tuple(wires), value=self.view(n),
                  grad_fn=grad_fn, maths=(head,))
 
     # backward ------------------------------------------------------------------------------
@@ -334,6 +368,8 @@ class _Builder:
         order: list[str] = []
         for step in engine_steps:
             variable = getattr(step.node, "variable", None)  # AccumulateGrad: its leaf
+            if variable is None:
+                self._sent[id(step.node)] = step.grad_inputs
             for n in owners.get(id(step.node if variable is None else variable), ()):
                 if n not in grads:  # the engine never changes a gradient it has passed on
                     grads[n] = np.asarray(step.grad_output)
@@ -342,77 +378,97 @@ class _Builder:
         if target in grads:
             grads[target] = seed  # a pass-through target shares its input's engine node
         for n in order:
-            if kind(self.model.node(n).kind).is_leaf:
+            if kind(self.data[n].kind).is_leaf:
                 self._leaf_step(n, grads[n])
             else:
                 self._backward_step(n, grads[n], n == target)
             self._place_skipped_inputs(n)
 
     def _received(self, n: str, grad: np.ndarray, is_root: bool) -> str:
-        label = self.model.label(n)
+        label = self.labels[n]
         if is_root:
             return f"∂{label}/∂{label} = {format_value(grad)} (backward starts here)"
-        parts = [f"{format_value(a.value)} from {a.consumer_label}"
-                 for a in self.arrivals.get(n, ())]
+        parts = [f"{words} from {a.consumer_label}"
+                 for a, words in zip(self.arrivals.get(n, ()), self._arrival_words.get(n, ()),
+                                     strict=True)]
         head = f"∂{self.loss_label}/∂{label} = "
         if len(parts) == 1:
             return head + parts[0]
         return head + " + ".join(parts) + f" = {format_value(grad)}"
 
+    def _sent_to_inputs(self, n: str, grad: np.ndarray, sources: list[str]
+                        ) -> tuple[np.ndarray | None, ...]:
+        """What the node's backward sent to each input for ``grad``. A node that is one
+        engine op with an edge straight to each input, port by port, sent what the engine's
+        own backward recorded for that edge (as ``_vjp`` would give it: in the input's
+        dtype, a new array); any other node (several ops, a pass-through) is replayed."""
+        fwd = self.forward
+        out = fwd.values[n]
+        inputs = [fwd.values[s] for s in sources]
+        fn = out.grad_fn
+        sent = self._sent.get(id(fn)) if fn is not None else None
+        if sent is not None and _same_tensor(fwd, n, self.inputs[n]) is None and \
+                len(fn.next) == len(inputs) and all(
+                    _edge_to(edge, value) for edge, value in zip(fn.next, inputs, strict=True)):
+            return tuple(None if g is None else np.array(g, dtype=self.view(s).dtype)
+                         for g, s in zip(sent, sources, strict=True))
+        data = self.data[n]
+        return _vjp(kind(data.kind), data.params, inputs, grad)
+
     def _backward_step(self, n: str, grad: np.ndarray, is_root: bool) -> None:
-        model, fwd = self.model, self.forward
-        data = model.node(n)
+        fwd = self.forward
+        data = self.data[n]
         spec = kind(data.kind)
         wired = self.inputs[n]
         sources = [wired[p] for p in spec.inputs]
-        inputs = [fwd.values[s] for s in sources]
-        sent = _vjp(spec, data.params, inputs, grad)
+        sent = self._sent_to_inputs(n, grad, sources)
         _, derivatives = self.formulas(n)
+        grad_term = format_term(grad)
         wires = []
-        for port, src, value, s, (_, local) in zip(spec.inputs, sources, inputs, sent,
-                                                   derivatives, strict=True):
-            wires.append(self._wire(n, port, src, value, grad, local, s))
+        for port, src, s, (_, local) in zip(spec.inputs, sources, sent, derivatives,
+                                            strict=True):
+            wires.append(self._wire(n, port, src, grad, grad_term, local, s))
         out = fwd.values[n]
         op = (out.grad_fn.name() if out.grad_fn is not None and _same_tensor(fwd, n, wired) is None
               else "passes the gradient on")
         text = "; ".join([f"{data.label} ({op}): {self._received(n, grad, is_root)}",
                           *(w.text for w in wires)])
-        self.add(BACKWARD, n, text, wires=tuple(wires), value=_view(out),
+        self.add(BACKWARD, n, text, wires=tuple(wires), value=self.view(n),
                  grad_fn=out.grad_fn.name() if out.grad_fn is not None else None,
                  arrivals=tuple(self.arrivals.get(n, ())), grad=grad,
                  maths=tuple(line for line, _ in derivatives))
 
-    def _wire(self, n: str, port: str, src: str, value: ge.Tensor, grad: np.ndarray,
+    def _wire(self, n: str, port: str, src: str, grad: np.ndarray, grad_term: str,
               local: np.ndarray, sent: np.ndarray | None) -> Wire:
-        model = self.model
-        src_label = model.label(src)
-        if not value.requires_grad or sent is None:
-            why = (why_not_requires_grad(model, src, self.no_grad_mode)
+        src_label = self.labels[src]
+        if not self.forward.values[src].requires_grad or sent is None:
+            why = (why_not_requires_grad(self.model, src, self.no_grad_mode)
                    or f"{src_label} does not require grad")
             return Wire(src, src_label, port, f"nothing → {src_label} ({why})", grad_out=grad,
                         local=local, why_none=why)
-        summed = "" if np.shape(sent) == np.broadcast_shapes(np.shape(grad), np.shape(local)) \
-            else f", summed to shape {tuple(np.shape(sent))}"
-        text = (f"{format_term(grad)} × {format_term(local)}{summed} = "
-                f"{format_value(sent)} → {src_label}")
-        self.arrivals.setdefault(src, []).append(
-            Arrival(n, model.label(n), port, sent))
+        shape = np.shape(sent)
+        summed = "" if shape == broadcast_shape(np.shape(grad), np.shape(local)) \
+            else f", summed to shape {tuple(shape)}"
+        sent_words = format_value(sent)
+        text = f"{grad_term} × {format_term(local)}{summed} = {sent_words} → {src_label}"
+        self.arrivals.setdefault(src, []).append(Arrival(n, self.labels[n], port, sent))
+        self._arrival_words.setdefault(src, []).append(sent_words)
         return Wire(src, src_label, port, text, grad_out=grad, local=local, contribution=sent)
 
     def _leaf_step(self, n: str, grad: np.ndarray) -> None:
-        label = self.model.label(n)
+        label = self.labels[n]
         old = self.before.get(n)
         new = grad.copy() if old is None else (old + grad).astype(old.dtype)
         old_text = "None" if old is None else format_value(old)
         text = (f"{label}: {self._received(n, grad, False)}; {label}.grad = {old_text} + "
                 f"{format_term(grad)} = {format_value(new)}")
-        self.add(LEAF, n, text, value=_view(self.forward.values[n]),
+        self.add(LEAF, n, text, value=self.view(n),
                  arrivals=tuple(self.arrivals.get(n, ())), grad=new, grad_before=old)
 
     def refused(self) -> None:
         target = self.backward.target
         b = self.backward
-        self.add(REFUSED, target, f"backward from {self.model.label(target)} cannot run: "
+        self.add(REFUSED, target, f"backward from {self.labels[target]} cannot run: "
                  f"{b.error} ({b.reason})", reason=b.reason)
         self.placed.add(target)
         self._place_skipped_inputs(target)
@@ -420,21 +476,25 @@ class _Builder:
     # skipped -------------------------------------------------------------------------------
     def _place_skipped_inputs(self, n: str) -> None:
         """Right after a node's step, the inputs backward will not visit, with the reason
-        (and, depth first, theirs)."""
+        (and, depth first, theirs: a stack, not recursion, for chains thousands long)."""
         self.placed.add(n)
-        for src in dict.fromkeys(self.inputs[n].values()):
-            if src in self.placed or src in self.reached:
-                continue
-            self.add(SKIPPED, src, f"{self.model.label(src)} skipped: {self._why_skipped(src)}",
-                     reason=self._why_skipped(src))
-            self._place_skipped_inputs(src)
+        pending = [iter(dict.fromkeys(self.inputs[n].values()))]
+        while pending:
+            src = next(pending[-1], None)
+            if src is None:
+                pending.pop()
+            elif src not in self.placed and src not in self.reached:
+                reason = self._why_skipped(src)
+                self.add(SKIPPED, src, f"{self.labels[src]} skipped: {reason}", reason=reason)
+                self.placed.add(src)
+                pending.append(iter(dict.fromkeys(self.inputs[src].values())))
 
     def skipped_steps(self) -> None:
         """The nodes the loss does not depend on, last."""
         for n in reversed(self.order):
             if n not in self.placed and n not in self.reached:
                 reason = f"{self.loss_label} does not depend on it: backward never gets here"
-                self.add(SKIPPED, n, f"{self.model.label(n)} skipped: {reason}", reason=reason)
+                self.add(SKIPPED, n, f"{self.labels[n]} skipped: {reason}", reason=reason)
                 self.placed.add(n)
 
     def _why_skipped(self, n: str) -> str:
@@ -442,7 +502,7 @@ class _Builder:
         if n in fwd.errors:
             return f"it has no value: {fwd.errors[n]}"
         how = blocks_gradient(model, n)
-        label = model.label(n)
+        label = self.labels[n]
         if how == "detached":
             return f"{label} is detached: a detached wire cuts the gradient here"
         if how:
@@ -451,6 +511,16 @@ class _Builder:
         if why is not None:
             return why
         return _cut_reason(model, n, self.backward.target, self.backward.ok)
+
+
+def _edge_to(edge: object, value: ge.Tensor) -> bool:
+    """Whether an engine edge leads straight to ``value``: its grad_fn, or for a leaf that
+    requires grad its accumulator; None for a value that needs no gradient."""
+    if edge is None:
+        return not value.requires_grad
+    if value.grad_fn is not None:
+        return edge is value.grad_fn
+    return getattr(edge, "variable", None) is value
 
 
 def _same_tensor(fwd: ForwardResult, n: str, wired: dict[str, str]) -> str | None:

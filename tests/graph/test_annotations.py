@@ -3,10 +3,14 @@ computed, explicit frame membership."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as hs
 
 from gradstudio.graph import Change, GraphError, GraphModel, ModelEvent
-from gradstudio.graph.annotations import MIN_NOTE_SIZE, Exercise, Question
+from gradstudio.graph.annotations import MIN_NOTE_SIZE, Exercise, Question, markdown_text
 
 
 @pytest.fixture
@@ -117,3 +121,9 @@ def test_load_dict_replaces_annotations_and_announces_a_reset(model: GraphModel)
     assert model.annotations.notes() == []
     assert [f.title for f in model.annotations.frames()] == ["new"]
     assert [e.kind for e in seen] == [Change.RESET]
+
+
+@given(hs.text(alphabet="\\`*_[]<>#|~&ab \n∂σ-(){}1", max_size=40) | hs.text(max_size=40))
+def test_markdown_text_puts_one_backslash_before_each_of_markdowns_characters(text: str) -> None:
+    assert markdown_text(text) == re.sub(r"([\\`*_\[\]<>#|~&])", r"\\\1", text)
+    assert markdown_text("a_b <x> \\*") == "a\\_b \\<x\\> \\\\\\*"

@@ -1,7 +1,8 @@
 """The exported notebook's file: exactly the text nbformat writes (``file_text`` is
 ``v4.writes`` without its deep copy), and, for every shipped example and every step-through
 test graph, exactly the notebook the export wrote before it was made fast (same cells, same
-words, same code; ``data/notebooks``, cell ids numbered in order and the version left out).
+words, same code; ``data/notebooks/NAME.expected``, the .ipynb text with cell ids numbered
+in order and the version left out).
 
 After a deliberate change of the notebook's words or code, regenerate the files with
 ``PYTHONPATH=.:tests/graph python tests/graph/test_notebook_file.py`` and review the diff."""
@@ -37,7 +38,7 @@ def _normalised(text: str) -> str:
 @pytest.mark.parametrize("name", sorted(all_graphs()))
 def test_the_notebook_is_the_one_exported_before(name: str) -> None:
     text = notebook_text(Session(all_graphs()[name]()), title=name)
-    assert _normalised(text) == (DATA / f"{name}.ipynb").read_text(encoding="utf-8")
+    assert _normalised(text) == (DATA / f"{name}.expected").read_text(encoding="utf-8")
     assert nbformat.reads(text, as_version=4).cells  # and it reads back
 
 
@@ -79,4 +80,4 @@ def test_cells_nbformat_would_change_go_through_nbformat() -> None:
 if __name__ == "__main__":  # regenerate data/notebooks after a deliberate change
     for graph_name, make in all_graphs().items():
         out = _normalised(notebook_text(Session(make()), title=graph_name))
-        (DATA / f"{graph_name}.ipynb").write_text(out, encoding="utf-8")
+        (DATA / f"{graph_name}.expected").write_text(out, encoding="utf-8")

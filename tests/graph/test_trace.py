@@ -272,6 +272,24 @@ def test_no_grad_mode_refuses_with_the_sessions_reason() -> None:
     assert "no-grad mode is on" in t[t.first_backward].text
 
 
+
+def test_a_long_chain_in_no_grad_mode_skips_every_node_depth_first() -> None:
+    """Refused backward: the inputs are placed depth first right after the refusal, along a
+    chain far longer than Python's recursion limit."""
+    m = GraphModel()
+    prev = m.add_node("weight", label="w", params={"value": 0.5}, flags={"requires_grad": True})
+    for i in range(3000):
+        node = m.add_node("sin", label=f"s{i}")
+        m.connect(prev, node, "x")
+        prev = node
+    m.set_loss(prev)
+    s = Session(m)
+    s.no_grad_mode = True
+    t = build_trace(s)
+    assert t[t.first_backward].phase == REFUSED
+    skipped = [st.label for st in t if st.phase == SKIPPED]
+    assert skipped == [f"s{i}" for i in range(2998, -1, -1)] + ["w"]
+
 def test_leaves_start_from_the_gradient_they_hold() -> None:
     s = Session(load(EXAMPLES["small_network"]))
     s.backward()
