@@ -24,7 +24,7 @@ from typing import Any
 from gradstudio import __version__
 
 from .catalog import KINDS, GraphError, kind
-from .evaluate import BackwardResult
+from .evaluate import BackwardResult, ForwardResult
 from .session import Session
 
 __all__ = ["Statement", "Program", "program", "identifiers", "script", "export_text",
@@ -169,21 +169,24 @@ def _detached(kind_name: str, expression: str) -> str:
     return f"{expression}.detach()" if simple else f"({expression}).detach()"
 
 
-def program(session: Session, repeat: int = 1) -> Program:
+def program(session: Session, repeat: int = 1, *,
+            ran: tuple[ForwardResult, BackwardResult] | None = None) -> Program:
     """The session's graph as statements; a GraphError when it cannot be written (empty, or
-    a node without a value: an unwired input, shapes that do not fit)."""
+    a node without a value: an unwired input, shapes that do not fit). ``ran``: the forward
+    (not in no-grad mode) and the backward from the loss the caller already ran on private
+    leaves (the notebook's step-through), instead of running them again."""
     if repeat < 1:
         raise GraphError("backward must run at least once")
     model, evaluator = session.model, session.evaluator
     plan = evaluator.plan()
     if not plan.node_ids:
         raise GraphError("the graph is empty: there is nothing to export")
-    forward = evaluator.forward(session.private_leaves())
+    forward = evaluator.forward(session.private_leaves()) if ran is None else ran[0]
     for n in plan.node_ids:
         if n in forward.errors:
             raise GraphError(f"cannot export: {model.label(n)} has no value: "
                              f"{forward.errors[n]}")
-    backward = evaluator.backward(forward)
+    backward = evaluator.backward(forward) if ran is None else ran[1]
     nodes = {n: model.node(n) for n in plan.node_ids}
     names = identifiers({n: d.label for n, d in nodes.items()},
                         {n: d.spec.default_label or d.kind for n, d in nodes.items()})

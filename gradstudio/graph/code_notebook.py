@@ -12,14 +12,12 @@ and any other note in the introduction. The code cells are the script's statemen
 
 from __future__ import annotations
 
-import json
 import os
 from collections import defaultdict
 from collections.abc import Iterator
 
 import nbformat
 from nbformat import NotebookNode, v4
-from nbformat.v4.nbjson import BytesEncoder
 
 from gradstudio import __version__
 
@@ -30,10 +28,11 @@ from .code_export import Program, program
 from .evaluate import gc_paused
 from .layout import GAP_X, estimated_box
 from .model import GraphModel
+from .notebook_file import file_text
 from .session import Session
-from .trace import FORWARD, build_trace
+from .trace import FORWARD, Trace, build_trace
 
-__all__ = ["notebook", "notebook_text", "file_text", "NEAR"]
+__all__ = ["notebook", "notebook_text", "NEAR"]
 
 NEAR = GAP_X  # scene units between a note and a card for the note to be about that card
 
@@ -45,8 +44,10 @@ def notebook(session: Session, *, repeat: int = 1, title: str = "") -> nbformat.
 
 
 def _notebook(session: Session, repeat: int, title: str) -> nbformat.NotebookNode:
-    prog = program(session, repeat)
-    steps = _trace_texts(session)
+    trace = _trace(session)
+    prog = program(session, repeat, ran=(trace.forward, trace.backward))  # the same run
+    steps = {"forward": {s.node: s.text for s in trace if s.phase == FORWARD},
+             "backward": [s.text for s in trace if s.phase != FORWARD]}
     model = session.model
     intro = [f"# {_md(title or 'graph')}", ""]
     if model.description:
@@ -86,25 +87,6 @@ def notebook_text(session: Session, *, repeat: int = 1, title: str = "") -> str:
     book = notebook(session, repeat=repeat, title=title)
     with gc_paused():
         return file_text(book)
-
-
-_TRANSIENT = frozenset({"orig_nbformat", "orig_nbformat_minor", "signature"})
-
-
-def file_text(book: nbformat.NotebookNode) -> str:
-    """``v4.writes(book)``, byte for byte, without its deep copy of the whole notebook (for
-    10,000 nodes as long as the rest of the export): the top level and each cell are copied
-    shallowly with their source split into lines, which is all nbformat changes in a
-    notebook made of plain markdown and code cells. Anything else (attachments, outputs,
-    transient metadata nbformat strips) goes through ``v4.writes`` itself."""
-    cells = book.cells
-    if _TRANSIENT & book.metadata.keys() or any(
-            "attachments" in c or c.get("outputs") or "trusted" in c.metadata for c in cells):
-        return v4.writes(book)
-    top = dict(book, cells=[dict(c, source=c.source.splitlines(True))
-                            if isinstance(c.source, str) else c for c in cells])
-    return json.dumps(top, cls=BytesEncoder, indent=1, sort_keys=True, separators=(",", ": "),
-                      ensure_ascii=False)
 
 
 CODE, MARKDOWN = "code", "markdown"
@@ -182,16 +164,15 @@ def _gap(a: Rect, b: Rect) -> float:
     return (dx * dx + dy * dy) ** 0.5
 
 
-def _trace_texts(session: Session) -> dict[str, dict[str, str] | list[str]]:
-    """The step-through's words: each node's forward step, then the backward's steps in
-    order. The trace of the graph itself, as the export writes it (no-grad mode off)."""
+def _trace(session: Session) -> Trace:
+    """The step-through whose words the cells take (each node's forward step, then the
+    backward's steps in order): the trace of the graph itself, as the export writes it
+    (no-grad mode off, the leaves without gradients)."""
     mode, session.no_grad_mode = session.no_grad_mode, False
     try:
-        trace = build_trace(session, accumulate=False)
+        return build_trace(session, accumulate=False)
     finally:
         session.no_grad_mode = mode
-    return {"forward": {s.node: s.text for s in trace if s.phase == FORWARD},
-            "backward": [s.text for s in trace if s.phase != FORWARD]}
 
 
 def _backward_cells(prog: Program, texts: list[str]) -> list[tuple[str, str]]:

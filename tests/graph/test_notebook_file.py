@@ -10,6 +10,7 @@ After a deliberate change of the notebook's words or code, regenerate the files 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 
@@ -17,12 +18,14 @@ import nbformat
 import pytest
 from export_graphs import random_graphs
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
 from nbformat import v4
 from trace_graphs import all_graphs
 
 from gradstudio import __version__
 from gradstudio.graph import GraphError, GraphModel, Session
-from gradstudio.graph.code_notebook import file_text, notebook, notebook_text
+from gradstudio.graph.code_notebook import notebook, notebook_text
+from gradstudio.graph.notebook_file import dumps, file_text
 
 DATA = Path(__file__).parent / "data" / "notebooks"
 _IDS = re.compile(r'"id": "[0-9a-f]{8}"')
@@ -61,6 +64,19 @@ def test_file_text_is_what_nbformat_writes_for_random_graphs(model: GraphModel) 
     assert file_text(book) == v4.writes(book)
 
 
+_JSON = hs.recursive(
+    hs.none() | hs.booleans() | hs.integers() | hs.floats() | hs.text(),
+    lambda inner: hs.lists(inner, max_size=4) | hs.dictionaries(hs.text(), inner, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_dumps_writes_what_json_dumps_writes_with_nbformats_options(value: object) -> None:
+    assert dumps(value) == json.dumps(value, indent=1, sort_keys=True, separators=(",", ": "),
+                                      ensure_ascii=False)
+
+
 def test_cells_nbformat_would_change_go_through_nbformat() -> None:
     """Outputs, attachments and transient metadata: nbformat splits and strips them."""
     book = v4.new_notebook(cells=[
@@ -75,6 +91,14 @@ def test_cells_nbformat_would_change_go_through_nbformat() -> None:
     assert file_text(book) == v4.writes(book)
     assert '"signature"' not in file_text(book) and '"trusted"' not in file_text(book)
     assert book == before
+
+
+def test_values_json_writes_its_own_way_go_through_nbformat() -> None:
+    """Bytes (nbformat's encoder writes them as ASCII text) and keys that are not strings."""
+    book = v4.new_notebook(cells=[v4.new_markdown_cell("text")],
+                           metadata={"blob": b"abc", "numbers": {1: "one", 2.5: "two"}})
+    assert file_text(book) == v4.writes(book)
+    assert '"blob": "abc"' in file_text(book) and '"1": "one"' in file_text(book)
 
 
 if __name__ == "__main__":  # regenerate data/notebooks after a deliberate change
