@@ -29,10 +29,10 @@ def file_text(book: nbformat.NotebookNode) -> str:
     """``v4.writes(book)``, byte for byte; ``book`` is left as it is."""
     cells = book.cells
     if _TRANSIENT & book.metadata.keys() or any(
-            "attachments" in c or c.get("outputs") or "trusted" in c.metadata for c in cells):
+            "attachments" in c or c.get("outputs") or "trusted" in c["metadata"] for c in cells):
         return v4.writes(book)
-    top = dict(book, cells=[dict(c, source=c.source.splitlines(True))
-                            if isinstance(c.source, str) else c for c in cells])
+    top = dict(book, cells=[dict(c, source=c["source"].splitlines(True))
+                            if isinstance(c.get("source"), str) else c for c in cells])
     try:
         return dumps(top)
     except _NoPlainForm:
@@ -56,6 +56,27 @@ def _dump(o: Any, indent: str) -> str:
         return encode_basestring(o)
     if o is None:
         return "null"
+    inner = indent + " "
+    if isinstance(o, dict):
+        if not o:
+            return "{}"
+        try:
+            keys = sorted(o)  # the keys are distinct: as json sorts the items
+        except TypeError:
+            raise _NoPlainForm(o) from None
+        items = []
+        for k in keys:
+            if k.__class__ is not str:
+                raise _NoPlainForm(o)
+            v = o[k]
+            items.append(f"{encode_basestring(k)}: "
+                         f"{encode_basestring(v) if v.__class__ is str else _dump(v, inner)}")
+        return f"{{{inner}{(',' + inner).join(items)}{indent}}}"
+    if isinstance(o, list | tuple):
+        if not o:
+            return "[]"
+        items = [encode_basestring(v) if v.__class__ is str else _dump(v, inner) for v in o]
+        return f"[{inner}{(',' + inner).join(items)}{indent}]"
     if o is True:
         return "true"
     if o is False:
@@ -66,19 +87,6 @@ def _dump(o: Any, indent: str) -> str:
         return int.__repr__(o)
     if isinstance(o, float):
         return _float(o)
-    inner = indent + " "
-    if isinstance(o, list | tuple):
-        if not o:
-            return "[]"
-        items = [encode_basestring(v) if v.__class__ is str else _dump(v, inner) for v in o]
-        return f"[{inner}{(',' + inner).join(items)}{indent}]"
-    if isinstance(o, dict):
-        if not o:
-            return "{}"
-        if not all(k.__class__ is str for k in o):
-            raise _NoPlainForm(o)
-        items = [f"{encode_basestring(k)}: {_dump(v, inner)}" for k, v in sorted(o.items())]
-        return f"{{{inner}{(',' + inner).join(items)}{indent}}}"
     raise _NoPlainForm(o)
 
 

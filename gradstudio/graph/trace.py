@@ -276,6 +276,7 @@ class _Builder:
         self.labels = {n: d.label for n, d in self.data.items()}
         self._views: dict[str, np.ndarray] = {}
         self._words: dict[str, str] = {}
+        self._same: dict[str, str | None] = {}  # _same_tensor
         self.placed: set[str] = set()
         self.reached: set[str] = set()  # nodes backward runs
         self.arrivals: dict[str, list[Arrival]] = {}
@@ -293,6 +294,11 @@ class _Builder:
         if n not in self._words:
             self._words[n] = format_value(self.view(n))
         return self._words[n]
+
+    def same_tensor(self, n: str) -> str | None:
+        if n not in self._same:
+            self._same[n] = _same_tensor(self.forward, n, self.inputs[n])
+        return self._same[n]
 
     def formulas(self, n: str) -> tuple[str, tuple[tuple[str, np.ndarray], ...]]:
         if n not in self._formulas:
@@ -335,7 +341,7 @@ class _Builder:
             return
         head, _ = self.formulas(n)
         grad_fn = out.grad_fn.name() if out.grad_fn is not None else None
-        same = _same_tensor(fwd, n, wired)
+        same = self.same_tensor(n)
         if spec.is_leaf:
             note = f"leaf, requires_grad={out.requires_grad}"
         elif same is not None and out.requires_grad:
@@ -407,7 +413,7 @@ class _Builder:
         inputs = [fwd.values[s] for s in sources]
         fn = out.grad_fn
         sent = self._sent.get(id(fn)) if fn is not None else None
-        if sent is not None and _same_tensor(fwd, n, self.inputs[n]) is None and \
+        if sent is not None and self.same_tensor(n) is None and \
                 len(fn.next) == len(inputs) and all(
                     _edge_to(edge, value) for edge, value in zip(fn.next, inputs, strict=True)):
             return tuple(None if g is None else np.array(g, dtype=self.view(s).dtype)
@@ -429,7 +435,7 @@ class _Builder:
                                             strict=True):
             wires.append(self._wire(n, port, src, grad, grad_term, local, s))
         out = fwd.values[n]
-        op = (out.grad_fn.name() if out.grad_fn is not None and _same_tensor(fwd, n, wired) is None
+        op = (out.grad_fn.name() if out.grad_fn is not None and self.same_tensor(n) is None
               else "passes the gradient on")
         text = "; ".join([f"{data.label} ({op}): {self._received(n, grad, is_root)}",
                           *(w.text for w in wires)])
@@ -478,6 +484,9 @@ class _Builder:
         """Right after a node's step, the inputs backward will not visit, with the reason
         (and, depth first, theirs: a stack, not recursion, for chains thousands long)."""
         self.placed.add(n)
+        placed, reached = self.placed, self.reached
+        if all(src in placed or src in reached for src in self.inputs[n].values()):
+            return  # the usual case: backward visits every input
         pending = [iter(dict.fromkeys(self.inputs[n].values()))]
         while pending:
             src = next(pending[-1], None)
