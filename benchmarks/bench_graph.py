@@ -86,11 +86,11 @@ def _graph_case(n_nodes: int, vector: int | None, compiled: bool = True) -> Any:
             model = build_model(steps, x_value)
             session = Session(model)
             session.retain_intermediate = False
-            session.forward()  # compile the plan once, as the app does after an edit
+            if compiled:  # compiled once, as Train N and the probes compile it
+                return _plan_run(session, model.find("x"))
+            session.forward()  # as the app does after an edit
             session.last_forward = None  # the PyTorch side starts with no graph alive either
             x = session.leaf(model.find("x"))
-            if compiled:
-                return _plan_run(session, model.find("x"))
 
             def run() -> dict[str, float]:
                 result = session.backward()

@@ -3,13 +3,14 @@
 The scalar plan (plan.py) writes Python float arithmetic; a graph whose leaves hold several
 numbers is lowered the same way (``plan._lower``: the same engine ops, the same backward
 schedule) and written as numpy calls that put every result into a buffer allocated when
-the plan is compiled (``out=``): values ``B<slot>``, gradients ``D<slot>``, one scratch
-``T<n>`` and two masks ``M<n>``, ``N<n>`` per shape. A repeated evaluation or train step
-then allocates no big array (what is left: a sum over broadcast axes, pow's rarer
-exponents and numpy's 0-d results). Each template below is the engine op's own numpy
-formula in the engine's order (engine/ops.py), so values and gradients agree bit for bit;
-a value of one number in a vector graph (a constant, a mean) stays a Python float and
-runs the scalar plan's templates, as the engine's 0-d path does.
+the plan is compiled (``out=``): values ``B<slot>``, gradients ``D<slot>``, scratch
+``T<n>`` (logical names, which ``plan_pool.Pool`` maps by liveness onto shared arrays
+``P<k>``: a buffer is reused once dead) and two masks ``M<n>``, ``N<n>`` per shape. A
+repeated evaluation or train step then allocates no big array (what is left: a sum over
+broadcast axes, pow's rarer exponents and numpy's 0-d results). Each template below is the
+engine op's own numpy formula in the engine's order (engine/ops.py), so values and
+gradients agree bit for bit; a value of one number in a vector graph (a constant, a mean)
+stays a Python float and runs the scalar plan's templates, as the engine's 0-d path does.
 
 Safe as the scalar plan: the code is assembled from the fixed templates here and in
 plan_ops, slot numbers, shapes and counts (integers) and names bound to dtype constants;
@@ -51,6 +52,7 @@ from .plan import (
 )
 from .plan import _names as scalar_names
 from .plan_ops import ROUNDED_CONSTS
+from .plan_pool import Pool
 
 __all__ = ["VectorPlan", "compile_vector", "compile_graph", "VECTOR_TEMPLATES",
            "WEIGHT_PATH_LIMIT"]
@@ -138,38 +140,13 @@ def _first(dst: np.ndarray, src: Any) -> np.ndarray:
     return dst
 
 
-class _Buffers:
-    """The arrays a plan owns, by name, made once at compile time (np.empty: the pages are
-    touched only when first written)."""
-
-    def __init__(self, dtype: np.dtype) -> None:
-        self.dtype = dtype
-        self.arrays: dict[str, np.ndarray] = {}
-        self._by_shape: dict[tuple[str, tuple], str] = {}
-
-    def slot(self, prefix: str, s: int, shape: tuple[int, ...]) -> str:
-        name = f"{prefix}{s}"
-        if name not in self.arrays:
-            self.arrays[name] = np.empty(shape, self.dtype)
-        return name
-
-    def shared(self, prefix: str, shape: tuple[int, ...], dtype: Any = None) -> str:
-        """One buffer per prefix and shape (scratch ``T``, masks ``M``/``N``)."""
-        key = (prefix, shape)
-        if key not in self._by_shape:
-            name = f"{prefix}{len(self._by_shape)}"
-            self._by_shape[key] = name
-            self.arrays[name] = np.empty(shape, self.dtype if dtype is None else dtype)
-        return self._by_shape[key]
-
-
 class _Code:
     """Writes the vector plan: each op's lines, and gradients with who owns their buffer."""
 
     def __init__(self, prog: _Program, dtype: str, kinds: list[str]) -> None:
         self.prog, self.kinds = prog, kinds
         self.w = _Writer(dtype)
-        self.buf = _Buffers(np.dtype(dtype))
+        self.buf = Pool(np.dtype(dtype))
         self.consts: dict[str, Any] = {}
         self.dtype = np.dtype(dtype)
         self.made_by = {ins.out: ins for ins in prog.instrs}
@@ -266,7 +243,7 @@ class _Code:
         else:  # statements: into the child's own buffer if this is its first gradient
             first_here = fits and child not in got
             t = (self.buf.slot("D", child, shape) if first_here
-                 else self.buf.shared("T", out_shape))
+                 else self.buf.temp(out_shape))
             for statement in template:
                 line(indent, statement.format(**self.names(ins, g, t)))
             value = t
@@ -301,10 +278,11 @@ class _Code:
 class VectorPlan(CompiledPlan):
     """A graph with vector values, compiled. The same interface as ScalarPlan, with arrays
     where a leaf holds several numbers; the arrays it returns are its own buffers, valid until
-    its next call (copy to keep)."""
+    its next call of any of its functions (copy to keep)."""
 
     shapes: tuple[tuple[int, ...], ...]  # each leaf's shape, in ``leaves`` order
     keeps_path: bool  # train appends every step's weights (else None per step)
+    buffer_bytes: int = 0  # what the arrays it owns hold (values, gradients, scratch)
 
     def leaf_values(self, values: Mapping[str, Any]) -> list[Any]:
         """The leaves in plan order in the dtype: arrays (copies) and one-number floats."""
@@ -354,9 +332,12 @@ class VectorPlan(CompiledPlan):
                                [] if before is None else before)
 
 
-def compile_vector(model: GraphModel, target: str | None = None, dtype: str | None = None
-                   ) -> VectorPlan:
-    """Compile a graph whose leaves may hold several numbers, or PlanRefused saying why."""
+def compile_vector(model: GraphModel, target: str | None = None, dtype: str | None = None,
+                   retain_grads: bool = True) -> VectorPlan:
+    """Compile a graph whose leaves may hold several numbers, or PlanRefused saying why.
+    ``retain_grads``: backward returns every node's gradient, as the engine keeps them with
+    "retain intermediate gradients" on; off, only the leaves' (the rest None, as the
+    engine's), and the other gradients' buffers are shared once passed on."""
     dtype = dtype or model.settings.dtype
     key = plan_key(model)
     try:
@@ -393,9 +374,9 @@ def compile_vector(model: GraphModel, target: str | None = None, dtype: str | No
         keeps_path = sum(math.prod(prog.shapes[prog.leaf_slots[k]]) for k in trained) \
             <= WEIGHT_PATH_LIMIT
         _write_backward(code, slots, events, leaf_index,
-                        [kind(k).is_leaf for k in kinds])
+                        [kind(k).is_leaf for k in kinds], retain_grads)
         _write_train(code, events, needed, root, leaf_index, trained, keeps_path)
-    source = "\n".join(w.lines) + "\n"
+    source = "\n".join(_shared(code.buf, w.lines)) + "\n"
     ns = vector_namespace(dtype)
     ns.update(code.buf.arrays)
     ns.update(code.consts)
@@ -405,11 +386,22 @@ def compile_vector(model: GraphModel, target: str | None = None, dtype: str | No
                    for n in leaves)
     return VectorPlan(key, dtype, source, leaves, tuple(node_ids), target, can_backward,
                       reached, trainable, shapes, keeps_path,
+                      sum(a.nbytes for a in code.buf.arrays.values()),
                       _fns={k: ns[k] for k in ("forward", "loss", "backward", "train") if k in ns})
 
 
+def _shared(pool: Pool, lines: list[str]) -> list[str]:
+    """The functions' lines with their buffers shared by liveness, function by function
+    (each call of one function may reuse what another's call left)."""
+    starts = [i for i, line in enumerate(lines) if line.startswith("def ")] + [len(lines)]
+    out: list[str] = lines[:starts[0]]
+    for a, b in zip(starts, starts[1:], strict=False):
+        out += pool.share(lines[a:b])
+    return out
+
+
 def _write_backward(code: _Code, slots: list[int], events: list, leaf_index: dict[int, int],
-                    is_leaf: list[bool]) -> None:
+                    is_leaf: list[bool], retain_grads: bool) -> None:
     prog, w = code.prog, code.w
     unpack = ", ".join(f"v{s}" for s in prog.leaf_slots)
     w.line(0, "def backward(L, G):")
@@ -429,7 +421,7 @@ def _write_backward(code: _Code, slots: list[int], events: list, leaf_index: dic
         if s in leaf_index:
             grads.append(f"G[{leaf_index[s]}]" if is_leaf[i] else "None")
         else:
-            grads.append(f"g{s}" if s in got and prog.rg[s] else "None")
+            grads.append(f"g{s}" if retain_grads and s in got and prog.rg[s] else "None")
     w.line(1, "return (" + "".join(f"v{s}, " for s in slots) + "), ("
            + "".join(f"{g}, " for g in grads) + ")")
 
@@ -471,7 +463,7 @@ def _write_train(code: _Code, events: list, needed: set[int], root: int,
         s = prog.leaf_slots[k]
         v = f"v{s}"
         if code.vector(s):
-            t = code.buf.shared("T", prog.shapes[s])
+            t = code.buf.temp(prog.shapes[s])
             w.line(2, f"np.subtract({v}, np.multiply(h{k}, LRF, out={t}), out={v})"
                    "  # w -= lr * w.grad")
         else:
@@ -495,10 +487,12 @@ def _write_train(code: _Code, events: list, needed: set[int], root: int,
     w.line(2, f"received[:] = ({last},)")
 
 
-def compile_graph(model: GraphModel, target: str | None = None, dtype: str | None = None
-                  ) -> ScalarPlan | VectorPlan:
-    """The scalar plan when every leaf holds one number, else the vector plan."""
+def compile_graph(model: GraphModel, target: str | None = None, dtype: str | None = None,
+                  retain_grads: bool = True) -> ScalarPlan | VectorPlan:
+    """The scalar plan when every leaf holds one number, else the vector plan
+    (``retain_grads``: see compile_vector; the scalar plan's gradients are floats, all
+    kept)."""
     if all(value_shape(model.node(n).params["value"]) == () for n in model.node_ids()
            if kind(model.node(n).kind).is_leaf):
         return compile_scalar(model, target, dtype)
-    return compile_vector(model, target, dtype)
+    return compile_vector(model, target, dtype, retain_grads)

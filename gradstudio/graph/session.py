@@ -363,11 +363,11 @@ class Session:
             if self._plans_for is None or self._plans_for[1] != key:
                 self._plans.clear()
             self._plans_for = (versions, key)
-        slot = (dtype or m.settings.dtype, target)
+        slot = (dtype or m.settings.dtype, target, self.retain_intermediate)
         plan = self._plans.get(slot)
         if plan is None:
-            try:
-                plan = compile_graph(m, target, slot[0])
+            try:  # intermediate gradients kept as the session keeps them (backward)
+                plan = compile_graph(m, target, slot[0], self.retain_intermediate)
             except PlanRefused as e:
                 plan = str(e)
             self._plans[slot] = plan

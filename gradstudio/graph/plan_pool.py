@@ -1,0 +1,142 @@
+"""The vector plan's buffers: one name per result while the code is written, then shared.
+
+``plan_vector`` writes each op's value into ``B<slot>``, each gradient into ``D<slot>`` and
+each temporary into a ``T<n>`` of its own: logical buffers, one per name. Most are dead long
+before the function returns (a gradient once it has been passed on, a value no later op or
+gradient reads), so ``Pool.share`` reads each generated function, works out every logical
+buffer's live range and gives buffers whose ranges do not overlap the same array ``P<k>``
+(per shape): the classic linear scan of a register allocator over straight-line code.
+
+A range runs from the line that first names the buffer to the last line that names it,
+directly or through a variable bound to it (``v3 = B3``, ``g7 = g9``,
+``g4 = np.add(g4, T0, out=D4)``). Sound because (1) every template writes its ``out=``
+buffer whole before reading it, so the first line that names a buffer never needs an older
+value in it; (2) a train step's loop body recomputes every value and gradient before reading
+it, so a range may be laid out textually over the body; (3) what a function returns is named
+on its return line, so node values (and the gradients kept) live to the end. Ranges that
+meet on one line are not shared (an op never writes over an input it still reads).
+
+Arrays that must keep their numbers between lines or calls are not pooled: the seed of
+ones, a leaf's .grad in ``train`` (``H<k>``) and the bool masks.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Pool", "POOLED"]
+
+POOLED = ("B", "D", "T")  # value, gradient and temporary buffers: shared by liveness
+_BUFFER = re.compile(r"\b[BDT]\d+\b")
+_NAME = re.compile(r"\b(?:[vg]\d+|[BDT]\d+)\b")
+_BIND = re.compile(r"\s*([vg]\d+) = (.+)$")
+_BARE = re.compile(r"(?:[vg]\d+|[BDT]\d+)$")
+_OUT = re.compile(r"out=([vg]\d+|[BDT]\d+)")
+
+
+class Pool:
+    """The arrays a vector plan owns (``arrays``, by the names the code uses), made once at
+    compile time with np.empty (the pages are touched only when first written)."""
+
+    def __init__(self, dtype: np.dtype) -> None:
+        self.dtype = dtype
+        self.arrays: dict[str, np.ndarray] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}  # logical buffer -> shape
+        self._by_shape: dict[tuple[int, ...], list[str]] = {}  # shape -> its P<k>, in order
+        self._shared: dict[tuple[str, tuple], str] = {}
+        self._temps = 0
+
+    def slot(self, prefix: str, s: int, shape: tuple[int, ...]) -> str:
+        """The buffer ``<prefix><slot>``: logical for B and D, else an array of its own."""
+        name = f"{prefix}{s}"
+        if prefix in POOLED:
+            self.shapes[name] = shape
+        elif name not in self.arrays:
+            self.arrays[name] = np.empty(shape, self.dtype)
+        return name
+
+    def temp(self, shape: tuple[int, ...]) -> str:
+        """A new logical temporary ``T<n>`` (each use its own name, so each is short-lived)."""
+        name = f"T{self._temps}"
+        self._temps += 1
+        self.shapes[name] = shape
+        return name
+
+    def shared(self, prefix: str, shape: tuple[int, ...], dtype: Any = None) -> str:
+        """One array per prefix and shape (the bool masks ``M``, ``N``)."""
+        key = (prefix, shape)
+        if key not in self._shared:
+            name = f"{prefix}{len(self._shared)}"
+            self._shared[key] = name
+            self.arrays[name] = np.empty(shape, self.dtype if dtype is None else dtype)
+        return self._shared[key]
+
+    @property
+    def pooled(self) -> int:
+        """How many arrays the values, gradients and temporaries share."""
+        return sum(len(names) for names in self._by_shape.values())
+
+    def share(self, lines: list[str]) -> list[str]:
+        """``lines`` (one whole function) with each logical buffer renamed to a pooled
+        array that no buffer live at the same time uses."""
+        first, last = self._ranges(lines)
+        free = {shape: list(names) for shape, names in self._by_shape.items()}
+        active: list[tuple[int, str, tuple[int, ...]]] = []
+        rename: dict[str, str] = {}
+        for name in sorted(first, key=lambda n: (first[n], n)):
+            start, shape = first[name], self.shapes[name]
+            for done in [a for a in active if a[0] < start]:
+                active.remove(done)
+                free[done[2]].append(done[1])
+            spare = free.setdefault(shape, [])
+            if spare:
+                spare.sort(key=self._index)
+                rename[name] = spare.pop(0)
+            else:
+                rename[name] = self._new(shape)
+            active.append((last[name], rename[name], shape))
+        return [_BUFFER.sub(lambda m: rename.get(m.group(), m.group()), line)
+                for line in lines]
+
+    def _ranges(self, lines: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+        """Each logical buffer's first and last line, through the variables bound to it."""
+        bound: dict[str, frozenset[str]] = {}
+        first: dict[str, int] = {}
+        last: dict[str, int] = {}
+
+        def buffers(name: str) -> frozenset[str]:
+            return frozenset((name,)) if name in self.shapes else bound.get(name, frozenset())
+
+        for i, line in enumerate(lines):
+            used: set[str] = set()
+            for name in _NAME.findall(line):
+                used |= buffers(name)
+            binding = _BIND.match(line)
+            if binding is not None:
+                target, value = binding.group(1), binding.group(2).strip()
+                outs = _OUT.findall(value)
+                if _BARE.fullmatch(value):
+                    bound[target] = buffers(value)
+                elif outs:  # np.add(g4, T0, out=D4): the result is the out= buffer
+                    bound[target] = buffers(outs[-1])
+                elif value.startswith("SUM_TO("):  # a sum over broadcast axes: kept
+                    bound[target] = frozenset().union(*map(buffers, _NAME.findall(value)))
+                else:  # a number, a copy, a broadcast of a number, pow's own array
+                    bound[target] = frozenset()
+                used |= bound[target]
+            for name in used:
+                first.setdefault(name, i)
+                last[name] = i
+        return first, last
+
+    def _new(self, shape: tuple[int, ...]) -> str:
+        name = f"P{self.pooled}"
+        self.arrays[name] = np.empty(shape, self.dtype)
+        self._by_shape.setdefault(shape, []).append(name)
+        return name
+
+    def _index(self, name: str) -> int:
+        return int(name[1:])
