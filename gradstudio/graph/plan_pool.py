@@ -1,11 +1,12 @@
-"""The vector plan's buffers: one name per result while the code is written, then shared.
+"""The vector plan's buffers: one name per result in the code, arrays shared behind them.
 
 ``plan_vector`` writes each op's value into ``B<slot>``, each gradient into ``D<slot>`` and
-each temporary into a ``T<n>`` of its own: logical buffers, one per name. Most are dead long
-before the function returns (a gradient once it has been passed on, a value no later op or
-gradient reads), so ``Pool.share`` reads each generated function, works out every logical
-buffer's live range and gives buffers whose ranges do not overlap the same array ``P<k>``
-(per shape): the classic linear scan of a register allocator over straight-line code.
+each temporary into a ``T<n>`` of its own: logical buffers, one per name, so the code reads
+as one buffer per result. Most are dead long before the function returns (a gradient once
+it has been passed on, a value no later op or gradient reads), so ``Pool.share`` reads each
+generated function, works out every logical buffer's live range and binds names whose
+ranges do not overlap to the same array of their shape, in that function's namespace: the
+classic linear scan of a register allocator over straight-line code.
 
 A range runs from the line that first names the buffer to the last line that names it,
 directly or through a variable bound to it (``v3 = B3``, ``g7 = g9``,
@@ -30,7 +31,6 @@ import numpy as np
 __all__ = ["Pool", "POOLED"]
 
 POOLED = ("B", "D", "T")  # value, gradient and temporary buffers: shared by liveness
-_BUFFER = re.compile(r"\b[BDT]\d+\b")
 _NAME = re.compile(r"\b(?:[vg]\d+|[BDT]\d+)\b")
 _BIND = re.compile(r"\s*([vg]\d+) = (.+)$")
 _BARE = re.compile(r"(?:[vg]\d+|[BDT]\d+)$")
@@ -38,14 +38,14 @@ _OUT = re.compile(r"out=([vg]\d+|[BDT]\d+)")
 
 
 class Pool:
-    """The arrays a vector plan owns (``arrays``, by the names the code uses), made once at
-    compile time with np.empty (the pages are touched only when first written)."""
+    """The arrays a vector plan owns, made once at compile time with np.empty (the pages are
+    touched only when first written): ``fixed`` by name, and the shared ones per shape."""
 
     def __init__(self, dtype: np.dtype) -> None:
         self.dtype = dtype
-        self.arrays: dict[str, np.ndarray] = {}
+        self.fixed: dict[str, np.ndarray] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}  # logical buffer -> shape
-        self._by_shape: dict[tuple[int, ...], list[str]] = {}  # shape -> its P<k>, in order
+        self._by_shape: dict[tuple[int, ...], list[np.ndarray]] = {}  # the shared arrays
         self._shared: dict[tuple[str, tuple], str] = {}
         self._temps = 0
 
@@ -54,8 +54,8 @@ class Pool:
         name = f"{prefix}{s}"
         if prefix in POOLED:
             self.shapes[name] = shape
-        elif name not in self.arrays:
-            self.arrays[name] = np.empty(shape, self.dtype)
+        elif name not in self.fixed:
+            self.fixed[name] = np.empty(shape, self.dtype)
         return name
 
     def temp(self, shape: tuple[int, ...]) -> str:
@@ -71,21 +71,22 @@ class Pool:
         if key not in self._shared:
             name = f"{prefix}{len(self._shared)}"
             self._shared[key] = name
-            self.arrays[name] = np.empty(shape, self.dtype if dtype is None else dtype)
+            self.fixed[name] = np.empty(shape, self.dtype if dtype is None else dtype)
         return self._shared[key]
 
     @property
-    def pooled(self) -> int:
-        """How many arrays the values, gradients and temporaries share."""
-        return sum(len(names) for names in self._by_shape.values())
+    def nbytes(self) -> int:
+        """What all the plan's arrays hold."""
+        return sum(a.nbytes for a in self.fixed.values()) + sum(
+            a.nbytes for arrays in self._by_shape.values() for a in arrays)
 
-    def share(self, lines: list[str]) -> list[str]:
-        """``lines`` (one whole function) with each logical buffer renamed to a pooled
-        array that no buffer live at the same time uses."""
+    def share(self, lines: list[str]) -> dict[str, np.ndarray]:
+        """The arrays for one whole function's names: the fixed ones, and each logical buffer
+        bound to a shared array that no buffer live at the same time is bound to."""
         first, last = self._ranges(lines)
-        free = {shape: list(names) for shape, names in self._by_shape.items()}
-        active: list[tuple[int, str, tuple[int, ...]]] = []
-        rename: dict[str, str] = {}
+        free = {shape: list(range(len(arrays))) for shape, arrays in self._by_shape.items()}
+        active: list[tuple[int, int, tuple[int, ...]]] = []  # (last line, index, shape)
+        chosen: dict[str, tuple[tuple[int, ...], int]] = {}
         for name in sorted(first, key=lambda n: (first[n], n)):
             start, shape = first[name], self.shapes[name]
             for done in [a for a in active if a[0] < start]:
@@ -93,13 +94,17 @@ class Pool:
                 free[done[2]].append(done[1])
             spare = free.setdefault(shape, [])
             if spare:
-                spare.sort(key=self._index)
-                rename[name] = spare.pop(0)
+                spare.sort()
+                index = spare.pop(0)
             else:
-                rename[name] = self._new(shape)
-            active.append((last[name], rename[name], shape))
-        return [_BUFFER.sub(lambda m: rename.get(m.group(), m.group()), line)
-                for line in lines]
+                arrays = self._by_shape.setdefault(shape, [])
+                arrays.append(np.empty(shape, self.dtype))
+                index = len(arrays) - 1
+            chosen[name] = (shape, index)
+            active.append((last[name], index, shape))
+        bound = dict(self.fixed)
+        bound.update({name: self._by_shape[shape][i] for name, (shape, i) in chosen.items()})
+        return bound
 
     def _ranges(self, lines: list[str]) -> tuple[dict[str, int], dict[str, int]]:
         """Each logical buffer's first and last line, through the variables bound to it."""
@@ -131,12 +136,3 @@ class Pool:
                 first.setdefault(name, i)
                 last[name] = i
         return first, last
-
-    def _new(self, shape: tuple[int, ...]) -> str:
-        name = f"P{self.pooled}"
-        self.arrays[name] = np.empty(shape, self.dtype)
-        self._by_shape.setdefault(shape, []).append(name)
-        return name
-
-    def _index(self, name: str) -> int:
-        return int(name[1:])

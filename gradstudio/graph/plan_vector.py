@@ -4,8 +4,8 @@ The scalar plan (plan.py) writes Python float arithmetic; a graph whose leaves h
 numbers is lowered the same way (``plan._lower``: the same engine ops, the same backward
 schedule) and written as numpy calls that put every result into a buffer allocated when
 the plan is compiled (``out=``): values ``B<slot>``, gradients ``D<slot>``, scratch
-``T<n>`` (logical names, which ``plan_pool.Pool`` maps by liveness onto shared arrays
-``P<k>``: a buffer is reused once dead) and two masks ``M<n>``, ``N<n>`` per shape. A
+``T<n>`` (names bound by ``plan_pool.Pool``, per function, to arrays shared by liveness:
+a buffer is reused once dead) and two masks ``M<n>``, ``N<n>`` per shape. A
 repeated evaluation or train step then allocates no big array (what is left: a sum over
 broadcast axes, pow's rarer exponents and numpy's 0-d results). Each template below is the
 engine op's own numpy formula in the engine's order (engine/ops.py), so values and
@@ -211,7 +211,7 @@ class _Code:
             if what == "seed":
                 if self.vector(data):
                     ones = self.buf.slot("ONES", data, self.prog.shapes[data])
-                    self.buf.arrays[ones].fill(1)
+                    self.buf.fixed[ones].fill(1)
                     line(indent, f"g{data} = {ones}")
                 else:
                     line(indent, f"g{data} = 1.0")
@@ -376,28 +376,31 @@ def compile_vector(model: GraphModel, target: str | None = None, dtype: str | No
         _write_backward(code, slots, events, leaf_index,
                         [kind(k).is_leaf for k in kinds], retain_grads)
         _write_train(code, events, needed, root, leaf_index, trained, keeps_path)
-    source = "\n".join(_shared(code.buf, w.lines)) + "\n"
-    ns = vector_namespace(dtype)
-    ns.update(code.buf.arrays)
-    ns.update(code.consts)
-    # Safe: ``source`` is made only of the fixed templates, integers and bound names.
-    exec(compile(source, "<compiled vector plan>", "exec"), ns)  # noqa: S102
+    fns = _functions(code, dtype)
     shapes = tuple(prog.shapes[prog.leaf_slots[leaf_index[slots[node_ids.index(n)]]]]
                    for n in leaves)
-    return VectorPlan(key, dtype, source, leaves, tuple(node_ids), target, can_backward,
-                      reached, trainable, shapes, keeps_path,
-                      sum(a.nbytes for a in code.buf.arrays.values()),
-                      _fns={k: ns[k] for k in ("forward", "loss", "backward", "train") if k in ns})
+    return VectorPlan(key, dtype, "\n".join(w.lines) + "\n", leaves, tuple(node_ids), target,
+                      can_backward, reached, trainable, shapes, keeps_path, code.buf.nbytes,
+                      _fns=fns)
 
 
-def _shared(pool: Pool, lines: list[str]) -> list[str]:
-    """The functions' lines with their buffers shared by liveness, function by function
-    (each call of one function may reuse what another's call left)."""
+def _functions(code: _Code, dtype: str) -> dict[str, Callable]:
+    """Each generated function made in a namespace of its own, where its buffer names are
+    bound to the arrays the pool shares by liveness in that function (a call of one
+    function may reuse what another's call left)."""
+    lines = code.w.lines
     starts = [i for i, line in enumerate(lines) if line.startswith("def ")] + [len(lines)]
-    out: list[str] = lines[:starts[0]]
+    fns: dict[str, Callable] = {}
     for a, b in zip(starts, starts[1:], strict=False):
-        out += pool.share(lines[a:b])
-    return out
+        ns = vector_namespace(dtype)
+        ns.update(code.consts)
+        ns.update(code.buf.share(lines[a:b]))
+        name = lines[a][4:lines[a].index("(")]
+        # Safe: the code is made only of the fixed templates, integers and bound names.
+        exec(compile("\n".join(lines[a:b]) + "\n", "<compiled vector plan>", "exec"),  # noqa: S102
+             ns)
+        fns[name] = ns[name]
+    return fns
 
 
 def _write_backward(code: _Code, slots: list[int], events: list, leaf_index: dict[int, int],
