@@ -18,6 +18,7 @@ import numpy as np
 from .catalog import KINDS, GraphError, NodeKind, parse_tensor_value, value_shape
 from .code_subset import BINARY, FUNCTIONAL, UNARY
 from .limits import MAX_NODES, MAX_VALUE_ELEMENTS, count
+from .shapes import broadcast
 
 __all__ = ["CallReader"]
 
@@ -387,15 +388,7 @@ def _shape(kind_name: str, inputs: tuple[_Tensor, ...]) -> tuple[int, ...] | Non
     if kind_name in ("mean", "sum", "mse"):
         return ()
     shapes = [t.shape for t in inputs]
-    if any(s is None for s in shapes):
-        return None
-    sized = {s for s in shapes if s}
-    if len(sized) <= 1:  # the common case: equal shapes, or numbers with one shape
-        return sized.pop() if sized else ()
-    try:
-        return tuple(np.broadcast_shapes(*shapes))
-    except ValueError:
-        return None
+    return None if None in shapes else broadcast(shapes)
 
 
 

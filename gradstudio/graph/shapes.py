@@ -21,12 +21,12 @@ from . import limits
 from .catalog import GraphError, NodeKind, kind, value_shape
 from .limits import count
 
-__all__ = ["Budget", "Change", "Shape", "downstream"]
+__all__ = ["Budget", "Change", "Shape", "broadcast", "downstream"]
 
 Shape = tuple[int, ...]
 
 
-def _broadcast(shapes: list[Shape]) -> Shape | None:
+def broadcast(shapes: list[Shape]) -> Shape | None:
     """numpy's broadcast of ``shapes``; None when they do not broadcast (the evaluation
     then reports the engine's own error for that node)."""
     first = shapes[0]
@@ -119,7 +119,7 @@ def _op(spec: NodeKind, label: str, wired: Mapping[str, str],
     ins = [shapes.get(wired[p]) if p in wired else None for p in spec.inputs]
     if None in ins:  # (a shape is a tuple: never equal to None)
         return None, 0
-    work = _broadcast(ins)
+    work = broadcast(ins)
     if work is None:
         return None, 0
     elements = math.prod(work)
