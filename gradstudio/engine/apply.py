@@ -173,7 +173,8 @@ def _scalar_unary(op: Op, a: Tensor, k: Any, params: tuple = ()) -> Tensor:
                 fn = a._accumulator()
         if saves == "x" and not params:  # the input itself and its version now: backward
             vc = a._vc  # reads its value then (a view may have written it), no tuples here
-            node = scalar_node(op, a, (fn,), vjp, k, 0, then=0 if vc is None else vc[0])
+            node = scalar_node(op, a, (fn,), vjp, k, 0, None, None,  # then (positional):
+                               0 if vc is None else vc[0])
         elif saves == "x":  # pow, clamp: the input's value beside the op's numbers
             node = scalar_node(op, (x, *params), (fn,), vjp, k, 0, (_watch(a),), _PLACE_0)
         elif saves:  # the output: watched once it has a version counter (watch_output)

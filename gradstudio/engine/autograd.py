@@ -333,16 +333,23 @@ def _count_dependencies(roots: Sequence[Any]) -> None:
             r._seen, r._deps, r._pending = token, 0, None
             stack.append(r)
     while stack:
-        for child in stack.pop().next:
-            if child is None:
-                continue
-            if child._seen is token:
-                child._deps += 1
-            else:
-                child._seen = token
-                child._deps = 1
-                child._pending = None
-                stack.append(child)
+        node = stack.pop()
+        while node is not None:  # down a chain without the stack: its first new input next
+            first = None
+            for child in node.next:
+                if child is None:
+                    continue
+                if child._seen is token:
+                    child._deps += 1
+                else:
+                    child._seen = token
+                    child._deps = 1
+                    child._pending = None
+                    if first is None:
+                        first = child
+                    else:
+                        stack.append(child)
+            node = first
 
 
 def run_backward(roots: Sequence[Any], grads: Sequence[Any], retain_graph: bool = False,
