@@ -250,3 +250,21 @@ def test_fields_sit_at_the_same_heights_for_every_kind(qtbot, window):
     assert eps.mapTo(insp, eps.rect().topLeft()).y() > seen["bce"]["loss"]
     assert insp.value_label.buddy() is insp.computed_value.edit
     assert insp.computed_value.edit.isReadOnly()
+
+
+def test_a_long_tensor_fits_the_inspector_without_scrolling_sideways(qtbot, window):
+    """`tensor(0.9988, grad_fn=<SigmoidBackward0>)` has a word too wide to sit beside its
+    label at the first-launch width: it goes under the label instead of pushing the panel
+    into a sideways scroll that cuts off the Name field."""
+    insp, _ = _open(window)
+    for label in ("w", "y_pred"):
+        _click_node(qtbot, window, label)
+        qtbot.wait(50)  # the layout settles
+        value = insp.facts["value"]
+        assert "grad_fn=<SigmoidBackward0>" in value.text() or label == "w"
+        assert not insp.scroll.horizontalScrollBar().isVisible(), label
+        right = value.mapTo(insp.scroll.viewport(), value.rect().topRight()).x()
+        assert right <= insp.scroll.viewport().width(), label
+        name = insp.name_field.edit
+        assert name.mapTo(insp.scroll.viewport(), name.rect().topRight()).x() \
+            <= insp.scroll.viewport().width(), label

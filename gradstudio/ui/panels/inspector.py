@@ -220,6 +220,7 @@ class Inspector(QWidget):
 
         facts_box = QGroupBox(self.tr("Last evaluation"))
         facts = QFormLayout(facts_box)
+        facts.setRowWrapPolicy(QFormLayout.WrapLongRows)  # a long tensor goes under its label
         mono = QFont("monospace")
         mono.setStyleHint(QFont.Monospace)
         self.facts: dict[str, QLabel] = {}
