@@ -100,14 +100,26 @@ class EditController(QObject):
 
     def duplicate(self) -> None:
         """The copy goes right below the selection, clear of it (a copy shifted by a few
-        pixels lands on the original's ports and hides them)."""
+        pixels lands on the original's ports and hides them), and further down past any
+        other card or note it would cover."""
         data = self._selection_data()
         if data is not None:
             box = QRectF()
             for item in self.view.scene().selectedItems():
                 if isinstance(item, (NodeItem, BoxItem)):
                     box = box.united(item.sceneBoundingRect())
-            self._paste(data, (0.0, round(box.height() + GAP_Y)), "Duplicate")
+            self._paste(data, (0.0, self._clear_drop(box)), "Duplicate")
+
+    def _clear_drop(self, box: QRectF) -> float:
+        """How far down ``box`` moves to land on no card or note but its own."""
+        scene = self.view.scene()
+        others = [item.sceneBoundingRect()
+                  for item in (*scene.nodes.values(), *scene.notes.values())
+                  if not item.isSelected()]
+        dy = box.height() + GAP_Y
+        while hits := [r for r in others if box.translated(0, dy).intersects(r)]:
+            dy = max(r.bottom() for r in hits) + GAP_Y - box.top()
+        return round(dy)
 
     def _paste(self, data: dict, offset: tuple[float, float], text: str) -> None:
         cmd = PasteNodes(self.model, data, offset, text)

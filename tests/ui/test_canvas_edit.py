@@ -114,6 +114,22 @@ def test_duplicate_copies_the_selection_next_to_it(qtbot, window):
     assert len(model) == 2
 
 
+def test_duplicate_lands_past_the_cards_below_the_selection(qtbot, window):
+    """Right below the selection sits another card (the notebook's x above its y): the copy
+    goes further down instead of covering it."""
+    w, x = build_chain(window, ("weight", -340, -200), ("input", -340, -120))
+    click(window.view, _title(window, w))
+    qtbot.keyClick(window.view, Qt.Key_D, Qt.ControlModifier)
+    model = window.document.model
+    copy = _by_label(model)["w2"]
+    cards = window.view.scene().nodes
+    for other in (w, x):
+        assert not cards[copy.id].sceneBoundingRect().intersects(
+            cards[other].sceneBoundingRect()), model.label(other)
+    assert copy.position[0] == model.node(w).position[0]
+    assert copy.position[1] > model.node(x).position[1]
+
+
 def test_paste_of_foreign_text_changes_nothing_and_says_so(qtbot, window):
     _x_square(window)
     QGuiApplication.clipboard().setText("not a graph")
