@@ -252,7 +252,7 @@ class MainWindow(QMainWindow):
         opened = self.document.load(path)
         if opened:
             self._add_recent(path)
-            self.settings.setValue("files/last_folder", str(path.parent))
+            self._remember_folder(path)
             self.view.fit()
             return True
         if not isinstance(opened, Cancel):
@@ -288,7 +288,7 @@ class MainWindow(QMainWindow):
 
     def save_as(self) -> bool:
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Save graph as"),
-                                              self._last_folder(), FILE_FILTER)
+                                              self._suggested(EXTENSION), FILE_FILTER)
         if not path:
             return False
         if not path.endswith(EXTENSION):
@@ -299,12 +299,25 @@ class MainWindow(QMainWindow):
         saved = self.document.save(path)
         if saved:
             self._add_recent(path)
+            self._remember_folder(path)
             return True
         QMessageBox.critical(self, self.tr("Cannot save"), saved.reason)
         return False
 
     def _last_folder(self) -> str:
         return str(self.settings.value("files/last_folder", str(Path.home())))
+
+    def _remember_folder(self, path: str | Path) -> None:
+        """The folder of the file last opened, saved or exported: where the next file
+        dialog starts."""
+        self.settings.setValue("files/last_folder", str(Path(path).parent))
+
+    def _suggested(self, extension: str) -> str:
+        """Where a save or export dialog starts: the last folder, and the graph's own name
+        (its file's, the example's, else "untitled") with ``extension``."""
+        source = self.document.path
+        stem = source.stem if source else (self._example or "untitled")
+        return str(Path(self._last_folder()) / f"{stem}{extension}")
 
     def recent_files(self) -> list[str]:
         value = self.settings.value("files/recent", [])
@@ -321,7 +334,7 @@ class MainWindow(QMainWindow):
 
         if path is None:
             path, _ = QFileDialog.getSaveFileName(
-                self, self.tr("Export canvas"), self._last_folder(),
+                self, self.tr("Export canvas"), self._suggested(f".{fmt}"),
                 "PNG image (*.png)" if fmt == "png" else "SVG drawing (*.svg)")
             if not path:
                 return False
@@ -331,6 +344,7 @@ class MainWindow(QMainWindow):
         if not ok:
             QMessageBox.critical(self, self.tr("Cannot export"), error)
         else:
+            self._remember_folder(path)
             self.statusBar().showMessage(self.tr("Exported %s") % path, 4000)
         return ok
 
@@ -344,7 +358,7 @@ class MainWindow(QMainWindow):
         self.document.run_requested.emit()  # typed but unconfirmed values count
         if path is None:
             path, _ = QFileDialog.getSaveFileName(
-                self, self.tr("Export as PyTorch code"), self._last_folder(),
+                self, self.tr("Export as PyTorch code"), self._suggested(f".{fmt}"),
                 self.tr("PyTorch script (*.py)") if fmt == "py" else
                 self.tr("Jupyter notebook (*.ipynb)"))
             if not path:
@@ -359,6 +373,7 @@ class MainWindow(QMainWindow):
         except GraphError as e:
             QMessageBox.critical(self, self.tr("Cannot export"), str(e))
             return False
+        self._remember_folder(path)
         self.statusBar().showMessage(self.tr("Exported %s") % path, 4000)
         return True
 

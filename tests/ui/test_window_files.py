@@ -117,6 +117,30 @@ def test_save_close_and_reopen_gives_the_same_graph_and_numbers(qtbot, window, t
     assert numbers["w.grad"] == "tensor(6.6918)" and numbers["b.grad"] == "tensor(0.9988)"
 
 
+def test_file_dialogs_start_where_the_last_file_went_with_the_graph_s_name(
+        qtbot, window, tmp_path, monkeypatch, never_prompt):
+    """Save an example into a folder, export it, open a file: each dialog starts in the
+    folder the last file went to (not the home folder again), named after the graph."""
+    starts: list[str] = []
+
+    def dialog(answer):
+        return lambda parent, caption, start, *a, **k: (starts.append(start), (answer, ""))[1]
+
+    folder = tmp_path / "course"
+    folder.mkdir()
+    assert window.open_example("small_network")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog(str(folder / "net")))
+    key(qtbot, window.view, QKeySequence.keyBindings(QKeySequence.Save)[0])
+    assert window.document.path == folder / "net.gsgraph"
+    assert Path(starts[-1]).name == "small_network.gsgraph"  # the example's name
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog(str(folder / "net.py")))
+    window.action_map["export_py"].trigger()
+    assert starts[-1] == str(folder / "net.py")  # the saved file's folder and name
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", dialog(str(folder / "net.gsgraph")))
+    window.action_map["open"].trigger()
+    assert starts[-1] == str(folder)
+
+
 def test_save_writes_to_the_open_file_without_asking(qtbot, window, tmp_path, monkeypatch):
     path = tmp_path / "g.gsgraph"
     _build(window)
