@@ -217,6 +217,23 @@ def test_wire_from_an_input_into_empty_space_adds_the_node_feeding_it(qtbot, win
     assert (view.scene().nodes[w].output_port_pos() - where).manhattanLength() <= 2
 
 
+def test_a_node_added_at_the_canvas_edge_is_scrolled_into_view(qtbot, window):
+    """A wire let go a few pixels from the canvas's right edge: the new card starts there
+    and would hang off the view; the view scrolls so the whole card, name and ports, shows."""
+    (x,) = build_chain(window, ("input", -330, -60))
+    view, model = window.view, window.document.model
+    vp = view.viewport().rect()
+    where = view.mapToScene(vp.right() - 20, vp.center().y())
+    drag(view, view.scene().nodes[x].output_port_pos(), where)
+    qtbot.keyClicks(window.quick_add.search, "sin")
+    qtbot.keyClick(window.quick_add.search, Qt.Key_Return)
+    (new,) = [n.id for n in model.nodes() if n.kind == "sin"]
+    card = view.scene().nodes[new]
+    shown = view.mapFromScene(card.sceneBoundingRect()).boundingRect()
+    assert vp.contains(shown), (shown, vp)
+    assert edges(window) == {(x, new, "x")}
+
+
 def test_esc_while_holding_a_wire_drops_it(qtbot, window):
     x, sq = build_chain(window, ("input", -330, -60), ("square", 40, -60))
     view, nodes = window.view, window.view.scene().nodes

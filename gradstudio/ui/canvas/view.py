@@ -29,6 +29,7 @@ __all__ = ["GraphView", "KIND_MIME"]
 KIND_MIME = "application/x-gradstudio-node-kind"
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 FIT_MARGIN = 12  # screen pixels kept free around a fitted graph
+ADDED_MARGIN = 16  # screen pixels kept free around a card scrolled into view as it is added
 _HANDS_ON = (QEvent.MouseButtonPress, QEvent.Wheel)
 
 
@@ -496,8 +497,12 @@ class GraphView(QGraphicsView):
         return None
 
     def _select_only(self, node_id: str) -> None:
+        """Select the card just added, and scroll it into view when it was added at the
+        canvas's edge (a wire let go near the edge, a palette entry dropped there)."""
         self.scene().clearSelection()
-        self.scene().nodes[node_id].setSelected(True)
+        card = self.scene().nodes[node_id]
+        card.setSelected(True)
+        self.ensureVisible(card, ADDED_MARGIN, ADDED_MARGIN)
 
     def add_node(self, kind: str, scene_pos: QPointF) -> str | None:
         """Add a node of ``kind`` with its card centred on scene_pos; returns its id."""
