@@ -235,6 +235,7 @@ class MainWindow(QMainWindow):
         if self.maybe_save():
             self._example = None
             self.document.new()
+            self.statusBar().clearMessage()  # the last graph's description is not this one's
 
     def open_file(self, path: str | Path | None = None) -> bool:
         if not self.maybe_save():

@@ -141,6 +141,15 @@ def test_file_dialogs_start_where_the_last_file_went_with_the_graph_s_name(
     assert starts[-1] == str(folder)
 
 
+def test_new_does_not_keep_the_example_s_description_in_the_status_bar(qtbot, window):
+    assert window.open_example("small_network")
+    described = window.document.model.description
+    assert window.statusBar().currentMessage() == described
+    key(qtbot, window.view, QKeySequence.keyBindings(QKeySequence.New)[0])
+    assert len(window.document.model) == 0
+    assert window.statusBar().currentMessage() != described
+
+
 def test_save_writes_to_the_open_file_without_asking(qtbot, window, tmp_path, monkeypatch):
     path = tmp_path / "g.gsgraph"
     _build(window)
