@@ -89,6 +89,22 @@ def test_a_refusal_shows_line_col_and_keeps_the_text(qtbot, window) -> None:
     assert _cards(window)["y · mul"][0] == "16."
 
 
+def test_code_that_makes_no_tensor_is_refused_and_the_graph_stays(qtbot, window) -> None:
+    """A cell pasted flat (its lines run together into one comment) or holding only prints
+    makes no node: the box says so and keeps the text; the open graph is not replaced by
+    an empty one."""
+    window.open_example("small_network")
+    before = window.document.model.to_dict()
+    dialog = _open_dialog(qtbot, window)
+    text = "# Binary Cross-Entropy Loss for scalardef f(p, t): ...\nprint('hello')\n"
+    _paste(qtbot, dialog, text)
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
+    assert dialog.isVisible()
+    assert "makes no tensor" in dialog.error.text() and dialog.error.isVisible()
+    assert dialog.editor.toPlainText() == text
+    assert window.document.model.to_dict() == before
+
+
 def test_an_unsaved_document_is_asked_about_first(qtbot, window, monkeypatch) -> None:
     window.view.add_node("input", window.view.mapToScene(100, 100))
     assert window.document.modified
