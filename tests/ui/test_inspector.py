@@ -268,3 +268,19 @@ def test_a_long_tensor_fits_the_inspector_without_scrolling_sideways(qtbot, wind
         name = insp.name_field.edit
         assert name.mapTo(insp.scroll.viewport(), name.rect().topRight()).x() \
             <= insp.scroll.viewport().width(), label
+
+
+def test_an_op_missing_an_input_says_why_it_has_no_value_not_run_forward(qtbot, window):
+    """Auto-Evaluate is on: a mul with one input wired has no value because of the missing
+    input, and its Value line says that rather than asking for a Forward that cannot help."""
+    palette = window.palette_panel
+    qtbot.keyClicks(palette.filter, "mul")
+    qtbot.keyClick(palette.filter, Qt.Key_Return)  # adds the node, selected
+    insp = window.panels["inspector"]
+    value = insp.computed_value.edit
+    qtbot.waitUntil(lambda: insp.facts["error"].isVisible())  # the evaluation came back
+    assert value.text() == ""
+    assert value.placeholderText() == "no value: input 'a' is not connected"
+    assert "Forward" not in value.placeholderText()
+    window.action_map["forward"].trigger()
+    assert "not connected" in value.placeholderText()

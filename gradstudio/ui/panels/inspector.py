@@ -369,6 +369,8 @@ class Inspector(QWidget):
         f = self.facts
         self.computed_value.show_value("" if value is None
                                        else format_number(value.detach().numpy()))
+        self.computed_value.edit.setPlaceholderText(  # why there is no value, if known
+            self.tr("no value: %s") % error if error else self.tr("run Forward to compute it"))
         if value is None:
             for key in ("value", "grad", "grad_fn", "shape", "dtype", "is_leaf"):
                 f[key].setText("—")
