@@ -203,3 +203,22 @@ def test_reveal_shows_the_hidden_values_and_a_wrong_answer_in_the_error_colour(q
     assert (right, wrong) == (colours.ok.lower(), colours.error.lower())
     trigger(run_menu(window), "Try Again")
     assert card_lines(window, "y")[0] == "hidden: predict it"
+
+
+def test_tab_goes_from_box_to_box_and_adds_no_node(qtbot, window):
+    """Tab in a prediction box, as in any form: the next box (Shift+Tab the one before),
+    not the canvas's Tab that opens Add node."""
+    window.open_example("small_network")
+    trigger(run_menu(window), "Quiz")
+    fields = editors(window)
+    nodes = len(window.document.model)
+    type_into(qtbot, fields["w.grad"], "6.69")
+    key(qtbot, fields["w.grad"], "Tab")
+    assert fields["b.grad"].hasFocus()
+    assert not window.quick_add.isVisible()
+    key(qtbot, fields["b.grad"], "Tab")  # past the last box: back to the first
+    assert fields["w.grad"].hasFocus()
+    key(qtbot, fields["w.grad"], "Shift+Tab")
+    assert fields["b.grad"].hasFocus()
+    assert not window.quick_add.isVisible() and len(window.document.model) == nodes
+    assert fields["w.grad"].text() == "6.69"

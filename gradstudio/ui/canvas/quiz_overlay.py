@@ -53,6 +53,11 @@ class PredictionEdit(QLineEdit):
         if event.type() == QEvent.ShortcutOverride and event.key() == Qt.Key_Escape:
             event.accept()  # Esc here is ours: back to the canvas, the quiz stays
             return True
+        if event.type() == QEvent.KeyPress and event.key() in (Qt.Key_Tab, Qt.Key_Backtab):
+            # Tab goes from box to box (else it reached the canvas, whose Tab adds a node)
+            self.overlay.focus_next(self, -1 if event.key() == Qt.Key_Backtab else 1,
+                                    wrap=True)
+            return True
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
@@ -180,10 +185,13 @@ class QuizOverlay(QObject):
         self.problem.show()
         self.problem.raise_()
 
-    def focus_next(self, editor: PredictionEdit) -> None:
+    def focus_next(self, editor: PredictionEdit, step: int = 1, wrap: bool = False) -> None:
+        """The next box (``step`` -1: the one before); past the last one only if ``wrap``."""
         order = [self.editors[q] for q in self.mode.questions if q in self.editors]
-        i = order.index(editor)
-        if i + 1 < len(order):
-            order[i + 1].setFocus(Qt.TabFocusReason)
-            order[i + 1].selectAll()
+        i = order.index(editor) + step
+        if wrap:
+            i %= len(order)
+        if 0 <= i < len(order):
+            order[i].setFocus(Qt.TabFocusReason)
+            order[i].selectAll()
         self._show_problem()
