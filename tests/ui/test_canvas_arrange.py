@@ -65,3 +65,19 @@ def test_arranging_an_arranged_graph_adds_no_undo_step(qtbot, window):
     key(qtbot, window.view, "Ctrl+L")
     assert window.document.undo_stack.count() == steps
     assert "already arranged" in window.statusBar().currentMessage()
+
+
+def test_arrange_keeps_the_laid_out_graph_in_sight(qtbot, window):
+    """Five cards stacked in one column become five columns, wider than what the canvas
+    shows right of the first: the view frames them instead of leaving the last columns
+    (where the loss is) off its right edge."""
+    ids = build_chain(window, *[(kind, -330, -200 + 60 * i) for i, kind in
+                                enumerate(("input", "sin", "cos", "exp", "tanh"))])
+    for src, dst in itertools.pairwise(ids):
+        wire(window, src, dst, "x")
+    key(qtbot, window.view, "Ctrl+L")
+    view = window.view
+    shown = view.viewport().rect()
+    for node_id, card in view.scene().nodes.items():
+        at = view.mapFromScene(card.sceneBoundingRect()).boundingRect()
+        assert shown.contains(at), (window.document.model.label(node_id), at, shown)

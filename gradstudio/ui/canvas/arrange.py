@@ -45,7 +45,11 @@ def arrange(view) -> bool:  # noqa: ANN001 - GraphView (it imports this module's
         if fitted != f.rect:
             rects[f.id] = (f.rect, fitted)
     if rects:
-        return view.document.run(MoveItems(model, moves, rects, view.tr("Arrange")))
-    command = MoveNodes(model, moves)
-    command.setText(view.tr("Arrange"))
-    return view.document.run(command)
+        done = view.document.run(MoveItems(model, moves, rects, view.tr("Arrange")))
+    else:
+        command = MoveNodes(model, moves)
+        command.setText(view.tr("Arrange"))
+        done = view.document.run(command)
+    if done:
+        view.frame_if_cut()  # columns grow to the right: keep the laid-out graph in sight
+    return done

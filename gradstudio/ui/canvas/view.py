@@ -132,6 +132,14 @@ class GraphView(QGraphicsView):
             return
         self._frame(READABLE_ZOOM, self._start_centre(cards, READABLE_ZOOM))
 
+    def frame_if_cut(self) -> None:
+        """After cards moved (Arrange): when some are now outside the view, frame the
+        graph as a file opens (``fit``); when all are in sight, the view stays."""
+        cards = self._cards_rect()
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        if cards is not None and not seen.contains(cards):
+            self.fit()
+
     def fit_all(self) -> None:
         """View ▸ Fit View: the whole graph, however small, at most 100%."""
         self._stop_refitting()
