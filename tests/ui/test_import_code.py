@@ -66,18 +66,24 @@ def test_paste_a_cell_and_see_its_graph(qtbot, window) -> None:
     assert "loss.backward()" in window.statusBar().currentMessage()
 
 
-def test_a_refusal_shows_line_col_and_keeps_the_text(qtbot, window) -> None:
+def _refused(qtbot, window, code: str) -> ImportCodeDialog:
+    """Paste ``code`` and press Import: the box stays with the reason under it and the text
+    kept, and the open graph is as it was."""
     before = window.document.model.to_dict()
     dialog = _open_dialog(qtbot, window)
-    code = "x = torch.tensor(2.0, requires_grad=True)\nfor i in range(3):\n    x = x * 2\n"
     _paste(qtbot, dialog, code)
     qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
-    assert dialog.isVisible()
-    assert dialog.error.isVisible()
-    assert dialog.error.text().startswith("Not imported: 2:1: for loops are not supported")
+    assert dialog.isVisible() and dialog.error.isVisible()
     assert dialog.editor.toPlainText() == code
-    assert dialog.editor.textCursor().blockNumber() == 1  # the cursor is on line 2
     assert window.document.model.to_dict() == before
+    return dialog
+
+
+def test_a_refusal_shows_line_col_and_keeps_the_text(qtbot, window) -> None:
+    code = "x = torch.tensor(2.0, requires_grad=True)\nfor i in range(3):\n    x = x * 2\n"
+    dialog = _refused(qtbot, window, code)
+    assert dialog.error.text().startswith("Not imported: 2:1: for loops are not supported")
+    assert dialog.editor.textCursor().blockNumber() == 1  # the cursor is on line 2
     # fix it in the box: the loop written out, typed where the cursor is
     cursor = dialog.editor.textCursor()
     cursor.movePosition(cursor.MoveOperation.End, cursor.MoveMode.KeepAnchor)
@@ -94,15 +100,9 @@ def test_code_that_makes_no_tensor_is_refused_and_the_graph_stays(qtbot, window)
     makes no node: the box says so and keeps the text; the open graph is not replaced by
     an empty one."""
     window.open_example("small_network")
-    before = window.document.model.to_dict()
-    dialog = _open_dialog(qtbot, window)
     text = "# Binary Cross-Entropy Loss for scalardef f(p, t): ...\nprint('hello')\n"
-    _paste(qtbot, dialog, text)
-    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
-    assert dialog.isVisible()
-    assert "makes no tensor" in dialog.error.text() and dialog.error.isVisible()
-    assert dialog.editor.toPlainText() == text
-    assert window.document.model.to_dict() == before
+    dialog = _refused(qtbot, window, text)
+    assert "makes no tensor" in dialog.error.text()
 
 
 def test_an_unsaved_document_is_asked_about_first(qtbot, window, monkeypatch) -> None:
