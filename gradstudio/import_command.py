@@ -14,6 +14,7 @@ from gradstudio.cli_errors import fail as _fail
 from gradstudio.cli_errors import one_line_usage_errors
 from gradstudio.graph import EXTENSION, GraphError, save
 from gradstudio.graph.code_import import MAX_CODE_BYTES, import_code, read_code
+from gradstudio.graph.limits import count as counted
 
 __all__ = ["add_arguments", "run"]
 
@@ -44,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     for note in imported.notes:
         print(f"{name}:{note}")
     model = imported.model
-    print(f"wrote {args.output}: {len(model)} nodes, {len(model.edges())} wires")
+    print(f"wrote {args.output}: {counted(len(model), 'nodes')}, "
+          f"{counted(len(model.edges()), 'wires')}")
     count = imported.backward_count()
     if count:
         repeat = f" --repeat {count}" if count > 1 else ""

@@ -45,6 +45,16 @@ def test_import_writes_a_graph_that_runs_like_the_code(
     assert re.search(r"^  b\.grad +tensor\(0\.9988\)$", stdout, re.M)
 
 
+def test_one_wire_is_said_in_the_singular(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    script, out = tmp_path / "no_grad.py", tmp_path / "no_grad.gsgraph"
+    script.write_text("x = torch.tensor(2.0, requires_grad=True)\n"
+                      "with torch.no_grad():\n  y = x**2\n")
+    code, stdout, _ = run_cli(capsys, "import", script, "-o", out)
+    assert code == 0
+    assert stdout.splitlines()[0] == f"wrote {out}: 2 nodes, 1 wire"
+
+
 def test_stdin_and_notes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                          capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "twice.gsgraph"
