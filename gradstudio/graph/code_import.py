@@ -256,8 +256,8 @@ class CodeImporter(CallReader):
                 del self._scope()[target.id]
         elif isinstance(stmt, ast.Pass):
             pass
-        elif _unsupported(stmt):
-            raise self._refuse(stmt, _unsupported(stmt))
+        elif why := _unsupported(stmt):
+            raise self._refuse(stmt, why)
         else:
             raise self._refuse(stmt, f"'{self._snippet(stmt)}' is not understood ({_DOCS})")
 
@@ -360,8 +360,8 @@ class CodeImporter(CallReader):
         # refused constructs are refused where they are written, even in a function that
         # is never called (a call would refuse them too, later and elsewhere)
         for inner in (n for body in stmt.body for n in ast.walk(body)):
-            if _unsupported(inner):
-                raise self._refuse(inner, _unsupported(inner))
+            if why := _unsupported(inner):
+                raise self._refuse(inner, why)
         self._bind(stmt.name, _UserFunction(stmt))
 
     def _expression_statement(self, expr: ast.expr) -> None:
@@ -473,8 +473,8 @@ class CodeImporter(CallReader):
             return tuple(self._eval(e) for e in expr.elts)
         if isinstance(expr, ast.List):
             raise self._refuse(expr, "a list is only understood as the data of torch.tensor")
-        if _unsupported(expr):
-            raise self._refuse(expr, _unsupported(expr))
+        if why := _unsupported(expr):
+            raise self._refuse(expr, why)
         raise self._refuse(expr, f"'{self._snippet(expr)}' is not understood ({_DOCS})")
 
     def _number(self, v: int | float, node: ast.AST) -> float:
