@@ -113,3 +113,55 @@ def test_as_a_command_without_a_traceback(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr == ("gradstudio: error: s.py:1:5: eval(...) is not supported: the code "
                            "is read, never run\n")
+
+
+def _hint(tmp_path: Path, capsys: pytest.CaptureFixture[str], code: str) -> tuple[Path, str]:
+    """Import ``code`` and return the output file and the last line printed (the hint)."""
+    script, out = tmp_path / "cell.py", tmp_path / "cell.gsgraph"
+    script.write_text(code)
+    status, stdout, err = run_cli(capsys, "import", script, "-o", out)
+    assert status == 0 and err == "", err
+    return out, stdout.splitlines()[-1]
+
+
+def test_backward_from_two_nodes_does_not_suggest_repeat(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--repeat runs backward again from the same node: it cannot give two targets' sum."""
+    out, hint = _hint(tmp_path, capsys, "x = torch.tensor(2.0, requires_grad=True)\n"
+                      "y = x * 2\nz = x ** 3\ny.backward()\nz.backward()\n")
+    assert "--repeat 2" not in hint
+    assert hint == (
+        "the code runs backward 2 times, from 2 different nodes (y, z), adding up their "
+        "gradients; gradstudio run runs backward from one node (--repeat repeats that one): "
+        f"gradstudio run {out} --backward runs z's (the loss), --target NAME another's. "
+        "File ▸ Import PyTorch Code… in the window replays them all, in order")
+    # what the hint offers does what it says: z's gradient (3x² = 12), then y's (2)
+    for extra, grad in (((), "12."), (("--target", "y"), "2.")):
+        status, stdout, _ = run_cli(capsys, "run", out, "--backward", *extra)
+        assert status == 0 and re.search(rf"^  x\.grad +tensor\({grad}\)$", stdout, re.M), \
+            stdout
+
+
+def test_zeroing_between_backward_calls_does_not_suggest_repeat(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out, hint = _hint(tmp_path, capsys, "x = torch.tensor(2.0, requires_grad=True)\n"
+                      "y = x * 2\ny.backward(retain_graph=True)\nx.grad.zero_()\n"
+                      "y.backward()\n")
+    assert hint == ("the code runs backward 2 times from y with x.grad.zero_() between, "
+                    f"which --repeat cannot do: gradstudio run {out} --backward runs one. "
+                    "File ▸ Import PyTorch Code… in the window replays them all, in order")
+    _, hint = _hint(tmp_path, capsys, "x = torch.tensor(2.0, requires_grad=True)\n"
+                    "y = x * 2\ny.backward(retain_graph=True)\nx.grad = None\ny.backward()\n")
+    assert "with x.grad = None between, which --repeat cannot do" in hint
+
+
+def test_a_training_update_is_one_line_saying_train_step(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script, out = tmp_path / "train.py", tmp_path / "train.gsgraph"
+    script.write_text(NETWORK + "with torch.no_grad():\n    w -= 0.1 * w.grad\n")
+    code, stdout, err = run_cli(capsys, "import", script, "-o", out)
+    assert code == 1 and stdout == "" and not out.exists()
+    assert err == ("gradstudio: error: train.py:12:5: 'w -= 0.1 * w.grad' is a training "
+                   "update (it changes w by its gradient): the import reads the graph and its "
+                   "backward() calls, not weight updates. Leave it out and press Train Step in "
+                   "the app, with lr 0.1 in the toolbar\n")

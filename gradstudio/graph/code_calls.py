@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .catalog import KINDS, GraphError, NodeKind, parse_tensor_value, value_shape
-from .code_subset import BINARY, FUNCTIONAL, UNARY
+from .code_subset import BINARY, FACTORIES, FUNCTIONAL, UNARY
 from .limits import MAX_NODES, MAX_VALUE_ELEMENTS, count
 from .shapes import broadcast
 
@@ -38,6 +38,7 @@ class _Tensor:
     shape: tuple[int, ...] | None
     hint: str = ""  # the first variable that held it
     seq: int = 0
+    filled: float | None = None  # torch.ones(...) and kin: the one number it holds
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,11 @@ class CallReader:
             name = FUNCTIONAL[name]
         if name == "tensor":
             return self._leaf(call)
+        if name in FACTORIES:
+            return self._filled(name, call)
+        if name == "manual_seed":  # nothing random is read, so the seed changes nothing
+            self._arguments(call, what, ("seed",), 1)
+            return None
         if name in ("no_grad", "enable_grad"):
             raise self._refuse(call, f"{what}() is only understood as 'with {what}():'")
         if name in UNARY:
@@ -199,6 +205,12 @@ class CallReader:
         if name == "detach":
             self._arguments(call, what, (), 0)
             return self._detach(t, call)
+        if name == "clone":
+            self._arguments(call, what, (), 0)
+            return self._clone(t, call)
+        if name == "retain_grad":  # the app keeps every computed node's gradient anyway
+            self._arguments(call, what, (), 0)
+            return None
         if name == "requires_grad_":
             on = self._arguments(call, what, ("requires_grad",), 0,
                                  {"requires_grad": True})["requires_grad"]
@@ -208,9 +220,18 @@ class CallReader:
             return t
         args = self._arguments(call, what, ("gradient", "retain_graph"), 0,  # backward
                                {"gradient": None, "retain_graph": None})
-        if args["gradient"] is not None:
-            raise self._refuse(call, "backward(gradient=...) is not supported: backward "
-                               "starts from one number")
+        gradient = args["gradient"]
+        if gradient is not None:
+            if not (isinstance(gradient, _Tensor) and gradient.filled == 1.0
+                    and gradient.shape == t.shape):
+                raise self._refuse(call, "backward(gradient) is only understood as "
+                                   "backward(torch.ones_like(y)): the app's backward starts "
+                                   "from one number, so write (y * gradient).sum().backward()")
+            if t.shape != ():
+                self._note(call, "y.backward(torch.ones_like(y)) is imported as "
+                           "y.sum().backward(), which gives the same gradients: the app's "
+                           "backward starts from one number")
+                t = self._op("sum", (t,), call)
         self._backward(t, bool(args["retain_graph"]), call)
         return None
 
@@ -266,23 +287,65 @@ class CallReader:
                                {"dtype": None, "requires_grad": False}, {"data": self._data})
         data_node = call.args[0] if call.args else next(
             kw.value for kw in call.keywords if kw.arg == "data")
-        data = args["data"]
-        dtype, rg = args["dtype"], args["requires_grad"]
+        return self._new_leaf(args["data"], data_node, args["dtype"], args["requires_grad"],
+                              call, _integers_only(data_node))
+
+    def _new_leaf(self, data: Any, data_node: ast.expr, dtype: Any, rg: Any, call: ast.Call,
+                  integers: bool) -> _Tensor:
+        """A leaf of ``data`` (numbers or nested lists), its dtype and requires_grad checked
+        as PyTorch checks them."""
         if dtype is not None and not isinstance(dtype, _DType):
             raise self._refuse(call, "dtype must be torch.float32 or torch.float64")
         if not isinstance(rg, bool):
             raise self._refuse(call, "requires_grad must be True or False")
-        if rg and dtype is None and _integers_only(data_node):
+        if rg and dtype is None and integers:
             raise self._refuse(call, "RuntimeError: Only Tensors of floating point and complex "
                                "dtype can require gradients (write 2.0, not 2)")
         try:
             value = parse_tensor_value(data)
         except GraphError as e:
-            raise self._refuse(data_node, f"torch.tensor: {e}") from None
+            raise self._refuse(data_node, f"{self._snippet(call.func)}: {e}") from None
         t = self._make("input", (), call, {"value": value}, value_shape(value))
         t.flags["requires_grad"] = rg
         self._check_dtype(t, dtype.name if dtype else "float32", call)
         return t
+
+    def _filled(self, name: str, call: ast.Call) -> _Tensor:
+        """torch.ones(2, 3), torch.zeros((3,)), torch.ones_like(x): a leaf of one number."""
+        what = f"torch.{name}"
+        options = {kw.arg: kw.value for kw in call.keywords}
+        if set(options) - {"dtype", "requires_grad"}:
+            raise self._refuse(call, f"{what} takes sizes, dtype= and requires_grad= here")
+        if name.endswith("_like"):
+            if len(call.args) != 1:
+                raise self._refuse(call, f"{what} takes one tensor")
+            like = self._eval(call.args[0])
+            if not isinstance(like, _Tensor) or like.shape is None:
+                raise self._refuse(call.args[0], f"{what} needs a tensor of a known size")
+            shape = like.shape
+        else:
+            sizes = call.args[0].elts if len(call.args) == 1 and isinstance(
+                call.args[0], (ast.Tuple, ast.List)) else call.args
+            shape = tuple(self._size(e, what) for e in sizes)
+        elements = int(np.prod(shape, dtype=np.float64))
+        if elements > MAX_VALUE_ELEMENTS:
+            raise self._refuse(call, f"{what}: more than {count(MAX_VALUE_ELEMENTS, 'numbers')} "
+                               "in one value")
+        value = np.full(shape, FACTORIES[name]).tolist()
+        t = self._new_leaf(value, call.args[0] if call.args else call,
+                           self._eval(options["dtype"]) if "dtype" in options else None,
+                           self._eval(options["requires_grad"]) if "requires_grad" in options
+                           else False, call, integers=False)
+        t.filled = FACTORIES[name]
+        return t
+
+    def _size(self, node: ast.expr, what: str) -> int:
+        size = self._eval(node)
+        if isinstance(node, ast.Constant) and isinstance(node.value, float) or \
+                not isinstance(size, float) or not size.is_integer() or size < 0:
+            raise self._refuse(node, f"{what}: a size is a whole number, not "
+                               f"{self._snippet(node)}")
+        return int(size)
 
     def _data(self, node: ast.expr) -> Any:
         """torch.tensor's data: numbers, or (nested) lists of them."""
@@ -316,6 +379,19 @@ class CallReader:
         detached = self._make("identity", (t,), call, None, t.shape)
         detached.flags["detach"] = True
         return detached
+
+    def _clone(self, t: _Tensor, call: ast.Call) -> _Tensor:
+        """x.clone() as PyTorch has it: of a leaf that does not require grad, a new leaf
+        (its flags its own); of one that does, a computed copy (an identity node, through
+        which the gradient flows); of a computed tensor, the same node (in-place changes are
+        refused, so nothing can tell a copy from it)."""
+        if t.inputs:
+            return t
+        if t.flags["requires_grad"]:
+            return self._make("identity", (t,), call, None, t.shape)
+        copy = self._make("input", (), call, dict(t.params), t.shape)
+        copy.filled = t.filled
+        return copy
 
     def _set_requires_grad(self, t: _Tensor, on: bool, node: ast.AST) -> None:
         if t.inputs:

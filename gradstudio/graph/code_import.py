@@ -37,15 +37,31 @@ from .code_calls import (
 from .code_subset import (
     BINARY,
     DISPLAY_ATTRIBUTES,
+    DISPLAY_FUNCTIONS,
     DISPLAY_METHODS,
     DTYPES,
+    FACTORIES,
     FUNCTIONAL,
+    INSTEAD,
     LEAF_KINDS,
     METHOD_EXTRA,
     OPERATORS,
     PARAMETER_NAME,
+    RANDOM,
     TORCH_EXTRA,
     UNARY,
+)
+from .code_updates import (
+    OPTIMIZER_METHODS,
+    in_place_refusal,
+    is_in_place_method,
+    is_training_loop,
+    learning_rate,
+    loop_refusal,
+    new_tensor_instead,
+    optimizer_refusal,
+    update_refusal,
+    uses_grad,
 )
 from .evaluate import gc_paused
 from .layout import place_missing
@@ -75,10 +91,12 @@ class Backward:
 
 @dataclass(frozen=True)
 class ZeroGrad:
-    """``x.grad.zero_()`` in the code (target: the leaf's node id)."""
+    """``x.grad.zero_()`` in the code (target: the leaf's node id); ``x.grad = None`` when
+    ``clear``."""
 
     target: str
     line: int
+    clear: bool = False
 
 
 @dataclass
@@ -109,10 +127,14 @@ def read_code(path: str | os.PathLike) -> bytes:
         return f.read(MAX_CODE_BYTES + 1)
 
 
-def zero_grad_of(session: Any, node_id: str) -> None:
+def zero_grad_of(session: Any, node_id: str, clear: bool = False) -> None:
     """``x.grad.zero_()`` on a Session: that leaf's gradient only, as in PyTorch; the
-    ledger's zero grad when no other leaf still holds one."""
+    ledger's zero grad when no other leaf still holds one. ``x.grad = None`` if ``clear``."""
     model = session.model
+    if clear:
+        session.leaf(node_id).grad = None
+        session.ledger.note(f"{model.label(node_id)}.grad = None")
+        return
     others = [n for n in model.node_ids() if n != node_id and model.node(n).spec.is_leaf]
     if not any(_holds_gradient(session.leaf(n)) for n in others):
         session.zero_grad()
@@ -134,7 +156,7 @@ def replay(session: Any, actions: list[Backward | ZeroGrad]) -> list[Any]:
     results = []
     for action in actions:
         if isinstance(action, ZeroGrad):
-            zero_grad_of(session, action.target)
+            zero_grad_of(session, action.target, action.clear)
         else:
             results.append(session.backward(action.target))
     return results
@@ -254,14 +276,25 @@ class CodeImporter(CallReader):
                 if not isinstance(target, ast.Name) or target.id not in self._scope():
                     raise self._refuse(target, f"del {self._snippet(target)} is not understood")
                 del self._scope()[target.id]
+        elif isinstance(stmt, ast.AnnAssign):
+            self._annotated_assign(stmt)
         elif isinstance(stmt, ast.Pass):
             pass
+        elif _is_main_guard(stmt):  # a script's body, run when the script is
+            self._block(stmt.body)
+        elif is_training_loop(stmt):
+            raise self._refuse(stmt, loop_refusal(stmt))
         elif why := _unsupported(stmt):
             raise self._refuse(stmt, why)
         else:
             raise self._refuse(stmt, f"'{self._snippet(stmt)}' is not understood ({_DOCS})")
 
     def _import(self, stmt: ast.Import | ast.ImportFrom) -> None:
+        names = [stmt.module or ""] if isinstance(stmt, ast.ImportFrom) else []
+        names += [a.name if isinstance(stmt, ast.Import) else f"{stmt.module}.{a.name}"
+                  for a in stmt.names]
+        if any(n == "torch.optim" or n.startswith("torch.optim.") for n in names):
+            raise self._refuse(stmt, optimizer_refusal(self._snippet(stmt)))
         if isinstance(stmt, ast.Import):
             for alias in stmt.names:
                 if alias.name not in ("torch", "torch.nn", _FUNCTIONAL):
@@ -284,9 +317,65 @@ class CodeImporter(CallReader):
             self._bind(alias.asname or alias.name, value)
 
     def _assign(self, stmt: ast.Assign) -> None:
+        for target in stmt.targets:
+            if isinstance(target, ast.Attribute) and target.attr in ("data", "grad"):
+                self._assign_tensor_part(target, stmt)
+                return
+            if isinstance(target, ast.Name) and uses_grad(stmt.value) and any(
+                    isinstance(n, ast.Name) and n.id == target.id
+                    for n in ast.walk(stmt.value)):  # w = w - lr * w.grad
+                raise self._refuse(stmt, self._update(stmt, target.id, stmt.value))
         value = self._eval(stmt.value)
         for target in stmt.targets:
             self._assign_to(target, value, stmt.value)
+
+    def _annotated_assign(self, stmt: ast.AnnAssign) -> None:
+        """``x: torch.Tensor = ...``: the type hint is only looked at, then the assignment."""
+        if not _plain_annotation(stmt.annotation):
+            raise self._refuse(stmt.annotation, "a type hint is only understood as a type's "
+                               "name ('torch.Tensor', 'float', 'list[float]')")
+        if not isinstance(stmt.target, ast.Name) or not stmt.simple:
+            raise self._refuse(stmt.target, "a type hint is only understood on a variable")
+        if stmt.value is not None:
+            self._bind(stmt.target.id, self._eval(stmt.value))
+
+    def _assign_tensor_part(self, target: ast.Attribute, stmt: ast.Assign) -> None:
+        """``x.grad = None`` (replayed); ``w.data = ...`` and any other ``x.grad = ...`` are
+        refused in the words they need."""
+        if len(stmt.targets) > 1:
+            raise self._refuse(target, f"assigning to {self._snippet(target)} is only "
+                               "understood on its own ('x.grad = None')")
+        tensor = self._eval(target.value)
+        if not isinstance(tensor, _Tensor):
+            raise self._refuse(target.value, f"{self._snippet(target.value)} is not a tensor")
+        name = self._snippet(target.value)
+        if target.attr == "data":
+            raise self._refuse(stmt, self._update(stmt, name, stmt.value))
+        if not (isinstance(stmt.value, ast.Constant) and stmt.value.value is None):
+            raise self._refuse(stmt, f"'{self._snippet(stmt)}': a gradient comes from "
+                               f"backward(); only {name}.grad = None or {name}.grad.zero_() "
+                               "is understood (both replayed)")
+        if tensor.inputs:
+            raise self._refuse(stmt, f"{name}.grad = None: {name} is computed, not a leaf; "
+                               "only a leaf's gradient is kept")
+        self._actions.append(_Action("clear_grad", tensor, stmt.lineno))
+
+    def _update(self, stmt: ast.AST, tensor: str, value: ast.expr | None,
+                adds: bool = False) -> str:
+        """The refusal of an in-place change of ``tensor``: a training update when it reads a
+        gradient (with the code's lr, if it is a number), else any in-place change."""
+        if value is None or not uses_grad(value):
+            return in_place_refusal(self._snippet(stmt), tensor,
+                                    new_tensor_instead(stmt, tensor))
+        return update_refusal(self._snippet(stmt), tensor,
+                              learning_rate(value, self._number_or_none, adds))
+
+    def _number_or_none(self, expr: ast.expr) -> float | None:
+        try:
+            value = self._eval(expr)
+        except CodeImportError:
+            return None
+        return value if isinstance(value, float) else None
 
     def _assign_to(self, target: ast.expr, value: Any, source: ast.expr) -> None:
         if isinstance(target, ast.Name):
@@ -309,15 +398,19 @@ class CodeImporter(CallReader):
                                "supported: assign to a variable name")
 
     def _aug_assign(self, stmt: ast.AugAssign) -> None:
-        if not isinstance(stmt.target, ast.Name):
+        target = stmt.target
+        if isinstance(target, ast.Attribute):  # w.data -= lr * w.grad
+            if isinstance(self._eval(target.value), _Tensor):
+                raise self._refuse(stmt, self._update(stmt, self._snippet(target.value),
+                                                      stmt.value, isinstance(stmt.op, ast.Add)))
+        if not isinstance(target, ast.Name):
             raise self._refuse(stmt, f"'{self._snippet(stmt)}' is not understood ({_DOCS})")
-        current = self._lookup(stmt.target.id, stmt.target)
-        value = self._eval(stmt.value)
-        if isinstance(current, _Tensor) or isinstance(value, _Tensor):
-            raise self._refuse(stmt, f"'{self._snippet(stmt)}' changes a tensor in place: "
-                               "write it as a new tensor, 'y = y + ...' (Train step does "
-                               "the in-place update of weights)")
-        self._bind(stmt.target.id, self._binary(stmt.op, current, value, stmt))
+        current = self._lookup(target.id, target)
+        if isinstance(current, _Tensor):  # w -= lr * w.grad, y += 1
+            raise self._refuse(stmt, self._update(stmt, target.id, stmt.value,
+                                                  isinstance(stmt.op, ast.Add)))
+        # a number variable: total += x is total = total + x, a new tensor (not in place)
+        self._bind(target.id, self._binary(stmt.op, current, self._eval(stmt.value), stmt))
 
     def _with(self, stmt: ast.With) -> None:
         modes = []
@@ -344,11 +437,12 @@ class CodeImporter(CallReader):
         """A function is kept to be read at each call (its ops inlined); it may only do what
         the rest of the code may, plus return at the end."""
         a = stmt.args
+        hints = [p.annotation for p in a.args if p.annotation is not None]
         if stmt.decorator_list or a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or \
-                stmt.returns is not None or any(p.annotation is not None for p in a.args):
+                not all(_plain_annotation(h) for h in hints + [stmt.returns]):
             raise self._refuse(stmt, f"def {stmt.name}: only plain functions with positional "
                                "parameters are supported (no decorators, *args, **kwargs, "
-                               "keyword-only parameters or annotations)")
+                               "keyword-only parameters; type hints as type names)")
         for default in a.defaults:
             if not isinstance(self._eval(default), float):
                 raise self._refuse(default, "a parameter's default must be a number")
@@ -380,9 +474,39 @@ class CodeImporter(CallReader):
         if zeroed is not None:
             self._actions.append(_Action("zero_grad", zeroed, expr.lineno))
             return
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+            self._refuse_training_call(expr, expr.func)
         if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
             return  # a docstring
+        made = len(self._actions)
         self._display(expr)
+        if len(self._actions) > made and not self._locals:
+            self._refuse_lost_backward(expr, self._actions[made:])
+
+    def _refuse_lost_backward(self, call: ast.expr, actions: list[_Action]) -> None:
+        """``main()`` that builds a graph and runs backward inside: no variable holds that
+        graph afterwards (as in Python), so it would import as nothing; say so instead."""
+        held = _reachable(v for v in self._globals.values() if isinstance(v, _Tensor))
+        if any(a.kind == "backward" and not _reachable([a.tensor]) & held for a in actions):
+            what = self._snippet(call)
+            raise self._refuse(call, f"{what} builds its graph and runs backward inside the "
+                               "function, and no variable holds that graph afterwards: paste "
+                               "the function's body at the top level, or end it with "
+                               f"'return loss' and write 'loss = {what}'")
+
+    def _refuse_training_call(self, call: ast.Call, func: ast.Attribute) -> None:
+        """``optimizer.step()``, ``w.sub_(lr * w.grad)``, ``w.data.add_(...)``: refused in
+        the words of a training update."""
+        owner = func.value
+        if func.attr in OPTIMIZER_METHODS and isinstance(owner, ast.Name) and \
+                not self._known(owner.id):
+            raise self._refuse(call, optimizer_refusal(self._snippet(call)))
+        if is_in_place_method(func.attr):
+            if isinstance(owner, ast.Attribute) and owner.attr == "data":
+                owner = owner.value
+            if isinstance(self._eval(owner), _Tensor):
+                raise self._refuse(call, self._update(call, self._snippet(owner), call,
+                                                      func.attr == "add_"))
 
     def _zero_grad_of(self, expr: ast.expr) -> _Tensor | None:
         """The tensor of ``x.grad.zero_()`` (or ``x.grad.data.zero_()``), else None."""
@@ -413,15 +537,39 @@ class CodeImporter(CallReader):
         if isinstance(expr, ast.Constant) and isinstance(expr.value, (str, int, float)):
             return
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and \
-                expr.func.attr in DISPLAY_METHODS and not expr.args and not expr.keywords:
+                expr.func.attr in DISPLAY_METHODS and not expr.keywords and all(
+                    isinstance(a, ast.Constant) and type(a.value) is int for a in expr.args):
             self._display(expr.func.value)
             return
         if isinstance(expr, ast.Attribute) and expr.attr in DISPLAY_ATTRIBUTES:
             self._display(expr.value)
             return
+        parts = self._shown_parts(expr)
+        if parts is not None:
+            for part in parts:
+                self._display(part)
+            return
         value = self._eval(expr)
         if isinstance(value, (_Module, _Function, _Method, _UserFunction, _DType)):
             return
+
+    def _shown_parts(self, expr: ast.expr) -> list[ast.expr] | None:
+        """The parts of a shown expression that only formats them — str(x), round(v, 2),
+        'x = {}'.format(x), 'x = %s' % x, 'x = ' + str(x), x.grad is None, (a, b) —
+        each still to be understood; None for any other expression."""
+        if isinstance(expr, ast.Call) and all(kw.arg is not None for kw in expr.keywords):
+            f = expr.func
+            if isinstance(f, ast.Name) and f.id in DISPLAY_FUNCTIONS and not self._known(f.id) \
+                    or isinstance(f, ast.Attribute) and f.attr == "format" and _is_text(f.value):
+                return [*expr.args, *(kw.value for kw in expr.keywords)]
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Mod)) and \
+                (_is_text(expr.left) or _is_text(expr.right)):
+            return [expr.left, expr.right]
+        if isinstance(expr, ast.Compare):
+            return [expr.left, *expr.comparators]
+        if isinstance(expr, ast.Tuple):
+            return list(expr.elts)
+        return None
 
     # --- names ----------------------------------------------------------------------------
     def _scope(self) -> dict[str, Any]:
@@ -434,6 +582,9 @@ class CodeImporter(CallReader):
         if not self._locals:
             self._counter += 1
             self._bound_at[name] = self._counter
+
+    def _known(self, name: str) -> bool:
+        return any(name in scope for scope in self._locals[-1:] + [self._globals])
 
     def _lookup(self, name: str, node: ast.AST) -> Any:
         for scope in (self._locals[-1:] + [self._globals]):
@@ -491,21 +642,42 @@ class CodeImporter(CallReader):
             if value.path == "torch":
                 if name == "nn":
                     return _Module("torch.nn")
-                if name in UNARY or name in BINARY or name in TORCH_EXTRA:
+                if name in UNARY or name in BINARY or name in TORCH_EXTRA or name in FACTORIES:
                     return _Function("torch", name)
                 if name in DTYPES:
                     return _DType(DTYPES[name])
+                if name == "optim":
+                    raise self._refuse(node, optimizer_refusal(self._snippet(node)))
+                if name in RANDOM:
+                    raise self._refuse(node, f"torch.{name} gives random numbers, which only "
+                                       "running the code knows (the code is read, never run; "
+                                       "torch.manual_seed does not change that): write the "
+                                       "numbers, as in torch.tensor([0.5, -1.2])")
+                if name in INSTEAD:
+                    raise self._refuse(node, f"{self._snippet(node)} is not supported: "
+                                       f"{INSTEAD[name]} ({_DOCS})")
             elif value.path == "torch.nn" and name == "functional":
                 return _Module(_FUNCTIONAL)
+            elif value.path == "torch.nn" and name[:1].isupper():  # nn.Linear, nn.MSELoss
+                raise self._refuse(node, f"{self._snippet(node)}: torch.nn's modules are not "
+                                   "imported; write a layer's weights as tensors "
+                                   "(w = torch.tensor(0.5, requires_grad=True)) and the layer "
+                                   "as w * x + b, a loss as F.mse_loss(...)")
             elif value.path == _FUNCTIONAL and name in FUNCTIONAL:
                 return _Function("F", name)
             return None
         if isinstance(value, _Tensor):
             if name in UNARY or name in BINARY or name in METHOD_EXTRA:
                 return _Method(value, name)
-            if name in DISPLAY_ATTRIBUTES:
-                raise self._refuse(node, f".{name} is what running the code gives, not part "
-                                   "of the graph: it can only be printed")
+            if name in DISPLAY_ATTRIBUTES or name in DISPLAY_METHODS:
+                call = "()" if name in DISPLAY_METHODS else ""
+                raise self._refuse(node, f".{name}{call} is what running the code gives, not "
+                                   f"part of the graph: it can only be printed, as in "
+                                   f"print({self._snippet(node)}{call})")
+            if is_in_place_method(name):
+                tensor = self._snippet(node.value) if isinstance(node, ast.Attribute) else "it"
+                raise self._refuse(node, in_place_refusal(f"{self._snippet(node)}(...)",
+                                                          tensor, ""))
             return None
         return None
 
@@ -576,8 +748,8 @@ class CodeImporter(CallReader):
             data["loss"] = ids[targets[-1]]
         data["description"] = _description(labels, targets)
         model = GraphModel.from_dict(place_missing(data))
-        kept = [(Backward if a.kind == "backward" else ZeroGrad)(ids[a.tensor], a.line)
-                for a in actions]
+        kept = [Backward(ids[a.tensor], a.line) if a.kind == "backward" else
+                ZeroGrad(ids[a.tensor], a.line, a.kind == "clear_grad") for a in actions]
         return ImportedGraph(model, kept, list(self._notes),
                              {n: ids[t] for n, t in names.items()})
 
@@ -656,6 +828,37 @@ _ARITHMETIC = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
 class _At:
     lineno: int
     col_offset: int
+
+
+def _is_text(node: ast.expr) -> bool:
+    """A string as written: 'x = ', f'{x}', str(x), 'x = {}'.format(x)."""
+    if isinstance(node, ast.Call):
+        f = node.func
+        return isinstance(f, ast.Name) and f.id in ("str", "repr", "format") or \
+            isinstance(f, ast.Attribute) and f.attr == "format" and _is_text(f.value)
+    return isinstance(node, ast.JoinedStr) or isinstance(node, ast.Constant) and \
+        isinstance(node.value, str)
+
+
+def _is_main_guard(stmt: ast.stmt) -> bool:
+    """``if __name__ == "__main__":`` without else: a script's body."""
+    if not isinstance(stmt, ast.If) or stmt.orelse or not isinstance(stmt.test, ast.Compare):
+        return False
+    test = stmt.test
+    sides = [test.left, *test.comparators]
+    names = [s.id for s in sides if isinstance(s, ast.Name)]
+    texts = [s.value for s in sides if isinstance(s, ast.Constant)]
+    return len(sides) == 2 and isinstance(test.ops[0], ast.Eq) and names == ["__name__"] \
+        and texts == ["__main__"]
+
+
+def _plain_annotation(node: ast.expr | None) -> bool:
+    """A type hint that only names types (``torch.Tensor``, ``list[float]``,
+    ``float | None``, a string), so reading past it hides nothing."""
+    allowed = (ast.Name, ast.Attribute, ast.Subscript, ast.Tuple, ast.Constant, ast.BinOp,
+               ast.BitOr, ast.Load, ast.expr_context)
+    return node is None or all(isinstance(n, allowed) for n in ast.walk(node)) and not any(
+        isinstance(n, ast.BinOp) and not isinstance(n.op, ast.BitOr) for n in ast.walk(node))
 
 
 def code_text(source: str | bytes) -> str:

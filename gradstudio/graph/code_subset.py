@@ -10,7 +10,8 @@ from __future__ import annotations
 import ast
 
 __all__ = ["UNARY", "BINARY", "OPERATORS", "TORCH_EXTRA", "FUNCTIONAL", "METHOD_EXTRA",
-           "DTYPES", "LEAF_KINDS", "PARAMETER_NAME", "DISPLAY_ATTRIBUTES", "DISPLAY_METHODS"]
+           "DTYPES", "LEAF_KINDS", "PARAMETER_NAME", "DISPLAY_ATTRIBUTES", "DISPLAY_METHODS",
+           "DISPLAY_FUNCTIONS", "FACTORIES", "RANDOM", "INSTEAD"]
 
 # One input: torch.NAME(x), x.NAME(), and (where PyTorch has it) F.NAME(x).
 UNARY = {"sin": "sin", "cos": "cos", "exp": "exp", "log": "log", "sigmoid": "sigmoid",
@@ -22,12 +23,22 @@ BINARY = {"add": "add", "sub": "sub", "subtract": "sub", "mul": "mul", "multiply
 OPERATORS: dict[type[ast.operator], str] = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul",
                                             ast.Div: "div"}
 # torch.NAME beyond the tables above (handled one by one in code_import).
-TORCH_EXTRA = ("tensor", "pow", "clamp", "clip", "no_grad", "enable_grad")
+TORCH_EXTRA = ("tensor", "pow", "clamp", "clip", "no_grad", "enable_grad", "manual_seed")
+# torch.NAME(sizes...) / torch.NAME_like(x): a leaf filled with one number.
+FACTORIES = {"ones": 1.0, "zeros": 0.0, "ones_like": 1.0, "zeros_like": 0.0}
+# torch.NAME that is not supported, and what to write instead.
+INSTEAD = {"sqrt": "write x ** 0.5 (a pow node)",
+           "autograd": "call y.backward() and print x.grad, the gradients the graph shows",
+           "rsqrt": "write x ** -0.5 (a pow node)", "reciprocal": "write 1 / x"}
+# torch.NAME making random numbers: refused (only running the code knows them).
+RANDOM = ("randn", "rand", "randint", "randn_like", "rand_like", "randint_like", "normal",
+          "randperm", "bernoulli", "multinomial", "poisson")
 # F.NAME (torch.nn.functional): the losses and the activations PyTorch has there.
 FUNCTIONAL = {"binary_cross_entropy": "bce", "mse_loss": "mse", "relu": "relu",
               "sigmoid": "sigmoid", "tanh": "tanh"}
 # x.NAME(...) beyond UNARY and BINARY.
-METHOD_EXTRA = ("pow", "clamp", "clip", "detach", "requires_grad_", "backward")
+METHOD_EXTRA = ("pow", "clamp", "clip", "detach", "requires_grad_", "backward", "retain_grad",
+                "clone")
 DTYPES = {"float32": "float32", "float": "float32", "float64": "float64", "double": "float64"}
 
 # A leaf's kind: a trailing comment naming the kind wins (``w = torch.tensor(1.0)  # weight``,
@@ -39,3 +50,6 @@ PARAMETER_NAME = r"^(?:[wWbB]\d*|[wWbB]_\w*|weight\w*|bias\w*|theta\w*)$"
 # What print(...) and bare expressions may look at (they are ignored, but must be understood).
 DISPLAY_ATTRIBUTES = ("grad", "data", "shape", "requires_grad", "grad_fn", "is_leaf", "dtype")
 DISPLAY_METHODS = ("item", "tolist", "size", "dim", "numel", "numpy")
+# Builtins a print may format what it shows with: print(round(x.item(), 2)), str(x).
+DISPLAY_FUNCTIONS = ("str", "repr", "round", "float", "int", "bool", "abs", "len", "type",
+                     "format")

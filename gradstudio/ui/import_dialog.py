@@ -150,7 +150,7 @@ def replay_in_document(document: Document, imported: ImportedGraph) -> None:
         if isinstance(action, Backward):
             document.backward(action.target)
         else:
-            zero_grad_of(document.session, action.target)
+            zero_grad_of(document.session, action.target, action.clear)
             document.ledger_changed.emit()
             document.forward()
     for note in imported.notes:

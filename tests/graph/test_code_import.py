@@ -252,7 +252,8 @@ REFUSED = {
     "x = 2 ** 2 ** 2 ** 2 ** 2": ("1:5", "too large"),
     "x = 1e999": ("1:5", "too large"),
     "x = (1 +": ("1:", "not valid Python"),
-    "x = torch.tensor(1.0)\nx.grad = None": ("2:1", "assigning to x.grad"),
+    # x.grad = None is replayed (test_code_import_torch); anything else a gradient is not
+    "x = torch.tensor(1.0)\nx.grad = x * 0": ("2:1", "only x.grad = None or x.grad.zero_()"),
     # every refusal reads as a sentence: "<what> are not supported"
     "def f(a):\n    global x\n    return a": ("2:5", "global statements are not supported"),
     "assert 1": ("1:1", "assert statements are not supported"),

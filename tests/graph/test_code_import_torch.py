@@ -197,10 +197,99 @@ print(x.grad.item(), x.grad.tolist(), x.is_leaf, y.grad_fn)
 """,
 }
 
+# What a PyTorch learner pastes from tutorials and the notebook: factories, a script's
+# main guard, type hints, semicolons, f-strings, .item(), .grad.data, retain_grad,
+# backward(torch.ones_like(y)), x.grad = None between backward calls.
+CORPUS.update({
+    "tutorial_script": """
+import torch
+
+# a script as tutorials write it
+def f(x: torch.Tensor) -> torch.Tensor:
+    \"\"\"x squared plus sin x.\"\"\"
+    return x ** 2 + torch.sin(x)
+
+if __name__ == "__main__":
+    x: torch.Tensor = torch.tensor(2.0, requires_grad=True)  # input
+    lr: float = 0.1
+    y = f(x); y.backward()
+    print(f"y = {y.item():.4f}, dy/dx = {x.grad.item():.4f}")
+    print(f"{x.grad.data=}", x.grad.data, x.shape, x.size(), x.dim())
+""",
+    "ones_zeros_factories": """
+torch.manual_seed(0)
+w = torch.ones(3, requires_grad=True)
+b = torch.zeros(1, requires_grad=True)
+m = torch.ones((2, 3), dtype=torch.float32)
+x = torch.tensor([0.5, -1.0, 2.0])
+t = torch.zeros_like(x)
+u = torch.ones_like(m, requires_grad=True)
+loss = ((w * x + b - t) ** 2).mean() + (u * m).sum()
+loss.backward()
+""",
+    "backward_with_ones_like": """
+x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+y = x ** 2 * 3
+y.backward(torch.ones_like(y))
+print(x.grad)
+""",
+    "scalar_backward_with_ones_like_retained": """
+x = torch.tensor(1.5, requires_grad=True)
+y = torch.exp(x)
+y.backward(gradient=torch.ones_like(y), retain_graph=True)
+y.backward(torch.ones_like(y))
+""",
+    "retain_grad_of_an_intermediate": """
+x = torch.tensor(3.0, requires_grad=True)
+y = x ** 2
+y.retain_grad()
+z = torch.sin(y)
+z.backward()
+print(y.grad, x.grad)
+""",
+    "grad_set_to_none_between_backward_calls": """
+x = torch.tensor(2.0, requires_grad=True)
+y = x ** 2
+y.backward()
+x.grad = None
+y = x ** 3
+y.backward()
+w = torch.tensor(1.0, requires_grad=True)
+(w * 2).backward()
+w.grad = None
+""",
+    "prints_as_tutorials_write_them": """
+x = torch.tensor(2.0, requires_grad=True)
+y = x ** 3
+y.backward()
+print("x.grad =", round(x.grad.item(), 4), "is None:", x.grad is None)
+print('y = {}, dy/dx = {:.2f}'.format(y, x.grad.item()))
+print("y = %s" % y, "x = %.3f" % (x.item(),), "grad: " + str(x.grad), repr(x))
+print(type(x), float(x.grad), int(x.item()), len(x.shape), x.dtype == torch.float32)
+""",
+    "clones": """
+x = torch.tensor([1.0, -2.0], requires_grad=True)
+c = torch.tensor([0.5, 0.5])
+d = c.clone().requires_grad_()
+e = x.detach().clone()
+f = (x * 2).clone()
+g = x.clone()
+loss = (f * d + e * x + g ** 2).sum()
+loss.backward()
+""",
+    "number_accumulating_a_tensor": """
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+total = 0
+total += (x * 2).sum()  # a number plus a tensor: a new tensor
+total = total + (x ** 2).sum()
+total.backward()
+""",
+})
+
 
 def _run_torch(code: str) -> dict:
-    """The snippet run by real PyTorch (test code we wrote: trusted)."""
-    namespace = {"torch": torch}
+    """The snippet run by real PyTorch (test code we wrote: trusted), as a script is run."""
+    namespace = {"torch": torch, "__name__": "__main__"}
     exec(compile(code, "<corpus>", "exec"), namespace)  # noqa: S102
     return {k: v for k, v in namespace.items() if isinstance(v, torch.Tensor)}
 

@@ -140,3 +140,42 @@ def test_from_file_fills_the_box(qtbot, window, tmp_path: Path, monkeypatch) -> 
     dialog = _open_dialog(qtbot, window)
     qtbot.mouseClick(dialog.from_file, Qt.LeftButton)
     assert "2:1: not UTF-8" in dialog.error.text()
+
+
+def test_a_training_update_is_refused_naming_train_step(qtbot, window) -> None:
+    """The notebook's update pasted with its graph: the box says it is a training update,
+    which Train Step does with the code's lr, and puts the cursor on it."""
+    code = NETWORK + "with torch.no_grad():\n    w -= 0.1 * w.grad\n    b -= 0.1 * b.grad\n"
+    dialog = _refused(qtbot, window, code)
+    assert dialog.error.text() == (
+        "Not imported: 11:5: 'w -= 0.1 * w.grad' is a training update (it changes w by its "
+        "gradient): the import reads the graph and its backward() calls, not weight updates. "
+        "Leave it out and press Train Step in the app, with lr 0.1 in the toolbar")
+    cursor = dialog.editor.textCursor()
+    assert (cursor.blockNumber(), cursor.positionInBlock()) == (10, 4)
+    # the person takes the advice: deletes the update, imports, presses Train Step
+    cursor.movePosition(cursor.MoveOperation.StartOfBlock)
+    cursor.movePosition(cursor.MoveOperation.Up)
+    cursor.movePosition(cursor.MoveOperation.End, cursor.MoveMode.KeepAnchor)
+    dialog.editor.setTextCursor(cursor)
+    qtbot.keyClick(dialog.editor, Qt.Key_Delete)
+    assert dialog.editor.toPlainText() == NETWORK
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
+    assert not dialog.isVisible()
+    trigger(window.menuBar(), "Train Step")
+    assert _cards(window)["w · Weight"][0] == "w 1 → 0.3308"  # 1 - 0.1 * 6.6918
+
+
+def test_gradients_of_two_targets_and_a_cleared_grad_are_replayed(qtbot, window) -> None:
+    """What `gradstudio import` sends to the window for: backward from two nodes add up,
+    and x.grad = None clears one leaf's gradient in between."""
+    dialog = _open_dialog(qtbot, window)
+    _paste(qtbot, dialog, "x = torch.tensor(2.0, requires_grad=True)\n"
+                          "w = torch.tensor(3.0, requires_grad=True)\n"
+                          "y = x * w\nz = x ** 3\ny.backward()\nw.grad = None\nz.backward()\n")
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
+    cards = _cards(window)
+    assert cards["x · Input"] == ["2. · grad 15."]  # 3 from y, 12 from z
+    assert cards["w · Weight"] == ["3."]  # no gradient: none shown
+    assert any(line.endswith("w.grad = None")
+               for line in window.document.session.ledger.lines())
