@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QDoubleSpinBox,
     QInputDialog,
     QLabel,
     QMenu,
@@ -27,7 +26,9 @@ from gradstudio.resources import example_paths, resource_path
 
 from .canvas.arrange import arrange
 from .commands import SetSetting
+from .document import Message
 from .first_paint import after_first_paint
+from .lr_box import LearningRateBox
 from .step_mode import SPEEDS
 
 if TYPE_CHECKING:
@@ -375,7 +376,7 @@ def _make_toolbar(w: MainWindow, acts: dict[str, QAction]) -> None:
     w.addToolBar(tb)
     for name in ("forward", "backward", "zero_grad", "train_step"):
         tb.addAction(acts[name])
-    lr = QDoubleSpinBox()
+    lr = LearningRateBox()
     lr.setObjectName("lr")
     lr.setAccessibleName(w.tr("Learning rate"))
     lr.setToolTip(w.tr("Learning rate used by Train step"))
@@ -388,6 +389,7 @@ def _make_toolbar(w: MainWindow, acts: dict[str, QAction]) -> None:
     w.lr_box = lr
 
     def commit() -> None:
+        lr.settle()
         if abs(lr.value() - w.document.model.settings.lr) > 1e-12:
             w.document.run(SetSetting(w.document.model, "lr", lr.value()))
 
@@ -396,6 +398,7 @@ def _make_toolbar(w: MainWindow, acts: dict[str, QAction]) -> None:
         lr.setValue(w.document.model.settings.lr)
         lr.blockSignals(False)
 
+    lr.refused.connect(lambda text: w.document.message.emit(Message("error", text)))
     lr.editingFinished.connect(commit)
     w.document.run_requested.connect(commit)  # a run uses what the box shows, even unconfirmed
     w.document.model_changed.connect(
