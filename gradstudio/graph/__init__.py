@@ -13,6 +13,7 @@ from .model import FLAGS, LR_MAX, LR_MIN, Change, Edge, GraphModel, ModelEvent, 
 from .session import (
     MAX_TRAIN_STEPS,
     Session,
+    SessionState,
     TrainResult,
     TrainRun,
     TrainStep,
@@ -25,6 +26,6 @@ __all__ = [
     "BackwardResult", "Evaluator", "ForwardResult", "pick_target", "requires_grad_reason",
     "why_not_requires_grad", "EXTENSION", "GraphFileError", "load", "loads", "save", "Ledger",
     "format_number", "FLAGS", "LR_MAX", "LR_MIN", "check_lr", "Change", "Edge", "GraphModel",
-    "ModelEvent", "NodeData", "Session", "TrainResult", "TrainRun", "TrainStep",
+    "ModelEvent", "NodeData", "Session", "SessionState", "TrainResult", "TrainRun", "TrainStep",
     "WeightStep", "MAX_TRAIN_STEPS", "apply_updates",
 ]

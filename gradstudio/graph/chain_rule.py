@@ -145,10 +145,10 @@ def target_text(session: Session) -> str:
 def gradients_are_stale(session: Session) -> bool:
     """True when a forward ran after the last backward: its gradients are gone from the
     computed values."""
-    last, forward = session.last_backward, session.last_forward
-    if last is None or not last.ok or forward is None:
+    last = session.last_backward
+    if last is None or not last.ok or session.last_forward is None:
         return False
-    return forward.value(last.target) is not last.loss
+    return not session.backward_is_current()
 
 
 def chain_rule_at(session: Session, node_id: str) -> ChainRuleStep:

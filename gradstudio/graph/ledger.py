@@ -138,6 +138,15 @@ class Ledger:
                 return entry.received
         return {}
 
+    def copy(self) -> Ledger:
+        """A copy that later entries leave alone (an entry itself never changes)."""
+        return Ledger(list(self.entries), self._backwards, self._since_zero)
+
+    def restore(self, saved: Ledger) -> None:
+        """Be ``saved`` (a ``copy``) again, in place: the panels hold this ledger."""
+        self.entries[:] = saved.entries
+        self._backwards, self._since_zero = saved._backwards, saved._since_zero
+
     def clear(self) -> None:
         self.entries.clear()
         self._backwards = self._since_zero = 0

@@ -7,6 +7,10 @@ Every backward and zero-grad is written in the ledger.
 A train step computes the new weight values and returns them; it never writes them into the
 model. Whoever runs it applies them: the window through an undoable command, a script or the
 CLI with ``apply_updates`` (``Session.train`` does that for a headless loop).
+
+What a run changes in the session itself (gradients, ledger, loss history, the training
+history) is not in the model: ``snapshot`` keeps it and ``restore`` puts it back, so undoing
+a train run shows what was there before it (``ApplyTrainStep`` in the window).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,6 +30,7 @@ from .catalog import kind
 from .evaluate import BackwardResult, Evaluator, ForwardResult, gc_paused, pick_target
 from .ledger import BackwardEntry, Ledger
 from .model import Change, GraphModel, ModelEvent
+from .train_history import TrainHistory
 
 if TYPE_CHECKING:
     from .plan import ScalarPlan
@@ -33,8 +38,8 @@ if TYPE_CHECKING:
 
     Plan = ScalarPlan | VectorPlan
 
-__all__ = ["Session", "TrainResult", "TrainStep", "TrainRun", "TrainBlock", "WeightStep",
-           "PlanSteps", "MAX_TRAIN_STEPS", "apply_updates"]
+__all__ = ["Session", "SessionState", "TrainResult", "TrainStep", "TrainRun", "TrainBlock",
+           "WeightStep", "PlanSteps", "MAX_TRAIN_STEPS", "apply_updates"]
 
 MAX_TRAIN_STEPS = 100_000  # the most steps one Train N run offers
 _RUNS = itertools.count(1)  # ids of headless runs, for the ledger's one entry per run
@@ -159,6 +164,22 @@ class TrainBlock:
     compiled: bool = False  # ran in the compiled plan (else one engine train_step)
 
 
+@dataclass(frozen=True)
+class SessionState:
+    """What the session holds besides the model, as ``Session.snapshot`` copied it: each
+    leaf's gradient (None: no .grad), the ledger, the loss history, the training history,
+    the last forward (None: a fresh one shows the same) and backward, and the run the cards
+    lay open."""
+
+    grads: dict[str, np.ndarray | None]
+    ledger: Ledger
+    loss_history: tuple[float, ...]
+    history: TrainHistory
+    last_forward: ForwardResult | None
+    last_backward: BackwardResult | None
+    laid_open: TrainRun | None
+
+
 def apply_updates(model: GraphModel, updates: dict[str, Any]) -> None:
     """Write a train step's new values into the model's weights."""
     for node_id, value in updates.items():
@@ -177,6 +198,9 @@ class Session:
         self.loss_history: list[float] = []
         self.last_forward: ForwardResult | None = None
         self.last_backward: BackwardResult | None = None
+        self.history = TrainHistory()  # the finished runs' steps, as the Training panel plots
+        self.laid_open: TrainRun | None = None  # the run whose last step the cards lay open
+        self._restored: list[Callable[[], None]] = []  # told after ``restore``
         self._leaves: dict[str, ge.Tensor] = {}
         self._dirty: set[str] | None = None  # None: check every leaf
         self._plans: dict[tuple, Plan | str] = {}  # (dtype, target) -> plan or refusal
@@ -185,6 +209,8 @@ class Session:
 
     # --- leaves ---------------------------------------------------------------------------
     def _on_model_event(self, event: ModelEvent) -> None:
+        if event.kind is not Change.NODE_MOVED and not event.kind.is_annotation:
+            self.laid_open = None  # the graph is no longer what the run left
         if event.kind is Change.RESET:  # a different document: its leaves start fresh
             self._leaves.clear()
             self._dirty = None
@@ -239,6 +265,60 @@ class Session:
                 with ge.no_grad():
                     t.copy_(ge.tensor(value, dtype=dtype))
             t.requires_grad_(data.flags["requires_grad"])
+
+    # --- what a run leaves, and undoing it ------------------------------------------------
+    def record_steps(self, steps: Sequence[TrainStep]) -> None:
+        """Steps of a run just applied to the model: into the training history."""
+        self.history.add(steps, self.model)
+
+    def record_run(self, run: TrainRun) -> None:
+        """A finished run (its steps recorded): the loss it left, its last step laid open."""
+        self.history.finish(run)
+        self.laid_open = run if run.steps else None
+
+    def backward_is_current(self) -> bool:
+        """True while the last forward is the one the last backward ran on: its results
+        hold that backward's gradients (intermediate ones too), which a fresh forward
+        would not."""
+        last, forward = self.last_backward, self.last_forward
+        return last is not None and last.ok and forward is not None and \
+            forward.value(last.target) is last.loss
+
+    def snapshot(self) -> SessionState:
+        """Copies of what a run changes in the session (``restore`` puts them back). The
+        last forward is kept only while it holds the last backward's gradients (else a
+        fresh evaluation shows the same), and a backward without it keeps no autograd
+        graph: an undo stack of many train steps holds little memory."""
+        self._sync_leaves()
+        grads = {n: None if t.grad is None else _numpy(t.grad) for n, t in self._leaves.items()}
+        forward, backward = self.last_forward, self.last_backward
+        if not self.backward_is_current():
+            forward = None
+            if backward is not None and backward.loss is not None:
+                backward = replace(backward, loss=ge.tensor(_numpy(backward.loss),
+                                                            dtype=backward.loss.dtype))
+        return SessionState(grads, self.ledger.copy(), tuple(self.loss_history),
+                            self.history.copy(), forward, backward, self.laid_open)
+
+    def restore(self, state: SessionState) -> None:
+        """Be as at ``state`` again, once the model is as it was then (an undo puts the
+        weights back first): each leaf's gradient, the ledger, the loss and training
+        histories, the last forward and backward; then tell ``on_restore``'s callbacks."""
+        self._sync_leaves()
+        for n, t in self._leaves.items():
+            g = state.grads.get(n)
+            t.grad = None if g is None or g.shape != t.shape else ge.tensor(g, dtype=t.dtype)
+        self.ledger.restore(state.ledger)
+        self.loss_history[:] = state.loss_history
+        self.history = state.history.copy()
+        self.last_forward, self.last_backward = state.last_forward, state.last_backward
+        self.laid_open = state.laid_open
+        for callback in list(self._restored):
+            callback()
+
+    def on_restore(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after every ``restore`` (the window refreshes its views)."""
+        self._restored.append(callback)
 
     # --- running --------------------------------------------------------------------------
     def forward(self, should_stop: Callable[[], bool] | None = None) -> ForwardResult:

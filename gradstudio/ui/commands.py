@@ -12,7 +12,14 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from gradstudio.graph import Edge, GraphError, GraphModel, apply_updates
+from gradstudio.graph import (
+    Edge,
+    GraphError,
+    GraphModel,
+    Session,
+    SessionState,
+    apply_updates,
+)
 
 __all__ = ["ModelCommand", "AddNode", "RemoveItems", "Connect", "MoveNodes", "Rename",
            "SetParam", "SetFlag", "SetLoss", "SetSetting", "PasteNodes", "ApplyTrainStep",
@@ -160,23 +167,37 @@ class SetParam(ModelCommand):
 
 class ApplyTrainStep(ModelCommand):
     """A train step's new weight values (from ``Session.train_block``). The steps of one run
-    merge on the undo stack, so one Ctrl+Z takes back a whole Train N."""
+    merge on the undo stack, so one Ctrl+Z takes back a whole Train N.
+
+    A run also changes the session (gradients, ledger, loss and training histories): undo
+    restores ``before`` (``Session.snapshot`` taken before the run's first block) once the
+    weights are back, after keeping what the session held then, which redo restores."""
 
     MERGE_ID = 1
 
-    def __init__(self, model: GraphModel, run: object, updates: dict[str, Any],
-                 steps: int = 1) -> None:
+    def __init__(self, model: GraphModel, session: Session, run: object,
+                 updates: dict[str, Any], steps: int = 1,
+                 before: SessionState | None = None) -> None:
         super().__init__(model, "Train step" if steps == 1 else f"Train {steps} steps")
+        self.session = session
         self.run = run  # steps merge only within the same run
         self.steps = steps  # a block of steps run at once (Session.train_block)
         self.old = {n: model.node(n).params["value"] for n in updates}
         self.new = dict(updates)
+        self.before = before
+        self.after: SessionState | None = None  # what undo found, for redo
 
     def do(self) -> None:
         apply_updates(self.model, self.new)
+        if self.after is not None:
+            self.session.restore(self.after)
 
     def undo(self) -> None:
+        if self.before is not None:
+            self.after = self.session.snapshot()
         apply_updates(self.model, self.old)
+        if self.before is not None:
+            self.session.restore(self.before)
 
     def id(self) -> int:
         return self.MERGE_ID

@@ -28,6 +28,7 @@ from gradstudio.graph import (
     GraphModel,
     ModelEvent,
     Session,
+    SessionState,
     TrainRun,
     TrainStep,
     fileformat,
@@ -98,6 +99,9 @@ class Document(QObject):
     message = Signal(object)  # Message (a Refusal for what was refused)
     path_changed = Signal(object)  # Path | None
     reset = Signal()  # the whole model was replaced (new, open)
+    # An undo or redo of a train run put the session back (Session.restore): gradients,
+    # ledger, training history; ``evaluated`` and ``ledger_changed`` have been emitted.
+    session_restored = Signal()
     # The person asked to run (Forward, Backward, Zero grad, Train, a mode switch): editors
     # apply what is typed but not entered yet, since toolbar buttons and F-keys take no focus.
     run_requested = Signal()
@@ -116,6 +120,7 @@ class Document(QObject):
         self._working = False  # a run is in progress (the worker's wait lets timers fire)
         self.training: TrainJob | None = None  # the Train N run in progress, between slices
         self._unsubscribe = self.model.subscribe(self._on_model_event)
+        self.session.on_restore(self._on_session_restored)
         self._timer = QTimer(self, singleShot=True, interval=30)
         self._timer.timeout.connect(self._evaluate)
 
@@ -149,6 +154,22 @@ class Document(QObject):
                 self.gradients_checked.emit(None)
             if self.auto_evaluate and self.training is None:  # a run evaluates at its end
                 self._timer.start()
+
+    def _on_session_restored(self) -> None:
+        """The cards and panels show the restored session: its last forward as it was (the
+        gradients kept in intermediate results with it), not a fresh evaluation."""
+        forward = self.session.last_forward
+        if self.training is not None:  # its steps so far were undone: it stops there
+            self.training.taken_back = True
+            self.training.cancel()
+        self._timer.stop()
+        if forward is None:
+            if self.auto_evaluate:
+                self._timer.start()
+        else:
+            self.evaluated.emit(forward)
+        self.ledger_changed.emit()
+        self.session_restored.emit()
 
     @property
     def modified(self) -> bool:
@@ -261,10 +282,24 @@ class Document(QObject):
         job.start()
         return job
 
-    def _apply_train_step(self, job: TrainJob, updates: dict, steps: int = 1) -> Outcome:
+    def _before_block(self, job: TrainJob) -> SessionState | None:
+        """The session before a block of ``job``'s steps, for undo; None when the block's
+        command will merge into the run's command on top of the stack (which holds the
+        session from before the run)."""
+        stack = self.undo_stack
+        top = stack.command(stack.index() - 1) if stack.index() > 0 else None
+        if isinstance(top, ApplyTrainStep) and top.run is job and \
+                stack.index() != stack.cleanIndex():  # QUndoStack does not merge into clean
+            return None
+        return self.session.snapshot()
+
+    def _apply_train_step(self, job: TrainJob, updates: dict, steps: int = 1,
+                          before: SessionState | None = None) -> Outcome:
         """The new weights after ``steps`` steps, through the undo stack (merged with the
-        run's earlier steps); the Refusal if the model refused them."""
-        return not updates or self.run(ApplyTrainStep(self.model, job, updates, steps))
+        run's earlier steps); the Refusal if the model refused them. ``before``: the session
+        before the steps (``_before_block``), which undo puts back."""
+        return not updates or self.run(ApplyTrainStep(self.model, self.session, job, updates,
+                                                      steps, before))
 
     def _finish_training(self, job: TrainJob) -> None:
         run = job.run
@@ -273,7 +308,11 @@ class Document(QObject):
         self.ledger_changed.emit()
         forward = self._evaluate()
         run.loss_after = self._loss_now(forward)
+        if job.taken_back:
+            self.say("training stopped: its steps were undone")
+            return
         if run.steps:
+            self.session.record_run(run)
             self.trained.emit(run)
         if run.failure is not None:
             self.backward_done.emit(run.failure)
@@ -345,6 +384,7 @@ class Document(QObject):
         self._run_seconds = None  # another graph: its cost is not known yet
         self.session.ledger.clear()
         self.session.loss_history.clear()
+        self.session.history.clear()
         self.session.last_backward = None
         self.undo_stack.clear()
         self.undo_stack.setClean()
@@ -397,6 +437,7 @@ class TrainJob(QObject):
         self.document, self.steps, self.lr = document, steps, lr
         self.run = TrainRun()
         self.done = False
+        self.taken_back = False  # an undo during the run took its steps back
         self._slice_end: float | None = None  # when the last slice gave the window back
 
     @property
@@ -436,15 +477,18 @@ class TrainJob(QObject):
         done: list[TrainStep] = []
         refused = False
         while len(run.steps) < self.steps and not run.cancelled and run.failure is None:
+            before = self.document._before_block(self)
             block = session.train_block(self.steps - len(run.steps), self.lr,
                                         len(run.steps) + 1, id(self),
                                         max(deadline - time.monotonic(), 0.0))
             if block.failure is not None:
                 run.failure = block.failure
                 break
-            if not self.document._apply_train_step(self, block.updates, len(block.steps)):
+            if not self.document._apply_train_step(self, block.updates, len(block.steps),
+                                                   before):
                 refused = True  # the document said why; the run ends here
                 break
+            session.record_steps(block.steps)
             done.extend(block.steps)
             run.steps.extend(block.steps)
             if time.monotonic() > deadline:

@@ -55,12 +55,17 @@ def test_train_step_lays_the_step_open(window, qtbot):
     # the card stays compact: it does not grow into the card below it (x)
     assert not w_card.card_rect().intersects(nodes[model.find("x")].card_rect())
 
+    laid_open, cells = w_card.display_lines(), panel.step_cells()
     press_shortcut(qtbot, window, QKeySequence.Undo)  # the weights go back: the step is gone
     assert model.node(model.find("w")).params["value"] == 1.0
     assert w_card.step_lines == [] and loss_card.step_lines == []
-    assert panel.step_cells()[1][1] == "1"  # the table keeps the record of what happened
-    qtbot.keyClick(window.view, Qt.Key_F8)  # another step: numbered in the history
-    assert panel.step_title.text().startswith("Last step (#2) · lr 0.1: loss ")
+    assert panel.step_cells() == []  # as before the step
+    assert panel.step_title.text() == "After a train step its numbers appear here."
+    press_shortcut(qtbot, window, QKeySequence.Redo)  # the step is back, laid open
+    assert w_card.display_lines() == laid_open and panel.step_cells() == cells
+    press_shortcut(qtbot, window, QKeySequence.Undo)
+    qtbot.keyClick(window.view, Qt.Key_F8)  # another step: the first of the history again
+    assert panel.step_title.text().startswith("Last step (#1) · lr 0.1: loss ")
 
 
 def test_train_n_lays_open_the_last_step(window, qtbot):

@@ -59,6 +59,7 @@ class GraphScene(QGraphicsScene):
         document.backward_done.connect(lambda _: self._mark_gradient_wires())
         document.gradients_checked.connect(self.show_check)
         document.trained.connect(self.show_train_step)
+        document.session_restored.connect(self._on_session_restored)
         document.reset.connect(self.rebuild)
         # Connected first, so every other listener sees the selection without such wires.
         self.selectionChanged.connect(self._drop_wires_from_rubber_band)
@@ -267,11 +268,16 @@ class GraphScene(QGraphicsScene):
             leaf = worst.get(n)
             item.set_check(None if leaf is None else (format_error(leaf.worst), leaf.ok))
 
-    def show_train_step(self, run: TrainRun) -> None:
+    def _on_session_restored(self) -> None:
+        """An undo or redo of a train run: the laid-open step as it was (a run leaves the
+        wires the last backward coloured as they are)."""
+        self.show_train_step(self.document.session.laid_open)
+
+    def show_train_step(self, run: TrainRun | None) -> None:
         """The run's last step laid open on the cards: each trained weight's w → w', Δw with
         its numbers, and the loss card's loss before → after (graph/laid_open.py)."""
         self._clear_train_step()
-        if not run.steps or self.quiz is not None:
+        if run is None or not run.steps or self.quiz is not None:
             return
         step, model = run.steps[-1], self.document.model
         lines = {n: (card_lines(model.label(n), ws, step.lr),

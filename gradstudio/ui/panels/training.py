@@ -2,21 +2,20 @@
 learning rate, and a Train button that runs N steps in slices (progress bar, Cancel) so the
 window stays responsive.
 
-The data plotted lives in plain lists (``losses``, ``weight_history``), recorded from the
-steps the document reports (``Document.trained``: each step's loss and new weight values,
-and the loss after the run's last update). Both plots show the state after k steps: the loss
-curve starts at k = 0 (the loss before any update) and ends at the loss the last step left,
-so a single step draws a line; points get a marker while there are few of them. The step
-axis shows whole steps only. pyqtgraph is imported only when the panel is first shown, and
-at start-up only once the window's first frame is painted (``after_first_paint``), so the
-window does not wait for it.
+The data plotted is the session's training history (``Session.history``,
+``graph/train_history.py``: each finished run's losses and weight values, the loss after its
+last update), so undoing a run takes its steps off the plots. Both plots show the state
+after k steps: the loss curve starts at k = 0 (the loss before any update) and ends at the
+loss the last step left, so a single step draws a line; points get a marker while there are
+few of them. The step axis shows whole steps only. pyqtgraph is imported only when the
+panel is first shown, and at start-up only once the window's first frame is painted
+(``after_first_paint``), so the window does not wait for it.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from gradstudio.graph import MAX_TRAIN_STEPS, Change, ModelEvent, TrainRun, TrainStep
 from gradstudio.graph.laid_open import STEP_ORDER, STEP_ORDER_NOTE, loss_line, step_rows
+from gradstudio.graph.train_history import TrainHistory
 
 from .. import theme
 from ..first_paint import after_first_paint
@@ -50,7 +50,6 @@ __all__ = ["TrainingPanel", "STEP_HEADERS"]
 
 STEP_HEADERS = ("weight", "w", "w.grad", "Δw = −lr·w.grad", "w′")
 
-MAX_ELEMENTS = 8  # a vector weight gets one curve per element, up to this many
 PREVIEW_SECONDS = 0.15
 MARKERS_UP_TO = 60  # points on a curve drawn with a marker each, up to this many
 
@@ -79,9 +78,6 @@ class TrainingPanel(QWidget):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self.losses: list[float] = []  # each step's loss, before its update
-        self.loss_now: float | None = None  # the loss after the last step's update
-        self.weight_history: dict[str, list[float]] = {}
         self.job = None  # the TrainJob started here, while it runs
         self._plots = None  # (loss PlotWidget, weights PlotWidget), made on first show
         self._curves: dict[str, object] = {}
@@ -89,6 +85,7 @@ class TrainingPanel(QWidget):
         self._make_widgets()
         document.model_changed.connect(self._on_model_event)
         document.trained.connect(self._on_trained)
+        document.session_restored.connect(self.refresh)
         document.reset.connect(self._on_reset)
         theme.follow(self, self._restyle)
         self._restyle()
@@ -134,8 +131,6 @@ class TrainingPanel(QWidget):
         self.step_table.verticalHeader().hide()
         self.step_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
         self.step_table.setAccessibleName(self.tr("The last train step laid open"))
-        # the last step, the loss after it, and its number in the plotted history
-        self.last_step: tuple[TrainStep, float | None, int] | None = None
         step_box = QVBoxLayout()
         step_box.setContentsMargins(0, 0, 0, 0)
         step_box.addWidget(self.order)
@@ -164,6 +159,31 @@ class TrainingPanel(QWidget):
 
     def sizeHint(self) -> QSize:  # noqa: N802 - plots would ask for far more
         return QSize(640, 240)
+
+    # --- what is shown: the session's history -------------------------------------------------
+    @property
+    def history(self) -> TrainHistory:
+        return self.document.session.history
+
+    @property
+    def losses(self) -> list[float]:
+        """Each recorded step's loss, before its update."""
+        return self.history.losses
+
+    @property
+    def loss_now(self) -> float | None:
+        """The loss after the last recorded step's update."""
+        return self.history.loss_now
+
+    @property
+    def weight_history(self) -> dict[str, list[float]]:
+        """Each weight curve's value after every recorded step."""
+        return self.history.weights
+
+    @property
+    def last_step(self) -> tuple[TrainStep, float | None, int] | None:
+        """The last step, the loss after it, and its number in the history."""
+        return self.history.last_step
 
     # --- plots --------------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
@@ -241,15 +261,13 @@ class TrainingPanel(QWidget):
         if self._plots is not None:
             self._plots[0].getPlotItem().setLogMode(y=on)
 
-    def _redraw(self, extra_losses: list[float] | None = None) -> None:
+    def _redraw(self) -> None:
         if self._plots is None:
             return
-        losses = self.losses + (extra_losses or [])
-        if not extra_losses and self.loss_now is not None:
-            losses.append(self.loss_now)  # where the last step left the loss
+        losses = self.losses
+        if self.loss_now is not None:
+            losses = [*losses, self.loss_now]  # where the last step left the loss
         self._set_points(self._loss_curve, np.arange(len(losses)), losses)
-        if extra_losses:  # a run's preview: the weight curves change only at its end
-            return
         weights = self._plots[1]
         for key in [k for k in self._curves if k not in self.weight_history]:
             weights.removeItem(self._curves.pop(key))
@@ -305,7 +323,7 @@ class TrainingPanel(QWidget):
         now = time.monotonic()
         if self.job is not None and now - self._last_preview > PREVIEW_SECONDS:
             self._last_preview = now
-            self._redraw(self.job.losses)
+            self._redraw()  # the steps so far are in the session's history
 
     def _on_finished(self) -> None:
         job, self.job = self.job, None
@@ -329,88 +347,17 @@ class TrainingPanel(QWidget):
 
     def reset_history(self) -> None:
         """Forget the plotted steps; the weights keep their values."""
-        self.losses.clear()
-        self.loss_now = None
-        self.last_step = None
-        self.weight_history.clear()
+        self.history.clear()
         self.refresh()
         self._reset_ranges()
 
-    # --- recording ----------------------------------------------------------------------------
-    @staticmethod
-    def _weights(label: str, value: object) -> dict[str, float]:
-        """A weight's curves: one per element of a short vector, else its mean."""
-        if isinstance(value, float):  # a scalar weight: every step of a run, so no numpy
-            return {label: value}
-        values = np.asarray(value, dtype=float).ravel()
-        if values.size == 1:
-            return {label: float(values[0])}
-        if values.size <= MAX_ELEMENTS:
-            return {f"{label}[{i}]": float(v) for i, v in enumerate(values)}
-        return {f"mean({label})": float(values.mean())}
-
-    def _current_weights(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for n in self.document.model.nodes():
-            if n.spec.trainable:
-                out.update(self._weights(n.label, n.params.get("value", math.nan)))
-        return out
-
-    def _columns(self, steps: list[TrainStep], labels: dict[str, str]
-                 ) -> dict[str, list[float | None]]:
-        """Each curve's values over the steps (None where a step did not set it), the curves
-        in the order a step-by-step reading meets them. A run whose steps all set the same
-        scalar weights (Train N's) is read a weight at a time, not a step at a time."""
-        updates = [s.updates for s in steps]
-        first = updates[0].keys() if updates else {}.keys()
-        if all(map(first.__eq__, map(dict.keys, updates))):
-            columns = {labels[n]: [u[n] for u in updates] for n in first if n in labels}
-            if all(set(map(type, column)) == {float} for column in columns.values()):
-                return columns
-        rows = []
-        for step in steps:
-            row: dict[str, float] = {}
-            for node_id, value in step.updates.items():
-                if node_id in labels:
-                    row.update(self._weights(labels[node_id], value))
-            rows.append(row)
-        return {key: [row.get(key) for row in rows] for key in dict.fromkeys(chain(*rows))}
-
+    # --- following the document -------------------------------------------------------------
     def _on_model_event(self, event: ModelEvent) -> None:
         if event.kind is Change.SETTINGS_CHANGED:
             self.refresh()
 
-    def _on_trained(self, run: TrainRun) -> None:
-        """Record a finished run: each step's loss and the weights its update set (a weight
-        a step left alone keeps its last value)."""
-        model = self.document.model
-        current = self._current_weights()
-        history = self.weight_history
-        labels = {n: model.label(n) for n in model.node_ids()}  # once per run, not per step
-        columns = self._columns(run.steps, labels)
-        # the curves in the order a step-by-step reading meets them; then one curve at a time
-        first = (k for k, column in columns.items() if column[0] is not None)  # step 1's
-        keys = dict.fromkeys(chain(history, first, current, columns)) if run.steps else {}
-        missing = [None] * len(run.steps)
-        for key in keys:
-            values = history.get(key)
-            if values is None:  # a new curve: NaN for the steps before it
-                values = history[key] = [math.nan] * len(self.losses)
-            column = columns.get(key, missing)
-            if None not in column:  # every step set this weight: its values as they are
-                values.extend(column)
-                continue
-            last = values[-1] if values and not math.isnan(values[-1]) else None
-            fallback = current.get(key, math.nan)
-            for v in column:
-                if v is None:
-                    v = last if last is not None else fallback
-                values.append(v)
-                last = None if math.isnan(v) else v
-        self.losses.extend(step.loss for step in run.steps)
-        self.loss_now = run.loss_after
-        self.last_step = (run.steps[-1], run.loss_after, len(self.losses)) if run.steps \
-            else None
+    def _on_trained(self, _run: TrainRun) -> None:
+        """A finished run, already in the session's history (Document._finish_training)."""
         self.refresh()
 
     def _on_reset(self) -> None:
