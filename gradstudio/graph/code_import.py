@@ -215,7 +215,7 @@ class CodeImporter(CallReader):
             tree = ast.parse(text)
         except SyntaxError as e:
             raise CodeImportError(e.lineno or 1, e.offset or 1,
-                                  f"not valid Python: {e.msg}") from None
+                                  f"not valid Python: {e.msg}{_run_together(text)}") from None
         except (RecursionError, MemoryError):
             raise CodeImportError(1, 1, "nested too deeply to read") from None
         except ValueError as e:  # a NUL byte
@@ -321,11 +321,16 @@ class CodeImporter(CallReader):
             if isinstance(target, ast.Attribute) and target.attr in ("data", "grad"):
                 self._assign_tensor_part(target, stmt)
                 return
-            if isinstance(target, ast.Name) and uses_grad(stmt.value) and any(
-                    isinstance(n, ast.Name) and n.id == target.id
-                    for n in ast.walk(stmt.value)):  # w = w - lr * w.grad
-                raise self._refuse(stmt, self._update(stmt, target.id, stmt.value))
-        value = self._eval(stmt.value)
+        try:
+            value = self._eval(stmt.value)
+        except CodeImportError:  # w = w - lr * w.grad: say it is an update (only now, so
+            for target in stmt.targets:  # that reading good code costs nothing more)
+                if isinstance(target, ast.Name) and uses_grad(stmt.value) and any(
+                        isinstance(n, ast.Name) and n.id == target.id
+                        for n in ast.walk(stmt.value)):
+                    raise self._refuse(stmt, self._update(stmt, target.id,
+                                                          stmt.value)) from None
+            raise
         for target in stmt.targets:
             self._assign_to(target, value, stmt.value)
 
@@ -828,6 +833,16 @@ _ARITHMETIC = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
 class _At:
     lineno: int
     col_offset: int
+
+
+def _run_together(text: str) -> str:
+    """A hint for code whose line breaks were lost on the way (a notebook cell copied as one
+    line: 'x = torch.tensor(6.7)y = ...'), '' for any other."""
+    one_line = text.strip()
+    if "\n" in one_line or len(one_line) < 80 or one_line.count("=") < 3:
+        return ""
+    return (f" (the code is one line of {len(one_line)} characters: were its line breaks "
+            "lost when it was copied?)")
 
 
 def _is_text(node: ast.expr) -> bool:

@@ -29,7 +29,9 @@ FACTORIES = {"ones": 1.0, "zeros": 0.0, "ones_like": 1.0, "zeros_like": 0.0}
 # torch.NAME that is not supported, and what to write instead.
 INSTEAD = {"sqrt": "write x ** 0.5 (a pow node)",
            "autograd": "call y.backward() and print x.grad, the gradients the graph shows",
-           "rsqrt": "write x ** -0.5 (a pow node)", "reciprocal": "write 1 / x"}
+           "rsqrt": "write x ** -0.5 (a pow node)", "reciprocal": "write 1 / x",
+           "linspace": "write the numbers, as in torch.tensor([-1.0, -0.5, 0.0, 0.5, 1.0])",
+           "arange": "write the numbers, as in torch.tensor([0.0, 1.0, 2.0])"}
 # torch.NAME making random numbers: refused (only running the code knows them).
 RANDOM = ("randn", "rand", "randint", "randn_like", "rand_like", "randint_like", "normal",
           "randperm", "bernoulli", "multinomial", "poisson")

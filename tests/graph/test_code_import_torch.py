@@ -277,6 +277,19 @@ g = x.clone()
 loss = (f * d + e * x + g ** 2).sum()
 loss.backward()
 """,
+    "imports_names_and_flags": """
+from torch import sin, exp
+from torch.nn import functional as F
+x = torch.tensor([0.5, 1.5], dtype=torch.float)  # input
+x.requires_grad = True
+w = torch.tensor(0.3).requires_grad_()
+with torch.no_grad():
+    c = exp(x) * 2
+    with torch.enable_grad():
+        h = sin(w * x)
+loss = F.mse_loss(h + c, torch.zeros_like(x)); print(f"loss: {loss.item():.3f}")
+loss.backward()
+""",
     "number_accumulating_a_tensor": """
 x = torch.tensor([1.0, 2.0], requires_grad=True)
 total = 0

@@ -110,6 +110,14 @@ TUTORIAL = {
          "tensors"),
     "x = torch.tensor(2.0, requires_grad=True)\ng = torch.autograd.grad(x * 2, x)":
         ("2:5", "call y.backward() and print x.grad"),
+    "x = torch.linspace(-1, 1, 5)": ("1:5", "torch.linspace is not supported: write the "
+                                     "numbers, as in torch.tensor([-1.0, -0.5, 0.0, 0.5, 1.0])"),
+    "x = torch.arange(3.0)": ("1:5", "torch.arange is not supported: write the numbers"),
+    # a cell copied without its line breaks: the syntax error says what probably happened
+    "x = torch.tensor(6.7)y = torch.tensor(0.0)w = torch.tensor(1.0, requires_grad=True)"
+    "b = torch.tensor(0.0, requires_grad=True)":
+        ("1:22", "not valid Python: invalid syntax (the code is one line of 124 "
+         "characters: were its line breaks lost when it was copied?)"),
     "x = torch.tensor(2.0)\nprint(str(open('f')))": ("2:11", "open(...) is not supported"),
     "x = torch.tensor(2.0)\nprint('%s' % eval('1'))": ("2:14", "eval(...) is not supported"),
     "def main():\n    x = torch.tensor(2.0, requires_grad=True)\n    y = x ** 2\n"
@@ -151,3 +159,11 @@ def test_backward_of_ones_like_is_a_sum_with_a_note() -> None:
     assert imported.notes == ["3:1: y.backward(torch.ones_like(y)) is imported as "
                               "y.sum().backward(), which gives the same gradients: the app's "
                               "backward starts from one number"]
+
+
+def test_a_short_syntax_error_gets_no_line_break_hint() -> None:
+    for code in ("x = (1 +", "x = torch.tensor(6.7)\ny = torch.tensor(0.0) w = 1\nb = 2\nc = 3"):
+        with pytest.raises(CodeImportError) as caught:
+            import_code(code)
+        assert "not valid Python" in str(caught.value)
+        assert "line breaks" not in str(caught.value)
