@@ -171,3 +171,19 @@ def test_undo_during_a_run_stops_it_where_it_was_started(net, qtbot):
     n = len(panel.losses)
     assert n > 0 and redone["training"].startswith(f"{n} steps ·")
     assert panel.weight_history["w"][-1] == model.node(model.find("w")).params["value"]
+
+
+def test_undo_to_no_steps_gives_the_plots_their_empty_range_again(net, qtbot):
+    window = net
+    panel = window.panels["training"]
+    loss_plot, weight_plot = panel.ensure_plots()
+    empty = [plot.getViewBox().viewRange()[0][1] for plot in (loss_plot, weight_plot)]
+    assert all(hi < 2 for hi in empty)
+    panel.steps_box.setValue(40)
+    qtbot.mouseClick(panel.train_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.job is None, timeout=20000)
+    qtbot.waitUntil(lambda: loss_plot.getViewBox().viewRange()[0][1] >= 40)  # fitted
+    press_shortcut(qtbot, window, QKeySequence.Undo)
+    qtbot.wait(20)
+    assert all(plot.getViewBox().viewRange()[0][1] < 2 for plot in (loss_plot, weight_plot))
+    assert len(panel._loss_curve.getData()[0] or []) == 0

@@ -85,7 +85,7 @@ class TrainingPanel(QWidget):
         self._make_widgets()
         document.model_changed.connect(self._on_model_event)
         document.trained.connect(self._on_trained)
-        document.session_restored.connect(self.refresh)
+        document.session_restored.connect(self._on_restored)
         document.reset.connect(self._on_reset)
         theme.follow(self, self._restyle)
         self._restyle()
@@ -359,6 +359,13 @@ class TrainingPanel(QWidget):
     def _on_trained(self, _run: TrainRun) -> None:
         """A finished run, already in the session's history (Document._finish_training)."""
         self.refresh()
+
+    def _on_restored(self) -> None:
+        """An undo or redo of a train run: the history as it was then; back to no steps,
+        the plots' ranges start afresh too, as before any step."""
+        self.refresh()
+        if not self.losses:
+            self._reset_ranges()
 
     def _on_reset(self) -> None:
         self.reset_history()
