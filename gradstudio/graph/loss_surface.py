@@ -21,7 +21,8 @@ from .catalog import GraphError
 from .loss_slice import scalar_weight, slice_range
 from .session import Session, TrainStep
 
-__all__ = ["LossSurface", "loss_surface", "SURFACE_POINTS", "MIN_POINTS", "path_before_steps"]
+__all__ = ["LossSurface", "loss_surface", "SURFACE_POINTS", "MIN_POINTS", "path_before_steps",
+           "StepTrail"]
 
 SURFACE_POINTS = 41  # grid points along each axis (41 x 41 forwards)
 MIN_POINTS = 5  # the coarsest grid a time budget can bring it down to
@@ -123,3 +124,35 @@ def path_before_steps(steps: Sequence[TrainStep], nodes: Sequence[str],
         here = [float(np.asarray(step.updates[n]).item()) if n in step.updates else v
                 for n, v in zip(nodes, here, strict=True)]
     return path
+
+
+class StepTrail:
+    """The points a weight (or two) went through, one before each train step, each numbered
+    by its step in the session (``len(Session.loss_history)`` after it). An undo or redo
+    of a train run restores the session's count: ``follow`` takes off the points of the
+    steps taken back and puts back those a redo brings back."""
+
+    def __init__(self) -> None:
+        self.points: list[tuple[float, ...]] = []
+        self._numbers: list[int] = []
+        self._undone: list[tuple[int, tuple[float, ...]]] = []  # taken off, latest first
+
+    def clear(self) -> None:
+        self.points.clear()
+        self._numbers.clear()
+        self._undone.clear()
+
+    def add(self, points: Sequence[tuple[float, ...]], steps_now: int) -> None:
+        """The points of steps just run, the last of them step number ``steps_now``."""
+        self.points.extend(points)
+        self._numbers.extend(range(steps_now - len(points) + 1, steps_now + 1))
+        self._undone.clear()  # new steps: what was undone cannot come back
+
+    def follow(self, steps_now: int) -> None:
+        """The session holds ``steps_now`` steps again (after an undo or a redo)."""
+        while self._numbers and self._numbers[-1] > steps_now:
+            self._undone.append((self._numbers.pop(), self.points.pop()))
+        while self._undone and self._undone[-1][0] <= steps_now:
+            number, point = self._undone.pop()
+            self._numbers.append(number)
+            self.points.append(point)

@@ -9,7 +9,12 @@ import pytest
 
 from gradstudio.graph import GraphError, Session, apply_updates, load
 from gradstudio.graph.loss_slice import loss_slice
-from gradstudio.graph.loss_surface import SURFACE_POINTS, loss_surface, path_before_steps
+from gradstudio.graph.loss_surface import (
+    SURFACE_POINTS,
+    StepTrail,
+    loss_surface,
+    path_before_steps,
+)
 from gradstudio.resources import example_paths
 
 
@@ -104,3 +109,20 @@ def test_a_time_budget_makes_the_grid_coarser_never_below_the_minimum() -> None:
     fine = loss_surface(s, w, b, budget=60.0)  # plenty: the full grid
     assert fine.losses.shape == (SURFACE_POINTS, SURFACE_POINTS)
     assert (coarse.xs[0], coarse.xs[-1]) == (fine.xs[0], fine.xs[-1])  # the same range
+
+
+def test_a_step_trail_follows_undo_and_redo_of_the_steps() -> None:
+    trail = StepTrail()
+    trail.add([(1.0, 6.7)], 1)  # step 1
+    trail.add([(0.3, 2.2), (-0.2, 0.1)], 3)  # steps 2 and 3, one run
+    trail.follow(1)  # the run undone
+    assert trail.points == [(1.0, 6.7)]
+    trail.follow(3)  # redone
+    assert trail.points == [(1.0, 6.7), (0.3, 2.2), (-0.2, 0.1)]
+    trail.follow(0)
+    assert trail.points == []
+    trail.follow(1)
+    assert trail.points == [(1.0, 6.7)]
+    trail.add([(5.0, 9.0)], 2)  # a new step after the undo: the old ones cannot come back
+    trail.follow(3)
+    assert trail.points == [(1.0, 6.7), (5.0, 9.0)]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gestures import click, menu_action
+from gestures import click, menu_action, press_shortcut
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QKeySequence
 
 from gradstudio.graph.laid_open import number
 
@@ -145,3 +146,46 @@ def test_two_nodes_without_a_surface_say_why(window, sliced, qtbot):
     click(view, QPointF(x.card_rect().center()), Qt.ControlModifier)
     qtbot.waitUntil(lambda: "x does not require grad" in sliced.hint.text())
     assert not sliced.surface_view.isVisible() and sliced.point_data() is None
+
+
+def test_undo_of_train_steps_takes_their_points_off_the_trail(window, sliced, qtbot):
+    """Ctrl+Z after two Train Steps: the point goes back one step and the trail loses the
+    step that was taken back; back to no step, no trail; Redo brings the points back."""
+    x0, _y0 = sliced.point_data()
+    qtbot.keyClick(window.view, Qt.Key_F8)
+    qtbot.waitUntil(lambda: sliced.point_data()[0] != x0)
+    x1, _ = sliced.point_data()
+    qtbot.keyClick(window.view, Qt.Key_F8)
+    qtbot.waitUntil(lambda: sliced.point_data()[0] != x1)
+    two = sliced.trail.getData()[0].tolist()
+    assert len(two) == 3
+
+    press_shortcut(qtbot, window, QKeySequence.Undo)
+    qtbot.waitUntil(lambda: sliced.point_data()[0] == x1)
+    assert sliced.trail.getData()[0].tolist() == [x0, x1]  # the step taken back is gone
+    press_shortcut(qtbot, window, QKeySequence.Undo)
+    qtbot.waitUntil(lambda: sliced.point_data()[0] == x0)
+    assert len(sliced.trail.getData()[0] or []) == 0  # as before any step
+    press_shortcut(qtbot, window, QKeySequence.Redo)
+    press_shortcut(qtbot, window, QKeySequence.Redo)
+    qtbot.waitUntil(lambda: sliced.point_data()[0] == two[-1])
+    assert sliced.trail.getData()[0].tolist() == two
+
+
+def test_undo_of_a_train_step_takes_it_off_the_surface_path(window, sliced, qtbot):
+    view, model = window.view, window.document.model
+    b = view.scene().nodes[model.find("b")]
+    click(view, QPointF(b.card_rect().center()), Qt.ControlModifier)
+    surface = sliced.surface_view
+    qtbot.waitUntil(lambda: surface.isVisible() and surface.surface is not None)
+    for _ in range(2):
+        before = surface.surface
+        qtbot.keyClick(view, Qt.Key_F8)
+        qtbot.waitUntil(lambda before=before: surface.surface is not before)
+    assert len(surface.path) == 2
+    before = surface.surface
+    press_shortcut(qtbot, window, QKeySequence.Undo)
+    qtbot.waitUntil(lambda: surface.surface is not before)
+    assert len(surface.path) == 1 and surface.path[0] == (1.0, 0.0)
+    xs, ys = surface.trail.getData()
+    assert (xs[-1], ys[-1]) == surface.surface.point  # the path ends at the point again

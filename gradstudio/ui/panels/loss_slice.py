@@ -22,7 +22,12 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from gradstudio.graph import Change, GraphError, ModelEvent, TrainRun, kind
 from gradstudio.graph.laid_open import number
 from gradstudio.graph.loss_slice import LossSlice, loss_slice
-from gradstudio.graph.loss_surface import LossSurface, loss_surface, path_before_steps
+from gradstudio.graph.loss_surface import (
+    LossSurface,
+    StepTrail,
+    loss_surface,
+    path_before_steps,
+)
 
 from .. import theme
 from .loss_surface import LossSurfaceView
@@ -46,10 +51,10 @@ class LossSlicePanel(QWidget):
         self.document, self.view = document, view
         self.node: str | None = None  # the weight shown
         self.current: LossSlice | None = None
-        self.path: list[tuple[float, float]] = []  # (w, loss) before each train step
+        self._trail = StepTrail()  # (w, loss) before each train step
         self._span: tuple[float, float] | None = None
         self.pair: tuple[str, str] | None = None  # the two weights of the surface shown
-        self.pair_path: list[tuple[float, float]] = []
+        self._pair_trail = StepTrail()  # (w1, w2) before each train step
         self._spans: tuple[tuple[float, float], tuple[float, float]] | None = None
         self.surface_view = LossSurfaceView()
         self.surface_view.hide()
@@ -71,6 +76,7 @@ class LossSlicePanel(QWidget):
         document.model_changed.connect(self._on_model_event)
         document.evaluated.connect(lambda _: self._changed())
         document.trained.connect(self._on_trained)
+        document.session_restored.connect(self._on_restored)
         document.reset.connect(self._on_reset)
         theme.follow(self, self._restyle)
         self._restyle()
@@ -88,21 +94,42 @@ class LossSlicePanel(QWidget):
         if event.kind is not Change.NODE_MOVED and not event.kind.is_annotation:
             self._changed()
 
+    @property
+    def path(self) -> list[tuple[float, ...]]:
+        """(w, loss) before each train step since the weight was selected."""
+        return self._trail.points
+
+    @property
+    def pair_path(self) -> list[tuple[float, ...]]:
+        """The two weights before each train step since they were selected."""
+        return self._pair_trail.points
+
     def _on_trained(self, run: TrainRun) -> None:
         """Remember where each step started, from the run's records (each step's updates
         are where the next one starts; the first starts where the point was drawn)."""
+        steps_now = len(self.document.session.loss_history)
         if self.node is not None and self.current is not None:
             start = path_before_steps(run.steps, [self.node], [self.current.w])
-            self.path.extend((w, step.loss) for (w,), step in zip(start, run.steps,
-                                                                   strict=True))
+            self._trail.add([(w, step.loss) for (w,), step in zip(start, run.steps,
+                                                                  strict=True)], steps_now)
         surface = self.surface_view.surface
         if self.pair is not None and surface is not None:
-            self.pair_path.extend(path_before_steps(run.steps, self.pair, surface.point))
+            self._pair_trail.add(path_before_steps(run.steps, self.pair, surface.point),
+                                 steps_now)
+        self._changed()
+
+    def _on_restored(self) -> None:
+        """An undo or redo of a train run: the trails as the session's steps are now."""
+        steps_now = len(self.document.session.loss_history)
+        self._trail.follow(steps_now)
+        self._pair_trail.follow(steps_now)
         self._changed()
 
     def _on_reset(self) -> None:
-        self.node, self.path, self._span = None, [], None
-        self.pair, self.pair_path, self._spans = None, [], None
+        self.node, self._span = None, None
+        self.pair, self._spans = None, None
+        self._trail.clear()
+        self._pair_trail.clear()
         self._changed()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
@@ -134,11 +161,13 @@ class LossSlicePanel(QWidget):
             a, b = sorted(ids, key=order.index)
             self._refresh_pair((a, b))
             return
-        self.pair, self.pair_path, self._spans = None, [], None
+        self.pair, self._spans = None, None
+        self._pair_trail.clear()
         self.surface_view.clear()
         node, why = self._selected_leaf()
         if node != self.node:
-            self.node, self.path, self._span = node, [], None
+            self.node, self._span = node, None
+            self._trail.clear()
         self.current = None
         if node is not None:
             try:
@@ -150,10 +179,12 @@ class LossSlicePanel(QWidget):
         self._draw()
 
     def _refresh_pair(self, pair: tuple[str, str]) -> None:
-        self.node, self.path, self._span, self.current = None, [], None, None
+        self.node, self._span, self.current = None, None, None
+        self._trail.clear()
         self._draw()  # the slice's plot and readout go
         if set(pair) != set(self.pair or ()):
-            self.pair, self.pair_path, self._spans = pair, [], None
+            self.pair, self._spans = pair, None
+            self._pair_trail.clear()
         model = self.document.model
         why = ""
         try:
