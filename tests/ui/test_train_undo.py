@@ -115,10 +115,13 @@ def test_undo_of_train_n_then_of_train_step_goes_back_run_by_run(net, qtbot):
 
     press_shortcut(qtbot, window, QKeySequence.Undo)  # the Train Step
     assert seen(window, qtbot) == five
+    assert panel.progress.isTextVisible() and panel.progress.text() == "5 / 5 steps"
     press_shortcut(qtbot, window, QKeySequence.Undo)  # the whole Train 5
     assert seen(window, qtbot) == start
+    assert not panel.progress.isTextVisible()  # no run's count, as before any run
     press_shortcut(qtbot, window, QKeySequence.Redo)
     assert seen(window, qtbot) == five
+    assert panel.progress.isTextVisible() and panel.progress.text() == "5 / 5 steps"
     press_shortcut(qtbot, window, QKeySequence.Redo)
     assert seen(window, qtbot) == six
 
@@ -164,6 +167,7 @@ def test_undo_during_a_run_stops_it_where_it_was_started(net, qtbot):
     assert {k: v for k, v in now.items() if k != "training"} == \
         {k: v for k, v in start.items() if k != "training"}
     assert now["training"].startswith("No training yet")
+    assert not panel.progress.isTextVisible()
     model = window.document.model
     assert model.node(model.find("w")).params["value"] == 1.0
     press_shortcut(qtbot, window, QKeySequence.Redo)  # the steps the undo took back

@@ -79,6 +79,8 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.document = document
         self.job = None  # the TrainJob started here, while it runs
+        self._bar: tuple[int, int, int] | None = None  # the finished run the bar counts:
+        # the session's steps after it, the bar's value and maximum
         self._plots = None  # (loss PlotWidget, weights PlotWidget), made on first show
         self._curves: dict[str, object] = {}
         self._last_preview = 0.0
@@ -329,8 +331,14 @@ class TrainingPanel(QWidget):
         job, self.job = self.job, None
         self.train_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
+        if job is not None and job.taken_back:  # an undo took its steps back: refreshed then
+            self._clear_progress()
+            return
         if job is not None:
             self.progress.setValue(len(job.run.steps))
+            # the bar counts this run: its count goes while an undo has taken the run back
+            self._bar = (len(self.document.session.loss_history), self.progress.value(),
+                         self.progress.maximum())
         cancelled = bool(job and job.cancelled)
         if job is not None and job.run.steps:  # Document.trained has just refreshed the panel
             self._update_status(cancelled)
@@ -361,11 +369,26 @@ class TrainingPanel(QWidget):
         self.refresh()
 
     def _on_restored(self) -> None:
-        """An undo or redo of a train run: the history as it was then; back to no steps,
-        the plots' ranges start afresh too, as before any step."""
+        """An undo or redo of a train run: the history as it was then, no run's progress
+        (the bar counted a run's steps, not the history's); back to no steps, the plots'
+        ranges start afresh too, as before any step."""
         self.refresh()
+        if self.job is None and self._bar is not None:
+            steps_then, value, maximum = self._bar
+            if len(self.document.session.loss_history) < steps_then:
+                self._clear_progress()
+            else:  # a redo brought the run back
+                self.progress.setRange(0, maximum)
+                self.progress.setValue(value)
+                self.progress.setTextVisible(True)
         if not self.losses:
             self._reset_ranges()
+
+    def _clear_progress(self) -> None:
+        """The progress bar as before any run: empty, no count."""
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(False)
 
     def _on_reset(self) -> None:
         self.reset_history()
