@@ -45,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         imported = import_code(source)
     except GraphError as e:
         return _fail(f"{name}:{e}")
+    if imported.no_graph():  # as the window refuses it: an empty file helps no one
+        return _fail(f"{name}: {imported.no_graph()}")
     try:
         save(imported.model, args.output)
     except GraphError as e:

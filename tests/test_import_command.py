@@ -165,3 +165,22 @@ def test_a_training_update_is_one_line_saying_train_step(
                    "update (it changes w by its gradient): the import reads the graph and its "
                    "backward() calls, not weight updates. Leave it out and press Train Step in "
                    "the app, with lr 0.1 in the toolbar\n")
+
+
+@pytest.mark.parametrize("text, why", [
+    ("# Binary Cross-Entropy Loss for scalardef f(p, t): ...\nprint('hello')\n",
+     "cell.py: the code makes no tensor, so there is no graph"),
+    ("import torch\ndef main():\n    x = torch.tensor(2.0, requires_grad=True)\n"
+     "    y = x ** 2\n\nif __name__ == '__main__':\n    main()\n",
+     "cell.py: no variable holds a tensor at the end of the code, so there is no graph (a "
+     "function such as main() keeps its tensors unless it returns them: return the loss and "
+     "write loss = main(), or paste the body at the top level)"),
+])
+def test_code_with_no_graph_writes_no_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           text: str, why: str) -> None:
+    """As the window refuses it: an empty graph file would only hide the mistake."""
+    script, out = tmp_path / "cell.py", tmp_path / "cell.gsgraph"
+    script.write_text(text)
+    code, stdout, err = run_cli(capsys, "import", script, "-o", out)
+    assert code == 1 and stdout == "" and not out.exists()
+    assert err.startswith(f"gradstudio: error: {why}") and err.count("\n") == 1, err

@@ -107,9 +107,23 @@ class ImportedGraph:
     actions: list[Backward | ZeroGrad] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # variable -> node id
+    made: int = 0  # tensors the code made, kept or not
 
     def backward_count(self) -> int:
         return sum(isinstance(a, Backward) for a in self.actions)
+
+    def no_graph(self) -> str:
+        """Why there is no graph to open ('' when there is one): the window and
+        ``gradstudio import`` refuse an empty import with these words."""
+        if len(self.model):
+            return ""
+        if self.made:
+            return ("no variable holds a tensor at the end of the code, so there is no graph "
+                    "(a function such as main() keeps its tensors unless it returns them: "
+                    "return the loss and write loss = main(), or paste the body at the top "
+                    "level)")
+        return ("the code makes no tensor, so there is no graph. A graph starts at a tensor, "
+                "e.g. x = torch.tensor(3.0, requires_grad=True).")
 
 
 def import_code(source: str | bytes) -> ImportedGraph:
@@ -756,7 +770,7 @@ class CodeImporter(CallReader):
         kept = [Backward(ids[a.tensor], a.line) if a.kind == "backward" else
                 ZeroGrad(ids[a.tensor], a.line, a.kind == "clear_grad") for a in actions]
         return ImportedGraph(model, kept, list(self._notes),
-                             {n: ids[t] for n, t in names.items()})
+                             {n: ids[t] for n, t in names.items()}, len(self._tensors))
 
     def _kept_actions(self, alive: set[_Tensor]) -> list[_Action]:
         """Backward and zero-grad calls whose effect the live graph still shows: on a live

@@ -127,10 +127,8 @@ class ImportCodeDialog(QDialog):
         except CodeImportError as e:
             self.show_error(e)
             return False
-        if not len(imported.model):  # only comments, prints, numbers: no graph to open
-            self.error.setText(self.tr(
-                "Not imported: the code makes no tensor, so there is no graph. A graph "
-                "starts at a tensor, e.g. x = torch.tensor(3.0, requires_grad=True)."))
+        if imported.no_graph():  # only comments, prints, numbers: no graph to open
+            self.error.setText(self.tr("Not imported: %s") % imported.no_graph())
             self.error.show()
             self.editor.setFocus()
             return False

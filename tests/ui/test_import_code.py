@@ -179,3 +179,13 @@ def test_gradients_of_two_targets_and_a_cleared_grad_are_replayed(qtbot, window)
     assert cards["w · Weight"] == ["3."]  # no gradient: none shown
     assert any(line.endswith("w.grad = None")
                for line in window.document.session.ledger.lines())
+
+
+def test_a_main_that_keeps_no_tensor_is_refused_saying_so(qtbot, window) -> None:
+    window.open_example("small_network")
+    code = ("def main():\n    x = torch.tensor(2.0, requires_grad=True)\n    y = x ** 2\n\n"
+            "main()\n")
+    dialog = _refused(qtbot, window, code)
+    assert dialog.error.text().startswith(
+        "Not imported: no variable holds a tensor at the end of the code")
+    assert "write loss = main()" in dialog.error.text()
