@@ -229,7 +229,7 @@ class CodeImporter(CallReader):
             tree = ast.parse(text)
         except SyntaxError as e:
             raise CodeImportError(e.lineno or 1, e.offset or 1,
-                                  f"not valid Python: {e.msg}{_run_together(text)}") from None
+                                  f"not valid Python: {e.msg}{_not_python(text, e)}") from None
         except (RecursionError, MemoryError):
             raise CodeImportError(1, 1, "nested too deeply to read") from None
         except ValueError as e:  # a NUL byte
@@ -481,7 +481,7 @@ class CodeImporter(CallReader):
         """print(...), .backward(), .grad.zero_() and bare expressions: nothing is kept but
         the calls' effects, yet all of it must be understood."""
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and \
-                expr.func.id == "print" and "print" not in self._scope():
+                expr.func.id in ("print", "display") and not self._known(expr.func.id):
             for arg in expr.args:
                 self._display(arg)
             for kw in expr.keywords:
@@ -849,9 +849,15 @@ class _At:
     col_offset: int
 
 
-def _run_together(text: str) -> str:
-    """A hint for code whose line breaks were lost on the way (a notebook cell copied as one
-    line: 'x = torch.tensor(6.7)y = ...'), '' for any other."""
+def _not_python(text: str, error: SyntaxError) -> str:
+    """A hint for what a notebook cell holds that a script does not — a line for IPython
+    (%matplotlib inline, !pip install torch) — or for code whose line breaks were lost on
+    the way (a cell copied as one line: 'x = torch.tensor(6.7)y = ...'); '' for any other."""
+    lines = text.splitlines()
+    line = lines[error.lineno - 1].lstrip() if error.lineno and error.lineno <= len(lines) else ""
+    if line[:1] in ("%", "!"):
+        return (" (a line for IPython, as in a notebook: leave it out, it is not part of the "
+                "graph)")
     one_line = text.strip()
     if "\n" in one_line or len(one_line) < 80 or one_line.count("=") < 3:
         return ""

@@ -118,6 +118,11 @@ TUTORIAL = {
     "b = torch.tensor(0.0, requires_grad=True)":
         ("1:22", "not valid Python: invalid syntax (the code is one line of 124 "
          "characters: were its line breaks lost when it was copied?)"),
+    "%matplotlib inline\nx = torch.tensor(2.0)": ("1:1", "not valid Python: invalid syntax "
+                                                  "(a line for IPython, as in a notebook: "
+                                                  "leave it out, it is not part of the graph)"),
+    "x = torch.tensor(2.0)\n!pip install torch": ("2:1", "(a line for IPython"),
+    "x = torch.tensor(2.0)\ndisplay(open('f'))": ("2:9", "open(...) is not supported"),
     "x = torch.tensor(2.0)\nprint(str(open('f')))": ("2:11", "open(...) is not supported"),
     "x = torch.tensor(2.0)\nprint('%s' % eval('1'))": ("2:14", "eval(...) is not supported"),
     "def main():\n    x = torch.tensor(2.0, requires_grad=True)\n    y = x ** 2\n"
@@ -167,3 +172,10 @@ def test_a_short_syntax_error_gets_no_line_break_hint() -> None:
             import_code(code)
         assert "not valid Python" in str(caught.value)
         assert "line breaks" not in str(caught.value)
+
+
+def test_a_notebooks_display_is_read_as_print() -> None:
+    cell = "x = torch.tensor(2.0, requires_grad=True)\ny = x ** 2\ny.backward()\n{}(x.grad)\n"
+    shown, printed = import_code(cell.format("display")), import_code(cell.format("print"))
+    assert shown.model.to_dict() == printed.model.to_dict()
+    assert shown.actions == printed.actions
