@@ -30,7 +30,7 @@ from .catalog import kind
 from .evaluate import BackwardResult, Evaluator, ForwardResult, gc_paused, pick_target
 from .ledger import BackwardEntry, Ledger
 from .model import Change, GraphModel, ModelEvent
-from .train_history import TrainHistory
+from .train_history import HistoryMark, Prefix, TrainHistory
 
 if TYPE_CHECKING:
     from .plan import ScalarPlan
@@ -173,8 +173,8 @@ class SessionState:
 
     grads: dict[str, np.ndarray | None]
     ledger: Ledger
-    loss_history: tuple[float, ...]
-    history: TrainHistory
+    loss_history: Prefix
+    history: HistoryMark
     last_forward: ForwardResult | None
     last_backward: BackwardResult | None
     laid_open: TrainRun | None
@@ -195,7 +195,7 @@ class Session:
         self.ledger = Ledger()
         self.no_grad_mode = False
         self.retain_intermediate = True
-        self.loss_history: list[float] = []
+        self.loss_history: list[float] = []  # each step's loss; only ever grows (snapshot)
         self.last_forward: ForwardResult | None = None
         self.last_backward: BackwardResult | None = None
         self.history = TrainHistory()  # the finished runs' steps, as the Training panel plots
@@ -297,8 +297,8 @@ class Session:
             if backward is not None and backward.loss is not None:
                 backward = replace(backward, loss=ge.tensor(_numpy(backward.loss),
                                                             dtype=backward.loss.dtype))
-        return SessionState(grads, self.ledger.copy(), tuple(self.loss_history),
-                            self.history.copy(), forward, backward, self.laid_open)
+        return SessionState(grads, self.ledger.copy(), Prefix.of(self.loss_history),
+                            self.history.mark(), forward, backward, self.laid_open)
 
     def restore(self, state: SessionState) -> None:
         """Be as at ``state`` again, once the model is as it was then (an undo puts the
@@ -309,12 +309,20 @@ class Session:
             g = state.grads.get(n)
             t.grad = None if g is None or g.shape != t.shape else ge.tensor(g, dtype=t.dtype)
         self.ledger.restore(state.ledger)
-        self.loss_history[:] = state.loss_history
-        self.history = state.history.copy()
+        self.loss_history = state.loss_history.copy()  # new lists: a snapshot shares the old
+        self.history = TrainHistory.at(state.history)
         self.last_forward, self.last_backward = state.last_forward, state.last_backward
         self.laid_open = state.laid_open
         for callback in list(self._restored):
             callback()
+
+    def forget_runs(self) -> None:
+        """A new document: no ledger, no loss or training history, no last backward."""
+        self.ledger.clear()
+        self.loss_history = []
+        self.history = TrainHistory()
+        self.last_backward = None
+        self.laid_open = None
 
     def on_restore(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` after every ``restore`` (the window refreshes its views)."""

@@ -22,9 +22,37 @@ from .model import GraphModel
 if TYPE_CHECKING:
     from .session import TrainRun, TrainStep
 
-__all__ = ["TrainHistory", "curves_of", "MAX_ELEMENTS"]
+__all__ = ["TrainHistory", "HistoryMark", "Prefix", "curves_of", "MAX_ELEMENTS"]
 
 MAX_ELEMENTS = 8  # a vector weight gets one curve per element, up to this many
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """The first ``length`` items of a list that only ever grows (appended to, extended;
+    whatever would change, cut or clear it makes a new list instead): a copy for undo that
+    costs nothing to take, however long the list, and is read back when restored."""
+
+    items: list
+    length: int
+
+    @classmethod
+    def of(cls, items: list) -> Prefix:
+        return cls(items, len(items))
+
+    def copy(self) -> list:
+        return self.items[:self.length]
+
+
+@dataclass(frozen=True)
+class HistoryMark:
+    """A ``TrainHistory`` as it was (``TrainHistory.mark``; ``TrainHistory.at`` makes it
+    again)."""
+
+    losses: Prefix
+    loss_now: float | None
+    weights: dict[str, Prefix]
+    last_step: tuple[TrainStep, float | None, int] | None
 
 
 @dataclass
@@ -37,16 +65,24 @@ class TrainHistory:
     # the last step, the loss after it, and its number in the history
     last_step: tuple[TrainStep, float | None, int] | None = None
 
-    def copy(self) -> TrainHistory:
-        """A copy that later steps leave alone (for undo)."""
-        return TrainHistory(list(self.losses), self.loss_now,
-                            {k: list(v) for k, v in self.weights.items()}, self.last_step)
+    def mark(self) -> HistoryMark:
+        """The history as it is now, for undo: its lists only grow (``add``; ``clear``
+        makes new ones), so their lengths keep it."""
+        return HistoryMark(Prefix.of(self.losses), self.loss_now,
+                           {k: Prefix.of(v) for k, v in self.weights.items()}, self.last_step)
+
+    @classmethod
+    def at(cls, mark: HistoryMark) -> TrainHistory:
+        """The history as it was at ``mark``, in lists of its own."""
+        return cls(mark.losses.copy(), mark.loss_now,
+                   {k: v.copy() for k, v in mark.weights.items()}, mark.last_step)
 
     def clear(self) -> None:
-        """Forget the recorded steps (the weights keep their values)."""
-        self.losses.clear()
+        """Forget the recorded steps (the weights keep their values); new lists, so a
+        ``mark`` taken before keeps what it saw."""
+        self.losses = []
         self.loss_now = None
-        self.weights.clear()
+        self.weights = {}
         self.last_step = None
 
     def add(self, steps: Sequence[TrainStep], model: GraphModel) -> None:

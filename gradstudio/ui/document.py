@@ -382,10 +382,7 @@ class Document(QObject):
         else:
             self.model.load_dict(data)
         self._run_seconds = None  # another graph: its cost is not known yet
-        self.session.ledger.clear()
-        self.session.loss_history.clear()
-        self.session.history.clear()
-        self.session.last_backward = None
+        self.session.forget_runs()
         self.undo_stack.clear()
         self.undo_stack.setClean()
         self.reset.emit()

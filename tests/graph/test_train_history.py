@@ -83,8 +83,12 @@ def test_restore_puts_back_gradients_ledger_and_histories_of_before_a_run() -> N
     apply_updates(s.model, run.steps[-1].updates)  # redo
     s.restore(kept_after)
     assert _state(s) == after
-    s.history.losses.append(1.0)  # a later step does not reach into the snapshot
-    assert len(kept_after.history.losses) == 3
+    s.record_steps(s.train_run(1).steps)  # a later step does not reach into the snapshot
+    s.history.clear()  # nor a Reset history
+    assert len(TrainHistory.at(kept_after.history).losses) == 3
+    assert len(kept_after.loss_history.copy()) == 3
+    s.restore(kept_after)
+    assert _state(s) == after
 
 
 def test_restore_gives_a_leaf_no_gradient_when_it_had_none() -> None:
