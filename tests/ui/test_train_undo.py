@@ -33,13 +33,18 @@ def select(qtbot, window, label: str):
 
 def seen(window, qtbot) -> dict:
     """What a person reads: every card's text, the Inspector's grad of the selected node,
-    the Training panel (status, plotted points, last step) and the ledger's rows."""
+    the Gradients panel's grad and last contribution, the Training panel (status, plotted
+    points, last step) and the ledger's rows."""
     qtbot.wait(60)  # any auto-evaluation after the change has run
     panel = window.panels["training"]
     xs, _ys = panel._loss_curve.getData()
     nodes = window.view.scene().nodes
     model = window.document.model
+    gradients = window.panels["gradients"]
     return {
+        "gradients panel": {model.label(n): (gradients.text(n, "grad"),
+                                             gradients.text(n, "last contribution"))
+                            for n in gradients.rows()},
         "cards": {model.label(n): item.display_lines() for n, item in nodes.items()},
         "inspector grad": window.panels["inspector"].facts["grad"].text(),
         "training": panel.status.text(),
@@ -62,6 +67,7 @@ def test_undo_of_train_step_after_backward_shows_the_gradients_it_had(net, qtbot
     assert before["inspector grad"] == "tensor(6.6918)"
     assert "grad 6.6918" in " ".join(before["cards"]["w"])
     assert "grad 0.9988" in before["cards"]["z"]  # an intermediate's, kept from Backward
+    assert before["gradients panel"]["w"] == ("tensor(6.6918)", "6.6918")
 
     f8(qtbot, window)
     after = seen(window, qtbot)
