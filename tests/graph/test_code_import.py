@@ -323,6 +323,19 @@ def _hostile(path: Path) -> dict[str, str]:
         "deep_lists": "x = torch.tensor(" + "[" * 150 + "1.0" + "]" * 150 + ")",
         "nul_byte": "x = 1\x00",
         "tab_mix": "def f(x):\n\treturn x\n        y = 1",
+        # what a print may format, a type hint, a script's main guard, in-place methods:
+        # read as a learner's code is, and still nothing in them runs
+        "str_of_open": f"print(str(open('{p}', 'w')))",
+        "format_of_open": f"print('{{}}'.format(open('{p}', 'w')))",
+        "percent_of_open": f"print('%s' % open('{p}', 'w'))",
+        "display_open": f"display(open('{p}', 'w'))",
+        "hint_opens": f"x: open('{p}', 'w') = 1",
+        "parameter_hint_opens": f"def f(x: open('{p}', 'w')):\n    return x",
+        "main_guard_opens": f"if __name__ == '__main__':\n    open('{p}', 'w')",
+        "update_by_open": f"w = torch.tensor(1.0)\nw -= open('{p}', 'w')",
+        "in_place_open": f"w = torch.tensor(1.0)\nw.add_(open('{p}', 'w'))",
+        "optimizer_open": f"open('{p}', 'w').step()",
+        "grad_set_to_open": f"w = torch.tensor(1.0)\nw.grad = open('{p}', 'w')",
     }
 
 
