@@ -9,7 +9,7 @@ import random
 import numpy as np
 import pytest
 
-from gradstudio.graph import Session, TrainRun, TrainStep, apply_updates, load
+from gradstudio.graph import GraphModel, Session, TrainRun, TrainStep, apply_updates, load
 from gradstudio.graph.train_history import TrainHistory
 from gradstudio.resources import example_paths
 
@@ -127,3 +127,27 @@ def test_a_snapshot_keeps_the_forward_only_while_it_holds_the_backwards_gradient
     assert light.last_backward.loss.item() == s.last_backward.loss.item()
     s.restore(kept)
     assert s.backward_is_current()
+
+
+def test_restore_of_a_vector_weight_after_a_compiled_train_run() -> None:
+    """A vector weight trained by the compiled (vector) plan: undo gives its .grad back
+    element by element, and its history curves go with the steps."""
+    m = GraphModel()
+    w = m.add_node("weight", label="w", params={"value": [1.0, -2.0, 3.0]})
+    sq = m.add_node("square")
+    mean = m.add_node("mean")
+    m.connect(w, sq, "x")
+    m.connect(sq, mean, "x")
+    s = Session(m)
+    s.backward()
+    before, kept = _state(s), s.snapshot()
+    assert before[0]["w"] == pytest.approx([2 / 3, -4 / 3, 2.0])
+    old = m.node(w).params["value"]
+    block = s.train_block(5)
+    assert block.compiled and len(block.steps) == 5
+    apply_updates(m, block.updates)
+    s.record_steps(block.steps)
+    assert set(s.history.weights) == {"w[0]", "w[1]", "w[2]"}
+    apply_updates(m, {w: old})
+    s.restore(kept)
+    assert _state(s) == before
