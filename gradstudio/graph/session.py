@@ -33,6 +33,7 @@ from .model import Change, GraphModel, ModelEvent
 from .train_history import HistoryMark, Prefix, TrainHistory
 
 if TYPE_CHECKING:
+    from .gradcheck import GradCheck
     from .plan import ScalarPlan
     from .plan_vector import VectorPlan
 
@@ -168,8 +169,8 @@ class TrainBlock:
 class SessionState:
     """What the session holds besides the model, as ``Session.snapshot`` copied it: each
     leaf's gradient (None: no .grad), the ledger, the loss history, the training history,
-    the last forward (None: a fresh one shows the same) and backward, and the run the cards
-    lay open."""
+    the last forward (None: a fresh one shows the same) and backward, the run the cards lay
+    open, and the last gradient check (while the graph was as checked)."""
 
     grads: dict[str, np.ndarray | None]
     ledger: Ledger
@@ -178,6 +179,7 @@ class SessionState:
     last_forward: ForwardResult | None
     last_backward: BackwardResult | None
     laid_open: TrainRun | None
+    check: GradCheck | None = None
 
 
 def apply_updates(model: GraphModel, updates: dict[str, Any]) -> None:
@@ -200,6 +202,7 @@ class Session:
         self.last_backward: BackwardResult | None = None
         self.history = TrainHistory()  # the finished runs' steps, as the Training panel plots
         self.laid_open: TrainRun | None = None  # the run whose last step the cards lay open
+        self.last_check: GradCheck | None = None  # Check Gradients, while the graph is as it was
         self._restored: list[Callable[[], None]] = []  # told after ``restore``
         self._leaves: dict[str, ge.Tensor] = {}
         self._dirty: set[str] | None = None  # None: check every leaf
@@ -211,6 +214,7 @@ class Session:
     def _on_model_event(self, event: ModelEvent) -> None:
         if event.kind is not Change.NODE_MOVED and not event.kind.is_annotation:
             self.laid_open = None  # the graph is no longer what the run left
+            self.last_check = None  # nor what the check looked at
         if event.kind is Change.RESET:  # a different document: its leaves start fresh
             self._leaves.clear()
             self._dirty = None
@@ -298,7 +302,8 @@ class Session:
                 backward = replace(backward, loss=ge.tensor(_numpy(backward.loss),
                                                             dtype=backward.loss.dtype))
         return SessionState(grads, self.ledger.copy(), Prefix.of(self.loss_history),
-                            self.history.mark(), forward, backward, self.laid_open)
+                            self.history.mark(), forward, backward, self.laid_open,
+                            self.last_check)
 
     def restore(self, state: SessionState) -> None:
         """Be as at ``state`` again, once the model is as it was then (an undo puts the
@@ -313,6 +318,7 @@ class Session:
         self.history = TrainHistory.at(state.history)
         self.last_forward, self.last_backward = state.last_forward, state.last_backward
         self.laid_open = state.laid_open
+        self.last_check = state.check
         for callback in list(self._restored):
             callback()
 

@@ -113,7 +113,7 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self.path: Path | None = None
         self.auto_evaluate = True
-        self.last_check: GradCheck | None = None  # Check Gradients, while the graph is as it was
+        self._check_shown = False  # views show a gradient check (gradients_checked)
         # where long work runs: here, or (in a window) a worker thread with progress + Cancel
         self.runner: Runner = run_inline
         self._run_seconds: float | None = None  # how long the last run took (None: not yet)
@@ -149,8 +149,8 @@ class Document(QObject):
     def _on_model_event(self, event: ModelEvent) -> None:
         self.model_changed.emit(event)
         if event.kind is not Change.NODE_MOVED and not event.kind.is_annotation:
-            if self.last_check is not None:  # it described the graph as it was
-                self.last_check = None
+            if self._check_shown:  # it described the graph as it was (the session forgot it)
+                self._check_shown = False
                 self.gradients_checked.emit(None)
             if self.auto_evaluate and self.training is None:  # a run evaluates at its end
                 self._timer.start()
@@ -169,7 +169,14 @@ class Document(QObject):
         else:
             self.evaluated.emit(forward)
         self.ledger_changed.emit()
+        self._check_shown = self.session.last_check is not None
+        self.gradients_checked.emit(self.session.last_check)
         self.session_restored.emit()
+
+    @property
+    def last_check(self) -> GradCheck | None:
+        """Check Gradients' result, while the graph is as it was checked (the session's)."""
+        return self.session.last_check
 
     @property
     def modified(self) -> bool:
@@ -259,8 +266,9 @@ class Document(QObject):
         if self._timer.isActive():  # an edit not evaluated yet: the cards show it first
             self._evaluate()
         check = check_gradients(self.session, progress=progress, should_stop=should_stop)
-        self.last_check = check
-        self.gradients_checked.emit(self.last_check)
+        self.session.last_check = check
+        self._check_shown = True
+        self.gradients_checked.emit(check)
         if check.ran and (check.cancelled or not check.failing):
             self.say(check.summary())
         else:

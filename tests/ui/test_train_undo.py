@@ -197,3 +197,23 @@ def test_undo_to_no_steps_gives_the_plots_their_empty_range_again(net, qtbot):
     qtbot.wait(20)
     assert all(plot.getViewBox().viewRange()[0][1] < 2 for plot in (loss_plot, weight_plot))
     assert len(panel._loss_curve.getData()[0] or []) == 0
+
+
+def test_undo_of_a_train_step_gives_the_gradient_check_back(net, qtbot):
+    """Check Gradients, then Train Step: the step changed the graph, so the check's badges
+    and table go; Ctrl+Z puts the graph back as it was checked, and the check with it."""
+    window = net
+    window.docks["grad_check"].raise_()
+    panel = window.panels["grad_check"]
+    window.action_map["check_gradients"].trigger()
+    qtbot.waitUntil(lambda: panel.table.rowCount() > 0, timeout=20000)
+    w_card = window.view.scene().nodes[window.document.model.find("w")]
+    checked = (panel.summary.text(), panel.cells(), w_card.check_badge())
+    assert w_card.check_badge().startswith("✓ ")
+    f8(qtbot, window)
+    assert panel.table.rowCount() == 0 and w_card.check_badge() == ""
+    press_shortcut(qtbot, window, QKeySequence.Undo)
+    qtbot.wait(60)
+    assert (panel.summary.text(), panel.cells(), w_card.check_badge()) == checked
+    press_shortcut(qtbot, window, QKeySequence.Redo)  # the step's graph was not checked
+    assert panel.table.rowCount() == 0 and w_card.check_badge() == ""
