@@ -491,6 +491,13 @@ class CodeImporter(CallReader):
             return
         zeroed = self._zero_grad_of(expr)
         if zeroed is not None:
+            if not self._may_hold_grad(zeroed):
+                name = zeroed.hint or "x"
+                attr = expr.func.value.attr  # x.grad.zero_() or x.grad.data.zero_()
+                attr = "data" if attr == "data" else "zero_"
+                raise self._refuse(expr, "AttributeError: 'NoneType' object has no attribute "
+                                   f"'{attr}' ({name}.grad is None here: no backward() has "
+                                   f"reached {name} since it was made or its grad cleared)")
             self._actions.append(_Action("zero_grad", zeroed, expr.lineno))
             return
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
@@ -512,6 +519,16 @@ class CodeImporter(CallReader):
                                "function, and no variable holds that graph afterwards: paste "
                                "the function's body at the top level, or end it with "
                                f"'return loss' and write 'loss = {what}'")
+
+    def _may_hold_grad(self, leaf: _Tensor) -> bool:
+        """Whether a backward() before this line may have given ``leaf`` a gradient (not
+        cleared since by ``leaf.grad = None``): else its .grad is None, as in PyTorch."""
+        for a in reversed(self._actions):
+            if a.kind == "clear_grad" and a.tensor is leaf:
+                return False
+            if a.kind == "backward" and leaf in _reachable([a.tensor]):
+                return True
+        return False
 
     def _refuse_training_call(self, call: ast.Call, func: ast.Attribute) -> None:
         """``optimizer.step()``, ``w.sub_(lr * w.grad)``, ``w.data.add_(...)``: refused in

@@ -397,3 +397,22 @@ def scripts(draw: hs.DrawFn) -> str:
 @given(scripts())
 def test_random_scripts_agree_with_pytorch(code: str) -> None:
     check_against_torch(code)
+
+
+@pytest.mark.parametrize("code", [
+    "x = torch.tensor(2.0, requires_grad=True)\nx.grad.zero_()\n",
+    "x = torch.tensor(2.0, requires_grad=True)\ny = x * 3\ny.backward()\nx.grad = None\n"
+    "x.grad.data.zero_()\n",
+    "x = torch.tensor(2.0, requires_grad=True)\nw = torch.tensor(1.0, requires_grad=True)\n"
+    "y = x * 3\ny.backward()\nw.grad.zero_()\n",
+])
+def test_zeroing_a_gradient_backward_never_gave_is_pytorchs_error(code: str) -> None:
+    """x.grad is None until a backward reaches x: PyTorch raises there, and so does the
+    import, at that line, in PyTorch's words."""
+    with pytest.raises(AttributeError) as raised:
+        _run_torch(code)
+    from gradstudio.graph.code_import import CodeImportError
+    with pytest.raises(CodeImportError) as refused:
+        import_code(code)
+    assert refused.value.line == code.count("\n")
+    assert refused.value.what.startswith(f"AttributeError: {raised.value}")
