@@ -3,7 +3,6 @@ and every zero-grad, so a learner can watch gradients pile up across runs."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,10 +15,10 @@ __all__ = ["Ledger", "BackwardEntry", "TrainEntry", "ZeroGradEntry", "NoteEntry"
 
 def format_number(value: np.ndarray) -> str:
     """A value as a person reads it: ``4``, ``6.6918``, ``[0.6667, 1.3333, 2.0000]``."""
-    a = np.asarray(value)
+    a = value if value.__class__ is np.ndarray else np.asarray(value)
     if a.ndim == 0:
-        v = float(a)
-        if math.isfinite(v) and v == int(v):  # math, not numpy: a trace formats thousands
+        v = float(a)  # Python floats, not numpy: a trace formats tens of thousands
+        if v.is_integer():  # False for inf and nan
             return str(int(v))
         return f"{v:.4f}" if 1e-4 <= abs(v) < 1e6 else f"{v:.4e}"
     return format_values(a, indent=0).replace("\n", "")

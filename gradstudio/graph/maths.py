@@ -27,7 +27,7 @@ from .ledger import format_number
 
 __all__ = ["Derivative", "Maths", "LEAF_MATHS", "format_value", "format_factor", "format_term",
            "symbolic_lines", "forward_line", "derivative_line", "node_lines", "local_derivative",
-           "values_for", "broadcast_shape", "fill", "chain", "NUMBERS"]
+           "values_for", "broadcast", "fill", "chain", "NUMBERS"]
 
 Values = Mapping[str, np.ndarray]  # port or parameter name, "out", "N" -> value
 NUMBERS = 3  # how many elements of a bigger tensor are shown
@@ -55,6 +55,10 @@ class Maths:
     definition: str = ""
     symbol: str = ""
     symbols: dict[str, str] = field(default_factory=dict)
+    ports: tuple[str, ...] = field(init=False)  # the derivatives' ports, in their order
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ports", tuple(d.port for d in self.derivatives))
 
     def derivative(self, port: str) -> Derivative:
         for d in self.derivatives:
@@ -85,12 +89,11 @@ def fill(template: str, names: Mapping[str, str]) -> str:
     when not given). A negative number gets parentheses unless it stands alone between
     brackets or commas: ``σ(-0.5)``, ``clamp(x, -0.5, 1)`` but ``(-0.5)²``, ``1/(-2)``."""
     parts, tail = _template(template)
-    out = []
-    for literal, name, alone in parts:
+    out = ""
+    for literal, name, alone in parts:  # a trace fills thousands: one string, no list
         text = names.get(name, name)
-        out += (literal, f"({text})" if not alone and text.startswith("-") else text)
-    out.append(tail)
-    return "".join(out)
+        out += f"{literal}({text})" if not alone and text[:1] == "-" else literal + text
+    return out + tail
 
 
 @lru_cache(maxsize=512)  # the catalog's templates: read once, filled thousands of times
@@ -113,7 +116,7 @@ def format_value(value: np.ndarray | float) -> str:
     """A value in one short piece: ``0.9988``; a vector of up to four elements whole
     (``[0.6667, 1.3333, 2.0000]``), a bigger tensor as its shape and first elements
     (``(1000)[0.1000, 0.2000, 0.3000, …]``)."""
-    a = np.asarray(value)
+    a = value if value.__class__ is np.ndarray else np.asarray(value)
     if a.ndim == 0:
         return format_number(a)
     if a.ndim == 1 and a.size <= NUMBERS + 1:
@@ -134,9 +137,12 @@ def format_factor(value: np.ndarray | float) -> str:
     """A value as a factor of a product written out: a small number keeps four significant
     digits (``0.001228``, where PyTorch's print says ``0.0012``), so the product multiplies
     to its result by hand; else as ``format_value``."""
-    a = np.asarray(value)
-    small = a.ndim == 0 and a.dtype.kind == "f" and 0 < abs(float(a)) < SMALL_TERM
-    return f"{float(a):.4g}" if small else format_value(value)
+    a = value if value.__class__ is np.ndarray else np.asarray(value)
+    if a.ndim == 0 and a.dtype.kind == "f":
+        v = float(a)
+        if 0 < abs(v) < SMALL_TERM:
+            return f"{v:.4g}"
+    return format_value(a)
 
 
 def format_term(value: np.ndarray | float) -> str:
@@ -180,12 +186,24 @@ def _numbers(values: Values, written: Mapping[str, str]) -> dict[str, str]:
             (str(int(v)) if name == "N" else format_value(v)) for name, v in values.items()}
 
 
-def broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
-    """``np.broadcast_shapes``, without its cost when the shapes are all the same (a trace
-    asks it for every node and wire)."""
-    if shapes and all(s == shapes[0] for s in shapes):
-        return tuple(shapes[0])
-    return np.broadcast_shapes(*shapes)
+def broadcast(shapes: list[tuple[int, ...]]) -> tuple[int, ...] | None:
+    """numpy's broadcast of ``shapes``; None when they do not broadcast (the evaluation
+    then reports the engine's own error for that node)."""
+    first = shapes[0]
+    if len(shapes) == 2:  # the commonest: the same shape, or one of them a number
+        second = shapes[1]
+        if second == first or not second:
+            return first
+        if not first:
+            return second
+    elif all(s == first or not s for s in shapes):  # the common cases, without numpy
+        return first
+    if not first and len({s for s in shapes if s}) == 1:
+        return next(s for s in shapes if s)
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        return None
 
 
 def forward_line(maths: Maths, label: str, sources: Mapping[str, str],
@@ -217,11 +235,14 @@ def local_derivative(maths: Maths, port: str, values: Values) -> np.ndarray:
     """∂(node)/∂(port) from the formula, at the broadcast shape of the inputs. A read-only
     broadcast view: a constant such as add's 1 takes no memory, and mul's local derivative
     is the other input's own array (copy it to keep it while that input changes)."""
-    arrays = [np.asarray(values[p]) for p in _ports(maths)]
-    dtypes = [a.dtype for a in arrays]
-    dtype = dtypes[0] if dtypes and all(d == dtypes[0] for d in dtypes) else \
-        np.result_type(*dtypes)
-    shape = broadcast_shape(*(a.shape for a in arrays))
+    arrays = [np.asarray(values[p]) for p in maths.ports]
+    dtype = arrays[0].dtype
+    if len(arrays) == 1:
+        shape = arrays[0].shape
+    else:
+        if any(a.dtype != dtype for a in arrays):
+            dtype = np.result_type(*(a.dtype for a in arrays))
+        shape = _broadcast_or_raise([a.shape for a in arrays])
     result = np.asarray(maths.derivative(port).value(values),
                         dtype=dtype if dtype.kind == "f" else np.float32)
     if result.shape != shape:
@@ -231,8 +252,11 @@ def local_derivative(maths: Maths, port: str, values: Values) -> np.ndarray:
     return view
 
 
-def _ports(maths: Maths) -> list[str]:
-    return [d.port for d in maths.derivatives]
+def _broadcast_or_raise(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+    shape = broadcast(shapes)
+    if shape is None:
+        raise ValueError(f"shapes {shapes} do not broadcast")
+    return shape
 
 
 def derivative_line(maths: Maths, port: str, label: str, sources: Mapping[str, str],
@@ -256,9 +280,19 @@ def values_for(inputs: Mapping[str, np.ndarray], out: np.ndarray | None,
     """What a formula reads: each port's value, ``out``, each parameter, and ``N``, the
     number of elements the inputs broadcast to (what mean divides by)."""
     values = {name: np.asarray(v) for name, v in params.items() if not isinstance(v, list)}
-    values.update((p, np.asarray(v)) for p, v in inputs.items())
+    shapes = []
+    for p, v in inputs.items():
+        a = values[p] = np.asarray(v)
+        shapes.append(a.shape)
     if out is not None:
         values["out"] = np.asarray(out)
-    shape = broadcast_shape(*(np.shape(v) for v in inputs.values())) if inputs else ()
-    values["N"] = np.asarray(math.prod(shape))
+    values["N"] = _count(math.prod(_broadcast_or_raise(shapes)) if shapes else 1)
     return values
+
+
+@lru_cache(maxsize=64)
+def _count(n: int) -> np.ndarray:
+    """``N`` as a formula reads it, read-only: the same few counts, asked for every node."""
+    a = np.asarray(n)
+    a.flags.writeable = False
+    return a

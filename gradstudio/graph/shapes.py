@@ -15,35 +15,14 @@ from collections import ChainMap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from . import limits
 from .catalog import GraphError, NodeKind, kind, value_shape
 from .limits import count
+from .maths import broadcast
 
 __all__ = ["Budget", "Change", "Shape", "broadcast", "downstream"]
 
 Shape = tuple[int, ...]
-
-
-def broadcast(shapes: list[Shape]) -> Shape | None:
-    """numpy's broadcast of ``shapes``; None when they do not broadcast (the evaluation
-    then reports the engine's own error for that node)."""
-    first = shapes[0]
-    if len(shapes) == 2:  # the commonest: the same shape, or one of them a number
-        second = shapes[1]
-        if second == first or not second:
-            return first
-        if not first:
-            return second
-    elif all(s == first or not s for s in shapes):  # the common cases, without numpy
-        return first
-    if not first and len({s for s in shapes if s}) == 1:
-        return next(s for s in shapes if s)
-    try:
-        return tuple(np.broadcast_shapes(*shapes))
-    except ValueError:
-        return None
 
 
 def _text(shape: Shape) -> str:

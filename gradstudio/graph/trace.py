@@ -28,7 +28,7 @@ import gradstudio.engine as ge
 from .catalog import NodeKind, kind
 from .evaluate import BackwardResult, ForwardResult, gc_paused
 from .explain import blocks_gradient, why_not_requires_grad
-from .maths import broadcast_shape, format_term, format_value, forward_line, node_lines, values_for
+from .maths import broadcast, format_term, format_value, forward_line, node_lines, values_for
 from .model import GraphModel, NodeData
 from .session import Session
 
@@ -38,7 +38,10 @@ __all__ = ["FORWARD", "BACKWARD", "LEAF", "SKIPPED", "REFUSED", "Wire", "Arrival
 FORWARD, BACKWARD, LEAF, SKIPPED, REFUSED = "forward", "backward", "leaf", "skipped", "refused"
 
 
-@dataclass(frozen=True, slots=True)  # thousands per trace: slots make them cheaper
+# A trace makes tens of thousands of these, so they are slotted and not frozen: a frozen
+# dataclass sets each field through object.__setattr__, four times the cost. Nothing
+# changes a step once it is built.
+@dataclass(slots=True, eq=False)
 class Wire:
     """One wire into the step's node, on input ``port`` from ``source``.
 
@@ -57,7 +60,7 @@ class Wire:
     why_none: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Arrival:
     """A contribution that reached the step's node from one consumer, along its ``port``
     wire; a value used twice (fan-out) receives several, and they add up."""
@@ -68,7 +71,7 @@ class Arrival:
     value: np.ndarray
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class TraceStep:
     """One step. ``grad`` is the gradient at the node's output after this step (for a leaf:
     its new ``.grad``, with ``grad_before`` the old one)."""
@@ -453,7 +456,7 @@ class _Builder:
             return Wire(src, src_label, port, f"nothing → {src_label} ({why})", grad_out=grad,
                         local=local, why_none=why)
         shape = np.shape(sent)
-        summed = "" if shape == broadcast_shape(np.shape(grad), np.shape(local)) \
+        summed = "" if shape == broadcast([np.shape(grad), np.shape(local)]) \
             else f", summed to shape {tuple(shape)}"
         sent_words = format_value(sent)
         text = f"{grad_term} × {format_term(local)}{summed} = {sent_words} → {src_label}"
