@@ -273,13 +273,16 @@ class _Builder:
         self.steps: list[TraceStep] = []
         self.order = list(inputs)  # the plan's topological order
         self.position = {n: i for i, n in enumerate(self.order)}
-        # Each node's snapshot, label, values and their words, asked once: a node's value
-        # is read and written by its own step and again by each of its consumers'.
+        # Each node's snapshot, kind, label, value, its value in words and the input it
+        # passes on as its own tensor, asked once: a node's value is read and written by its
+        # own step and again by each of its consumers' (plain dicts: a trace reads them
+        # hundreds of thousands of times).
         self.data = {n: model.node(n) for n in self.order}
+        self.specs = {n: kind(d.kind) for n, d in self.data.items()}
         self.labels = {n: d.label for n, d in self.data.items()}
-        self._views: dict[str, np.ndarray] = {}
-        self._words: dict[str, str] = {}
-        self._same: dict[str, str | None] = {}  # _same_tensor
+        self.views = {n: _view(v) for n, v in forward.values.items()}
+        self.said = {n: format_value(v) for n, v in self.views.items()}
+        self.same = {n: _same_tensor(forward, n, inputs[n]) for n in forward.values}
         self.placed: set[str] = set()
         self.reached: set[str] = set()  # nodes backward runs
         self.arrivals: dict[str, list[Arrival]] = {}
@@ -287,27 +290,14 @@ class _Builder:
         self._sent: dict[int, tuple] = {}  # engine node (by id) -> what it sent per edge
         self.loss_label = model.label(backward.target) if backward.target else "loss"
 
-    def view(self, n: str) -> np.ndarray:
-        if n not in self._views:
-            self._views[n] = _view(self.forward.values[n])
-        return self._views[n]
-
-    def words(self, n: str) -> str:
-        """``format_value`` of the node's value."""
-        if n not in self._words:
-            self._words[n] = format_value(self.view(n))
-        return self._words[n]
-
-    def same_tensor(self, n: str) -> str | None:
-        if n not in self._same:
-            self._same[n] = _same_tensor(self.forward, n, self.inputs[n])
-        return self._same[n]
-
     def formulas(self, n: str) -> tuple[str, tuple[tuple[str, np.ndarray], ...]]:
-        if n not in self._formulas:
-            self._formulas[n] = _formulas(self.data[n], self.forward, self.inputs[n],
-                                          self.labels.__getitem__, self.view, self.words)
-        return self._formulas[n]
+        found = self._formulas.get(n)
+        if found is None:
+            found = self._formulas[n] = _formulas(self.data[n], self.forward, self.inputs[n],
+                                                  self.labels.__getitem__,
+                                                  self.views.__getitem__,
+                                                  self.said.__getitem__)
+        return found
 
     def add(self, phase: str, node: str, text: str, **fields: object) -> TraceStep:
         step = TraceStep(len(self.steps), phase, node, self.labels[node], text, **fields)
@@ -320,9 +310,10 @@ class _Builder:
             self._forward_step(n)
 
     def _forward_step(self, n: str) -> None:
-        model, fwd = self.model, self.forward
+        values = self.forward.values
         data = self.data[n]
-        spec = kind(data.kind)
+        label = data.label
+        spec = self.specs[n]
         wired = self.inputs[n]
         wires = []
         for port in spec.inputs:
@@ -330,21 +321,20 @@ class _Builder:
             if src is None:
                 continue
             src_label = self.labels[src]
-            if fwd.value(src) is None:
+            if values.get(src) is None:
                 wires.append(Wire(src, src_label, port, f"{src_label} has no value"))
             else:
-                wires.append(Wire(src, src_label, port,
-                                  f"{self.words(src)} → {data.label}.{port}",
-                                  value=self.view(src)))
-        out = fwd.value(n)
+                wires.append(Wire(src, src_label, port, f"{self.said[src]} → {label}.{port}",
+                                  self.views[src]))
+        out = values.get(n)
         if out is None:
-            error = fwd.errors.get(n, "no value")
-            self.add(FORWARD, n, f"{data.label}: error: {error}", wires=tuple(wires),
-                     reason=error)
+            error = self.forward.errors.get(n, "no value")
+            self.add(FORWARD, n, f"{label}: error: {error}", wires=tuple(wires), reason=error)
             return
         head, _ = self.formulas(n)
-        grad_fn = out.grad_fn.name() if out.grad_fn is not None else None
-        same = self.same_tensor(n)
+        fn = out.grad_fn
+        grad_fn = fn.name() if fn is not None else None
+        same = self.same[n]
         if spec.is_leaf:
             note = f"leaf, requires_grad={out.requires_grad}"
         elif same is not None and out.requires_grad:
@@ -353,9 +343,10 @@ class _Builder:
         elif grad_fn is not None:
             note = f"grad_fn=<{grad_fn}>"
         else:
-            why = why_not_requires_grad(model, n, fwd.no_grad_mode) or "nothing requires grad"
+            why = why_not_requires_grad(self.model, n, self.forward.no_grad_mode) \
+                or "nothing requires grad"
             note = f"no grad_fn: {why}"
-        self.add(FORWARD, n, f"{head}  ({note})", wires=tuple(wires), value=self.view(n),
+        self.add(FORWARD, n, f"{head}  ({note})", wires=tuple(wires), value=self.views[n],
                  grad_fn=grad_fn, maths=(head,))
 
     # backward ------------------------------------------------------------------------------
@@ -387,7 +378,7 @@ class _Builder:
         if target in grads:
             grads[target] = seed  # a pass-through target shares its input's engine node
         for n in order:
-            if kind(self.data[n].kind).is_leaf:
+            if self.specs[n].is_leaf:
                 self._leaf_step(n, grads[n])
             else:
                 self._backward_step(n, grads[n], n == target)
@@ -411,52 +402,53 @@ class _Builder:
         engine op with an edge straight to each input, port by port, sent what the engine's
         own backward recorded for that edge (as ``_vjp`` would give it: in the input's
         dtype, a new array); any other node (several ops, a pass-through) is replayed."""
-        fwd = self.forward
-        out = fwd.values[n]
-        inputs = [fwd.values[s] for s in sources]
-        fn = out.grad_fn
+        values = self.forward.values
+        inputs = [values[s] for s in sources]
+        fn = values[n].grad_fn
         sent = self._sent.get(id(fn)) if fn is not None else None
-        if sent is not None and self.same_tensor(n) is None and \
-                len(fn.next) == len(inputs) and all(
-                    _edge_to(edge, value) for edge, value in zip(fn.next, inputs, strict=True)):
-            return tuple(None if g is None else np.array(g, dtype=self.view(s).dtype)
-                         for g, s in zip(sent, sources, strict=True))
+        if sent is not None and self.same[n] is None and len(fn.next) == len(inputs):
+            for edge, value in zip(fn.next, inputs, strict=True):
+                if not _edge_to(edge, value):
+                    break
+            else:
+                views = self.views
+                return tuple(None if g is None else np.array(g, dtype=views[s].dtype)
+                             for g, s in zip(sent, sources, strict=True))
         data = self.data[n]
         return _vjp(kind(data.kind), data.params, inputs, grad)
 
     def _backward_step(self, n: str, grad: np.ndarray, is_root: bool) -> None:
-        fwd = self.forward
         data = self.data[n]
-        spec = kind(data.kind)
+        label = data.label
+        ports = self.specs[n].inputs
         wired = self.inputs[n]
-        sources = [wired[p] for p in spec.inputs]
+        sources = [wired[p] for p in ports]
         sent = self._sent_to_inputs(n, grad, sources)
         _, derivatives = self.formulas(n)
         grad_term = format_term(grad)
-        wires = []
-        for port, src, s, (_, local) in zip(spec.inputs, sources, sent, derivatives,
-                                            strict=True):
-            wires.append(self._wire(n, port, src, grad, grad_term, local, s))
-        out = fwd.values[n]
-        op = (out.grad_fn.name() if out.grad_fn is not None and self.same_tensor(n) is None
-              else "passes the gradient on")
-        text = "; ".join([f"{data.label} ({op}): {self._received(n, grad, is_root)}",
+        wires = tuple(self._wire(n, port, src, grad, grad_term, local, s)
+                      for port, src, s, (_, local) in zip(ports, sources, sent, derivatives,
+                                                          strict=True))
+        fn = self.forward.values[n].grad_fn
+        grad_fn = fn.name() if fn is not None else None
+        op = grad_fn if grad_fn is not None and self.same[n] is None \
+            else "passes the gradient on"
+        text = "; ".join([f"{label} ({op}): {self._received(n, grad, is_root)}",
                           *(w.text for w in wires)])
-        self.add(BACKWARD, n, text, wires=tuple(wires), value=self.view(n),
-                 grad_fn=out.grad_fn.name() if out.grad_fn is not None else None,
+        self.add(BACKWARD, n, text, wires=wires, value=self.views[n], grad_fn=grad_fn,
                  arrivals=tuple(self.arrivals.get(n, ())), grad=grad,
                  maths=tuple(line for line, _ in derivatives))
 
     def _wire(self, n: str, port: str, src: str, grad: np.ndarray, grad_term: str,
               local: np.ndarray, sent: np.ndarray | None) -> Wire:
         src_label = self.labels[src]
-        if not self.forward.values[src].requires_grad or sent is None:
+        if sent is None or not self.forward.values[src].requires_grad:
             why = (why_not_requires_grad(self.model, src, self.no_grad_mode)
                    or f"{src_label} does not require grad")
             return Wire(src, src_label, port, f"nothing → {src_label} ({why})", grad_out=grad,
                         local=local, why_none=why)
-        shape = np.shape(sent)
-        summed = "" if shape == broadcast([np.shape(grad), np.shape(local)]) \
+        shape = sent.shape  # every array here is an ndarray: .shape, not np.shape
+        summed = "" if shape == broadcast([grad.shape, local.shape]) \
             else f", summed to shape {tuple(shape)}"
         sent_words = format_value(sent)
         text = f"{grad_term} × {format_term(local)}{summed} = {sent_words} → {src_label}"
@@ -471,7 +463,7 @@ class _Builder:
         old_text = "None" if old is None else format_value(old)
         text = (f"{label}: {self._received(n, grad, False)}; {label}.grad = {old_text} + "
                 f"{format_term(grad)} = {format_value(new)}")
-        self.add(LEAF, n, text, value=self.view(n),
+        self.add(LEAF, n, text, value=self.views[n],
                  arrivals=tuple(self.arrivals.get(n, ())), grad=new, grad_before=old)
 
     def refused(self) -> None:
@@ -488,7 +480,10 @@ class _Builder:
         (and, depth first, theirs: a stack, not recursion, for chains thousands long)."""
         self.placed.add(n)
         placed, reached = self.placed, self.reached
-        if all(src in placed or src in reached for src in self.inputs[n].values()):
+        for src in self.inputs[n].values():
+            if src not in placed and src not in reached:
+                break
+        else:
             return  # the usual case: backward visits every input
         pending = [iter(dict.fromkeys(self.inputs[n].values()))]
         while pending:
