@@ -165,11 +165,12 @@ def symbolic_lines(maths: Maths, ports: tuple[str, ...]) -> list[str]:
 
 def chain(*parts: str) -> str:
     """``a = b = c`` without repeating a part that reads the same as the one before."""
-    kept: list[str] = []
+    text, last = "", None
     for p in parts:
-        if not kept or kept[-1] != p:
-            kept.append(p)
-    return " = ".join(kept)
+        if p != last:
+            text = p if last is None else f"{text} = {p}"
+            last = p
+    return text
 
 
 def _labels(label: str, sources: Mapping[str, str], params: Mapping[str, object]
@@ -221,8 +222,8 @@ def node_lines(maths: Maths, label: str, sources: Mapping[str, str],
     numbers written once for all of them (a trace writes thousands of nodes); ``written``
     may hold some of the values already as ``format_value`` writes them."""
     names, numbers = _labels(label, sources, params), _numbers(values, written or {})
-    return _forward(maths, label, names, numbers), tuple(
-        _derivative(maths, p, label, sources, names, numbers, values) for p in ports)
+    return _forward(maths, label, names, numbers), tuple([
+        _derivative(maths, p, label, sources, names, numbers, values) for p in ports])
 
 
 def _forward(maths: Maths, label: str, names: Mapping[str, str], numbers: Mapping[str, str]
@@ -235,7 +236,7 @@ def local_derivative(maths: Maths, port: str, values: Values) -> np.ndarray:
     """∂(node)/∂(port) from the formula, at the broadcast shape of the inputs. A read-only
     broadcast view: a constant such as add's 1 takes no memory, and mul's local derivative
     is the other input's own array (copy it to keep it while that input changes)."""
-    arrays = [np.asarray(values[p]) for p in maths.ports]
+    arrays = [values[p] for p in maths.ports]  # values_for made them arrays
     dtype = arrays[0].dtype
     if len(arrays) == 1:
         shape = arrays[0].shape

@@ -55,9 +55,9 @@ class Edge(NamedTuple):
     port: str
 
 
-@dataclass(frozen=True)
-class NodeData:
-    """A read-only snapshot of one node."""
+class NodeData(NamedTuple):
+    """A read-only snapshot of one node (a named tuple: a trace or an export takes one of
+    every node, and a frozen dataclass costs four times as much to make)."""
 
     id: str
     kind: str
