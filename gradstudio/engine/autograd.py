@@ -17,8 +17,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -287,10 +286,10 @@ def _fit(g: Any, shape: tuple, dt: np.dtype) -> Any:
     return g
 
 
-@dataclass(frozen=True)
-class BackwardStep:
+class BackwardStep(NamedTuple):
     """One node of a backward pass as it ran: the gradient its output received and what it
-    sent along each input edge (None where the input needs no gradient)."""
+    sent along each input edge (None where the input needs no gradient). A named tuple:
+    recording one per node must cost the backward little."""
 
     node: Node | AccumulateGrad
     grad_output: np.ndarray

@@ -40,10 +40,28 @@ NEAR = GAP_X  # scene units between a note and a card for the note to be about t
 def notebook(session: Session, *, repeat: int = 1, title: str = "") -> nbformat.NotebookNode:
     """The notebook of the session's graph (a GraphError when it cannot be exported)."""
     with gc_paused():  # tens of thousands of cells and step words, none in a cycle
-        return _notebook(session, repeat, title)
+        book = _book(_cells(session, repeat, title), NotebookNode)
+        nbformat.validate(book)  # once, the whole notebook
+    return book
 
 
-def _notebook(session: Session, repeat: int, title: str) -> nbformat.NotebookNode:
+def notebook_text(session: Session, *, repeat: int = 1, title: str = "") -> str:
+    """The notebook as the text of an ``.ipynb`` file: the same notebook as ``notebook``,
+    validated as it is, in plain dicts (nothing here reads a cell as an object, and a
+    ``NotebookNode`` costs seven times a dict to make); nbformat.writes would validate it a
+    second time."""
+    with gc_paused():
+        book = _book(_cells(session, repeat, title), dict)
+        nbformat.validate(book)
+        return file_text(book)
+
+
+CODE, MARKDOWN = "code", "markdown"
+
+
+def _cells(session: Session, repeat: int, title: str) -> list[tuple[str, str]]:
+    """Every cell as (type, source): the introduction, the helpers, a markdown and a code
+    cell per node, the backward and the prints."""
     trace = _trace(session)
     prog = program(session, repeat, ran=(trace.forward, trace.backward))  # the same run
     steps = {"forward": {s.node: s.text for s in trace if s.phase == FORWARD},
@@ -58,7 +76,7 @@ def _notebook(session: Session, repeat: int, title: str) -> nbformat.NotebookNod
     intro_notes, step_notes = _placed(model, [st.node for st in prog.statements])
     for text in intro_notes:
         intro += ["", text]
-    cells = [(MARKDOWN, "\n".join(intro)), (CODE, "import torch")]  # (type, source)
+    cells = [(MARKDOWN, "\n".join(intro)), (CODE, "import torch")]
     for helper in prog.helpers:
         spec = next(k for k in KINDS.values() if k.helper == helper)
         cells += [(MARKDOWN, _md(f"{spec.title}: {spec.doc}.")), (CODE, helper.rstrip("\n"))]
@@ -71,36 +89,24 @@ def _notebook(session: Session, repeat: int, title: str) -> nbformat.NotebookNod
         if st.node in step_notes:
             words = "\n\n".join([*step_notes[st.node], words])
         cells += [(MARKDOWN, words), (CODE, "\n".join([*st.lines(), st.name]))]
-    cells += _backward_cells(prog, steps["backward"])
-    book = v4.new_notebook(metadata={  # new_notebook validates what it is given: no cells yet
+    return cells + _backward_cells(prog, steps["backward"])
+
+
+def _book(cells: list[tuple[str, str]], node: type[dict]) -> dict:
+    """The notebook of ``cells``, each cell made as ``v4.new_code_cell`` or
+    ``v4.new_markdown_cell`` makes it (in ``node``: NotebookNode or dict), without their
+    check of each cell on its own (jsonschema, slow enough to take seconds for 10,000
+    cells): the caller validates the whole notebook once."""
+    book = node(v4.new_notebook(metadata={  # validates what it is given: no cells yet
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"}})
+        "language_info": {"name": "python"}}))
     ids = _cell_ids()  # as many as asked
-    book.cells = [_cell(cell_type, source, next(ids)) for cell_type, source in cells]
-    nbformat.validate(book)  # once, the whole notebook
+    book["cells"] = [
+        node(id=next(ids), cell_type=CODE, metadata=node(), execution_count=None,
+             source=source, outputs=[]) if cell_type == CODE else
+        node(id=next(ids), cell_type=MARKDOWN, source=source, metadata=node())
+        for cell_type, source in cells]
     return book
-
-
-def notebook_text(session: Session, *, repeat: int = 1, title: str = "") -> str:
-    """The notebook as the text of an ``.ipynb`` file (``notebook`` validated it: the text
-    is written without a second validation, which nbformat.writes would do)."""
-    book = notebook(session, repeat=repeat, title=title)
-    with gc_paused():
-        return file_text(book)
-
-
-CODE, MARKDOWN = "code", "markdown"
-
-
-def _cell(cell_type: str, source: str, cell_id: str) -> nbformat.NotebookNode:
-    """A code or markdown cell as ``v4.new_code_cell`` or ``v4.new_markdown_cell`` makes
-    it (the node ``from_dict`` makes of its dict), without their check of each cell on its
-    own (jsonschema, slow enough to take seconds for 10,000 cells): ``notebook`` validates
-    the whole notebook once."""
-    if cell_type == CODE:
-        return NotebookNode(id=cell_id, cell_type=CODE, metadata=NotebookNode(),
-                            execution_count=None, source=source, outputs=[])
-    return NotebookNode(id=cell_id, cell_type=MARKDOWN, source=source, metadata=NotebookNode())
 
 
 def _cell_ids() -> Iterator[str]:

@@ -25,18 +25,19 @@ __all__ = ["file_text", "dumps"]
 _TRANSIENT = frozenset({"orig_nbformat", "orig_nbformat_minor", "signature"})
 
 
-def file_text(book: nbformat.NotebookNode) -> str:
-    """``v4.writes(book)``, byte for byte; ``book`` is left as it is."""
-    cells = book.cells
-    if _TRANSIENT & book.metadata.keys() or any(
+def file_text(book: dict[str, Any]) -> str:
+    """``v4.writes(book)``, byte for byte (``book`` a NotebookNode or the same in plain
+    dicts); ``book`` is left as it is."""
+    cells = book["cells"]
+    if _TRANSIENT & book["metadata"].keys() or any(
             "attachments" in c or c.get("outputs") or "trusted" in c["metadata"] for c in cells):
-        return v4.writes(book)
+        return v4.writes(nbformat.from_dict(book))
     top = dict(book, cells=[dict(c, source=c["source"].splitlines(True))
                             if isinstance(c.get("source"), str) else c for c in cells])
     try:
         return dumps(top)
     except _NoPlainForm:
-        return v4.writes(book)
+        return v4.writes(nbformat.from_dict(book))
 
 
 class _NoPlainForm(Exception):
@@ -69,8 +70,17 @@ def _dump(o: Any, indent: str) -> str:
             if k.__class__ is not str:
                 raise _NoPlainForm(o)
             v = o[k]
-            items.append(f"{encode_basestring(k)}: "
-                         f"{encode_basestring(v) if v.__class__ is str else _dump(v, inner)}")
+            if v.__class__ is str:  # a cell's fields, written here rather than one call each
+                text = encode_basestring(v)
+            elif v is None:
+                text = "null"
+            elif isinstance(v, dict) and not v:
+                text = "{}"
+            elif isinstance(v, list | tuple) and not v:
+                text = "[]"
+            else:
+                text = _dump(v, inner)
+            items.append(f"{encode_basestring(k)}: {text}")
         return f"{{{inner}{(',' + inner).join(items)}{indent}}}"
     if isinstance(o, list | tuple):
         if not o:

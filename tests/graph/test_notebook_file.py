@@ -64,6 +64,20 @@ def test_file_text_is_what_nbformat_writes_for_random_graphs(model: GraphModel) 
     assert file_text(book) == v4.writes(book)
 
 
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(random_graphs())
+def test_the_files_text_is_the_notebook_nbformat_writes(model: GraphModel) -> None:
+    """``notebook_text`` makes its cells as plain dicts: the text is still ``notebook``'s,
+    as nbformat writes it (cell ids aside: they are random)."""
+    try:
+        book = notebook(Session(model), repeat=2, title="random")
+    except GraphError:
+        return
+    text = notebook_text(Session(model), repeat=2, title="random")
+    assert _normalised(text) == _normalised(v4.writes(book))
+
+
 _JSON = hs.recursive(
     hs.none() | hs.booleans() | hs.integers() | hs.floats() | hs.text(),
     lambda inner: hs.lists(inner, max_size=4) | hs.dictionaries(hs.text(), inner, max_size=4),
