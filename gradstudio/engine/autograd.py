@@ -17,6 +17,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -530,6 +531,7 @@ def _run_hooks(node: Any, g: Any) -> Any:
     return float(g) if k is not None else g
 
 
+@lru_cache(maxsize=8)  # a handful of dtypes, asked once per node of a traced backward
 def _numpy_dtype(k: Any) -> np.dtype:
     return np.dtype(k.name)
 
