@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QWidget,
 )
+from shiboken6 import isValid
 
 from gradstudio import __version__
 from gradstudio.graph import EXTENSION, GraphModel
@@ -174,8 +175,8 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         doc = self.document
-        doc.undo_stack.cleanChanged.connect(lambda _: self._update_title())
-        doc.path_changed.connect(lambda _: self._update_title())
+        doc.undo_stack.cleanChanged.connect(self._title_follows)
+        doc.path_changed.connect(self._title_follows)
         doc.message.connect(self._show_message)
         doc.message.connect(self._mark_messages)
         self.docks["messages"].visibilityChanged.connect(self._messages_seen)
@@ -203,6 +204,13 @@ class MainWindow(QMainWindow):
         if visible and self._unseen_errors:
             self._unseen_errors = 0
             self.docks["messages"].setWindowTitle(self.tr("Messages"))
+
+    def _title_follows(self, _change: object) -> None:
+        """The document's clean state or path changed. The document and its undo stack are
+        the window's children, deleted while the window itself is being destroyed, and they
+        can signal on the way: by then there is no title to set."""
+        if isValid(self):
+            self._update_title()
 
     def _update_title(self) -> None:
         if self.document.path is not None:

@@ -281,3 +281,24 @@ def test_paste_with_an_empty_clipboard_says_so(qtbot, window) -> None:
     QTest.keyClick(window.view, combo.key(), combo.keyboardModifiers())
     assert window.statusBar().currentMessage() == "The clipboard holds no GradStudio nodes"
     assert window.document.model.to_dict() == before
+
+
+def test_a_window_deleted_with_edits_on_its_undo_stack_raises_nothing(qtbot) -> None:
+    """Seen as a setup error after the monkey ("MainWindow already deleted"): the document
+    and its undo stack are the window's children, deleted while the window is destroyed;
+    the stack, cleared with edits on it, says it is clean again, and the window's title
+    followed it on a window that was no longer there."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from gradstudio.ui.main_window import MainWindow
+
+    w = MainWindow()
+    w.show()
+    qtbot.waitExposed(w)
+    assert w.open_example("square")
+    w.action_map["select_all"].trigger()
+    w.action_map["duplicate"].trigger()
+    assert w.isWindowModified()  # an edit on the stack: destroying it will clear it
+    w.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)  # pytest-qt fails the
+    QCoreApplication.processEvents()  # test on an exception raised in a slot meanwhile
