@@ -19,7 +19,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from gradstudio import __version__
 
@@ -38,9 +38,8 @@ RESERVED = frozenset({"torch", "F", "print", "float"} | {
     m.group(1) for k in KINDS.values() for m in re.finditer(r"^def (\w+)", k.helper, re.M)})
 
 
-@dataclass(frozen=True)
-class Statement:
-    """One node's line of code, ``name = expression``."""
+class Statement(NamedTuple):
+    """One node's line of code, ``name = expression`` (a named tuple: one per node)."""
 
     node: str
     name: str
