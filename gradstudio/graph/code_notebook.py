@@ -40,9 +40,7 @@ NEAR = GAP_X  # scene units between a note and a card for the note to be about t
 def notebook(session: Session, *, repeat: int = 1, title: str = "") -> nbformat.NotebookNode:
     """The notebook of the session's graph (a GraphError when it cannot be exported)."""
     with gc_paused():  # tens of thousands of cells and step words, none in a cycle
-        book = _book(_cells(session, repeat, title), NotebookNode)
-        nbformat.validate(book)  # once, the whole notebook
-    return book
+        return _validated(session, repeat, title, NotebookNode)
 
 
 def notebook_text(session: Session, *, repeat: int = 1, title: str = "") -> str:
@@ -51,9 +49,14 @@ def notebook_text(session: Session, *, repeat: int = 1, title: str = "") -> str:
     ``NotebookNode`` costs seven times a dict to make); nbformat.writes would validate it a
     second time."""
     with gc_paused():
-        book = _book(_cells(session, repeat, title), dict)
-        nbformat.validate(book)
-        return file_text(book)
+        return file_text(_validated(session, repeat, title, dict))
+
+
+def _validated(session: Session, repeat: int, title: str, node: type[dict]) -> dict:
+    """The notebook in ``node`` (NotebookNode or dict), validated once as a whole."""
+    book = _book(_cells(session, repeat, title), node)
+    nbformat.validate(book)
+    return book
 
 
 CODE, MARKDOWN = "code", "markdown"

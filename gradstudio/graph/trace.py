@@ -414,8 +414,7 @@ class _Builder:
                 views = self.views
                 return tuple(None if g is None else np.array(g, dtype=views[s].dtype)
                              for g, s in zip(sent, sources, strict=True))
-        data = self.data[n]
-        return _vjp(kind(data.kind), data.params, inputs, grad)
+        return _vjp(self.specs[n], self.data[n].params, inputs, grad)
 
     def _backward_step(self, n: str, grad: np.ndarray, is_root: bool) -> None:
         data = self.data[n]
