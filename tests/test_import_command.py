@@ -81,6 +81,9 @@ class _Bytes:
     ("x = torch.tensor(1.0)\nfor i in range(2):\n    open('{marker}', 'w')\n",
      "bad.py:2:1: for loops"),
     (b"x = 1\n\xff\xfe open('{marker}')", "bad.py:2:1: not UTF-8"),
+    ("x = torch.tensor([1.0, 2.0], requires_grad=True)\ny = x * 2\ny.backward()\n",
+     "bad.py:3:1: RuntimeError: grad can be implicitly created only for scalar outputs: y "
+     "holds 2 numbers"),
 ])
 def test_refusal_is_one_line_and_writes_nothing(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str | bytes,

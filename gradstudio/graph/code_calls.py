@@ -10,6 +10,7 @@ here runs the code.
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from .code_subset import BINARY, FACTORIES, FUNCTIONAL, UNARY
 from .limits import MAX_NODES, MAX_VALUE_ELEMENTS, count
 from .shapes import broadcast
 
-__all__ = ["CallReader"]
+__all__ = ["CallReader", "gradient_reach"]
 
 _DOCS = "see docs/code.md for what is supported"
 MAX_CALL_DEPTH = 20  # a function calling functions (a recursive one is refused there)
@@ -221,6 +222,8 @@ class CallReader:
         args = self._arguments(call, what, ("gradient", "retain_graph"), 0,  # backward
                                {"gradient": None, "retain_graph": None})
         gradient = args["gradient"]
+        if gradient is None:
+            self._refuse_non_scalar(t, call)
         if gradient is not None:
             if not (isinstance(gradient, _Tensor) and gradient.filled == 1.0
                     and gradient.shape == t.shape):
@@ -234,6 +237,24 @@ class CallReader:
                 t = self._op("sum", (t,), call)
         self._backward(t, bool(args["retain_graph"]), call)
         return None
+
+    def _refuse_non_scalar(self, t: _Tensor, call: ast.Call) -> None:
+        """``y.backward()`` on a tensor of several numbers that requires grad: PyTorch raises
+        there (its own words), so the import refuses it there, with the two ways out. An
+        unknown shape is left to the replay (the backward then says it)."""
+        if t.shape is None or math.prod(t.shape) == 1 or t not in gradient_reach(t):
+            return
+        owner = call.func.value if isinstance(call.func, ast.Attribute) else None
+        bare = self._snippet(owner) if owner is not None else t.hint or "y"
+        name = bare
+        if owner is not None and not isinstance(owner, (ast.Name, ast.Attribute, ast.Call)):
+            name = f"({bare})"  # (x * 2).sum(), not x * 2.sum()
+        raise self._refuse(call, "RuntimeError: grad can be implicitly created only for "
+                           f"scalar outputs: {name} holds {math.prod(t.shape)} numbers "
+                           f"(shape {list(t.shape)}) and backward() starts from one. Reduce "
+                           f"it first, as in {name}.sum().backward() or "
+                           f"{name}.mean().backward(), or give the gradient, as in "
+                           f"{name}.backward(torch.ones_like({bare}))")
 
     def _unary_call(self, kind_name: str, x: Any, what: str, call: ast.Call) -> _Tensor:
         if not isinstance(x, _Tensor):
@@ -482,6 +503,31 @@ def _shown(value: Any) -> str:
     if isinstance(value, float):
         return f"the number {value:g}"
     return "nothing" if value is None else type(value).__name__.strip("_").lower()
+
+
+def _cut(t: _Tensor) -> bool:
+    """Made under no_grad or detached: it does not require grad, whatever it came from."""
+    return t.flags["detach"] or t.flags["no_grad"]
+
+
+def gradient_reach(root: _Tensor) -> set[_Tensor]:
+    """The tensors a ``root.backward()`` run now gives a gradient to (root included), by
+    PyTorch's rule as the flags stand at this line: a leaf requires grad by its flag, an
+    operation when one of its inputs does, neither once detached or made under no_grad;
+    the gradient flows only through tensors that require grad. Empty when root does not
+    require grad (that backward raises)."""
+    found: set[_Tensor] = set()
+    stack = [] if _cut(root) else [root]
+    while stack:  # what is upstream of root through tensors that are not cut
+        t = stack.pop()
+        if t not in found:
+            found.add(t)
+            stack.extend(i for i in t.inputs if not _cut(i))
+    requires: set[_Tensor] = set()
+    for t in sorted(found, key=lambda t: t.seq):  # inputs are made first
+        if t.flags["requires_grad"] if not t.inputs else any(i in requires for i in t.inputs):
+            requires.add(t)
+    return requires if root in requires else set()
 
 
 def _reachable(roots: Any) -> set[_Tensor]:

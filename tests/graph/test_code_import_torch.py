@@ -416,3 +416,71 @@ def test_zeroing_a_gradient_backward_never_gave_is_pytorchs_error(code: str) -> 
         import_code(code)
     assert refused.value.line == code.count("\n")
     assert refused.value.what.startswith(f"AttributeError: {raised.value}")
+
+
+# --- backward() of a tensor of several numbers ----------------------------------------------
+@pytest.mark.parametrize(("code", "where", "name"), [
+    ("x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\ny = x * 2\ny.backward()\n",
+     (3, 1), "y"),
+    ("x = torch.tensor([1.0, 2.0], requires_grad=True)\nx.backward()\n", (2, 1), "x"),
+    ("w = torch.tensor([[1.0, 2.0]], requires_grad=True)\nz = torch.tensor(3.0)\n"
+     "print(w)\n  # a comment\n(w * z).backward(retain_graph=True)\n", (5, 1), "(w * z)"),
+    ("def f(x):\n    y = torch.sin(x)\n    y.backward()\n    return y\n"
+     "x = torch.tensor([0.5, 1.5], requires_grad=True)\ny = f(x)\n", (3, 5), "y"),
+    ("x = torch.tensor(2.0, requires_grad=True)\nv = torch.ones(3)\n"
+     "with torch.no_grad():\n    c = v * 2\nloss = x * c\nprint(loss)\nloss.backward()\n",
+     (7, 1), "loss"),
+])
+def test_backward_of_a_vector_is_refused_where_pytorch_raises(code: str, where: tuple,
+                                                              name: str) -> None:
+    """PyTorch raises at the y.backward() of a tensor of several numbers that requires grad;
+    the import refuses it there, in PyTorch's words, with the two ways out."""
+    with pytest.raises(RuntimeError) as raised:
+        _run_torch(code)
+    from gradstudio.graph.code_import import CodeImportError
+    with pytest.raises(CodeImportError) as refused:
+        import_code(code)
+    assert (refused.value.line, refused.value.col) == where
+    assert refused.value.what.startswith(f"RuntimeError: {raised.value}: {name} holds ")
+    assert f"{name}.sum().backward() or {name}.mean().backward()" in refused.value.what
+    assert f"{name}.backward(torch.ones_like(" in refused.value.what
+
+
+def test_the_ways_out_the_refusal_names_import_and_agree_with_pytorch() -> None:
+    graph = "x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\ny = x * 2\n"
+    for fix in ("y.sum().backward()\n", "y.mean().backward()\n",
+                "y.backward(torch.ones_like(y))\n"):
+        check_against_torch(graph + fix)
+
+
+@pytest.mark.parametrize("code", [
+    "x = torch.tensor([3.0], requires_grad=True)\ny = x ** 2\ny.backward()\n",
+    "x = torch.tensor([[3.0]], requires_grad=True)\ny = torch.sin(x) * 2\ny.backward()\n",
+    "x = torch.tensor([1.0, 2.0], requires_grad=True)\ny = (x * x).sum() * torch.ones(1)\n"
+    "y.backward()\n",
+])
+def test_a_one_element_tensor_backward_runs_as_in_pytorch(code: str) -> None:
+    """One number in any shape ([1], [1, 1]) is no vector: PyTorch runs it, and so does
+    the imported graph, with PyTorch's gradients."""
+    check_against_torch(code)
+
+
+def test_a_vector_that_requires_no_grad_keeps_pytorchs_other_error() -> None:
+    """Nothing requires grad, so PyTorch says that first (not 'scalar outputs'): imported,
+    and the replayed backward gives PyTorch's words."""
+    code = "x = torch.tensor([1.0, 2.0])\ny = x * 2\ny.backward()\n"
+    with pytest.raises(RuntimeError) as raised:
+        _run_torch(code)
+    imported = import_code(code)
+    (result,) = replay(Session(imported.model), imported.actions)
+    assert result.error == f"RuntimeError: {raised.value}"
+
+
+def test_a_backward_whose_shape_is_not_known_is_left_to_the_replay() -> None:
+    """Shapes that do not broadcast leave the result's shape unknown: the import does not
+    guess; the replayed backward says what is wrong (the sum has no value)."""
+    code = ("a = torch.tensor([1.0, 2.0], requires_grad=True)\nb = torch.tensor([1.0, 2.0, 3.0])"
+            "\ny = a + b\ny.backward()\n")
+    imported = import_code(code)
+    (result,) = replay(Session(imported.model), imported.actions)
+    assert not result.ok and "y has no value" in result.error

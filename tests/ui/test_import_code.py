@@ -189,3 +189,24 @@ def test_a_main_that_keeps_no_tensor_is_refused_saying_so(qtbot, window) -> None
     assert dialog.error.text().startswith(
         "Not imported: no variable holds a tensor at the end of the code")
     assert "write loss = main()" in dialog.error.text()
+
+
+def test_backward_of_a_vector_is_refused_in_pytorchs_words(qtbot, window) -> None:
+    """y.backward() on three numbers: PyTorch raises there; the box says so at that line,
+    with the ways out, and the person takes one (the gradient PyTorch would need)."""
+    code = "x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\ny = x ** 2\ny.backward()\n"
+    dialog = _refused(qtbot, window, code)
+    assert dialog.error.text() == (
+        "Not imported: 3:1: RuntimeError: grad can be implicitly created only for scalar "
+        "outputs: y holds 3 numbers (shape [3]) and backward() starts from one. Reduce it "
+        "first, as in y.sum().backward() or y.mean().backward(), or give the gradient, as in "
+        "y.backward(torch.ones_like(y))")
+    assert dialog.editor.textCursor().blockNumber() == 2  # the cursor is on line 3
+    cursor = dialog.editor.textCursor()
+    cursor.movePosition(cursor.MoveOperation.EndOfBlock)
+    cursor.movePosition(cursor.MoveOperation.Left)
+    dialog.editor.setTextCursor(cursor)
+    qtbot.keyClicks(dialog.editor, "torch.ones_like(y)")
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
+    assert not dialog.isVisible()
+    assert _cards(window)["x · Input"] == ["[3] 1., 2., 3.", "grad 2., 4., 6."]
