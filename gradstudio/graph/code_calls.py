@@ -84,6 +84,8 @@ class CallReader:
     _constants: dict[float, _Tensor]
     _locals: list[dict[str, Any]]
     _no_grad: bool
+    _retains: set[_Tensor]  # retain_grad() was called on them
+    _grads: set[_Tensor]  # their .grad holds a tensor at this line (not None)
 
     def _tensor(self, value: Any, node: ast.AST) -> _Tensor:
         """An operand as a tensor: a number becomes a Constant node (one per value)."""
@@ -211,6 +213,7 @@ class CallReader:
             return self._clone(t, call)
         if name == "retain_grad":  # the app keeps every computed node's gradient anyway
             self._arguments(call, what, (), 0)
+            self._retains.add(t)  # (but its .grad is only there for the code if asked for)
             return None
         if name == "requires_grad_":
             on = self._arguments(call, what, ("requires_grad",), 0,
@@ -437,6 +440,7 @@ class CallReader:
                            "repeated Backward: gradients accumulate")
                 break
         self._actions.append(_Action("backward", t, call.lineno, retain))
+        self._grads.update(u for u in gradient_reach(t) if not u.inputs or u in self._retains)
 
     def _user_call(self, f: ast.FunctionDef, call: ast.Call) -> Any:
         spec = _helper_kind(f)

@@ -33,6 +33,7 @@ from .code_calls import (
     _reachable,
     _Tensor,
     _UserFunction,
+    gradient_reach,
 )
 from .code_subset import (
     BINARY,
@@ -143,8 +144,15 @@ def read_code(path: str | os.PathLike) -> bytes:
 
 def zero_grad_of(session: Any, node_id: str, clear: bool = False) -> None:
     """``x.grad.zero_()`` on a Session: that leaf's gradient only, as in PyTorch; the
-    ledger's zero grad when no other leaf still holds one. ``x.grad = None`` if ``clear``."""
+    ledger's zero grad when no other leaf still holds one. ``x.grad = None`` if ``clear``.
+    Of a computed node (the code called ``retain_grad()``), the last backward's gradient."""
     model = session.model
+    if not model.node(node_id).spec.is_leaf:  # y.retain_grad(): the last backward's own
+        grad = session.grad(node_id)
+        if grad is not None:
+            grad.zero_()
+        session.ledger.note(f"{model.label(node_id)}.grad.zero_()")
+        return
     if clear:
         session.leaf(node_id).grad = None
         session.ledger.note(f"{model.label(node_id)}.grad = None")
@@ -220,6 +228,8 @@ class CodeImporter(CallReader):
         self._counter = 0
         self._lines: list[str] = []
         self._comments: dict[int, str] = {}  # creation line -> leaf kind named by a comment
+        self._retains: set[_Tensor] = set()
+        self._grads: set[_Tensor] = set()
 
     # --- reading ----------------------------------------------------------------------------
     def feed(self, source: str | bytes) -> None:
@@ -378,6 +388,7 @@ class CodeImporter(CallReader):
             raise self._refuse(stmt, f"{name}.grad = None: {name} is computed, not a leaf; "
                                "only a leaf's gradient is kept")
         self._actions.append(_Action("clear_grad", tensor, stmt.lineno))
+        self._grads.discard(tensor)
 
     def _update(self, stmt: ast.AST, tensor: str, value: ast.expr | None,
                 adds: bool = False) -> str:
@@ -491,13 +502,11 @@ class CodeImporter(CallReader):
             return
         zeroed = self._zero_grad_of(expr)
         if zeroed is not None:
-            if not self._may_hold_grad(zeroed):
-                name = zeroed.hint or "x"
+            if zeroed not in self._grads:
                 attr = expr.func.value.attr  # x.grad.zero_() or x.grad.data.zero_()
                 attr = "data" if attr == "data" else "zero_"
                 raise self._refuse(expr, "AttributeError: 'NoneType' object has no attribute "
-                                   f"'{attr}' ({name}.grad is None here: no backward() has "
-                                   f"reached {name} since it was made or its grad cleared)")
+                                   f"'{attr}' ({self._why_no_grad(zeroed)})")
             self._actions.append(_Action("zero_grad", zeroed, expr.lineno))
             return
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
@@ -520,15 +529,21 @@ class CodeImporter(CallReader):
                                "the function's body at the top level, or end it with "
                                f"'return loss' and write 'loss = {what}'")
 
-    def _may_hold_grad(self, leaf: _Tensor) -> bool:
-        """Whether a backward() before this line may have given ``leaf`` a gradient (not
-        cleared since by ``leaf.grad = None``): else its .grad is None, as in PyTorch."""
-        for a in reversed(self._actions):
-            if a.kind == "clear_grad" and a.tensor is leaf:
-                return False
-            if a.kind == "backward" and leaf in _reachable([a.tensor]):
-                return True
-        return False
+    def _why_no_grad(self, t: _Tensor) -> str:
+        """Why ``t.grad`` is None at this line, as PyTorch has it: it requires no grad, it is
+        computed and kept no gradient, or no backward() since it was made (or its grad
+        cleared) reached it."""
+        name = t.hint or "x"
+        if t not in gradient_reach(t):
+            how = " (it is detached)" if t.flags["detach"] else \
+                " (it was computed in torch.no_grad())" if t.flags["no_grad"] else ""
+            return f"{name} does not require grad{how}, so no backward() gives it a gradient"
+        if t.inputs and t not in self._retains:
+            return (f"{name} is computed, not a leaf: PyTorch keeps only a leaf's gradient, "
+                    f"unless {name}.retain_grad() is called before backward()")
+        return (f"{name}.grad is None here: no backward() has reached {name} since it was "
+                f"made or its grad cleared; a backward reaches {name} only through tensors "
+                "that require grad, not through .detach() or a torch.no_grad() block")
 
     def _refuse_training_call(self, call: ast.Call, func: ast.Attribute) -> None:
         """``optimizer.step()``, ``w.sub_(lr * w.grad)``, ``w.data.add_(...)``: refused in

@@ -399,13 +399,36 @@ def test_random_scripts_agree_with_pytorch(code: str) -> None:
     check_against_torch(code)
 
 
+_W = "x = torch.tensor(2.0, requires_grad=True)\nw = torch.tensor(3.0, requires_grad=True)\n"
+
+
 @pytest.mark.parametrize("code", [
     "x = torch.tensor(2.0, requires_grad=True)\nx.grad.zero_()\n",
     "x = torch.tensor(2.0, requires_grad=True)\ny = x * 3\ny.backward()\nx.grad = None\n"
     "x.grad.data.zero_()\n",
     "x = torch.tensor(2.0, requires_grad=True)\nw = torch.tensor(1.0, requires_grad=True)\n"
     "y = x * 3\ny.backward()\nw.grad.zero_()\n",
+    *[_W + case for case in (
+        # the backward runs, but its path to x is cut: x.grad stays None
+        "loss = w * x.detach()\nloss.backward()\nx.grad.zero_()\n",
+        "h = (x * 2).detach()\nloss = w * h\nloss.backward()\nx.grad.zero_()\n",
+        "with torch.no_grad():\n    h = x * 2\nloss = w * h\nloss.backward()\nx.grad.zero_()\n",
+        "with torch.no_grad():\n    h = x * 2\nloss = w * h\nloss.backward()\nh.grad.zero_()\n",
+        "d = x.detach()\nloss = w * d\nloss.backward()\nd.grad.zero_()\n",
+        # a tensor that requires no grad, or gets it only after the backward
+        "c = torch.tensor(4.0)\nloss = w * c\nloss.backward()\nc.grad.zero_()\n",
+        "c = torch.tensor(4.0)\nloss = w * c\nloss.backward()\nc.requires_grad_()\n"
+        "c.grad.zero_()\n",
+        "c = torch.tensor(4.0, requires_grad=True).detach()\nloss = w * c\nloss.backward()\n"
+        "c.grad.zero_()\n",
+        # a computed tensor keeps no gradient, unless retain_grad() came before backward
+        "y = x * 3\nloss = y * w\nloss.backward()\ny.grad.zero_()\n",
+        "y = x * 3\nloss = y * w\nloss.backward()\ny.retain_grad()\ny.grad.zero_()\n",
+        # x.grad = None after the backward that reached x; the next one does not reach it
+        "loss = w * x\nloss.backward()\nx.grad = None\n(w * 2).backward()\nx.grad.zero_()\n",
+    )],
 ])
+@pytest.mark.filterwarnings("ignore:The .grad attribute of a Tensor that is not a leaf")
 def test_zeroing_a_gradient_backward_never_gave_is_pytorchs_error(code: str) -> None:
     """x.grad is None until a backward reaches x: PyTorch raises there, and so does the
     import, at that line, in PyTorch's words."""
@@ -484,3 +507,52 @@ def test_a_backward_whose_shape_is_not_known_is_left_to_the_replay() -> None:
     imported = import_code(code)
     (result,) = replay(Session(imported.model), imported.actions)
     assert not result.ok and "y has no value" in result.error
+
+
+@pytest.mark.parametrize("code", [_W + case for case in (
+    # a detached or no-grad branch beside a live path: the live one reaches x
+    "loss = (x * 3).detach() * x\nloss.backward()\nx.grad.zero_()\n",
+    "with torch.no_grad():\n    h = w * 2\n    with torch.enable_grad():\n        g = x * h\n"
+    "loss = g + h\nloss.backward()\nx.grad.zero_()\n",
+    # retain_grad() before backward keeps a computed tensor's gradient
+    "y = x * 3\ny.retain_grad()\nloss = y * w\nloss.backward()\ny.grad.zero_()\n"
+    "x.grad.data.zero_()\n",
+    # a cleared grad that the next backward fills again
+    "loss = w * x\nloss.backward()\nx.grad = None\nloss = w * x * x\nloss.backward()\n"
+    "x.grad.zero_()\nw.grad.zero_()\n",
+)])
+def test_zeroing_a_gradient_a_backward_really_gave_imports_as_pytorch_runs_it(
+        code: str) -> None:
+    """Where a backward did reach the tensor, PyTorch zeroes its gradient: the import
+    replays it, and every value and leaf gradient is PyTorch's."""
+    check_against_torch(code)
+
+
+def test_a_gradient_kept_after_requires_grad_is_switched_off_may_be_zeroed() -> None:
+    """requires_grad_(False) after the backward leaves x.grad as it was (PyTorch zeroes it
+    without complaint): not refused."""
+    code = _W + "loss = w * x\nloss.backward()\nx.requires_grad_(False)\nx.grad.zero_()\n"
+    assert _run_torch(code)["x"].grad.item() == 0.0
+    imported = import_code(code)
+    assert any("requires_grad changes here" in note for note in imported.notes)
+    replay(Session(imported.model), imported.actions)
+
+
+def test_the_refusal_says_why_the_gradient_is_none() -> None:
+    """The words after PyTorch's: what the learner can change."""
+    from gradstudio.graph.code_import import CodeImportError
+
+    def why(case: str) -> str:
+        with pytest.raises(CodeImportError) as refused:
+            import_code(_W + case)
+        return refused.value.what.split(" (", 1)[1]
+
+    assert why("d = x.detach()\n(w * d).backward()\nd.grad.zero_()\n").startswith(
+        "d does not require grad (it is detached), so no backward() gives it a gradient")
+    assert why("with torch.no_grad():\n    h = x * 2\n(w * h).backward()\nh.grad.zero_()\n"
+               ).startswith("h does not require grad (it was computed in torch.no_grad())")
+    assert why("y = x * 3\n(y * w).backward()\ny.grad.zero_()\n").startswith(
+        "y is computed, not a leaf: PyTorch keeps only a leaf's gradient, unless "
+        "y.retain_grad() is called before backward()")
+    assert why("(w * x.detach()).backward()\nx.grad.zero_()\n").startswith(
+        "x.grad is None here: no backward() has reached x")
