@@ -210,3 +210,23 @@ def test_backward_of_a_vector_is_refused_in_pytorchs_words(qtbot, window) -> Non
     qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
     assert not dialog.isVisible()
     assert _cards(window)["x · Input"] == ["[3] 1., 2., 3.", "grad 2., 4., 6."]
+
+
+def test_zeroing_a_retained_gradient_is_replayed_and_an_unkept_one_refused(qtbot,
+                                                                            window) -> None:
+    """y.grad.zero_() on a computed y: refused in PyTorch's words without retain_grad()
+    (its .grad is None), replayed with it (the window used to fail on it)."""
+    body = "y = x * 3\nloss = y * 2\nloss.backward()\ny.grad.zero_()\n"
+    code = "x = torch.tensor(2.0, requires_grad=True)\n" + body
+    dialog = _refused(qtbot, window, code)
+    assert dialog.error.text().startswith(
+        "Not imported: 5:1: AttributeError: 'NoneType' object has no attribute 'zero_' (y is "
+        "computed, not a leaf")
+    dialog.editor.setPlainText("")
+    _paste(qtbot, dialog, "x = torch.tensor(2.0, requires_grad=True)\ny = x * 3\n"
+                          "y.retain_grad()\n" + body[10:])
+    qtbot.mouseClick(dialog.import_button, Qt.LeftButton)
+    assert not dialog.isVisible()
+    assert _cards(window)["x · Input"] == ["2. · grad 6."]
+    assert window.document.session.ledger.lines() == ["backward #1: x.grad += 6 -> 6",
+                                                      "y.grad.zero_()"]
