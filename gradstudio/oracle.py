@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:  # the graph layer is imported when a comparison runs: start-up stays light
-    from gradstudio.graph import Session
+    from gradstudio.graph import GraphModel, Session
     from gradstudio.graph.code_export import Program
 
 __all__ = ["available", "Agreement", "NodeComparison", "Comparison", "compare", "OracleError",
-           "INSTALL"]
+           "INSTALL", "compared_graph"]
 
 INSTALL = 'pip install "gradstudio[torch]"'  # the optional dependency, pinned in pyproject.toml
 
@@ -144,6 +144,12 @@ class Comparison:
     torch_version: str = ""
     backward_note: str | None = None  # why backward did not run (the app's words)
     cancelled: bool = False
+    graph: dict[str, Any] | None = None  # compared_graph of what was compared
+
+    def describes(self, model: GraphModel) -> bool:
+        """Whether the comparison is of the graph as it is now (an edit since, not undone,
+        makes it out of date; moving cards, notes and the lr do not)."""
+        return self.graph is not None and self.graph == compared_graph(model)
 
     @property
     def identical(self) -> bool:
@@ -180,6 +186,17 @@ class Comparison:
         return text
 
 
+def compared_graph(model: GraphModel) -> dict[str, Any]:
+    """What a comparison's numbers depend on: the nodes (kind, label, values, flags), the
+    wires, the loss and the dtype; not where the cards are, the notes, frames and
+    questions, the description or the learning rate."""
+    data = model.to_dict(model.node_ids())  # given the nodes: no notes, frames, questions
+    for node in data["nodes"]:
+        del node["position"]
+    return {"nodes": data["nodes"], "edges": data["edges"], "loss": data["loss"],
+            "dtype": data["settings"]["dtype"]}
+
+
 def _count(n: int, what: str) -> str:
     return f"{n} {what}" + ("" if n == 1 else "s")
 
@@ -192,13 +209,14 @@ def compare(session: Session, repeat: int = 1,
     imported or fails; ``should_stop`` (asked between statements) cancels."""
     from gradstudio.graph.code_export import program
 
+    graph = compared_graph(session.model)
     prog = program(session, repeat)
     torch = _import_torch()
     theirs = _run_on_torch(torch, prog, should_stop or (lambda: False))
     if theirs is None:
         return Comparison(cancelled=True)
     ours_values, ours_grads = _run_in_app(session, prog)
-    result = Comparison(torch_version=torch.__version__.split("+")[0])
+    result = Comparison(torch_version=torch.__version__.split("+")[0], graph=graph)
     if not prog.backward.ok:
         result.backward_note = f"{prog.backward.error} ({prog.backward.reason})"
     model = session.model

@@ -313,3 +313,41 @@ def test_the_installed_oracle_is_the_pinned_version() -> None:
     pin = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"]["torch"][0].split("==")[1]
     assert torch.__version__.split("+")[0] == pin
+
+
+@needs_torch
+@pytest.mark.torch
+def test_a_comparison_knows_whether_it_still_describes_the_graph() -> None:
+    """An edit of what is computed makes it out of date, and undoing the edit makes it
+    current again; moving cards, notes and the learning rate change nothing compared."""
+    model = load(example_paths()["small_network"])
+    result = oracle.compare(Session(model))
+    assert result.describes(model)
+    w = model.find("w")
+    model.move(w, (123.0, -45.0))
+    model.annotations.add_note("a note", (0.0, 0.0, 100.0, 50.0))
+    model.set_setting("lr", 0.5)
+    model.description = "another description"
+    assert result.describes(model)
+    before = model.node(w).params["value"]
+    for edit, undo in (
+            (lambda: model.set_param(w, "value", 2.5), lambda: model.set_param(w, "value",
+                                                                              before)),
+            (lambda: model.rename(w, "weight"), lambda: model.rename(w, "w")),
+            (lambda: model.set_flag(w, "requires_grad", False),
+             lambda: model.set_flag(w, "requires_grad", True)),
+            (lambda: model.set_setting("dtype", "float64"),
+             lambda: model.set_setting("dtype", "float32")),
+            (lambda: model.set_loss(None), lambda: model.set_loss(model.find("loss")))):
+        edit()
+        assert not result.describes(model)
+        undo()
+        assert result.describes(model)
+    edge = model.edges()[0]
+    model.disconnect(edge)
+    assert not result.describes(model)
+    model.connect(edge.src, edge.dst, edge.port)
+    assert result.describes(model)
+    model.remove_node(model.find("loss"))
+    assert not result.describes(model)
+    assert not oracle.Comparison(cancelled=True).describes(model)

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QFont
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QLabel,
     QMessageBox,
+    QPushButton,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from gradstudio import oracle
-from gradstudio.graph import GraphError
+from gradstudio.graph import Change, GraphError, ModelEvent
 from gradstudio.graph.ledger import format_number
 
 from . import theme
@@ -31,6 +33,7 @@ from .tables import read_only_table
 from .worker import Cancelled
 
 if TYPE_CHECKING:
+    from .document import Document
     from .main_window import MainWindow
     from .quiz_mode import QuizMode
 
@@ -82,20 +85,30 @@ def compare_with_pytorch(w: MainWindow) -> CompareDialog | None:
     w.statusBar().showMessage(result.summary(), 8000)
     if result.cancelled:
         return None
-    w.compare_dialog = CompareDialog(result, w)  # non-modal: it can stay beside the canvas
-    w.compare_dialog.show()
-    return w.compare_dialog
+    dialog = w.findChild(CompareDialog)  # one per window: Compare Again refreshes it
+    if dialog is None:  # non-modal: it can stay beside the canvas
+        dialog = CompareDialog(result, doc, w.action_map["compare_torch"], w.quiz_mode, w)
+    else:
+        dialog.show_comparison(result)
+    w.compare_dialog = dialog
+    dialog.show()
+    dialog.raise_()
+    return dialog
 
 
 class CompareDialog(QDialog):
-    """The comparison's summary line above a table: one row per node, in evaluation order."""
+    """The comparison's summary line above a table: one row per node, in evaluation order.
+    It follows the document: once an edit changes what was compared, it is greyed under a
+    line that says so, with Compare Again (the Run menu's action); undoing the edit makes
+    it current again. It closes when a quiz starts."""
 
-    def __init__(self, comparison: oracle.Comparison, parent: QWidget | None = None) -> None:
+    def __init__(self, comparison: oracle.Comparison, document: Document, again: QAction,
+                 quiz: QuizMode, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.comparison = comparison
+        self.document = document
         self.setWindowTitle(self.tr("Compare with PyTorch"))
-        c = theme.current()
-        self.summary = QLabel(comparison.summary())
+        self.summary = QLabel()
         self.summary.setObjectName("compare_summary")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -103,7 +116,24 @@ class CompareDialog(QDialog):
         bold = self.summary.font()
         bold.setBold(True)
         self.summary.setFont(bold)
-        self.summary.setStyleSheet(f"color: {c.ok if comparison.identical else c.warning};")
+        self.stale = QLabel(self.tr("The graph has changed since this comparison: the table "
+                                    "shows it as it was. Compare again to see it as it is."))
+        self.stale.setObjectName("compare_stale")
+        self.stale.setWordWrap(True)
+        self.stale.setAccessibleName(self.tr("Out of date"))
+        self.again = QPushButton(self.tr("Compare &Again"))
+        self.again.setObjectName("compare_again")
+        self.again.clicked.connect(again.trigger)
+        self._action = again  # enabled as the menu entry is (not during the quiz)
+        again.changed.connect(self._follow_action)
+        self._follow_action()
+        banner = QHBoxLayout()
+        banner.addWidget(self.stale, 1)
+        banner.addWidget(self.again)
+        self.banner = QWidget()
+        self.banner.setLayout(banner)
+        self._stale = False
+        banner.setContentsMargins(0, 0, 0, 0)
         how = QLabel(self.tr(
             "The graph as File ▸ Export ▸ PyTorch Script writes it, run on PyTorch %1 and in "
             "GradStudio on copies of the leaves: forward, then backward from the loss. "
@@ -113,23 +143,82 @@ class CompareDialog(QDialog):
             "numbers. The document and its gradients are not changed.")
             .replace("%1", comparison.torch_version))
         how.setWordWrap(True)
-        how.setStyleSheet(f"color: {c.muted};")
-        self.table = read_only_table([self.tr(h) for h in HEADERS], len(comparison.rows))
+        self.how = how
+        self.table = read_only_table([self.tr(h) for h in HEADERS])
         self.table.setObjectName("compare_table")
         self.table.setAccessibleName(self.tr("Agreement per node"))
-        self._fill(c)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.banner)
         layout.addWidget(self.summary)
         layout.addWidget(how)
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
-        self.resize(760, 420)
+        self.resize(760, 460)
+        self._check = QTimer(self, singleShot=True, interval=0)  # a burst of edits: one look
+        self._check.timeout.connect(self._follow)
+        document.model_changed.connect(self._on_model_changed)
+        self._quiz = quiz
+        quiz.changed.connect(self._hide_in_quiz)
+        theme.follow(self, self._restyle)
+        self.show_comparison(comparison)
+
+    def show_comparison(self, comparison: oracle.Comparison) -> None:
+        """Show this comparison (Compare Again: the dialog stays where the person put it)."""
+        self.comparison = comparison
+        self.summary.setText(comparison.summary())
+        self._stale = not comparison.describes(self.document.model)
+        self._show_state()
+
+    def _follow_action(self) -> None:
+        self.again.setEnabled(self._action.isEnabled())
+        self.again.setToolTip(self._action.toolTip())
+
+    def _hide_in_quiz(self) -> None:
+        """The table shows every gradient the quiz asks for: it closes when a quiz starts
+        (the Run menu's entry is disabled until the quiz is left)."""
+        if self._quiz.active:
+            self.hide()
+
+    def _on_model_changed(self, event: ModelEvent) -> None:
+        if event.kind is not Change.NODE_MOVED and not event.kind.is_annotation:
+            self._check.start()
+
+    @property
+    def out_of_date(self) -> bool:
+        """An edit since the comparison (not undone) changed what was compared."""
+        return self._stale
+
+    def _follow(self) -> None:
+        stale = not self.comparison.describes(self.document.model)
+        if stale != self._stale:
+            self._stale = stale
+            self._show_state()
+
+    def _show_state(self) -> None:
+        """Greyed under the banner while the graph is not the one compared."""
+        stale = self._stale
+        self.banner.setVisible(stale)
+        for part in (self.summary, self.how, self.table):
+            part.setEnabled(not stale)
+        title = self.tr("Compare with PyTorch")
+        self.setWindowTitle(self.tr("%1 (out of date)").replace("%1", title) if stale else title)
+        self._restyle()  # the table's ✓ and ≠ greyed too
+
+    def _restyle(self) -> None:
+        c = theme.current()
+        self.summary.setStyleSheet(
+            f"QLabel:enabled {{ color: {c.ok if self.comparison.identical else c.warning}; }}")
+        self.how.setStyleSheet(f"QLabel:enabled {{ color: {c.muted}; }}")
+        self.stale.setStyleSheet(f"color: {c.warning};")
+        self.stale.setFont(self.summary.font())
+        self._fill(c)
 
     def _fill(self, c: theme.Theme) -> None:
         mono = QFont("monospace")
         mono.setStyleHint(QFont.Monospace)
+        self.table.setRowCount(len(self.comparison.rows))
         for r, row in enumerate(self.comparison.rows):
             self.table.setItem(r, 0, QTableWidgetItem(row.label))
             name = QTableWidgetItem(row.name)
@@ -138,7 +227,9 @@ class CompareDialog(QDialog):
             for col, agreement in ((2, row.value), (3, row.grad)):
                 item = QTableWidgetItem(("✓ " if agreement.identical else "≠ ") +
                                         agreement.text())
-                item.setForeground(QColor(c.ok if agreement.identical else c.warning))
+                colour = c.muted if self._stale else c.ok if agreement.identical \
+                    else c.warning
+                item.setForeground(QColor(colour))
                 item.setToolTip(self.tr("GradStudio: %1\nPyTorch: %2")
                                 .replace("%1", _number(agreement.ours))
                                 .replace("%2", _number(agreement.theirs)))

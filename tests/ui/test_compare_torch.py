@@ -9,13 +9,22 @@ import importlib.util
 import threading
 
 import pytest
-from gestures import build_chain, keep_visible, menu_action, wire
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QPushButton
+from gestures import build_chain, click, drag, keep_visible, menu_action, press_shortcut, wire
+from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtGui import QColor, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+)
 
 from gradstudio import oracle
 from gradstudio.graph import Session, load
 from gradstudio.resources import example_paths
+from gradstudio.ui import theme
 
 INSTALL = 'pip install "gradstudio[torch]"'
 needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
@@ -191,3 +200,131 @@ def test_the_entry_is_disabled_during_the_quiz_which_hides_the_gradients(qtbot, 
     assert not action.isEnabled() and "Leave Quiz" in action.toolTip()
     window.action_map["step_leave"].trigger()  # Leave Quiz (Esc)
     assert not window.quiz_mode.active and action.isEnabled()
+
+
+def _back_to_the_canvas(qtbot, window) -> None:
+    """The person clicks into the main window beside the dialog: the window manager makes
+    it the active one (offscreen Qt has none, so it is done here), and its shortcuts work."""
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+
+
+def _rename_on_the_card(qtbot, window, label: str, new: str) -> None:
+    """Click the card's title, F2, type the new name, Enter: one undo step."""
+    model = window.document.model
+    item = window.view.scene().nodes[model.find(label)]
+    _back_to_the_canvas(qtbot, window)
+    click(window.view, item.mapToScene(item.title_rect().center()))
+    qtbot.keyClick(window.view, Qt.Key_F2)
+    editor = _editor(window)
+    qtbot.keyClicks(editor, new)
+    qtbot.keyClick(editor, Qt.Key_Return)
+    assert item.data_.label == new
+
+
+def _editor(window) -> QLineEdit:
+    """The editor open on the canvas, its text selected (typing replaces it)."""
+    (editor,) = [e for e in window.view.viewport().findChildren(QLineEdit) if e.isVisible()]
+    assert editor.selectedText() == editor.text()
+    return editor
+
+
+def _current(dialog) -> bool:
+    """What a person sees: no out-of-date line, the table and verdict not greyed, the
+    plain title."""
+    stale = dialog.findChild(QLabel, "compare_stale")
+    shown = stale.isVisible()
+    assert shown == (not dialog.table.isEnabled()) == (not dialog.summary.isEnabled())
+    assert dialog.windowTitle() == ("Compare with PyTorch (out of date)" if shown
+                                    else "Compare with PyTorch")
+    assert dialog.findChild(QPushButton, "compare_again").isVisible() == shown
+    muted = QColor(theme.current().muted)
+    assert all((dialog.table.item(r, c).foreground().color() == muted) == shown
+               for r in range(dialog.table.rowCount()) for c in (2, 3))  # ✓ greyed too
+    if shown:
+        assert stale.text() == ("The graph has changed since this comparison: the table "
+                                "shows it as it was. Compare again to see it as it is.")
+    return not shown
+
+
+@needs_torch
+@pytest.mark.torch
+def test_an_edit_greys_the_comparison_undo_brings_it_back_compare_again_renews_it(
+        qtbot, window):
+    keep_visible(window)
+    window.action_map["example.small_network"].trigger()
+    dialog = _compare(window)
+    qtbot.waitExposed(dialog)
+    assert _current(dialog)
+    before = dialog.cells()
+    # moving a card changes nothing that was compared
+    item = window.view.scene().nodes[window.document.model.find("w")]
+    start = item.mapToScene(item.title_rect().center())
+    drag(window.view, start, start + QPointF(60, 40))
+    qtbot.wait(10)
+    assert _current(dialog)
+    # a rename on the canvas does: the old table stays readable, greyed, and says so
+    _rename_on_the_card(qtbot, window, "w", "weight")
+    qtbot.wait(10)
+    assert not _current(dialog)
+    assert dialog.cells() == before and dialog.summary.text().startswith("All 8 values")
+    # undo (the person's key on the canvas): the graph is the compared one again
+    press_shortcut(qtbot, window, QKeySequence.Undo)
+    qtbot.wait(10)
+    assert _current(dialog) and dialog.cells() == before
+    # redo, then Compare Again in the dialog itself: the same window, renewed
+    press_shortcut(qtbot, window, QKeySequence.Redo)
+    qtbot.wait(10)
+    assert not _current(dialog)
+    again = dialog.findChild(QPushButton, "compare_again")
+    assert again.isEnabled()
+    qtbot.mouseClick(again, Qt.LeftButton)
+    assert window.compare_dialog is dialog and dialog.isVisible()
+    assert len(window.findChildren(type(dialog))) == 1
+    assert _current(dialog)
+    assert [row[0] for row in dialog.cells()] == \
+        ["x", "weight", "b", "y", "wx", "z", "y_pred", "loss"]
+    assert dialog.summary.text() == \
+        "All 8 values and 6 gradients are bit-identical to PyTorch 2.13.0."
+
+
+@needs_torch
+@pytest.mark.torch
+def test_a_value_typed_on_a_card_or_another_document_makes_it_out_of_date(qtbot, window):
+    keep_visible(window)
+    window.action_map["example.small_network"].trigger()
+    dialog = _compare(window)
+    model = window.document.model
+    item = window.view.scene().nodes[model.find("w")]
+    _back_to_the_canvas(qtbot, window)
+    qtbot.mouseDClick(window.view.viewport(), Qt.LeftButton,
+                      pos=window.view.mapFromScene(item.mapToScene(item.value_rect().center())))
+    editor = _editor(window)
+    qtbot.keyClicks(editor, "2.5")
+    qtbot.keyClick(editor, Qt.Key_Return)
+    qtbot.wait(10)
+    assert float(model.node(model.find("w")).params["value"]) == 2.5
+    assert not _current(dialog)
+    press_shortcut(qtbot, window, QKeySequence.Undo)
+    qtbot.wait(10)
+    assert _current(dialog)
+    window.action_map["example.sin_of_square"].trigger()  # another graph altogether
+    qtbot.wait(10)
+    assert not _current(dialog)
+    menu_action(_run_menu(window), "Compare with PyTorch").trigger()  # the menu renews it
+    assert window.compare_dialog is dialog and _current(dialog)
+    assert [row[0] for row in dialog.cells()][0] == "x"
+
+
+@needs_torch
+@pytest.mark.torch
+def test_an_open_comparison_closes_when_a_quiz_starts(qtbot, window):
+    """Its table holds the very gradients the quiz hides."""
+    window.action_map["example.small_network"].trigger()
+    dialog = _compare(window)
+    assert dialog.isVisible()
+    menu_action(_run_menu(window), "Quiz").trigger()
+    assert window.quiz_mode.active and not dialog.isVisible()
+    window.action_map["step_leave"].trigger()
+    assert not dialog.isVisible()  # it comes back when the person compares again
+    assert _compare(window) is dialog and dialog.isVisible()
