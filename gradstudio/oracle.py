@@ -144,7 +144,7 @@ class Comparison:
     torch_version: str = ""
     backward_note: str | None = None  # why backward did not run (the app's words)
     cancelled: bool = False
-    graph: dict[str, Any] | None = None  # compared_graph of what was compared
+    graph: tuple | None = None  # compared_graph of what was compared
 
     def describes(self, model: GraphModel) -> bool:
         """Whether the comparison is of the graph as it is now (an edit since, not undone,
@@ -186,15 +186,20 @@ class Comparison:
         return text
 
 
-def compared_graph(model: GraphModel) -> dict[str, Any]:
-    """What a comparison's numbers depend on: the nodes (kind, label, values, flags), the
-    wires, the loss and the dtype; not where the cards are, the notes, frames and
-    questions, the description or the learning rate."""
-    data = model.to_dict(model.node_ids())  # given the nodes: no notes, frames, questions
-    for node in data["nodes"]:
-        del node["position"]
-    return {"nodes": data["nodes"], "edges": data["edges"], "loss": data["loss"],
-            "dtype": data["settings"]["dtype"]}
+def compared_graph(model: GraphModel) -> tuple:
+    """What a comparison's numbers depend on, as one value to compare: the nodes (kind,
+    label, values, flags), the wires, the loss and the dtype; not where the cards are, the
+    notes, frames and questions, the description or the learning rate. Values are copied
+    into tuples (a later edit cannot reach into them)."""
+    nodes = sorted((n.id, n.kind, n.label, tuple(sorted((k, _frozen(v))
+                                                       for k, v in n.params.items())),
+                    tuple(sorted(n.flags.items()))) for n in model.nodes())
+    # sorted: a node or wire deleted and put back by undo comes back last, the same graph
+    return tuple(nodes), frozenset(model.edges()), model.loss, model.settings.dtype
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(map(_frozen, value)) if isinstance(value, (list, tuple)) else value
 
 
 def _count(n: int, what: str) -> str:

@@ -308,6 +308,16 @@ def test_a_value_typed_on_a_card_or_another_document_makes_it_out_of_date(qtbot,
     press_shortcut(qtbot, window, QKeySequence.Undo)
     qtbot.wait(10)
     assert _current(dialog)
+    # a card deleted with its wires, and put back by undo: the same graph again
+    _back_to_the_canvas(qtbot, window)
+    click(window.view, item.mapToScene(item.title_rect().center()))
+    press_shortcut(qtbot, window, QKeySequence.Delete)
+    qtbot.wait(10)
+    assert "w" not in [model.label(n) for n in model.node_ids()]
+    assert not _current(dialog)
+    press_shortcut(qtbot, window, QKeySequence.Undo)
+    qtbot.wait(10)
+    assert _current(dialog)
     window.action_map["example.sin_of_square"].trigger()  # another graph altogether
     qtbot.wait(10)
     assert not _current(dialog)
