@@ -32,12 +32,49 @@ def file_text(book: dict[str, Any]) -> str:
     if _TRANSIENT & book["metadata"].keys() or any(
             "attachments" in c or c.get("outputs") or "trusted" in c["metadata"] for c in cells):
         return v4.writes(nbformat.from_dict(book))
-    top = dict(book, cells=[dict(c, source=c["source"].splitlines(True))
-                            if isinstance(c.get("source"), str) else c for c in cells])
+    top = dict(book, cells=[_cell(c) for c in cells])
     try:
         return dumps(top)
     except _NoPlainForm:
         return v4.writes(nbformat.from_dict(book))
+
+
+class _Written(str):
+    """JSON already written at its place in the file (a cell): ``_dump`` copies it."""
+
+
+_CELL = "\n  "  # a cell's nesting: in the top level's list
+_FIELD = _CELL + " "
+_LINE = _FIELD + " "
+_PLAIN_CELL = {"markdown": ("cell_type", "id", "metadata", "source"),
+               "code": ("cell_type", "execution_count", "id", "metadata", "outputs", "source")}
+
+
+def _cell(c: dict[str, Any]) -> Any:
+    """A cell as the file holds it: its source split into lines as nbformat splits it. A
+    cell as the export makes it (a plain dict, nothing in its metadata, outputs or count) is
+    written here at once in its fields' fixed order (20,000 of them in a big notebook:
+    ``_dump`` would sort and look at each field of each); any other goes through ``_dump``."""
+    source = c.get("source")
+    if source.__class__ is not str:
+        return c
+    lines = source.splitlines(True)
+    keys = _PLAIN_CELL.get(c.get("cell_type"))
+    if (keys is None or tuple(sorted(c)) != keys
+            or c["metadata"] != {} or c.get("outputs", []) != []
+            or c.get("execution_count") is not None or c["id"].__class__ is not str):
+        return dict(c, source=lines)
+    if lines:
+        written = f"[{_LINE}{(',' + _LINE).join(map(encode_basestring, lines))}{_FIELD}]"
+    else:
+        written = "[]"
+    code = ('' if keys[1] != "execution_count" else
+            f'{_FIELD}"execution_count": null,')
+    outputs = '' if code == '' else f'{_FIELD}"outputs": [],'
+    return _Written(
+        f'{{{_FIELD}"cell_type": {encode_basestring(c["cell_type"])},{code}'
+        f'{_FIELD}"id": {encode_basestring(c["id"])},{_FIELD}"metadata": {{}},{outputs}'
+        f'{_FIELD}"source": {written}{_CELL}}}')
 
 
 class _NoPlainForm(Exception):
@@ -55,6 +92,8 @@ def _dump(o: Any, indent: str) -> str:
     """``o`` written at the nesting ``indent`` (a newline and one space per level)."""
     if o.__class__ is str:
         return encode_basestring(o)
+    if o.__class__ is _Written:
+        return o
     if o is None:
         return "null"
     inner = indent + " "

@@ -107,6 +107,34 @@ def test_cells_nbformat_would_change_go_through_nbformat() -> None:
     assert book == before
 
 
+_CELL_FIELDS = hs.fixed_dictionaries({}, optional={
+    "metadata": hs.sampled_from([{}, {"tags": ["a"]}, {"collapsed": True}]),
+    "execution_count": hs.sampled_from([None, 3]),
+    "outputs": hs.sampled_from([[], [{"output_type": "stream", "name": "stdout",
+                                      "text": "1\n"}]]),
+    "extra": hs.sampled_from(["x", None])})
+
+
+@settings(max_examples=200, deadline=None)
+@given(hs.lists(hs.tuples(hs.sampled_from(["code", "markdown", "raw"]),
+                          hs.text(alphabet="ab\n\r\"\\é\u2028", max_size=8), _CELL_FIELDS),
+                max_size=4))
+def test_cells_of_any_shape_are_written_as_nbformat_writes_them(
+        cells: list[tuple[str, str, dict]]) -> None:
+    """The export's own cells are written from a template; a cell with anything else in it
+    (metadata, a count, outputs, a field of its own, another type) is written as nbformat
+    writes it all the same."""
+    made = {"code": v4.new_code_cell, "markdown": v4.new_markdown_cell,
+            "raw": v4.new_raw_cell}
+    book = v4.new_notebook(cells=[])
+    for i, (cell_type, source, fields) in enumerate(cells):
+        cell = dict(made[cell_type](source), id=f"{i:08x}")
+        if cell_type == "code" or "outputs" not in fields and "execution_count" not in fields:
+            cell.update(fields)
+        book["cells"].append(cell)
+    assert file_text(book) == v4.writes(nbformat.from_dict(book))
+
+
 def test_values_json_writes_its_own_way_go_through_nbformat() -> None:
     """Bytes (nbformat's encoder writes them as ASCII text) and keys that are not strings."""
     book = v4.new_notebook(cells=[v4.new_markdown_cell("text")],
