@@ -26,8 +26,8 @@ import numpy as np
 from .ledger import format_number
 
 __all__ = ["Derivative", "Maths", "LEAF_MATHS", "format_value", "format_factor", "format_term",
-           "symbolic_lines", "forward_line", "derivative_line", "node_lines", "local_derivative",
-           "values_for", "broadcast", "fill", "chain", "NUMBERS"]
+           "symbolic_lines", "forward_line", "derivative_line", "node_lines", "node_maths",
+           "local_derivative", "values_for", "broadcast", "fill", "chain", "NUMBERS"]
 
 Values = Mapping[str, np.ndarray]  # port or parameter name, "out", "N" -> value
 NUMBERS = 3  # how many elements of a bigger tensor are shown
@@ -221,9 +221,26 @@ def node_lines(maths: Maths, label: str, sources: Mapping[str, str],
     """``forward_line`` and the ``derivative_line`` of each port, with the labels and the
     numbers written once for all of them (a trace writes thousands of nodes); ``written``
     may hold some of the values already as ``format_value`` writes them."""
+    head, local, lines = node_maths(maths, label, sources, params, values, ports, written)
+    return head, tuple(zip(lines(), local, strict=True))
+
+
+def node_maths(maths: Maths, label: str, sources: Mapping[str, str],
+               params: Mapping[str, object], values: Values, ports: Iterable[str],
+               written: Mapping[str, str] | None = None
+               ) -> tuple[str, tuple[np.ndarray, ...], Callable[[], tuple[str, ...]]]:
+    """``node_lines`` as the forward line, each port's local derivative, and a function that
+    writes the derivative lines when they are asked for: the step-through needs every
+    local derivative for its backward's numbers, but a step's lines only when one is shown
+    (a notebook of 10,000 nodes never shows them)."""
     names, numbers = _labels(label, sources, params), _numbers(values, written or {})
-    return _forward(maths, label, names, numbers), tuple([
-        _derivative(maths, p, label, sources, names, numbers, values) for p in ports])
+    ports = tuple(ports)
+    local = tuple([local_derivative(maths, p, values) for p in ports])
+
+    def lines() -> tuple[str, ...]:
+        return tuple([_derivative_text(maths, p, label, sources, names, numbers, v)
+                      for p, v in zip(ports, local, strict=True)])
+    return _forward(maths, label, names, numbers), local, lines
 
 
 def _forward(maths: Maths, label: str, names: Mapping[str, str], numbers: Mapping[str, str]
@@ -270,10 +287,16 @@ def derivative_line(maths: Maths, port: str, label: str, sources: Mapping[str, s
 def _derivative(maths: Maths, port: str, label: str, sources: Mapping[str, str],
                 names: Mapping[str, str], numbers: Mapping[str, str], values: Values
                 ) -> tuple[str, np.ndarray]:
-    rule = maths.derivative(port).rule
     value = local_derivative(maths, port, values)
+    return _derivative_text(maths, port, label, sources, names, numbers, value), value
+
+
+def _derivative_text(maths: Maths, port: str, label: str, sources: Mapping[str, str],
+                     names: Mapping[str, str], numbers: Mapping[str, str], value: np.ndarray
+                     ) -> str:
+    rule = maths.derivative(port).rule
     head = f"∂{label}/∂{sources.get(port, port)}"
-    return chain(head, fill(rule, names), fill(rule, numbers), format_value(value)), value
+    return chain(head, fill(rule, names), fill(rule, numbers), format_value(value))
 
 
 def values_for(inputs: Mapping[str, np.ndarray], out: np.ndarray | None,

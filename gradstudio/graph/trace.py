@@ -28,7 +28,7 @@ import gradstudio.engine as ge
 from .catalog import NodeKind, kind
 from .evaluate import BackwardResult, ForwardResult, gc_paused
 from .explain import blocks_gradient, why_not_requires_grad
-from .maths import broadcast, format_term, format_value, forward_line, node_lines, values_for
+from .maths import broadcast, format_term, format_value, forward_line, node_maths, values_for
 from .model import GraphModel, NodeData
 from .session import Session
 
@@ -87,8 +87,18 @@ class TraceStep:
     arrivals: tuple[Arrival, ...] = ()
     grad: np.ndarray | None = None
     grad_before: np.ndarray | None = None
-    maths: tuple[str, ...] = ()  # the node's formulas with this step's numbers
+    # the node's formulas with this step's numbers, or the function that writes them
+    _maths: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()
     reason: str | None = None  # why skipped, refused or without a value
+
+    @property
+    def maths(self) -> tuple[str, ...]:
+        """The node's formulas with this step's numbers, written when first asked for (a
+        step shows them; a notebook of the whole trace never reads them)."""
+        lines = self._maths
+        if callable(lines):
+            lines = self._maths = lines()
+        return lines
 
 
 @dataclass(frozen=True)
@@ -223,29 +233,35 @@ def node_formulas(model: GraphModel, forward: ForwardResult, node: str
     ``forward`` substituted: ``("y_pred = σ(z) = σ(6.7000) = 0.9988", (("∂y_pred/∂z =
     y_pred·(1−y_pred) = 0.9988·(1−0.9988) = 0.0012", 0.0012),))``. For the Chain rule
     panel, a card's tooltip and the step-through alike."""
-    return _formulas(model.node(node), forward, model.inputs_of(node), model.label,
-                     lambda n: _view(forward.values[n]))
+    head, local, lines = _formulas(model.node(node), forward, model.inputs_of(node),
+                                   model.label, lambda n: _view(forward.values[n]))
+    return head, tuple(zip(lines(), local, strict=True))
+
+
+def _no_lines() -> tuple[str, ...]:
+    return ()
 
 
 def _formulas(data: NodeData, forward: ForwardResult, wired: dict[str, str],
               label: Callable[[str], str], view: Callable[[str], np.ndarray],
               words: Callable[[str], str] | None = None
-              ) -> tuple[str, tuple[tuple[str, np.ndarray], ...]]:
-    """``node_formulas`` with the labels, each node's values and (optionally) those values
-    in words from ``label``, ``view`` and ``words`` (the trace asks each node once)."""
+              ) -> tuple[str, tuple[np.ndarray, ...], Callable[[], tuple[str, ...]]]:
+    """``node_formulas`` as ``maths.node_maths`` gives it (the derivative lines written when
+    asked for), with the labels, each node's values and (optionally) those values in words
+    from ``label``, ``view`` and ``words`` (the trace asks each node once)."""
     spec = kind(data.kind)
     out = forward.value(data.id)
     if spec.is_leaf:
         return (forward_line(spec.maths, data.label, {}, {}, values_for({}, view(data.id), {}))
-                if out is not None else data.label), ()
+                if out is not None else data.label), (), _no_lines
     if out is None or any(p not in wired or forward.value(wired[p]) is None
                           for p in spec.inputs):
-        return f"{data.label} = {spec.formula}", ()
+        return f"{data.label} = {spec.formula}", (), _no_lines
     sources = {p: label(wired[p]) for p in spec.inputs}
     values = values_for({p: view(wired[p]) for p in spec.inputs}, view(data.id), data.params)
     written = None if words is None else {
         "out": words(data.id), **{p: words(wired[p]) for p in spec.inputs}}
-    return node_lines(spec.maths, data.label, sources, data.params, values, spec.inputs,
+    return node_maths(spec.maths, data.label, sources, data.params, values, spec.inputs,
                       written)
 
 
@@ -290,7 +306,8 @@ class _Builder:
         self._sent: dict[int, tuple] = {}  # engine node (by id) -> what it sent per edge
         self.loss_label = model.label(backward.target) if backward.target else "loss"
 
-    def formulas(self, n: str) -> tuple[str, tuple[tuple[str, np.ndarray], ...]]:
+    def formulas(self, n: str
+                 ) -> tuple[str, tuple[np.ndarray, ...], Callable[[], tuple[str, ...]]]:
         found = self._formulas.get(n)
         if found is None:
             found = self._formulas[n] = _formulas(self.data[n], self.forward, self.inputs[n],
@@ -331,7 +348,7 @@ class _Builder:
             error = self.forward.errors.get(n, "no value")
             self.add(FORWARD, n, f"{label}: error: {error}", wires=tuple(wires), reason=error)
             return
-        head, _ = self.formulas(n)
+        head = self.formulas(n)[0]
         fn = out.grad_fn
         grad_fn = fn.name() if fn is not None else None
         same = self.same[n]
@@ -347,7 +364,7 @@ class _Builder:
                 or "nothing requires grad"
             note = f"no grad_fn: {why}"
         self.add(FORWARD, n, f"{head}  ({note})", wires=tuple(wires), value=self.views[n],
-                 grad_fn=grad_fn, maths=(head,))
+                 grad_fn=grad_fn, _maths=(head,))
 
     # backward ------------------------------------------------------------------------------
     def _engine_nodes(self) -> dict[int, list[str]]:
@@ -423,11 +440,10 @@ class _Builder:
         wired = self.inputs[n]
         sources = [wired[p] for p in ports]
         sent = self._sent_to_inputs(n, grad, sources)
-        _, derivatives = self.formulas(n)
+        _, local, lines = self.formulas(n)
         grad_term = format_term(grad)
-        wires = tuple(self._wire(n, port, src, grad, grad_term, local, s)
-                      for port, src, s, (_, local) in zip(ports, sources, sent, derivatives,
-                                                          strict=True))
+        wires = tuple(self._wire(n, port, src, grad, grad_term, d, s)
+                      for port, src, s, d in zip(ports, sources, sent, local, strict=True))
         fn = self.forward.values[n].grad_fn
         grad_fn = fn.name() if fn is not None else None
         op = grad_fn if grad_fn is not None and self.same[n] is None \
@@ -436,7 +452,7 @@ class _Builder:
                           *(w.text for w in wires)])
         self.add(BACKWARD, n, text, wires=wires, value=self.views[n], grad_fn=grad_fn,
                  arrivals=tuple(self.arrivals.get(n, ())), grad=grad,
-                 maths=tuple(line for line, _ in derivatives))
+                 _maths=lines)
 
     def _wire(self, n: str, port: str, src: str, grad: np.ndarray, grad_term: str,
               local: np.ndarray, sent: np.ndarray | None) -> Wire:
