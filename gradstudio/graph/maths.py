@@ -27,7 +27,7 @@ from .ledger import format_number
 
 __all__ = ["Derivative", "Maths", "LEAF_MATHS", "format_value", "format_factor", "format_term",
            "symbolic_lines", "forward_line", "derivative_line", "node_lines", "node_maths",
-           "local_derivative", "values_for", "broadcast", "fill", "chain", "NUMBERS"]
+           "local_derivative", "local_derivatives", "values_for", "broadcast", "fill", "chain", "NUMBERS"]
 
 Values = Mapping[str, np.ndarray]  # port or parameter name, "out", "N" -> value
 NUMBERS = 3  # how many elements of a bigger tensor are shown
@@ -235,7 +235,7 @@ def node_maths(maths: Maths, label: str, sources: Mapping[str, str],
     (a notebook of 10,000 nodes never shows them)."""
     names, numbers = _labels(label, sources, params), _numbers(values, written or {})
     ports = tuple(ports)
-    local = tuple([local_derivative(maths, p, values) for p in ports])
+    local = local_derivatives(maths, ports, values) if ports else ()
 
     def lines() -> tuple[str, ...]:
         return tuple([_derivative_text(maths, p, label, sources, names, numbers, v)
@@ -253,21 +253,37 @@ def local_derivative(maths: Maths, port: str, values: Values) -> np.ndarray:
     """∂(node)/∂(port) from the formula, at the broadcast shape of the inputs. A read-only
     broadcast view: a constant such as add's 1 takes no memory, and mul's local derivative
     is the other input's own array (copy it to keep it while that input changes)."""
+    return local_derivatives(maths, (port,), values)[0]
+
+
+def local_derivatives(maths: Maths, ports: tuple[str, ...], values: Values
+                      ) -> tuple[np.ndarray, ...]:
+    """``local_derivative`` of each of ``ports``, the inputs' shape and dtype worked out
+    once for all of them (a trace asks for every port of thousands of nodes)."""
     arrays = [values[p] for p in maths.ports]  # values_for made them arrays
     dtype = arrays[0].dtype
     if len(arrays) == 1:
         shape = arrays[0].shape
     else:
-        if any(a.dtype != dtype for a in arrays):
-            dtype = np.result_type(*(a.dtype for a in arrays))
+        for a in arrays:
+            if a.dtype != dtype:
+                dtype = np.result_type(*(a.dtype for a in arrays))
+                break
         shape = _broadcast_or_raise([a.shape for a in arrays])
-    result = np.asarray(maths.derivative(port).value(values),
-                        dtype=dtype if dtype.kind == "f" else np.float32)
-    if result.shape != shape:
-        return np.broadcast_to(result, shape)
-    view = result.view()  # what broadcast_to gives, for less: read-only, the same memory
-    view.flags.writeable = False
-    return view
+    if dtype.kind != "f":
+        dtype = np.dtype(np.float32)
+    rules = {d.port: d.value for d in maths.derivatives} if len(ports) > 1 else None
+    out = []
+    for port in ports:
+        rule = rules[port] if rules is not None else maths.derivative(port).value
+        result = np.asarray(rule(values), dtype=dtype)
+        if result.shape != shape:
+            out.append(np.broadcast_to(result, shape))
+        else:
+            view = result.view()  # what broadcast_to gives, for less: read-only, the same memory
+            view.flags.writeable = False
+            out.append(view)
+    return tuple(out)
 
 
 def _broadcast_or_raise(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:

@@ -254,9 +254,11 @@ def _formulas(data: NodeData, forward: ForwardResult, wired: dict[str, str],
     if spec.is_leaf:
         return (forward_line(spec.maths, data.label, {}, {}, values_for({}, view(data.id), {}))
                 if out is not None else data.label), (), _no_lines
-    if out is None or any(p not in wired or forward.value(wired[p]) is None
-                          for p in spec.inputs):
+    if out is None:
         return f"{data.label} = {spec.formula}", (), _no_lines
+    for p in spec.inputs:  # a loop, not any(): a trace asks this of every node
+        if p not in wired or forward.value(wired[p]) is None:
+            return f"{data.label} = {spec.formula}", (), _no_lines
     sources = {p: label(wired[p]) for p in spec.inputs}
     values = values_for({p: view(wired[p]) for p in spec.inputs}, view(data.id), data.params)
     written = None if words is None else {
@@ -467,8 +469,13 @@ class _Builder:
             else f", summed to shape {tuple(shape)}"
         sent_words = format_value(sent)
         text = f"{grad_term} × {format_term(local)}{summed} = {sent_words} → {src_label}"
-        self.arrivals.setdefault(src, []).append(Arrival(n, self.labels[n], port, sent))
-        self._arrival_words.setdefault(src, []).append(sent_words)
+        arrival = Arrival(n, self.labels[n], port, sent)
+        if src in self.arrivals:
+            self.arrivals[src].append(arrival)
+            self._arrival_words[src].append(sent_words)
+        else:  # setdefault would make a list on every call
+            self.arrivals[src] = [arrival]
+            self._arrival_words[src] = [sent_words]
         return Wire(src, src_label, port, text, grad_out=grad, local=local, contribution=sent)
 
     def _leaf_step(self, n: str, grad: np.ndarray) -> None:
