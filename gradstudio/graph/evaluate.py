@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -78,14 +78,16 @@ class BackwardResult:
         return self.error is None
 
 
-def evaluation_order(g: nx.MultiDiGraph) -> list[str]:
+def evaluation_order(g: nx.MultiDiGraph, wires: Iterable[tuple[str, str, str]] | None = None
+                     ) -> list[str]:
     """The nodes so that every input comes before its use, the smallest id first among the
     ready ones: networkx's lexicographical_topological_sort, in one pass over the wires
     into plain dicts (networkx's degree and adjacency views cost a view per node: most of
-    the time of opening a big graph's plan)."""
+    the time of opening a big graph's plan). ``wires``: ``g``'s edges with their keys (the
+    ports), when the caller has them already."""
     waiting = dict.fromkeys(g, 0)
     children: dict[str, list[str]] = {n: [] for n in waiting}
-    for src, dst in g.edges():  # parallel wires into several ports: each counts
+    for src, dst, _ in g.edges(keys=True) if wires is None else wires:  # each wire counts
         waiting[dst] += 1
         children[src].append(dst)
     ready = [n for n, d in waiting.items() if d == 0]
@@ -106,10 +108,11 @@ def evaluation_order(g: nx.MultiDiGraph) -> list[str]:
 def compile_plan(model: GraphModel) -> Plan:
     """Order the nodes so every input comes before its use, and bind each op's parameters."""
     g = model.graph
-    order = evaluation_order(g)
+    wires = list(g.edges(keys=True))  # one pass over networkx's edge view, read twice
+    order = evaluation_order(g, wires)
     index = {n: i for i, n in enumerate(order)}
-    inputs: dict[str, dict[str, str]] = {n: {} for n in order}  # one pass over the wires
-    for src, dst, port in g.edges(keys=True):
+    inputs: dict[str, dict[str, str]] = {n: {} for n in order}
+    for src, dst, port in wires:
         inputs[dst][port] = src
     steps = []
     for n in order:

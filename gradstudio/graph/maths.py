@@ -27,7 +27,8 @@ from .ledger import format_number
 
 __all__ = ["Derivative", "Maths", "LEAF_MATHS", "format_value", "format_factor", "format_term",
            "symbolic_lines", "forward_line", "derivative_line", "node_lines", "node_maths",
-           "local_derivative", "local_derivatives", "values_for", "broadcast", "fill", "chain", "NUMBERS"]
+           "local_derivative", "local_derivatives", "values_for", "broadcast", "fill", "chain",
+           "NUMBERS"]
 
 Values = Mapping[str, np.ndarray]  # port or parameter name, "out", "N" -> value
 NUMBERS = 3  # how many elements of a bigger tensor are shown
