@@ -18,6 +18,7 @@ import keyword
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -25,6 +26,7 @@ from gradstudio import __version__
 
 from .catalog import KINDS, GraphError, kind
 from .evaluate import BackwardResult, ForwardResult
+from .model import NodeData
 from .session import Session
 
 __all__ = ["Statement", "Program", "program", "identifiers", "script", "export_text",
@@ -169,11 +171,13 @@ def _detached(kind_name: str, expression: str) -> str:
 
 
 def program(session: Session, repeat: int = 1, *,
-            ran: tuple[ForwardResult, BackwardResult] | None = None) -> Program:
+            ran: tuple[ForwardResult, BackwardResult] | None = None,
+            nodes: Mapping[str, NodeData] | None = None) -> Program:
     """The session's graph as statements; a GraphError when it cannot be written (empty, or
     a node without a value: an unwired input, shapes that do not fit). ``ran``: the forward
     (not in no-grad mode) and the backward from the loss the caller already ran on private
-    leaves (the notebook's step-through), instead of running them again."""
+    leaves (the notebook's step-through), instead of running them again; ``nodes``: each
+    node's snapshot the caller read from the model just now (the same step-through)."""
     if repeat < 1:
         raise GraphError("backward must run at least once")
     model, evaluator = session.model, session.evaluator
@@ -186,7 +190,8 @@ def program(session: Session, repeat: int = 1, *,
             raise GraphError(f"cannot export: {model.label(n)} has no value: "
                              f"{forward.errors[n]}")
     backward = evaluator.backward(forward) if ran is None else ran[1]
-    nodes = {n: model.node(n) for n in plan.node_ids}
+    if nodes is None:
+        nodes = {n: model.node(n) for n in plan.node_ids}
     names = identifiers({n: d.label for n, d in nodes.items()},
                         {n: d.spec.default_label or d.kind for n, d in nodes.items()})
     dtype = model.settings.dtype

@@ -66,7 +66,8 @@ def _cells(session: Session, repeat: int, title: str) -> list[tuple[str, str]]:
     """Every cell as (type, source): the introduction, the helpers, a markdown and a code
     cell per node, the backward and the prints."""
     trace = _trace(session)
-    prog = program(session, repeat, ran=(trace.forward, trace.backward))  # the same run
+    prog = program(session, repeat, ran=(trace.forward, trace.backward),  # the same run
+                   nodes=trace.nodes)
     steps = {"forward": {s.node: s.text for s in trace if s.phase == FORWARD},
              "backward": [s.text for s in trace if s.phase != FORWARD]}
     model = session.model
@@ -84,8 +85,9 @@ def _cells(session: Session, repeat: int, title: str) -> list[tuple[str, str]]:
         spec = next(k for k in KINDS.values() if k.helper == helper)
         cells += [(MARKDOWN, _md(f"{spec.title}: {spec.doc}.")), (CODE, helper.rstrip("\n"))]
     forward = steps["forward"]
+    nodes = trace.nodes
     for st in prog.statements:
-        label = model.label(st.node)
+        label = nodes[st.node].label
         words = _md(forward.get(st.node, label))
         if st.name != label:
             words += f"\n\n(In the code: `{st.name}`.)"

@@ -124,6 +124,7 @@ class Trace:
     forward: ForwardResult
     grads_before: dict[str, np.ndarray] = field(default_factory=dict)
     versions: tuple[int, int] = (-1, -1)  # the model's (structure, values) versions
+    nodes: dict[str, NodeData] = field(default_factory=dict)  # what each step was built from
 
     def is_current(self, model: GraphModel) -> bool:
         """False once the model was edited (moving cards does not count): the steps then
@@ -203,7 +204,7 @@ def build_trace(session: Session, target: str | None = None, *, accumulate: bool
         builder.skipped_steps()
     model, backward = session.model, builder.backward
     return Trace(tuple(builder.steps), backward.target, backward, builder.forward,
-                 builder.before, (model.structure_version, model.values_version))
+                 builder.before, (model.structure_version, model.values_version), builder.data)
 
 
 def _run(session: Session, target: str | None, accumulate: bool
