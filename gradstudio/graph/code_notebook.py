@@ -7,7 +7,8 @@ The words come from the step-through (``graph/trace.py``: ``y_pred = σ(z) = σ(
 (``graph/annotations.py``) go in too (``_placed``): a frame's title heads the step of its first
 member, a note inside a frame goes with that step, a note near a card with that card's step,
 and any other note in the introduction. The code cells are the script's statements
-(``code_export.program``). Written with nbformat and validated before it is returned.
+(``code_export.program``). Written with nbformat and validated against nbformat's schema
+before it is returned (``notebook_schema``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .evaluate import gc_paused
 from .layout import GAP_X, estimated_box
 from .model import GraphModel
 from .notebook_file import file_text
+from .notebook_schema import validate
 from .session import Session
 from .trace import FORWARD, Trace, build_trace
 
@@ -55,7 +57,7 @@ def notebook_text(session: Session, *, repeat: int = 1, title: str = "") -> str:
 def _validated(session: Session, repeat: int, title: str, node: type[dict]) -> dict:
     """The notebook in ``node`` (NotebookNode or dict), validated once as a whole."""
     book = _book(_cells(session, repeat, title), node)
-    nbformat.validate(book)
+    validate(book)  # nbformat's schema, as nbformat.validate checks it
     return book
 
 
