@@ -33,6 +33,7 @@ class ModelCommand(QUndoCommand):
         super().__init__(text)
         self.model = model
         self.nodes: tuple[str, ...] = ()  # the nodes a refusal of this edit is about
+        self.check_after: object = None  # the GradCheck of the graph it left (Document)
         self._applied = False
 
     def apply(self) -> None:

@@ -114,6 +114,11 @@ class Document(QObject):
         self.path: Path | None = None
         self.auto_evaluate = True
         self._check_shown = False  # views show a gradient check (gradients_checked)
+        # Check Gradients' result of each place on the undo stack (``_check_places``)
+        self._root_check: GradCheck | None = None  # of the graph before every edit on it
+        self.checked = False  # Check Gradients ran on this document (the panel's words)
+        self._index = 0  # the undo stack's index as last seen: lower is an undo, higher a redo
+        self._pushing = False
         # where long work runs: here, or (in a window) a worker thread with progress + Cancel
         self.runner: Runner = run_inline
         self._run_seconds: float | None = None  # how long the last run took (None: not yet)
@@ -123,6 +128,7 @@ class Document(QObject):
         self.session.on_restore(self._on_session_restored)
         self._timer = QTimer(self, singleShot=True, interval=30)
         self._timer.timeout.connect(self._evaluate)
+        self.undo_stack.indexChanged.connect(self._on_index_changed)
 
     # --- messages -------------------------------------------------------------------------
     def say(self, text: str, level: str = "info") -> None:
@@ -143,8 +149,60 @@ class Document(QObject):
             command.apply()
         except GraphError as e:
             return self.refuse(str(e), command.nodes)
-        self.undo_stack.push(command)
+        self._pushing = True
+        try:
+            self.undo_stack.push(command)
+        finally:
+            self._pushing = False
+        self._index = self.undo_stack.index()
+        # the new place (a merge changed the top's): checked if the edit kept the graph
+        self._set_check_here(self.session.last_check)
         return True
+
+    # --- undo and redo ------------------------------------------------------------------------
+    # The graph at each place on the stack is the one its top command left, so that command
+    # keeps the place's Check Gradients result (``check_after``; below the first, the
+    # document): an undo or redo back to a checked graph shows its result again.
+    def _top(self) -> ModelCommand | None:
+        i = self.undo_stack.index()
+        return self.undo_stack.command(i - 1) if i else None
+
+    def _set_check_here(self, check: GradCheck | None) -> None:
+        top = self._top()
+        if top is None:
+            self._root_check = check
+        else:
+            top.check_after = check
+
+    def _on_index_changed(self, index: int) -> None:
+        """An undo or redo (not a push, whose ``run`` follows): say what it did, and give the
+        graph it went back to its gradient check, if it had one."""
+        previous, self._index = self._index, index
+        if self._pushing or index == previous or not self.undo_stack.count():
+            return
+        top = self._top()
+        check = self._root_check if top is None else top.check_after
+        self.session.last_check = check
+        if check is not None or self._check_shown:
+            self._check_shown = check is not None
+            self.gradients_checked.emit(check)
+        undone = index < previous
+        moved = abs(index - previous)
+        if moved == 1:
+            self._say_moved(index if undone else index - 1, undone)
+        else:
+            self.say(f"{'undone' if undone else 'redone'}: {moved} edits")
+
+    def _say_moved(self, at: int, undone: bool) -> None:
+        """'undone: Add tanh' (the stack's command ``at``); for a train run with the loss it
+        gave back (the status bar said 'trained ...': it now says what the undo did)."""
+        text = f"{'undone' if undone else 'redone'}: {self.undo_stack.text(at)}"
+        if isinstance(self.undo_stack.command(at), ApplyTrainStep):
+            forward = self._evaluate() if self._timer.isActive() else self.session.last_forward
+            loss = None if forward is None else self._loss_now(forward)
+            if loss is not None:
+                text += f" (loss back to {loss:.6g})" if undone else f" (loss {loss:.6g} again)"
+        self.say(text)
 
     def _on_model_event(self, event: ModelEvent) -> None:
         self.model_changed.emit(event)
@@ -267,6 +325,8 @@ class Document(QObject):
             self._evaluate()
         check = check_gradients(self.session, progress=progress, should_stop=should_stop)
         self.session.last_check = check
+        self._set_check_here(check)
+        self.checked = True
         self._check_shown = True
         self.gradients_checked.emit(check)
         if check.ran and (check.cancelled or not check.failing):
@@ -393,6 +453,7 @@ class Document(QObject):
         self.session.forget_runs()
         self.undo_stack.clear()
         self.undo_stack.setClean()
+        self._index, self._root_check, self.checked = 0, None, False
         self.reset.emit()
         self.ledger_changed.emit()
         self._evaluate()

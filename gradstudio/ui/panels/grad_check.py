@@ -1,7 +1,8 @@
 """Gradient check: the table of Run ▸ Check Gradients — for every element checked, the
 gradient backward gave, the one finite differences give, and their relative error, green
 below the tolerance and red above; a line says what was checked and what it found (the
-graph layer's words, graph/gradcheck.py). Emptied when the graph changes."""
+graph layer's words, graph/gradcheck.py). Emptied when the graph changes; an undo or redo
+back to the graph it checked shows it again."""
 
 from __future__ import annotations
 
@@ -84,8 +85,10 @@ class GradCheckPanel(QWidget):
         check = self.document.last_check
         self.table.setRowCount(0)
         if check is None:
-            self.summary.setText(self.tr("No check yet, or the graph changed since: "
-                                         "Run ▸ Check Gradients."))
+            self.summary.setText(self.tr(
+                "The graph changed since the last check: Run ▸ Check Gradients to check "
+                "this one."
+                if self.document.checked else "No check yet: Run ▸ Check Gradients."))
             self.summary.setStyleSheet(f"color: {c.muted};")
             return
         self.summary.setText(check.summary())
