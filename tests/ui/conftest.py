@@ -27,6 +27,19 @@ def isolated_settings(tmp_path, monkeypatch):
     yield tmp_path / "settings"
 
 
+@pytest.fixture(autouse=True)
+def empty_clipboard():
+    """Every test starts and ends with an empty clipboard: what one test copied is not the
+    next one's to paste, and none of it is left at exit, where the offscreen platform's
+    clipboard frees a QMimeData made in Python after the interpreter has gone (a
+    segmentation fault after the last test passed: tests/ui/test_exit.py)."""
+    from PySide6.QtWidgets import QApplication
+
+    yield
+    if QApplication.instance() is not None:
+        QApplication.clipboard().clear()
+
+
 @pytest.fixture
 def never_prompt(monkeypatch) -> Callable:
     """``never_prompt(w)``: window ``w`` answers its "Unsaved changes" box with Discard.
