@@ -26,7 +26,7 @@ import numpy as np
 from .ledger import format_number
 
 __all__ = ["Derivative", "Maths", "LEAF_MATHS", "format_value", "format_factor", "format_term",
-           "symbolic_lines", "forward_line", "derivative_line", "node_lines", "node_maths",
+           "symbolic_lines", "forward_line", "derivative_line", "node_maths",
            "local_derivative", "local_derivatives", "values_for", "broadcast", "fill", "chain",
            "NUMBERS"]
 
@@ -215,25 +215,16 @@ def forward_line(maths: Maths, label: str, sources: Mapping[str, str],
     return _forward(maths, label, _labels(label, sources, params), _numbers(values, {}))
 
 
-def node_lines(maths: Maths, label: str, sources: Mapping[str, str],
-               params: Mapping[str, object], values: Values, ports: Iterable[str],
-               written: Mapping[str, str] | None = None
-               ) -> tuple[str, tuple[tuple[str, np.ndarray], ...]]:
-    """``forward_line`` and the ``derivative_line`` of each port, with the labels and the
-    numbers written once for all of them (a trace writes thousands of nodes); ``written``
-    may hold some of the values already as ``format_value`` writes them."""
-    head, local, lines = node_maths(maths, label, sources, params, values, ports, written)
-    return head, tuple(zip(lines(), local, strict=True))
-
-
 def node_maths(maths: Maths, label: str, sources: Mapping[str, str],
                params: Mapping[str, object], values: Values, ports: Iterable[str],
                written: Mapping[str, str] | None = None
                ) -> tuple[str, tuple[np.ndarray, ...], Callable[[], tuple[str, ...]]]:
-    """``node_lines`` as the forward line, each port's local derivative, and a function that
-    writes the derivative lines when they are asked for: the step-through needs every
-    local derivative for its backward's numbers, but a step's lines only when one is shown
-    (a notebook of 10,000 nodes never shows them)."""
+    """``forward_line``, each port's local derivative, and a function that writes each
+    port's ``derivative_line`` when they are asked for, with the labels and the numbers
+    written once for all of them (``written`` may hold some of the values already as
+    ``format_value`` writes them): the step-through needs every local derivative for its
+    backward's numbers, but a step's lines only when one is shown (a notebook of 10,000
+    nodes never shows them)."""
     names, numbers = _labels(label, sources, params), _numbers(values, written or {})
     ports = tuple(ports)
     local = local_derivatives(maths, ports, values) if ports else ()
@@ -273,11 +264,9 @@ def local_derivatives(maths: Maths, ports: tuple[str, ...], values: Values
         shape = _broadcast_or_raise([a.shape for a in arrays])
     if dtype.kind != "f":
         dtype = np.dtype(np.float32)
-    rules = {d.port: d.value for d in maths.derivatives} if len(ports) > 1 else None
     out = []
     for port in ports:
-        rule = rules[port] if rules is not None else maths.derivative(port).value
-        result = np.asarray(rule(values), dtype=dtype)
+        result = np.asarray(maths.derivative(port).value(values), dtype=dtype)
         if result.shape != shape:
             out.append(np.broadcast_to(result, shape))
         else:

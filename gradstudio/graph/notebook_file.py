@@ -68,9 +68,9 @@ def _cell(c: dict[str, Any]) -> Any:
         written = f"[{_LINE}{(',' + _LINE).join(map(encode_basestring, lines))}{_FIELD}]"
     else:
         written = "[]"
-    code = ('' if keys[1] != "execution_count" else
-            f'{_FIELD}"execution_count": null,')
-    outputs = '' if code == '' else f'{_FIELD}"outputs": [],'
+    is_code = c["cell_type"] == "code"
+    code = f'{_FIELD}"execution_count": null,' if is_code else ""
+    outputs = f'{_FIELD}"outputs": [],' if is_code else ""
     return _Written(
         f'{{{_FIELD}"cell_type": {encode_basestring(c["cell_type"])},{code}'
         f'{_FIELD}"id": {encode_basestring(c["id"])},{_FIELD}"metadata": {{}},{outputs}'

@@ -243,6 +243,16 @@ def _no_lines() -> tuple[str, ...]:
     return ()
 
 
+def _inputs_valued(ports: tuple[str, ...], wired: dict[str, str], forward: ForwardResult
+                   ) -> bool:
+    """Whether every port is wired to a node with a value (a loop, not ``all()`` over a
+    generator: a trace asks this of every node)."""
+    for p in ports:
+        if p not in wired or forward.value(wired[p]) is None:
+            return False
+    return True
+
+
 def _formulas(data: NodeData, forward: ForwardResult, wired: dict[str, str],
               label: Callable[[str], str], view: Callable[[str], np.ndarray],
               words: Callable[[str], str] | None = None
@@ -255,11 +265,8 @@ def _formulas(data: NodeData, forward: ForwardResult, wired: dict[str, str],
     if spec.is_leaf:
         return (forward_line(spec.maths, data.label, {}, {}, values_for({}, view(data.id), {}))
                 if out is not None else data.label), (), _no_lines
-    if out is None:
+    if out is None or not _inputs_valued(spec.inputs, wired, forward):
         return f"{data.label} = {spec.formula}", (), _no_lines
-    for p in spec.inputs:  # a loop, not any(): a trace asks this of every node
-        if p not in wired or forward.value(wired[p]) is None:
-            return f"{data.label} = {spec.formula}", (), _no_lines
     sources = {p: label(wired[p]) for p in spec.inputs}
     values = values_for({p: view(wired[p]) for p in spec.inputs}, view(data.id), data.params)
     written = None if words is None else {
