@@ -163,8 +163,9 @@ def test_a_failure_inside_pytorch_is_a_message_not_a_crash(qtbot, window, monkey
     assert window.isVisible() and len(window.document.model) == 8
 
 
-def test_an_empty_graph_is_refused_with_a_message(qtbot, window, monkeypatch):
-    monkeypatch.setattr(oracle, "available", lambda: True)
+def test_an_empty_graph_is_refused_with_a_message(qtbot, open_window, monkeypatch):
+    monkeypatch.setattr(oracle, "available", lambda: True)  # asked when the window is made
+    window = open_window()
     warnings = _warnings(monkeypatch)
     assert _compare(window) is None
     assert len(warnings) == 1 and "the graph is empty" in warnings[0][1]
